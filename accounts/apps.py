@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import auth_audit
+
+        post_migrate.connect(_sync_roles_after_migrate, sender=self)
+        auth_audit.connect()
+
+
+def _sync_roles_after_migrate(sender, **kwargs) -> None:
+    from accounts.services import roles_sync
+
+    roles_sync()

@@ -1,0 +1,21 @@
+from django.urls import NoReverseMatch, reverse
+
+from accounts.navigation import NAVIGATION
+from accounts.roles import Role
+from accounts.selectors import user_can, user_roles
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "nav_roles": []}
+    items = []
+    for label, url_name, capability in NAVIGATION:
+        if capability and not user_can(user=user, capability=capability):
+            continue
+        try:
+            items.append({"label": label, "url": reverse(url_name)})
+        except NoReverseMatch:
+            continue
+    labels = dict(Role.choices)
+    return {"nav_items": items, "nav_roles": [labels.get(r, r) for r in user_roles(user=user)]}

@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One link of the append-only hash chain. A database trigger refuses UPDATE and DELETE.
+
+    Write only through `audit.services.audit_record`.
+    """
+
+    sequence = models.BigIntegerField(unique=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    # PROTECT: a user with audit history cannot be deleted, only deactivated.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_roles = models.JSONField(default=list)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    deployment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    details = models.JSONField(default=dict)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["actor", "sequence"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor_username or 'system'}"

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from audit.chain import GENESIS_HASH, event_hash, format_time
+from audit.models import AuditEvent
+
+# Any fixed 64-bit key: every appender takes this lock for the rest of its transaction, so
+# events are chained one at a time even with many concurrent writers.
+AUDIT_CHAIN_LOCK = 0x4C46_5241_5544_4954
+
+
+def _client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _target(target: models.Model | tuple[str, Any] | None) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    if isinstance(target, tuple):
+        kind, pk = target
+        return str(kind), str(pk)
+    meta = target._meta
+    return f"{meta.app_label}.{meta.model_name}", str(target.pk)
+
+
+def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
+    # Round-trip so what we hash is exactly what JSONB gives back (datetimes, UUIDs as strings).
+    return json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
+
+
+def audit_record(*, actor, action: str, target=None, deployment=None, details: dict | None = None,
+                 request=None) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction when there is one."""
+    from accounts.selectors import user_roles
+
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    target_type, target_id = _target(target)
+    deployment_id = getattr(deployment, "pk", deployment)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+        last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+        event = AuditEvent(
+            sequence=(last["sequence"] + 1) if last else 1,
+            occurred_at=timezone.now(),
+            actor=actor,
+            actor_username=actor.get_username() if actor else "",
+            actor_roles=user_roles(user=actor) if actor else [],
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            deployment_id=int(deployment_id) if deployment_id is not None else None,
+            details=_json_safe(details),
+            client_ip=_client_ip(request),
+            prev_hash=last["hash"] if last else GENESIS_HASH,
+        )
+        event.hash = event_hash(event_fields(event))
+        event.save(force_insert=True)
+    return event
+
+
+def event_fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "sequence": event.sequence,
+        "occurred_at": format_time(event.occurred_at),
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "actor_roles": list(event.actor_roles),
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "deployment_id": event.deployment_id,
+        "details": event.details,
+        "client_ip": event.client_ip,
+        "prev_hash": event.prev_hash,
+    }

@@ -1,0 +1,19 @@
+import logging
+
+from celery import shared_task
+
+from audit.selectors import audit_chain_verify
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def audit_chain_verify_task() -> dict:
+    report = audit_chain_verify()
+    if report.ok:
+        logger.info("audit chain verified: %s events, head #%s %s", report.checked, report.head_sequence,
+                    report.head_hash)
+    else:
+        logger.error("AUDIT CHAIN BROKEN at event #%s: %s", report.broken_sequence, report.reason)
+    return {"ok": report.ok, "checked": report.checked, "head_sequence": report.head_sequence,
+            "broken_sequence": report.broken_sequence, "reason": report.reason}

@@ -1,0 +1,45 @@
+"""pytest plugin: real PostgreSQL (+pgvector) and Redis for the whole test run.
+
+Loaded with `-p config.pytest_services` (pyproject addopts) so it runs before pytest-django reads
+settings. With DATABASE_URL / REDIS_URL set it uses those servers; otherwise it starts the
+embedded ones once, on free ports, with data under var/test/, and stops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from config.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+
+_started: list = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the controller started them and passed the URLs in the environment
+    var_dir = Path(os.environ.get("LFR_VAR_DIR", Path(__file__).resolve().parent.parent / "var")) / "test"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DATABASE_URL"):
+        postgres = EmbeddedPostgres(data_dir=var_dir / "pgdata", port=free_port(), log_file=var_dir / "postgres.log")
+        postgres.start()
+        _started.append(postgres)
+        os.environ["DATABASE_URL"] = postgres.url
+    if not os.environ.get("REDIS_URL"):
+        redis = EmbeddedRedis(data_dir=var_dir / "redis", port=free_port(), log_file=var_dir / "redis.log")
+        redis.start()
+        _started.append(redis)
+        os.environ["REDIS_URL"] = redis.url
+
+
+def pytest_report_header(config) -> list[str]:
+    return [f"services: DATABASE_URL={os.environ.get('DATABASE_URL')} REDIS_URL={os.environ.get('REDIS_URL')} "
+            f"({'embedded, started for this run' if _started else 'external'})"]
+
+
+def pytest_unconfigure(config) -> None:
+    while _started:
+        _started.pop().stop()

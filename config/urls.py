@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from accounts.views import home
+from config import health
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("healthz", health.healthz, name="healthz"),
+]

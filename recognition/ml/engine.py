@@ -1,0 +1,129 @@
+"""FaceEngine: detector + aligner + quality + embedder behind one object, for enrolment and live use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+
+from .align import align_faces
+from .backends import BackendSettings, create_backend
+from .detector import FaceDetector
+from .embedder import FaceEmbedder
+from .images import decode_image
+from .models import find_model_pack, inspect_detector, inspect_recogniser
+from .quality import FaceQuality, QualityPolicy, assess_face
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model_dir: str | Path | None = None  # None = bundled research-only pack (SCRFD-500M + ArcFace MBF)
+    backend: str = "onnxruntime"
+    providers: tuple[str, ...] | None = None  # None = CUDA when available, else CPU
+    intra_op_threads: int | None = None
+    inter_op_threads: int = 1
+    max_batch_size: int = 256
+    det_size: tuple[int, int] = (640, 640)  # (width, height), multiples of 32
+    det_threshold: float = 0.5
+    nms_threshold: float = 0.4
+    flip: bool = False  # average each embedding with that of the mirrored crop
+
+
+@dataclass(frozen=True)
+class Face:
+    box: np.ndarray  # (4,) x1 y1 x2 y2 in frame pixels
+    landmarks: np.ndarray  # (5, 2)
+    det_score: float
+    quality: FaceQuality
+    aligned_crop: np.ndarray  # (112, 112, 3) BGR uint8
+    embedding: np.ndarray | None  # (D,) unit float32, None when embedding was not asked for
+    model_id: str  # recogniser that made the embedding
+
+    @property
+    def area(self) -> float:
+        return float(max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1]))
+
+
+class SingleFaceOutcome(str, Enum):
+    NO_FACE = "no_face"
+    ONE_FACE = "one_face"
+    SEVERAL_FACES = "several_faces"  # the largest face is returned, flagged for a human to check
+
+
+@dataclass(frozen=True)
+class SingleFaceResult:
+    outcome: SingleFaceOutcome
+    face: Face | None
+    face_count: int
+    model_id: str
+    refusal_reasons: list[str] = field(default_factory=list)  # from the quality policy, when one was given
+
+    @property
+    def several_faces(self) -> bool:
+        return self.outcome is SingleFaceOutcome.SEVERAL_FACES
+
+    @property
+    def embedding(self) -> np.ndarray | None:
+        return None if self.face is None else self.face.embedding
+
+
+class FaceEngine:
+    def __init__(self, *, config: EngineConfig | None = None) -> None:
+        self.config = config = config or EngineConfig()
+        self.pack = find_model_pack(model_dir=config.model_dir)
+        settings = BackendSettings(
+            providers=config.providers, intra_op_threads=config.intra_op_threads,
+            inter_op_threads=config.inter_op_threads, max_batch_size=config.max_batch_size,
+        )
+        self.detector = FaceDetector(
+            backend=create_backend(config.backend, model_path=self.pack.detector.path, settings=settings),
+            spec=inspect_detector(self.pack.detector),
+            input_size=config.det_size, score_threshold=config.det_threshold, nms_threshold=config.nms_threshold,
+        )
+        self.embedder = FaceEmbedder(
+            backend=create_backend(config.backend, model_path=self.pack.recogniser.path, settings=settings),
+            spec=inspect_recogniser(self.pack.recogniser),
+            model_id=self.pack.recogniser.model_id, flip=config.flip,
+        )
+        logger.info("face engine ready: pack %s on %s", self.pack.pack_id, self.detector.backend.providers)
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def analyse(self, frames: Sequence[np.ndarray], *, embed: bool = True) -> list[list[Face]]:
+        """Detect, align, assess and (optionally) embed every face in every frame, batched across frames."""
+        detections = self.detector.detect(frames)
+        crop_size = self.embedder.spec.input_size
+        crops = [align_faces(frame, found.landmarks, image_size=crop_size) for frame, found in zip(frames, detections)]
+        vectors = None
+        if embed and any(len(c) for c in crops):
+            vectors = self.embedder.embed(np.concatenate(crops)).vectors
+        results, offset = [], 0
+        for found, frame_crops in zip(detections, crops):
+            faces = []
+            for i in range(len(found)):
+                quality = assess_face(landmarks=found.landmarks[i], det_score=found.scores[i], aligned_crop=frame_crops[i])
+                embedding = None if vectors is None else vectors[offset + i]
+                faces.append(Face(found.boxes[i], found.landmarks[i], float(found.scores[i]), quality, frame_crops[i],
+                                  embedding, self.model_id))
+            offset += len(found)
+            results.append(faces)
+        return results
+
+    def embed_single_face(self, image: np.ndarray | bytes, *, policy: QualityPolicy | None = None) -> SingleFaceResult:
+        """Embed the one face of a reference image; several faces -> the largest, flagged."""
+        frame = decode_image(image) if isinstance(image, (bytes, bytearray, memoryview)) else image
+        faces = self.analyse([frame])[0]
+        if not faces:
+            return SingleFaceResult(SingleFaceOutcome.NO_FACE, None, 0, self.model_id, ["no face found in the image"])
+        face = max(faces, key=lambda f: f.area)
+        outcome = SingleFaceOutcome.ONE_FACE if len(faces) == 1 else SingleFaceOutcome.SEVERAL_FACES
+        reasons = policy.refusal_reasons(face.quality) if policy is not None else []
+        return SingleFaceResult(outcome, face, len(faces), self.model_id, reasons)
