@@ -61,3 +61,46 @@ def client_as(client):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker process (prefork pool) on both queues, using the test database."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from config.celery import app
+
+    with django_db_blocker.unblock():
+        db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["PYTHONUNBUFFERED"] = "1"
+    name = f"pytest-{os.getpid()}@%h"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,recognition", "-l", "WARNING",
+         "--concurrency", "1", "-n", name, "--without-gossip", "--without-mingle"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    hostname = name.replace("%h", __import__("socket").gethostname())
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited: {process.stdout.read().decode()}")
+        replies = app.control.ping(destination=[hostname], timeout=1.0)
+        if replies:
+            break
+    else:
+        process.kill()
+        raise RuntimeError("celery worker did not answer a ping within 60 s")
+    yield hostname
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait(5)

@@ -106,14 +106,15 @@ def choose_onnxruntime_providers(requested: tuple[str, ...] | None, available: l
 def _model_bytes_with_dynamic_batch(model_path: Path) -> bytes:
     """Serialise the graph with symbolic batch dims on its outputs.
 
-    w600k_mbf.onnx declares its output as [1, 512] although it computes [N, 512]; onnxruntime then
-    logs a shape-mismatch warning on every batched call.
+    w600k_mbf.onnx declares its output (and intermediate value_info) at batch 1 although it computes
+    any batch; onnxruntime then logs a shape-mismatch warning on every batched call.
     """
     import onnx
 
     model = onnx.load_model(str(model_path))
     inputs = model.graph.input[0].type.tensor_type.shape.dim
     if inputs and not inputs[0].dim_value:
+        del model.graph.value_info[:]  # stale intermediate shape hints recorded at batch 1
         for output in model.graph.output:
             dims = output.type.tensor_type.shape.dim
             if dims and dims[0].dim_value:

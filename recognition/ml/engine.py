@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -120,10 +120,11 @@ class FaceEngine:
     def embed_single_face(self, image: np.ndarray | bytes, *, policy: QualityPolicy | None = None) -> SingleFaceResult:
         """Embed the one face of a reference image; several faces -> the largest, flagged."""
         frame = decode_image(image) if isinstance(image, (bytes, bytearray, memoryview)) else image
-        faces = self.analyse([frame])[0]
+        faces = self.analyse([frame], embed=False)[0]
         if not faces:
             return SingleFaceResult(SingleFaceOutcome.NO_FACE, None, 0, self.model_id, ["no face found in the image"])
         face = max(faces, key=lambda f: f.area)
+        face = replace(face, embedding=self.embedder.embed(face.aligned_crop[None]).vectors[0])
         outcome = SingleFaceOutcome.ONE_FACE if len(faces) == 1 else SingleFaceOutcome.SEVERAL_FACES
         reasons = policy.refusal_reasons(face.quality) if policy is not None else []
         return SingleFaceResult(outcome, face, len(faces), self.model_id, reasons)

@@ -1,0 +1,124 @@
+"""`manage.py lfr up`: the one-command runtime, started and stopped as a user would."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psutil
+import pytest
+from celery import Celery
+
+from accounts.demo import demo_password
+from config.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+class Launch:
+    def __init__(self, var_dir: Path, ports: dict[str, int]):
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+        env.update(LFR_VAR_DIR=str(var_dir), LFR_PG_PORT=str(ports["pg"]), LFR_REDIS_PORT=str(ports["redis"]),
+                   LFR_WEB_PORT=str(ports["web"]), LFR_WORKER_CONCURRENCY="1", PYTHONUNBUFFERED="1")
+        self.ports = ports
+        self.lines: list[str] = []
+        self.process = subprocess.Popen([sys.executable, "manage.py", "lfr", "up", "--demo"], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.output()):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"never saw {pattern!r}; output:\n{self.output()}")
+
+    def descendants(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(90)
+
+
+def _login(port: int, username: str, password: str) -> str:
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    page = opener.open(f"{base}/accounts/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"})
+    return opener.open(request, timeout=10).read().decode()
+
+
+def test_lfr_up_serves_runs_worker_and_beat_and_stops_cleanly(tmp_path):
+    ports = {"pg": free_port(), "redis": free_port(), "web": free_port()}
+    launch = Launch(tmp_path / "var", ports)
+    try:
+        launch.wait_for(r"LFR Portal is up")
+        launch.wait_for(r"beat\s*\|.*beat: Starting", timeout=60)
+        assert "detective" in launch.output() and demo_password("detective") in launch.output()
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['web']}/accounts/login/", timeout=10) as response:
+            assert response.status == 200 and b"Sign in" in response.read()
+
+        broker = Celery(broker=f"redis://127.0.0.1:{ports['redis']}/0")
+        deadline = time.monotonic() + 60
+        replies = []
+        while not replies and time.monotonic() < deadline:
+            replies = broker.control.ping(timeout=1.0)
+        assert replies, "the worker never answered a ping"
+        assert any(name.startswith("lfr@") for reply in replies for name in reply)
+
+        children = launch.descendants()
+        assert {"postgres", "redis-server"} <= {p.name() for p in children}
+    finally:
+        code = launch.stop()
+    assert code == 0, launch.output()
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], f"left behind: {[(p.pid, p.name()) for p in alive]}"
+    assert "stopped" in launch.output()
+
+    # A second start reuses the data: the demo users created the first time can sign in.
+    launch = Launch(tmp_path / "var", ports)
+    try:
+        launch.wait_for(r"LFR Portal is up")
+        page = _login(ports["web"], "officer", demo_password("officer"))
+        assert "Olu Officer" in page
+        assert "initdb" not in launch.output()
+    finally:
+        assert launch.stop() == 0
+
+
+def test_busy_port_gives_a_clear_message(tmp_path):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        busy = blocker.getsockname()[1]
+        launch = Launch(tmp_path / "var", {"pg": free_port(), "redis": free_port(), "web": busy})
+        code = launch.process.wait(60)
+    time.sleep(0.2)
+    output = launch.output()
+    assert code == 2
+    assert f"port {busy} on 127.0.0.1 is already in use" in output and "LFR_WEB_PORT" in output
+    assert "Traceback" not in output
