@@ -113,7 +113,7 @@ def _pick_largest(candidates: list[Path]) -> Path | None:
 def _select_files(directory: Path) -> tuple[Path | None, Path | None]:
     onnx_files = sorted(p for p in directory.glob("*.onnx") if p.is_file())
     detectors = [p for p in onnx_files if p.name.lower().startswith(DETECTOR_PREFIXES)]
-    recognisers = [p for p in onnx_files if any(m in p.name.lower() for m in RECOGNISER_MARKERS)]
+    recognisers = [p for p in onnx_files if p not in detectors and any(m in p.name.lower() for m in RECOGNISER_MARKERS)]
     return _pick_largest(detectors), _pick_largest(recognisers)
 
 

@@ -76,7 +76,7 @@ def test_engine_refuses_a_corrupt_recogniser(tmp_path):
 
 
 def test_a_network_in_the_wrong_role_is_refused(tmp_path):
-    shutil.copy(default_model_dir() / "w600k_mbf.onnx", tmp_path / "det_really_arcface.onnx")
+    shutil.copy(default_model_dir() / "w600k_mbf.onnx", tmp_path / "det_wrong_kind.onnx")
     shutil.copy(default_model_dir() / "w600k_mbf.onnx", tmp_path / "w600k_mbf.onnx")
     pack = find_model_pack(model_dir=tmp_path)
     with pytest.raises(ModelFileError, match="not a face detector"):

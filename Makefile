@@ -1,0 +1,38 @@
+# LFR Portal. A fresh clone needs two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo up test test-fast check clean-var
+
+$(STAMP): pyproject.toml Makefile
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Everything, with demo users and data: PostgreSQL, Redis, web, worker, beat. Ctrl-C stops it all.
+demo: install
+	$(BIN)/python manage.py lfr up --demo
+
+# The same without seeding demo data.
+up: install
+	$(BIN)/python manage.py lfr up
+
+# The whole suite against real embedded PostgreSQL + Redis (started and stopped by the run).
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+check: install
+	$(BIN)/python manage.py check
+
+# Deletes the embedded database, Redis data and protected files under var/.
+clean-var:
+	rm -rf var/
