@@ -130,6 +130,8 @@ class EmbeddedPostgres:
         return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
     def initialise(self) -> None:
+        if self._run_as() and self.data_dir.exists():
+            _make_traversable(self.data_dir)  # a parent's mode may have changed since (e.g. pytest's tmp root)
         if (self.data_dir / "PG_VERSION").exists():
             return
         bin_dir = postgres_bin_dir()
@@ -177,8 +179,8 @@ class EmbeddedPostgres:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise ServiceError(
-                    f"PostgreSQL exited with code {self.process.returncode} while starting; "
-                    f"see {self.log_file or 'its output above'}"
+                    f"PostgreSQL exited with code {self.process.returncode} while starting:\n"
+                    f"{_output_of(self.process, self.log_file)}"
                 )
             try:
                 with psycopg.connect(host="127.0.0.1", port=self.port, user=POSTGRES_SUPERUSER,
@@ -244,7 +246,8 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise ServiceError(f"redis-server exited with code {self.process.returncode} while starting")
+                raise ServiceError(f"redis-server exited with code {self.process.returncode} while starting:\n"
+                                   f"{_output_of(self.process, self.log_file)}")
             try:
                 if redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1).ping():
                     return
@@ -255,6 +258,15 @@ class EmbeddedRedis:
     def stop(self, timeout: float = 15.0) -> None:
         _stop_process(self.process, signal.SIGTERM, timeout)
         self.process = None
+
+
+def _output_of(process: subprocess.Popen, log_file: Path | None) -> str:
+    if process.stdout is not None:
+        text = process.stdout.read()
+        return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    if log_file is not None and log_file.exists():
+        return "\n".join(log_file.read_text(errors="replace").splitlines()[-20:])
+    return "(no output captured)"
 
 
 def _stop_process(process: subprocess.Popen | None, sig: int, timeout: float) -> None:

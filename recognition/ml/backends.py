@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .models import HOW_TO_SUPPLY, ModelFileError
+
 logger = logging.getLogger(__name__)
 
 CUDA_PROVIDER = "CUDAExecutionProvider"
@@ -135,7 +137,11 @@ class OnnxRuntimeBackend(InferenceBackend):
         options.inter_op_num_threads = settings.inter_op_threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = choose_onnxruntime_providers(settings.providers, ort.get_available_providers())
-        self.session = ort.InferenceSession(_model_bytes_with_dynamic_batch(model_path), sess_options=options, providers=providers)
+        try:
+            model_bytes = _model_bytes_with_dynamic_batch(model_path)
+            self.session = ort.InferenceSession(model_bytes, sess_options=options, providers=providers)
+        except Exception as exc:
+            raise ModelFileError(f"onnxruntime cannot load model file {model_path}: {exc}. {HOW_TO_SUPPLY}") from exc
         active = self.session.get_providers()
         if providers[0] != active[0]:
             logger.warning("WARNING: onnxruntime could not start %s for %s; running on %s", providers[0], model_path.name, active)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from .backends import InferenceBackend
+from .images import ensure_bgr
 from .models import DetectorSpec
 
 
@@ -70,6 +71,7 @@ class FaceDetector:
         input_size: tuple[int, int] = (640, 640),
         score_threshold: float = 0.5,
         nms_threshold: float = 0.4,
+        batch_size: int = 32,
     ) -> None:
         width, height = input_size
         if width % 32 or height % 32 or width <= 0 or height <= 0:
@@ -79,6 +81,7 @@ class FaceDetector:
         self.input_size = (int(width), int(height))
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
+        self.batch_size = max(1, batch_size)  # frames per inference call; bounds the float32 input tensor
         self._anchor_centres = {stride: self._centres(stride) for stride in spec.strides}
 
     def _centres(self, stride: int) -> np.ndarray:
@@ -88,10 +91,14 @@ class FaceDetector:
         return np.repeat(centres, self.spec.anchors_per_location, axis=0)
 
     def detect(self, frames: Sequence[np.ndarray]) -> list[Detections]:
-        """Detect faces in BGR uint8 frames (any mix of sizes) with one batched inference call."""
-        if len(frames) == 0:
-            return []
-        canvases, scales = zip(*(letterbox(_as_bgr(frame), size=self.input_size) for frame in frames))
+        """Detect faces in BGR uint8 frames (any mix of sizes), ``batch_size`` frames per inference call."""
+        results: list[Detections] = []
+        for start in range(0, len(frames), self.batch_size):
+            results.extend(self._detect_batch(frames[start : start + self.batch_size]))
+        return results
+
+    def _detect_batch(self, frames: Sequence[np.ndarray]) -> list[Detections]:
+        canvases, scales = zip(*(letterbox(ensure_bgr(frame), size=self.input_size) for frame in frames))
         batch = np.stack(canvases)[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32)
         batch = (batch - self.spec.input_mean) / self.spec.input_std
         outputs = self.backend.run(batch)
@@ -124,14 +131,3 @@ class FaceDetector:
         keep = nms(all_boxes, all_scores, iou_threshold=self.nms_threshold)
         return Detections(all_boxes[keep], all_landmarks[keep], all_scores[keep])
 
-
-def _as_bgr(frame: np.ndarray) -> np.ndarray:
-    if frame.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8 BGR images, got dtype {frame.dtype}")
-    if frame.ndim == 2:
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    if frame.ndim == 3 and frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    if frame.ndim == 3 and frame.shape[2] == 3:
-        return frame
-    raise ValueError(f"frames must be HxWx3 BGR images, got shape {frame.shape}")

@@ -14,7 +14,7 @@ from .align import align_faces
 from .backends import BackendSettings, create_backend
 from .detector import FaceDetector
 from .embedder import FaceEmbedder
-from .images import decode_image
+from .images import decode_image, ensure_bgr
 from .models import find_model_pack, inspect_detector, inspect_recogniser
 from .quality import FaceQuality, QualityPolicy, assess_face
 
@@ -28,7 +28,8 @@ class EngineConfig:
     providers: tuple[str, ...] | None = None  # None = CUDA when available, else CPU
     intra_op_threads: int | None = None
     inter_op_threads: int = 1
-    max_batch_size: int = 256
+    max_batch_size: int = 256  # faces per recogniser call
+    det_batch_size: int = 32  # frames per detector call
     det_size: tuple[int, int] = (640, 640)  # (width, height), multiples of 32
     det_threshold: float = 0.5
     nms_threshold: float = 0.4
@@ -81,15 +82,17 @@ class FaceEngine:
             providers=config.providers, intra_op_threads=config.intra_op_threads,
             inter_op_threads=config.inter_op_threads, max_batch_size=config.max_batch_size,
         )
+        detector_spec = inspect_detector(self.pack.detector)  # validates both files before any backend starts
+        recogniser_spec = inspect_recogniser(self.pack.recogniser)
         self.detector = FaceDetector(
             backend=create_backend(config.backend, model_path=self.pack.detector.path, settings=settings),
-            spec=inspect_detector(self.pack.detector),
-            input_size=config.det_size, score_threshold=config.det_threshold, nms_threshold=config.nms_threshold,
+            spec=detector_spec,
+            input_size=tuple(config.det_size), score_threshold=config.det_threshold,
+            nms_threshold=config.nms_threshold, batch_size=config.det_batch_size,
         )
         self.embedder = FaceEmbedder(
             backend=create_backend(config.backend, model_path=self.pack.recogniser.path, settings=settings),
-            spec=inspect_recogniser(self.pack.recogniser),
-            model_id=self.pack.recogniser.model_id, flip=config.flip,
+            spec=recogniser_spec, model_id=self.pack.recogniser.model_id, flip=config.flip,
         )
         logger.info("face engine ready: pack %s on %s", self.pack.pack_id, self.detector.backend.providers)
 
@@ -99,6 +102,7 @@ class FaceEngine:
 
     def analyse(self, frames: Sequence[np.ndarray], *, embed: bool = True) -> list[list[Face]]:
         """Detect, align, assess and (optionally) embed every face in every frame, batched across frames."""
+        frames = [ensure_bgr(frame) for frame in frames]
         detections = self.detector.detect(frames)
         crop_size = self.embedder.spec.input_size
         crops = [align_faces(frame, found.landmarks, image_size=crop_size) for frame, found in zip(frames, detections)]

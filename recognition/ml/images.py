@@ -38,8 +38,8 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies below
             image = Image.open(io.BytesIO(bytes(data)))
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"image too large: {exc}") from exc
+    except Image.DecompressionBombError as exc:  # Pillow's own hard limit (~179 megapixels) hit while reading the header
+        raise ImageTooLargeError(f"image too large: {exc} The limit is {max_pixels / 1e6:.1f} megapixels.") from exc
     except UnidentifiedImageError:
         raise ImageDecodeError("could not decode image: not a recognised image format") from None
     except Exception as exc:  # a damaged header raises anything from SyntaxError to struct.error
@@ -54,12 +54,10 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
         raise ImageDecodeError("could not decode image: it has no pixels")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked against max_pixels above
             image.load()
         image = ImageOps.exif_transpose(image)
         rgb = _to_rgb(image)
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"image too large: {exc}") from exc
     except Exception as exc:  # truncated ("image file is truncated"), corrupt data streams
         raise ImageDecodeError(f"could not decode image: {exc}") from exc
     return np.ascontiguousarray(rgb[:, :, ::-1])
@@ -79,3 +77,18 @@ def _to_rgb(image) -> np.ndarray:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
     return np.asarray(image.convert("RGB"))
+
+
+def ensure_bgr(frame: np.ndarray) -> np.ndarray:
+    """Accept an already-decoded frame: HxWx3 BGR as is, greyscale and BGRA converted."""
+    import cv2
+
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 numpy images, got {getattr(frame, 'dtype', type(frame).__name__)}")
+    if frame.ndim == 2 and frame.size:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 4 and frame.size:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3 and frame.size:
+        return frame
+    raise ValueError(f"frames must be non-empty HxWx3 BGR images, got shape {frame.shape}")

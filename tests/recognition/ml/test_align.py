@@ -1,10 +1,12 @@
 import numpy as np
+import pytest
 from insightface.utils import face_align
 
 from recognition.ml import align_faces
 from recognition.ml.align import ARCFACE_TEMPLATE_112, alignment_matrix, umeyama_similarity
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # insightface calls a deprecated skimage API
 def test_matches_insightface_norm_crop(engine, photos):
     found = engine.detector.detect_one(photos["t1"])
     ours = align_faces(photos["t1"], found.landmarks)

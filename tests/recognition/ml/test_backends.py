@@ -101,3 +101,12 @@ def test_torch_detector_finds_the_same_faces(pack, photos, engine):
     for ours, theirs in zip(found, expected):
         assert abs(len(ours) - len(theirs)) <= 1  # fp16 may move a borderline score across the threshold
         assert np.abs(ours.boxes[:3] - theirs.boxes[:3]).max() < 2.0
+
+
+def test_backend_given_a_corrupt_file_names_it(tmp_path):
+    from recognition.ml import ModelFileError
+
+    broken = tmp_path / "w600k_broken.onnx"
+    broken.write_bytes(b"\x08\x07garbage")
+    with pytest.raises(ModelFileError, match="w600k_broken.onnx"):
+        create_backend("onnxruntime", model_path=broken)

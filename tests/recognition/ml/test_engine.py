@@ -1,0 +1,47 @@
+import cv2
+import numpy as np
+
+from recognition.ml import QualityPolicy, SingleFaceOutcome
+
+
+def test_analyse_batches_frames_and_fills_every_field(engine, photos, analysed):
+    assert [len(analysed[n]) for n in ("t1", "yaoming")] == [6, 1]
+    for face in analysed["t1"]:
+        assert face.box.shape == (4,) and face.landmarks.shape == (5, 2)
+        assert face.aligned_crop.shape == (112, 112, 3)
+        assert face.embedding.shape == (512,) and face.model_id == engine.model_id
+        assert 0.5 <= face.det_score <= 1 and face.quality.det_score == face.det_score
+    without = engine.analyse([photos["yaoming"]], embed=False)[0]
+    assert without[0].embedding is None
+    assert engine.analyse([]) == []
+
+
+def test_one_face(engine, photos, analysed):
+    result = engine.embed_single_face(photos["yaoming"], policy=QualityPolicy())
+    assert result.outcome is SingleFaceOutcome.ONE_FACE and result.face_count == 1
+    assert not result.several_faces and result.refusal_reasons == []
+    assert result.embedding @ analysed["yaoming"][0].embedding > 0.999
+    assert result.model_id == engine.pack.recogniser.model_id
+
+
+def test_several_faces_returns_the_largest_with_a_warning(engine, photos, analysed):
+    result = engine.embed_single_face(photos["t1"])
+    assert result.outcome is SingleFaceOutcome.SEVERAL_FACES and result.several_faces and result.face_count == 6
+    assert result.face.area == max(f.area for f in analysed["t1"])
+
+
+def test_no_face(engine):
+    result = engine.embed_single_face(np.full((300, 300, 3), 200, np.uint8))
+    assert result.outcome is SingleFaceOutcome.NO_FACE and result.face is None and result.embedding is None
+    assert result.refusal_reasons == ["no face found in the image"]
+
+
+def test_accepts_encoded_bytes_and_reports_quality_refusals(engine, photo_paths, photos):
+    from_bytes = engine.embed_single_face(photo_paths["yaoming"].read_bytes())
+    assert from_bytes.outcome is SingleFaceOutcome.ONE_FACE
+    tiny = np.full((300, 300, 3), 120, np.uint8)
+    small = cv2.resize(photos["yaoming"], None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    tiny[100 : 100 + small.shape[0], 100 : 100 + small.shape[1]] = small
+    refused = engine.embed_single_face(tiny, policy=QualityPolicy())
+    assert refused.outcome is SingleFaceOutcome.ONE_FACE and refused.embedding is not None
+    assert any(r.startswith("face too small") for r in refused.refusal_reasons)
