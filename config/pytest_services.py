@@ -8,6 +8,7 @@ embedded ones once, on free ports, with data under var/test/, and stops them at 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,10 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
         return  # the controller started them and passed the URLs in the environment
     var_dir = Path(os.environ.get("LFR_VAR_DIR", Path(__file__).resolve().parent.parent / "var")) / "test"
     var_dir.mkdir(parents=True, exist_ok=True)
+    # Face images written by tests (and by worker processes they start) go here, emptied per run.
+    protected = var_dir / "protected"
+    shutil.rmtree(protected, ignore_errors=True)
+    os.environ.setdefault("PROTECTED_MEDIA_ROOT", str(protected))
     if not os.environ.get("DATABASE_URL"):
         postgres = EmbeddedPostgres(data_dir=var_dir / "pgdata", port=free_port(), log_file=var_dir / "postgres.log")
         postgres.start()

@@ -171,10 +171,10 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "audit-chain-verify-nightly": {
-        "task": "audit.tasks.audit_chain_verify_task",
-        "schedule": 24 * 3600.0,
-    },
+    "audit-chain-verify-nightly": {"task": "audit.tasks.audit_chain_verify_task", "schedule": 24 * 3600.0},
+    "deployments-open-and-close-windows": {"task": "deployments.tasks.deployments_tick_task", "schedule": 5.0},
+    "snapshots-delete-biometrics": {"task": "deployments.tasks.snapshots_delete_biometrics_task", "schedule": 600.0},
+    "subjects-purge-expired": {"task": "watchlists.tasks.subjects_purge_expired_task", "schedule": 3600.0},
 }
 
 # --- authentication and sessions -------------------------------------------------------------
@@ -254,6 +254,22 @@ MODEL_DIR = env_str("MODEL_DIR")  # empty: the default pack shipped in insightfa
 INFERENCE_BACKEND = env_str("INFERENCE_BACKEND", "onnxruntime")
 INFERENCE_PROVIDERS = env_list("INFERENCE_PROVIDERS", [])  # empty: CUDA first when present, then CPU
 INFERENCE_THREADS = env_int("INFERENCE_THREADS", 0)  # 0: onnxruntime decides
+
+# --- domain rules (sources in docs/architecture.md) ------------------------------------------
+WATCHLIST_MAX_SUBJECTS = env_int("WATCHLIST_MAX_SUBJECTS", 2500)
+WATCHLIST_REVIEW_MAX_AGE_DAYS = env_int("WATCHLIST_REVIEW_MAX_AGE_DAYS", 7)  # approved/reviewed this recently
+SUBJECT_REVIEW_DAYS = env_int("SUBJECT_REVIEW_DAYS", 90)  # default review date after adding a subject
+SUBJECT_RETENTION_DAYS = env_int("SUBJECT_RETENTION_DAYS", 365)  # default expiry after adding a subject
+REFERENCE_IMAGE_MAX_AGE_DAYS = env_int("REFERENCE_IMAGE_MAX_AGE_DAYS", 5 * 365)  # older: flagged for replacement
+REFERENCE_IMAGE_MAX_BYTES = env_int("REFERENCE_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
+REFERENCE_IMAGE_MAX_PIXELS = env_int("REFERENCE_IMAGE_MAX_PIXELS", 40_000_000)
+DUPLICATE_SIMILARITY = env_float("DUPLICATE_SIMILARITY", 0.45)  # cosine; above it a new image is flagged
+ENROLMENT_MIN_INTER_OCULAR_PX = env_float("ENROLMENT_MIN_INTER_OCULAR_PX", 30.0)
+DEPLOYMENT_THRESHOLD_FLOOR = env_float("DEPLOYMENT_THRESHOLD_FLOOR", 0.40)
+DEPLOYMENT_DEFAULT_THRESHOLD = env_float("DEPLOYMENT_DEFAULT_THRESHOLD", 0.45)
+DEPLOYMENT_MAX_HOURS = env_int("DEPLOYMENT_MAX_HOURS", 12)
+SNAPSHOT_DELETE_WITHIN_HOURS = env_int("SNAPSHOT_DELETE_WITHIN_HOURS", 24)
+CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
 
 # --- logging ---------------------------------------------------------------------------------
 LOGGING = {

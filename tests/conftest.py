@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.contrib.auth.models import Group
 
 from accounts.roles import Role
 
@@ -15,6 +14,8 @@ _counter = itertools.count()
 
 @pytest.fixture
 def make_user(db, django_user_model):
+    from django.contrib.auth.models import Group
+
     def make(*roles: Role, username: str | None = None, **extra):
         user = django_user_model.objects.create_user(
             username=username or f"user{next(_counter)}", password=TEST_PASSWORD, **extra)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .align import align_faces
@@ -123,12 +124,37 @@ class FaceEngine:
 
     def embed_single_face(self, image: np.ndarray | bytes, *, policy: QualityPolicy | None = None) -> SingleFaceResult:
         """Embed the one face of a reference image; several faces -> the largest, flagged."""
-        frame = decode_image(image) if isinstance(image, (bytes, bytearray, memoryview)) else image
-        faces = self.analyse([frame], embed=False)[0]
-        if not faces:
-            return SingleFaceResult(SingleFaceOutcome.NO_FACE, None, 0, self.model_id, ["no face found in the image"])
-        face = max(faces, key=lambda f: f.area)
-        face = replace(face, embedding=self.embedder.embed(face.aligned_crop[None]).vectors[0])
-        outcome = SingleFaceOutcome.ONE_FACE if len(faces) == 1 else SingleFaceOutcome.SEVERAL_FACES
-        reasons = policy.refusal_reasons(face.quality) if policy is not None else []
-        return SingleFaceResult(outcome, face, len(faces), self.model_id, reasons)
+        return self.embed_single_faces([image], policy=policy)[0]
+
+    def embed_single_faces(self, images: Sequence[np.ndarray | bytes], *,
+                           policy: QualityPolicy | None = None) -> list[SingleFaceResult]:
+        """`embed_single_face` for many reference images: one detector pass and one embedder pass in batches."""
+        frames = [decode_image(i) if isinstance(i, (bytes, bytearray, memoryview)) else i for i in images]
+        chosen: list[Face | None] = []
+        counts: list[int] = []
+        for frame, faces in zip(frames, self.analyse(frames, embed=False)):
+            faces = faces or self._analyse_tight_crop(frame)
+            counts.append(len(faces))
+            chosen.append(max(faces, key=lambda f: f.area) if faces else None)
+        crops = [face.aligned_crop for face in chosen if face is not None]
+        vectors = iter(self.embedder.embed(np.stack(crops)).vectors if crops else [])
+        results = []
+        for face, count in zip(chosen, counts):
+            if face is None:
+                results.append(SingleFaceResult(SingleFaceOutcome.NO_FACE, None, 0, self.model_id,
+                                                ["no face found in the image"]))
+                continue
+            face = replace(face, embedding=next(vectors))
+            outcome = SingleFaceOutcome.ONE_FACE if count == 1 else SingleFaceOutcome.SEVERAL_FACES
+            reasons = policy.refusal_reasons(face.quality) if policy is not None else []
+            results.append(SingleFaceResult(outcome, face, count, self.model_id, reasons))
+        return results
+
+    def _analyse_tight_crop(self, frame: np.ndarray) -> list[Face]:
+        """Retry on a black-bordered copy: a face filling the whole image (a tight passport-style crop)
+        is larger than SCRFD's biggest anchors once letterboxed, and is missed."""
+        pad = max(frame.shape[:2]) // 2
+        padded = cv2.copyMakeBorder(ensure_bgr(frame), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+        # Black is what warpAffine fills outside the image anyway, so crops and quality stay valid.
+        faces = self.analyse([padded], embed=False)[0]
+        return [replace(f, box=f.box - pad, landmarks=f.landmarks - pad) for f in faces]

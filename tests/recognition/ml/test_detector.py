@@ -77,3 +77,20 @@ def test_blank_and_greyscale_frames(engine, photos):
 def test_input_size_must_be_multiples_of_32(engine):
     with pytest.raises(ValueError, match="multiples of 32"):
         FaceDetector(backend=engine.detector.backend, spec=engine.detector.spec, input_size=(640, 500))
+
+
+def test_frames_are_split_into_batches_of_batch_size(engine, photos):
+    two_at_a_time = FaceDetector(backend=engine.detector.backend, spec=engine.detector.spec, batch_size=2)
+    frames = [photos["t1"], photos["players"], photos["yaoming"], photos["gdp"], photos["t1"]]
+    chunked, whole = two_at_a_time.detect(frames), engine.detector.detect(frames)
+    assert [len(d) for d in chunked] == [len(d) for d in whole] == [6, len(whole[1]), 1, len(whole[3]), 6]
+    np.testing.assert_allclose(chunked[4].boxes, whole[0].boxes, atol=1e-2)
+
+
+@pytest.mark.parametrize(
+    "frame", [np.zeros((0, 0, 3), np.uint8), np.zeros((10, 10, 3), np.float32), np.zeros((10, 10, 2), np.uint8)],
+    ids=["empty", "float", "two-channel"],
+)
+def test_unusable_frames_are_refused(engine, frame):
+    with pytest.raises(ValueError, match="frames must be"):
+        engine.detector.detect([frame])

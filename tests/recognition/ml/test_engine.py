@@ -45,3 +45,24 @@ def test_accepts_encoded_bytes_and_reports_quality_refusals(engine, photo_paths,
     refused = engine.embed_single_face(tiny, policy=QualityPolicy())
     assert refused.outcome is SingleFaceOutcome.ONE_FACE and refused.embedding is not None
     assert any(r.startswith("face too small") for r in refused.refusal_reasons)
+
+
+def test_tightly_cropped_reference_image_still_finds_its_face(engine, photos, analysed):
+    # A face filling the whole image is missed by SCRFD at 640x640; enrolment retries with a border.
+    x1, y1, x2, y2 = analysed["yaoming"][0].box.astype(int)
+    tight = photos["yaoming"][y1:y2, x1:x2].copy()
+    assert len(engine.detector.detect_one(tight)) == 0
+    result = engine.embed_single_face(tight)
+    assert result.outcome is SingleFaceOutcome.ONE_FACE
+    assert result.embedding @ analysed["yaoming"][0].embedding > 0.6
+    assert np.all(result.face.landmarks >= 0) and np.all(result.face.landmarks < tight.shape[1::-1])
+
+
+def test_many_reference_images_in_one_call(engine, photos, analysed):
+    x1, y1, x2, y2 = analysed["yaoming"][0].box.astype(int)
+    images = [photos["yaoming"], photos["t1"], np.full((200, 200, 3), 50, np.uint8), photos["yaoming"][y1:y2, x1:x2].copy()]
+    results = engine.embed_single_faces(images)
+    assert [r.outcome for r in results] == [SingleFaceOutcome.ONE_FACE, SingleFaceOutcome.SEVERAL_FACES,
+                                            SingleFaceOutcome.NO_FACE, SingleFaceOutcome.ONE_FACE]
+    single = engine.embed_single_face(photos["t1"])
+    assert results[1].embedding @ single.embedding > 0.999

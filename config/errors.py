@@ -1,0 +1,17 @@
+"""Errors every service may raise; views and the API turn them into clear responses."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+__all__ = ["PermissionDenied", "ValidationError", "ConcurrentEditError", "RuleViolation"]
+
+
+class RuleViolation(ValidationError):
+    """A domain rule refuses the operation (cap reached, self-approval, threshold below the floor...)."""
+
+
+class ConcurrentEditError(ValidationError):
+    """Someone else changed the record since it was read; reload and try again."""
+
+    def __init__(self, what: str):
+        super().__init__(f"{what} was changed by someone else since you opened it; reload it and try again",
+                         code="concurrent_edit")

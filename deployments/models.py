@@ -1,0 +1,156 @@
+from django.conf import settings
+from django.db import models
+from pgvector.django import VectorField
+
+from watchlists.models import EMBEDDING_DIMENSIONS, InclusionCategory
+
+
+class Camera(models.Model):
+    class Status(models.TextChoices):
+        IDLE = "idle", "Idle"
+        CONNECTING = "connecting", "Connecting"
+        STREAMING = "streaming", "Streaming"
+        LOST = "lost", "Stream lost, retrying"
+
+    name = models.CharField(max_length=120)
+    source_url = models.CharField(max_length=500, help_text="rtsp://, http(s):// or a file under CAMERA_FILE_ROOT")
+    location = models.CharField(max_length=300)
+    enabled = models.BooleanField(default=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IDLE)
+    status_detail = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Purpose(models.TextChoices):
+    CRIME_HOTSPOT = "crime_hotspot", "Crime hotspot"
+    PROTECTIVE_SECURITY = "protective_security", "Protective security at an event or site"
+    INTELLIGENCE_LED = "intelligence_led", "Intelligence-led location"
+
+
+class Deployment(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted for authorisation"
+        AUTHORISED = "authorised", "Authorised"
+        REJECTED = "rejected", "Rejected"
+        LIVE = "live", "Live"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        STOPPED = "stopped", "Stopped (kill switch)"
+
+    name = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=24, choices=Purpose.choices)
+    location = models.CharField(max_length=300)
+    location_reason = models.TextField(help_text="why this location, linked to the watchlist")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    cameras = models.ManyToManyField(Camera, related_name="deployments")
+    watchlist = models.ForeignKey("watchlists.Watchlist", on_delete=models.PROTECT, related_name="deployments")
+    threshold = models.FloatField()
+    necessity_statement = models.TextField(help_text="necessity and proportionality")
+    dpia_reference = models.CharField(max_length=100)
+    signage_confirmed = models.BooleanField(default=False)
+    public_notice_confirmed = models.BooleanField(default=False)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    officers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_deployments",
+                                      help_text="officers who receive this deployment's alerts")
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-starts_at", "pk"]
+        indexes = [models.Index(fields=["state", "starts_at"]), models.Index(fields=["state", "ends_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeploymentAuthorisation(models.Model):
+    """The recorded legal decision: who authorised or rejected, when, and why."""
+
+    class Decision(models.TextChoices):
+        AUTHORISED = "authorised", "Authorised"
+        REJECTED = "rejected", "Rejected"
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="authorisations")
+    decision = models.CharField(max_length=12, choices=Decision.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+    reasons = models.TextField()
+    threshold = models.FloatField()
+    watchlist_size = models.PositiveIntegerField()
+
+
+class DeploymentTransition(models.Model):
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=12)
+    to_state = models.CharField(max_length=12)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class WatchlistSnapshot(models.Model):
+    """The watchlist frozen at authorisation: embeddings copied, later edits do not reach it."""
+
+    deployment = models.OneToOneField(Deployment, on_delete=models.CASCADE, related_name="snapshot")
+    watchlist_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    subject_count = models.PositiveIntegerField()
+    reference_count = models.PositiveIntegerField()
+    model_id = models.CharField(max_length=100)
+    biometrics_deleted_at = models.DateTimeField(null=True, blank=True)
+
+
+class SnapshotReference(models.Model):
+    """One frozen reference embedding with the display data an alert shows. Deleted after the deployment."""
+
+    snapshot = models.ForeignKey(WatchlistSnapshot, on_delete=models.CASCADE, related_name="references")
+    subject_id = models.BigIntegerField(db_index=True)
+    subject_reference = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=32, choices=InclusionCategory.choices)
+    reason = models.TextField()
+    priority = models.CharField(max_length=8)
+    reference_image_id = models.BigIntegerField()
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+
+
+class ManifestEntry(models.Model):
+    """Non-biometric record of who was on a deployment's watchlist: kept for subject access requests."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="manifest")
+    subject_id = models.BigIntegerField()
+    subject_reference = models.CharField(max_length=64, db_index=True)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=32, choices=InclusionCategory.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["deployment", "subject_id"], name="one_manifest_row")]
+
+
+class PostDeploymentRecord(models.Model):
+    deployment = models.OneToOneField(Deployment, on_delete=models.CASCADE, related_name="post_record")
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(auto_now=True)
+    outcomes = models.TextField()
+    engagements = models.PositiveIntegerField(default=0)
+    arrests = models.PositiveIntegerField(default=0)

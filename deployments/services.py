@@ -1,0 +1,422 @@
+"""Cameras and deployments: the state machine, authorisation with its frozen snapshot, schedules, retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.permissions import require_capability
+from audit.services import audit_record
+from config.errors import ConcurrentEditError, PermissionDenied, RuleViolation
+from deployments.models import (
+    Camera,
+    Deployment,
+    DeploymentAuthorisation,
+    DeploymentTransition,
+    ManifestEntry,
+    PostDeploymentRecord,
+    Purpose,
+    SnapshotReference,
+    WatchlistSnapshot,
+)
+from deployments.signals import deployment_state_changed
+from watchlists.models import ReferenceImage, Subject, Watchlist
+from watchlists.selectors import watchlist_review_is_current
+
+logger = logging.getLogger(__name__)
+State = Deployment.State
+ENDED_STATES = (State.COMPLETED, State.STOPPED, State.CANCELLED)
+START_GRACE = dt.timedelta(minutes=5)  # an authorisation may start "now" although the form said a minute ago
+
+DEPLOYMENT_EDITABLE_FIELDS = frozenset({
+    "name", "purpose", "location", "location_reason", "starts_at", "ends_at", "watchlist", "threshold",
+    "necessity_statement", "dpia_reference", "signage_confirmed", "public_notice_confirmed",
+})
+
+
+# --- cameras ------------------------------------------------------------------------------------
+
+def camera_source_validate(source_url: str) -> str:
+    """rtsp(s)://, http(s):// (MJPEG or video) or a file under CAMERA_FILE_ROOT; anything else is refused."""
+    source_url = source_url.strip()
+    parsed = urlparse(source_url)
+    if parsed.scheme in {"rtsp", "rtsps", "http", "https"}:
+        if not parsed.hostname:
+            raise RuleViolation(f"the camera URL {source_url!r} has no host")
+        return source_url
+    if parsed.scheme in {"", "file"}:
+        root = Path(settings.CAMERA_FILE_ROOT).resolve()
+        path = Path(parsed.path if parsed.scheme == "file" else source_url)
+        path = (path if path.is_absolute() else root / path).resolve()
+        if root != path and root not in path.parents:
+            raise RuleViolation(f"video files must be under {root}")
+        if not path.is_file():
+            raise RuleViolation(f"no video file at {path}")
+        return str(path)
+    raise RuleViolation(f"camera sources must be rtsp://, http(s):// or a file under {settings.CAMERA_FILE_ROOT}; "
+                        f"{parsed.scheme}:// is not allowed")
+
+
+def camera_create(*, actor, name: str, source_url: str, location: str, enabled: bool = True,
+                  request=None) -> Camera:
+    require_capability(user=actor, capability="plan_deployment")
+    if not name.strip() or not location.strip():
+        raise RuleViolation("a camera needs a name and a location")
+    source = camera_source_validate(source_url)
+    with transaction.atomic():
+        camera = Camera.objects.create(name=name.strip(), source_url=source, location=location.strip(),
+                                       enabled=enabled, created_by=actor)
+        audit_record(actor=actor, action="camera.created", target=camera, request=request,
+                     details={"name": camera.name, "location": camera.location})
+    return camera
+
+
+# --- drafting -----------------------------------------------------------------------------------
+
+def _check_fields(values: dict) -> None:
+    if values["purpose"] not in Purpose.values:
+        raise RuleViolation(f"purpose must be one of: {', '.join(Purpose.values)}")
+    if values["ends_at"] <= values["starts_at"]:
+        raise RuleViolation("the deployment must end after it starts")
+    if not 0.0 < float(values["threshold"]) < 1.0:
+        raise RuleViolation("the threshold is a similarity between 0 and 1")
+
+
+def deployment_create(*, actor, name: str, purpose: str, location: str, location_reason: str,
+                      starts_at: dt.datetime, ends_at: dt.datetime, watchlist: Watchlist, cameras: list[Camera],
+                      necessity_statement: str, dpia_reference: str, threshold: float | None = None,
+                      signage_confirmed: bool = False, public_notice_confirmed: bool = False,
+                      officers=(), request=None) -> Deployment:
+    require_capability(user=actor, capability="plan_deployment")
+    values = dict(name=name.strip(), purpose=purpose, location=location.strip(), location_reason=location_reason.strip(),
+                  starts_at=starts_at, ends_at=ends_at, watchlist=watchlist,
+                  threshold=settings.DEPLOYMENT_DEFAULT_THRESHOLD if threshold is None else float(threshold),
+                  necessity_statement=necessity_statement.strip(), dpia_reference=dpia_reference.strip(),
+                  signage_confirmed=signage_confirmed, public_notice_confirmed=public_notice_confirmed)
+    _check_fields(values)
+    with transaction.atomic():
+        deployment = Deployment.objects.create(created_by=actor, **values)
+        deployment.cameras.set(cameras)
+        deployment.officers.set(officers)
+        _transition_log(deployment, "", State.DRAFT, actor, "created")
+        audit_record(actor=actor, action="deployment.created", target=deployment, deployment=deployment,
+                     request=request, details={"name": deployment.name, "watchlist": watchlist.pk,
+                                               "cameras": [c.pk for c in cameras]})
+    return deployment
+
+
+def deployment_update(*, actor, deployment: Deployment, expected_version: int, changes: dict,
+                      cameras: list[Camera] | None = None, officers=None, request=None) -> Deployment:
+    require_capability(user=actor, capability="plan_deployment")
+    unknown = set(changes) - DEPLOYMENT_EDITABLE_FIELDS
+    if unknown:
+        raise RuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = _locked(deployment, expected_version)
+        if locked.state not in (State.DRAFT, State.REJECTED):
+            raise RuleViolation(f"a {locked.get_state_display().lower()} deployment cannot be edited")
+        _check_fields({f: getattr(locked, f) for f in DEPLOYMENT_EDITABLE_FIELDS} | changes)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        if locked.state == State.REJECTED:
+            _set_state(locked, State.DRAFT, actor, "edited after rejection")
+        locked.version += 1
+        locked.save()
+        if cameras is not None:
+            locked.cameras.set(cameras)
+        if officers is not None:
+            locked.officers.set(officers)
+        audit_record(actor=actor, action="deployment.updated", target=locked, deployment=locked, request=request,
+                     details={"fields": sorted(changes) + (["cameras"] if cameras is not None else [])})
+    return locked
+
+
+def deployment_officers_set(*, actor, deployment: Deployment, officers, request=None) -> None:
+    """Who receives the alerts: the planner before authorisation, a commander at any time."""
+    if not (deployment.state in (State.DRAFT, State.REJECTED, State.SUBMITTED)
+            and _can(actor, "plan_deployment")) and not _can(actor, "stop_deployment"):
+        raise PermissionDenied("only the planner (before authorisation) or a commander can assign officers")
+    with transaction.atomic():
+        deployment.officers.set(officers)
+        audit_record(actor=actor, action="deployment.officers_assigned", target=deployment, deployment=deployment,
+                     request=request, details={"officers": sorted(o.username for o in officers)})
+
+
+def _can(user, capability: str) -> bool:
+    from accounts.selectors import user_can
+
+    return user_can(user=user, capability=capability)
+
+
+# --- the state machine --------------------------------------------------------------------------
+
+def _locked(deployment: Deployment, expected_version: int | None = None) -> Deployment:
+    locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError(f"deployment {locked.name}")
+    return locked
+
+
+def _transition_log(deployment: Deployment, from_state: str, to_state: str, actor, note: str) -> None:
+    DeploymentTransition.objects.create(deployment=deployment, from_state=from_state, to_state=to_state,
+                                        actor=actor if getattr(actor, "is_authenticated", False) else None, note=note)
+
+
+def _set_state(deployment: Deployment, to_state: str, actor, note: str = "") -> None:
+    from_state = deployment.state
+    deployment.state = to_state
+    Deployment.objects.filter(pk=deployment.pk).update(state=to_state, updated_at=timezone.now(),
+                                                       version=F("version") + 1)
+    deployment.version += 1
+    _transition_log(deployment, from_state, to_state, actor, note)
+    deployment_id = deployment.pk
+    transaction.on_commit(lambda: deployment_state_changed.send(sender=Deployment, deployment_id=deployment_id,
+                                                                state=to_state))
+
+
+def deployment_authorisation_problems(*, deployment: Deployment, now: dt.datetime | None = None) -> list[str]:
+    """Everything that stands in the way of authorising, in words an authorising officer can act on."""
+    now = now or timezone.now()
+    problems = []
+    if deployment.threshold < settings.DEPLOYMENT_THRESHOLD_FLOOR:
+        problems.append(f"the threshold {deployment.threshold:.2f} is below the floor of "
+                        f"{settings.DEPLOYMENT_THRESHOLD_FLOOR:.2f}")
+    if deployment.starts_at < now - START_GRACE:
+        problems.append("the deployment window has already started; set a start time in the future")
+    if deployment.ends_at - deployment.starts_at > dt.timedelta(hours=settings.DEPLOYMENT_MAX_HOURS):
+        problems.append(f"the window is longer than the maximum of {settings.DEPLOYMENT_MAX_HOURS} hours")
+    watchlist = deployment.watchlist
+    if watchlist.status != Watchlist.Status.APPROVED:
+        problems.append(f"the watchlist \u201c{watchlist.name}\u201d is not approved")
+    elif not watchlist_review_is_current(watchlist=watchlist, max_age_days=settings.WATCHLIST_REVIEW_MAX_AGE_DAYS, now=now):
+        problems.append(f"the watchlist was last reviewed more than {settings.WATCHLIST_REVIEW_MAX_AGE_DAYS} days ago")
+    size = watchlist.entries.filter(subject__status=Subject.Status.ACTIVE).count()
+    if size > settings.WATCHLIST_MAX_SUBJECTS:
+        problems.append(f"the watchlist holds {size} subjects; the cap is {settings.WATCHLIST_MAX_SUBJECTS}")
+    if size == 0:
+        problems.append("the watchlist is empty")
+    if not deployment.cameras.filter(enabled=True).exists():
+        problems.append("no enabled camera is assigned")
+    for field, label in (("necessity_statement", "the necessity and proportionality statement"),
+                         ("dpia_reference", "the DPIA reference"), ("location_reason", "the reason for the location")):
+        if not getattr(deployment, field).strip():
+            problems.append(f"{label} is missing")
+    if not deployment.signage_confirmed:
+        problems.append("signage has not been confirmed")
+    if not deployment.public_notice_confirmed:
+        problems.append("the public notice has not been confirmed")
+    return problems
+
+
+def deployment_submit(*, actor, deployment: Deployment, request=None) -> Deployment:
+    require_capability(user=actor, capability="plan_deployment")
+    with transaction.atomic():
+        locked = _locked(deployment)
+        if locked.state not in (State.DRAFT, State.REJECTED):
+            raise RuleViolation(f"only a draft can be submitted; this deployment is {locked.get_state_display().lower()}")
+        locked.submitted_by = actor
+        locked.save(update_fields=["submitted_by"])
+        _set_state(locked, State.SUBMITTED, actor, "submitted for authorisation")
+        audit_record(actor=actor, action="deployment.submitted", target=locked, deployment=locked, request=request)
+    return locked
+
+
+def deployment_authorise(*, actor, deployment: Deployment, reasons: str, request=None) -> Deployment:
+    """The authorising officer's decision; freezes the watchlist into the deployment's snapshot."""
+    require_capability(user=actor, capability="authorise_deployment")
+    with transaction.atomic():
+        locked = _locked(deployment)
+        if actor.pk in (locked.created_by_id, locked.submitted_by_id):
+            raise RuleViolation("you planned or submitted this deployment, so another authorising officer must decide")
+        if locked.state != State.SUBMITTED:
+            raise RuleViolation(f"only a submitted deployment can be authorised; this one is "
+                                f"{locked.get_state_display().lower()}")
+        if not reasons.strip():
+            raise RuleViolation("record the reasons for the authorisation")
+        watchlist = Watchlist.objects.select_for_update().get(pk=locked.watchlist_id)
+        problems = deployment_authorisation_problems(deployment=locked)
+        if problems:
+            raise RuleViolation(problems)
+        snapshot = _snapshot_create(deployment=locked, watchlist=watchlist)
+        DeploymentAuthorisation.objects.create(
+            deployment=locked, decision=DeploymentAuthorisation.Decision.AUTHORISED, decided_by=actor,
+            reasons=reasons.strip(), threshold=locked.threshold, watchlist_size=snapshot.subject_count)
+        _set_state(locked, State.AUTHORISED, actor, reasons.strip())
+        audit_record(actor=actor, action="deployment.authorised", target=locked, deployment=locked, request=request,
+                     details={"reasons": reasons.strip(), "threshold": locked.threshold,
+                              "window": [locked.starts_at.isoformat(), locked.ends_at.isoformat()],
+                              "watchlist": watchlist.pk, "watchlist_version": watchlist.version,
+                              "subjects": snapshot.subject_count, "references": snapshot.reference_count,
+                              "model_id": snapshot.model_id})
+    return locked
+
+
+def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> WatchlistSnapshot:
+    from recognition.runtime import current_model_id
+
+    model_id = current_model_id()
+    today = timezone.localdate()
+    subjects = list(Subject.objects.filter(entries__watchlist=watchlist, status=Subject.Status.ACTIVE,
+                                           expires_on__gt=today).order_by("pk"))
+    images = ReferenceImage.objects.filter(subject__in=subjects, status=ReferenceImage.Status.ENROLLED,
+                                           model_id=model_id).order_by("subject_id", "pk")
+    by_subject = {s.pk: s for s in subjects}
+    references = [
+        SnapshotReference(subject_id=image.subject_id, subject_reference=by_subject[image.subject_id].reference,
+                          name=by_subject[image.subject_id].name, category=by_subject[image.subject_id].category,
+                          reason=by_subject[image.subject_id].reason, priority=by_subject[image.subject_id].priority,
+                          reference_image_id=image.pk, embedding=image.embedding)
+        for image in images.only("pk", "subject_id", "embedding")
+    ]
+    if not references:
+        raise RuleViolation(f"no subject on the watchlist has an image enrolled with the current model ({model_id})")
+    snapshot = WatchlistSnapshot.objects.create(
+        deployment=deployment, watchlist_version=watchlist.version, subject_count=len({r.subject_id for r in references}),
+        reference_count=len(references), model_id=model_id)
+    for reference in references:
+        reference.snapshot = snapshot
+    SnapshotReference.objects.bulk_create(references, batch_size=500)
+    ManifestEntry.objects.bulk_create(
+        [ManifestEntry(deployment=deployment, subject_id=s.pk, subject_reference=s.reference, name=s.name,
+                       category=s.category) for s in subjects], batch_size=1000)
+    return snapshot
+
+
+def deployment_reject(*, actor, deployment: Deployment, reasons: str, request=None) -> Deployment:
+    require_capability(user=actor, capability="authorise_deployment")
+    if not reasons.strip():
+        raise RuleViolation("record the reasons for the rejection")
+    with transaction.atomic():
+        locked = _locked(deployment)
+        if actor.pk in (locked.created_by_id, locked.submitted_by_id):
+            raise RuleViolation("you planned or submitted this deployment, so another authorising officer must decide")
+        if locked.state != State.SUBMITTED:
+            raise RuleViolation("only a submitted deployment can be rejected")
+        DeploymentAuthorisation.objects.create(
+            deployment=locked, decision=DeploymentAuthorisation.Decision.REJECTED, decided_by=actor,
+            reasons=reasons.strip(), threshold=locked.threshold,
+            watchlist_size=locked.watchlist.entries.count())
+        _set_state(locked, State.REJECTED, actor, reasons.strip())
+        audit_record(actor=actor, action="deployment.rejected", target=locked, deployment=locked, request=request,
+                     details={"reasons": reasons.strip()})
+    return locked
+
+
+def deployment_go_live(*, deployment: Deployment, now: dt.datetime | None = None) -> Deployment:
+    """Beat: an authorised deployment goes live when its window opens."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(deployment)
+        if locked.state != State.AUTHORISED:
+            raise RuleViolation("only an authorised deployment can go live")
+        if not locked.starts_at <= now < locked.ends_at:
+            raise RuleViolation("outside the authorised window")
+        locked.went_live_at = now
+        locked.save(update_fields=["went_live_at"])
+        _set_state(locked, State.LIVE, None, "window opened")
+        audit_record(actor=None, action="deployment.live", target=locked, deployment=locked)
+    return locked
+
+
+def deployment_complete(*, deployment: Deployment, now: dt.datetime | None = None) -> Deployment:
+    """Beat: a live (or never started) deployment ends when its window closes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(deployment)
+        if locked.state not in (State.LIVE, State.AUTHORISED):
+            raise RuleViolation("only a live or authorised deployment can complete")
+        if now < locked.ends_at:
+            raise RuleViolation("the window has not closed yet")
+        locked.ended_at = now
+        locked.save(update_fields=["ended_at"])
+        _set_state(locked, State.COMPLETED, None, "window closed")
+        audit_record(actor=None, action="deployment.completed", target=locked, deployment=locked)
+    return locked
+
+
+def deployment_stop(*, actor, deployment: Deployment, reason: str, request=None) -> Deployment:
+    """The kill switch: workers stop reading frames within seconds of this commit."""
+    require_capability(user=actor, capability="stop_deployment")
+    with transaction.atomic():
+        locked = _locked(deployment)
+        if locked.state not in (State.LIVE, State.AUTHORISED):
+            raise RuleViolation("only a live or authorised deployment can be stopped")
+        locked.ended_at = timezone.now()
+        locked.save(update_fields=["ended_at"])
+        _set_state(locked, State.STOPPED, actor, reason.strip() or "stopped")
+        audit_record(actor=actor, action="deployment.stopped", target=locked, deployment=locked, request=request,
+                     details={"reason": reason.strip()})
+    return locked
+
+
+def deployment_cancel(*, actor, deployment: Deployment, reason: str, request=None) -> Deployment:
+    with transaction.atomic():
+        locked = _locked(deployment)
+        planner_may = locked.state in (State.DRAFT, State.SUBMITTED, State.REJECTED) and _can(actor, "plan_deployment")
+        commander_may = locked.state in (State.SUBMITTED, State.AUTHORISED) and _can(actor, "authorise_deployment")
+        if not (planner_may or commander_may):
+            if locked.state in ENDED_STATES or locked.state == State.LIVE:
+                raise RuleViolation(f"a {locked.get_state_display().lower()} deployment cannot be cancelled")
+            raise PermissionDenied("your role does not allow cancelling this deployment")
+        locked.ended_at = timezone.now()
+        locked.save(update_fields=["ended_at"])
+        _set_state(locked, State.CANCELLED, actor, reason.strip() or "cancelled")
+        audit_record(actor=actor, action="deployment.cancelled", target=locked, deployment=locked, request=request,
+                     details={"reason": reason.strip()})
+    return locked
+
+
+def deployments_tick(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Beat, every few seconds: open and close windows."""
+    now = now or timezone.now()
+    started = completed = 0
+    for deployment in Deployment.objects.filter(state=State.AUTHORISED, starts_at__lte=now, ends_at__gt=now):
+        deployment_go_live(deployment=deployment, now=now)
+        started += 1
+    for deployment in Deployment.objects.filter(state__in=[State.LIVE, State.AUTHORISED], ends_at__lte=now):
+        deployment_complete(deployment=deployment, now=now)
+        completed += 1
+    return {"started": started, "completed": completed}
+
+
+# --- retention and the record afterwards ---------------------------------------------------------
+
+def snapshots_delete_biometrics(*, now: dt.datetime | None = None) -> int:
+    """Beat: delete ended deployments' frozen embeddings (well within 24 h); the manifest stays."""
+    now = now or timezone.now()
+    deleted = 0
+    due = WatchlistSnapshot.objects.filter(deployment__state__in=ENDED_STATES, biometrics_deleted_at__isnull=True)
+    for snapshot in due.select_related("deployment"):
+        with transaction.atomic():
+            count, _ = SnapshotReference.objects.filter(snapshot=snapshot).delete()
+            snapshot.biometrics_deleted_at = now
+            snapshot.save(update_fields=["biometrics_deleted_at"])
+            audit_record(actor=None, action="snapshot.biometrics_deleted", target=snapshot,
+                         deployment=snapshot.deployment, details={"references_deleted": count,
+                                                                  "ended_at": snapshot.deployment.ended_at.isoformat()
+                                                                  if snapshot.deployment.ended_at else None})
+        deleted += 1
+    return deleted
+
+
+def post_deployment_record_save(*, actor, deployment: Deployment, outcomes: str, engagements: int = 0,
+                                arrests: int = 0, request=None) -> PostDeploymentRecord:
+    require_capability(user=actor, capability="stop_deployment")
+    if deployment.state not in ENDED_STATES:
+        raise RuleViolation("the post-deployment record is written after the deployment has ended")
+    if engagements < 0 or arrests < 0:
+        raise RuleViolation("counts cannot be negative")
+    with transaction.atomic():
+        record, _ = PostDeploymentRecord.objects.update_or_create(
+            deployment=deployment, defaults={"written_by": actor, "outcomes": outcomes.strip(),
+                                             "engagements": engagements, "arrests": arrests})
+        audit_record(actor=actor, action="deployment.post_record_saved", target=deployment, deployment=deployment,
+                     request=request, details={"engagements": engagements, "arrests": arrests})
+    return record

@@ -1,0 +1,150 @@
+from django.conf import settings
+from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+EMBEDDING_DIMENSIONS = 512
+
+
+class InclusionCategory(models.TextChoices):
+    """The closed list (College of Policing APP on LFR): no free-text "of interest"."""
+
+    WANTED_BY_COURTS = "wanted_by_courts", "Wanted by the courts (warrant)"
+    WANTED_FOR_OFFENCE = "wanted_for_offence", "Wanted on reasonable grounds for an offence"
+    UNLAWFULLY_AT_LARGE = "unlawfully_at_large", "Unlawfully at large"
+    MISSING_OR_VULNERABLE = "missing_or_vulnerable", "Missing or vulnerable person"
+    RISK_OF_HARM = "risk_of_harm", "Risk of harm to self or others"
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Subject(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PURGED = "purged", "Purged (biometric data deleted)"
+
+    reference = models.CharField(max_length=64, unique=True, help_text="PNC number or case id")
+    name = models.CharField(max_length=200)
+    date_of_birth = models.DateField(null=True, blank=True)
+    under_18_justification = models.TextField(blank=True)
+    category = models.CharField(max_length=32, choices=InclusionCategory.choices)
+    reason = models.TextField()
+    legal_basis = models.CharField(max_length=300)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    review_date = models.DateField()
+    expires_on = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="optimistic lock for concurrent edits")
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["expires_on", "status"]), models.Index(fields=["review_date", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.reference})"
+
+
+class ReferenceImage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for enrolment"
+        ENROLLED = "enrolled", "Enrolled"
+        REFUSED = "refused", "Refused"
+        DUPLICATE = "duplicate", "Looks like another subject: needs confirmation"
+        PURGED = "purged", "Purged"
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="images")
+    file_name = models.CharField(max_length=200, help_text="path under PROTECTED_MEDIA_ROOT; never a public URL")
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255, blank=True)
+    image_source = models.CharField(max_length=200, help_text="e.g. custody image reference")
+    capture_date = models.DateField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True)
+    height = models.PositiveIntegerField(null=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    refusal_reasons = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    face_count = models.PositiveSmallIntegerField(null=True)
+    use_largest_face = models.BooleanField(
+        default=False, help_text="the detective chose to enrol the largest face of a multi-face image")
+    quality = models.JSONField(default=dict, blank=True)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    model_id = models.CharField(max_length=100, blank=True)
+    duplicate_of = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate_score = models.FloatField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            HnswIndex(name="refimage_embedding_hnsw", fields=["embedding"], m=16, ef_construction=64,
+                      opclasses=["vector_cosine_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"image {self.pk} of {self.subject_id} ({self.status})"
+
+
+class Watchlist(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+
+    name = models.CharField(max_length=200)
+    purpose = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    compiled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="last approval or review")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    subjects = models.ManyToManyField(Subject, through="WatchlistEntry", related_name="watchlists")
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WatchlistEntry(models.Model):
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="entries")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="entries")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["watchlist", "subject"], name="one_entry_per_subject")]
+
+
+class BulkImport(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    enrolled = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True, help_text="one entry per CSV row")
+    error = models.TextField(blank=True)

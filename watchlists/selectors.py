@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from pgvector.django import CosineDistance
+
+from accounts.permissions import require_capability
+from watchlists.models import ReferenceImage, Subject, Watchlist
+
+
+def access_watchlist(*, user, id: int) -> Watchlist:
+    require_capability(user=user, capability="view_watchlist")
+    try:
+        return Watchlist.objects.select_related("compiled_by", "approved_by").get(pk=id)
+    except Watchlist.DoesNotExist:
+        raise Http404("no such watchlist") from None
+
+
+def access_subject(*, user, id: int) -> Subject:
+    require_capability(user=user, capability="view_watchlist")
+    try:
+        return Subject.objects.select_related("added_by").get(pk=id)
+    except Subject.DoesNotExist:
+        raise Http404("no such subject") from None
+
+
+def access_reference_image(*, user, id: int) -> ReferenceImage:
+    require_capability(user=user, capability="view_biometric_data")
+    try:
+        return ReferenceImage.objects.select_related("subject").get(pk=id)
+    except ReferenceImage.DoesNotExist:
+        raise Http404("no such image") from None
+
+
+def watchlist_list(*, user) -> QuerySet[Watchlist]:
+    require_capability(user=user, capability="view_watchlist")
+    return (Watchlist.objects.select_related("compiled_by", "approved_by")
+            .annotate(subject_count=Count("entries")).order_by("name", "pk"))
+
+
+def watchlist_approval_queue(*, user) -> QuerySet[Watchlist]:
+    require_capability(user=user, capability="approve_watchlist")
+    return watchlist_list(user=user).filter(status=Watchlist.Status.SUBMITTED).exclude(compiled_by=user)
+
+
+def subject_list(*, user, watchlist: Watchlist | None = None, search: str = "") -> QuerySet[Subject]:
+    require_capability(user=user, capability="view_watchlist")
+    subjects = Subject.objects.select_related("added_by").annotate(
+        enrolled_images=Count("images", filter=Q(images__status=ReferenceImage.Status.ENROLLED)))
+    if watchlist is not None:
+        subjects = subjects.filter(entries__watchlist=watchlist)
+    if search:
+        subjects = subjects.filter(Q(name__icontains=search) | Q(reference__icontains=search))
+    return subjects.order_by("name", "pk")
+
+
+def subjects_review_due(*, user, today: dt.date | None = None) -> QuerySet[Subject]:
+    """Active subjects whose review date has come, for the detective who added them."""
+    today = today or timezone.localdate()
+    return Subject.objects.filter(added_by=user, status=Subject.Status.ACTIVE, review_date__lte=today).order_by("review_date")
+
+
+def watchlist_review_is_current(*, watchlist: Watchlist, max_age_days: int, now=None) -> bool:
+    now = now or timezone.now()
+    return watchlist.reviewed_at is not None and now - watchlist.reviewed_at <= dt.timedelta(days=max_age_days)
+
+
+def reference_images_nearest(*, embedding: np.ndarray, model_id: str, exclude_subject_id: int | None = None,
+                             limit: int = 5) -> list[tuple[ReferenceImage, float]]:
+    """Closest enrolled images of active subjects, by cosine similarity (pgvector HNSW index)."""
+    images = ReferenceImage.objects.select_related("subject").filter(
+        status__in=[ReferenceImage.Status.ENROLLED, ReferenceImage.Status.DUPLICATE], model_id=model_id,
+        subject__status=Subject.Status.ACTIVE)
+    if exclude_subject_id is not None:
+        images = images.exclude(subject_id=exclude_subject_id)
+    nearest = images.annotate(distance=CosineDistance("embedding", embedding)).order_by("distance")[:limit]
+    return [(image, 1.0 - float(image.distance)) for image in nearest]

@@ -1,0 +1,434 @@
+"""Watchlist curation: subjects, reference images and enrolment, watchlists and their approval, retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.permissions import require_capability
+from audit.services import audit_record
+from config.errors import ConcurrentEditError, RuleViolation
+from recognition.ml.images import ImageError, decode_image
+from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
+from watchlists.storage import protected_delete, protected_read, protected_save
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_EDITABLE_FIELDS = frozenset({
+    "name", "date_of_birth", "under_18_justification", "category", "reason", "legal_basis", "priority",
+    "review_date", "expires_on",
+})
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def age_on(date_of_birth: dt.date, day: dt.date) -> int:
+    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def _validate_subject(values: dict) -> None:
+    if values["category"] not in InclusionCategory.values:
+        raise RuleViolation(f"inclusion category must be one of: {', '.join(InclusionCategory.values)}")
+    if values["priority"] not in Priority.values:
+        raise RuleViolation(f"priority must be one of: {', '.join(Priority.values)}")
+    for field, label in (("name", "name"), ("reason", "a written reason"), ("legal_basis", "the legal basis")):
+        if not str(values.get(field) or "").strip():
+            raise RuleViolation(f"{label} is required")
+    today = _today()
+    dob = values.get("date_of_birth")
+    if dob is not None:
+        if dob > today:
+            raise RuleViolation("date of birth is in the future")
+        if age_on(dob, today) < 18 and not str(values.get("under_18_justification") or "").strip():
+            raise RuleViolation("this subject is under 18: an additional recorded justification is required")
+    if values["expires_on"] <= today:
+        raise RuleViolation("the expiry date must be in the future")
+    if values["review_date"] > values["expires_on"]:
+        raise RuleViolation("the review date must not be after the expiry date")
+
+
+def subject_create(*, actor, reference: str, name: str, category: str, reason: str, legal_basis: str,
+                   priority: str = Priority.MEDIUM, date_of_birth: dt.date | None = None,
+                   under_18_justification: str = "", review_date: dt.date | None = None,
+                   expires_on: dt.date | None = None, request=None) -> Subject:
+    require_capability(user=actor, capability="manage_watchlist")
+    today = _today()
+    values = {
+        "reference": reference.strip(), "name": name.strip(), "category": category, "reason": reason.strip(),
+        "legal_basis": legal_basis.strip(), "priority": priority, "date_of_birth": date_of_birth,
+        "under_18_justification": under_18_justification.strip(),
+        "review_date": review_date or today + dt.timedelta(days=settings.SUBJECT_REVIEW_DAYS),
+        "expires_on": expires_on or today + dt.timedelta(days=settings.SUBJECT_RETENTION_DAYS),
+    }
+    if not values["reference"]:
+        raise RuleViolation("a subject reference (PNC or case id) is required")
+    _validate_subject(values)
+    with transaction.atomic():
+        if Subject.objects.filter(reference=values["reference"]).exists():
+            raise RuleViolation(f"a subject with reference {values['reference']} already exists")
+        subject = Subject.objects.create(added_by=actor, **values)
+        audit_record(actor=actor, action="subject.created", target=subject, request=request, details={
+            "reference": subject.reference, "category": subject.category, "legal_basis": subject.legal_basis,
+            "under_18": bool(date_of_birth and age_on(date_of_birth, today) < 18),
+        })
+    return subject
+
+
+def subject_update(*, actor, subject: Subject, expected_version: int, changes: dict, request=None) -> Subject:
+    require_capability(user=actor, capability="manage_watchlist")
+    unknown = set(changes) - SUBJECT_EDITABLE_FIELDS
+    if unknown:
+        raise RuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+    if subject.status != Subject.Status.ACTIVE:
+        raise RuleViolation("a purged subject cannot be edited")
+    values = {f: getattr(subject, f) for f in SUBJECT_EDITABLE_FIELDS} | changes
+    _validate_subject(values)
+    with transaction.atomic():
+        updated = Subject.objects.filter(pk=subject.pk, version=expected_version).update(
+            **changes, version=F("version") + 1, updated_at=timezone.now())
+        if not updated:
+            raise ConcurrentEditError(f"subject {subject.reference}")
+        subject.refresh_from_db()
+        before = {k: str(getattr(subject, k)) for k in changes}
+        audit_record(actor=actor, action="subject.updated", target=subject, request=request,
+                     details={"fields": sorted(changes), "after": before})
+        _watchlists_back_to_draft(subject=subject, actor=actor, why=f"subject {subject.reference} was edited")
+    return subject
+
+
+def _watchlists_back_to_draft(*, subject: Subject, actor, why: str) -> None:
+    """Any change to what an approved watchlist holds needs a fresh approval."""
+    for watchlist in Watchlist.objects.select_for_update().filter(
+            entries__subject=subject).exclude(status=Watchlist.Status.DRAFT):
+        _watchlist_to_draft(watchlist=watchlist, actor=actor, why=why)
+
+
+def _watchlist_to_draft(*, watchlist: Watchlist, actor, why: str) -> None:
+    if watchlist.status == Watchlist.Status.DRAFT:
+        return
+    previous = watchlist.status
+    watchlist.status = Watchlist.Status.DRAFT
+    watchlist.approved_by = None
+    watchlist.approved_at = None
+    watchlist.version += 1
+    watchlist.save(update_fields=["status", "approved_by", "approved_at", "version", "updated_at"])
+    audit_record(actor=actor, action="watchlist.returned_to_draft", target=watchlist,
+                 details={"previous_status": previous, "why": why})
+
+
+# --- reference images and enrolment -------------------------------------------------------------
+
+def reference_image_add(*, actor, subject: Subject, data: bytes, image_source: str, original_name: str = "",
+                        capture_date: dt.date | None = None, use_largest_face: bool = False, enrol: bool = True,
+                        request=None) -> ReferenceImage:
+    """Check the upload is a usable image, store it outside any public URL, queue enrolment."""
+    require_capability(user=actor, capability="manage_watchlist")
+    if subject.status != Subject.Status.ACTIVE:
+        raise RuleViolation("images cannot be added to a purged subject")
+    if not image_source.strip():
+        raise RuleViolation("the image source (e.g. custody image reference) is required")
+    if capture_date and capture_date > _today():
+        raise RuleViolation("the capture date is in the future")
+    if len(data) > settings.REFERENCE_IMAGE_MAX_BYTES:
+        raise RuleViolation(f"the file is {len(data) / 1e6:.1f} MB; the limit is "
+                            f"{settings.REFERENCE_IMAGE_MAX_BYTES / 1e6:.0f} MB")
+    try:
+        pixels = decode_image(data, max_pixels=settings.REFERENCE_IMAGE_MAX_PIXELS)
+    except ImageError as exc:
+        raise RuleViolation(str(exc)) from exc
+    name, sha256 = protected_save(data=data, folder=f"subjects/{subject.pk}", suffix=".img")
+    try:
+        with transaction.atomic():
+            image = ReferenceImage.objects.create(
+                subject=subject, file_name=name, sha256=sha256, original_name=original_name[:255],
+                image_source=image_source.strip(), capture_date=capture_date, width=pixels.shape[1],
+                height=pixels.shape[0], uploaded_by=actor, use_largest_face=use_largest_face,
+            )
+            audit_record(actor=actor, action="reference_image.added", target=image, request=request,
+                         details={"subject": subject.reference, "sha256": sha256, "source": image.image_source})
+            _watchlists_back_to_draft(subject=subject, actor=actor,
+                                      why=f"a reference image was added to {subject.reference}")
+            if enrol:
+                from watchlists.tasks import reference_images_enrol_task
+
+                transaction.on_commit(lambda: reference_images_enrol_task.delay([image.pk]))
+    except BaseException:
+        protected_delete(name)  # nothing half-saved: no orphan file without its row
+        raise
+    return image
+
+
+def reference_images_enrol(*, image_ids: Sequence[int]) -> list[ReferenceImage]:
+    """Quality gate, one face, duplicate check, embedding: batched across images through the engine."""
+    from recognition.runtime import enrolment_policy, face_engine
+
+    images = list(ReferenceImage.objects.select_related("subject").filter(
+        pk__in=image_ids, status=ReferenceImage.Status.PENDING))
+    if not images:
+        return []
+    engine = face_engine()
+    frames, decodable = [], []
+    for image in images:
+        try:
+            frames.append(decode_image(protected_read(image.file_name), max_pixels=settings.REFERENCE_IMAGE_MAX_PIXELS))
+            decodable.append(image)
+        except (ImageError, OSError) as exc:
+            _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=[str(exc)])
+    results = engine.embed_single_faces(frames, policy=enrolment_policy()) if frames else []
+    for image, result in zip(decodable, results):
+        _enrolment_decide(image=image, result=result)
+    return images
+
+
+def _enrolment_decide(*, image: ReferenceImage, result) -> None:
+    warnings: list[str] = []
+    if result.face is None:
+        _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=result.refusal_reasons, face_count=0)
+        return
+    quality = {k: round(float(v), 3) for k, v in vars(result.face.quality).items()}
+    if result.several_faces and not image.use_largest_face:
+        _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, face_count=result.face_count, reasons=[
+            f"{result.face_count} faces found in the image: crop it to the subject's face, or choose to "
+            f"enrol the largest face"])
+        return
+    if result.several_faces:
+        warnings.append(f"{result.face_count} faces in the image: the largest was used; check it is the subject")
+    if image.capture_date and (_today() - image.capture_date).days > settings.REFERENCE_IMAGE_MAX_AGE_DAYS:
+        warnings.append(f"the image was taken on {image.capture_date:%d %b %Y}, more than "
+                        f"{settings.REFERENCE_IMAGE_MAX_AGE_DAYS // 365} years ago: replace it with a recent one")
+    if result.refusal_reasons:
+        _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=result.refusal_reasons,
+                          warnings=warnings, quality=quality, face_count=result.face_count)
+        return
+    embedding = np.asarray(result.embedding, dtype=np.float32)
+    duplicate = _closest_other_subject(embedding=embedding, subject_id=image.subject_id, model_id=result.model_id)
+    status = ReferenceImage.Status.ENROLLED
+    if duplicate is not None and duplicate[1] >= settings.DUPLICATE_SIMILARITY:
+        status = ReferenceImage.Status.DUPLICATE
+    _enrolment_finish(image, status=status, warnings=warnings, quality=quality, face_count=result.face_count,
+                      embedding=embedding, model_id=result.model_id,
+                      duplicate=duplicate if status == ReferenceImage.Status.DUPLICATE else None)
+
+
+def _closest_other_subject(*, embedding: np.ndarray, subject_id: int, model_id: str) -> tuple[Subject, float] | None:
+    from watchlists.selectors import reference_images_nearest
+
+    nearest = reference_images_nearest(embedding=embedding, model_id=model_id, exclude_subject_id=subject_id, limit=1)
+    if not nearest:
+        return None
+    image, similarity = nearest[0]
+    return image.subject, similarity
+
+
+def _enrolment_finish(image: ReferenceImage, *, status: str, reasons: list[str] | None = None,
+                      warnings: list[str] | None = None, quality: dict | None = None, face_count: int | None = None,
+                      embedding: np.ndarray | None = None, model_id: str = "",
+                      duplicate: tuple[Subject, float] | None = None) -> None:
+    with transaction.atomic():
+        image.status = status
+        image.refusal_reasons = reasons or []
+        image.warnings = warnings or []
+        image.quality = quality or {}
+        image.face_count = face_count
+        image.embedding = embedding
+        image.model_id = model_id
+        image.duplicate_of, image.duplicate_score = (duplicate[0], round(duplicate[1], 4)) if duplicate else (None, None)
+        image.enrolled_at = timezone.now() if status == ReferenceImage.Status.ENROLLED else None
+        image.save()
+        details = {"subject": image.subject.reference, "status": status, "reasons": image.refusal_reasons,
+                   "warnings": image.warnings, "model_id": model_id}
+        if duplicate:
+            details |= {"duplicate_of": duplicate[0].reference, "similarity": image.duplicate_score}
+        audit_record(actor=None, action=f"reference_image.{status}", target=image, details=details)
+
+
+def reference_image_confirm_duplicate(*, actor, image: ReferenceImage, justification: str,
+                                      request=None) -> ReferenceImage:
+    """A detective confirms a flagged image really is this subject (e.g. twins, a known alias)."""
+    require_capability(user=actor, capability="manage_watchlist")
+    if image.status != ReferenceImage.Status.DUPLICATE:
+        raise RuleViolation("only an image flagged as a possible duplicate needs confirmation")
+    if not justification.strip():
+        raise RuleViolation("say why this image is enrolled despite looking like another subject")
+    with transaction.atomic():
+        image.status = ReferenceImage.Status.ENROLLED
+        image.enrolled_at = timezone.now()
+        image.warnings = [*image.warnings, f"confirmed despite similarity to {image.duplicate_of}: {justification}"]
+        image.save(update_fields=["status", "enrolled_at", "warnings"])
+        audit_record(actor=actor, action="reference_image.duplicate_confirmed", target=image, request=request,
+                     details={"justification": justification, "duplicate_of": getattr(image.duplicate_of, "reference", None)})
+    return image
+
+
+def reference_image_delete(*, actor, image: ReferenceImage, request=None) -> None:
+    require_capability(user=actor, capability="manage_watchlist")
+    with transaction.atomic():
+        subject = image.subject
+        audit_record(actor=actor, action="reference_image.deleted", target=image, request=request,
+                     details={"subject": subject.reference, "sha256": image.sha256})
+        file_name = image.file_name
+        image.delete()
+        _watchlists_back_to_draft(subject=subject, actor=actor, why=f"a reference image of {subject.reference} was deleted")
+        transaction.on_commit(lambda: protected_delete(file_name))
+
+
+# --- watchlists ---------------------------------------------------------------------------------
+
+def watchlist_create(*, actor, name: str, purpose: str, request=None) -> Watchlist:
+    require_capability(user=actor, capability="manage_watchlist")
+    if not name.strip() or not purpose.strip():
+        raise RuleViolation("a watchlist needs a name and a purpose")
+    with transaction.atomic():
+        watchlist = Watchlist.objects.create(name=name.strip(), purpose=purpose.strip(), compiled_by=actor)
+        audit_record(actor=actor, action="watchlist.created", target=watchlist, request=request,
+                     details={"name": watchlist.name})
+    return watchlist
+
+
+def _locked(watchlist: Watchlist, expected_version: int | None) -> Watchlist:
+    locked = Watchlist.objects.select_for_update().get(pk=watchlist.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError(f"watchlist {locked.name}")
+    return locked
+
+
+def watchlist_subjects_add(*, actor, watchlist: Watchlist, subjects: Sequence[Subject],
+                           expected_version: int | None = None, request=None) -> int:
+    require_capability(user=actor, capability="manage_watchlist")
+    with transaction.atomic():
+        watchlist = _locked(watchlist, expected_version)
+        existing = set(watchlist.entries.values_list("subject_id", flat=True))
+        new = [s for s in subjects if s.pk not in existing]
+        if any(s.status != Subject.Status.ACTIVE for s in new):
+            raise RuleViolation("purged subjects cannot be added to a watchlist")
+        if len(existing) + len(new) > settings.WATCHLIST_MAX_SUBJECTS:
+            raise RuleViolation(f"a watchlist holds at most {settings.WATCHLIST_MAX_SUBJECTS} subjects; this one has "
+                                f"{len(existing)} and {len(new)} more were asked for")
+        WatchlistEntry.objects.bulk_create([WatchlistEntry(watchlist=watchlist, subject=s, added_by=actor) for s in new])
+        if new:
+            _watchlist_to_draft(watchlist=watchlist, actor=actor, why="subjects were added")
+            watchlist.version += 1
+            watchlist.save(update_fields=["version", "updated_at"])
+            audit_record(actor=actor, action="watchlist.subjects_added", target=watchlist, request=request,
+                         details={"subjects": [s.reference for s in new]})
+    return len(new)
+
+
+def watchlist_subject_remove(*, actor, watchlist: Watchlist, subject: Subject, request=None) -> None:
+    require_capability(user=actor, capability="manage_watchlist")
+    with transaction.atomic():
+        watchlist = _locked(watchlist, None)
+        deleted, _ = WatchlistEntry.objects.filter(watchlist=watchlist, subject=subject).delete()
+        if not deleted:
+            raise RuleViolation(f"{subject.reference} is not on this watchlist")
+        _watchlist_to_draft(watchlist=watchlist, actor=actor, why=f"{subject.reference} was removed")
+        watchlist.version += 1
+        watchlist.save(update_fields=["version", "updated_at"])
+        audit_record(actor=actor, action="watchlist.subject_removed", target=watchlist, request=request,
+                     details={"subject": subject.reference})
+
+
+def watchlist_submit(*, actor, watchlist: Watchlist, request=None) -> Watchlist:
+    require_capability(user=actor, capability="manage_watchlist")
+    with transaction.atomic():
+        watchlist = _locked(watchlist, None)
+        if watchlist.status != Watchlist.Status.DRAFT:
+            raise RuleViolation(f"only a draft watchlist can be submitted; this one is {watchlist.get_status_display().lower()}")
+        if not watchlist.entries.exists():
+            raise RuleViolation("the watchlist is empty")
+        watchlist.status = Watchlist.Status.SUBMITTED
+        watchlist.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, action="watchlist.submitted", target=watchlist, request=request,
+                     details={"subjects": watchlist.entries.count(), "version": watchlist.version})
+    return watchlist
+
+
+def watchlist_approve(*, actor, watchlist: Watchlist, expected_version: int | None = None, request=None) -> Watchlist:
+    """Two-person rule: compiled by one person, approved by an authorising officer who is someone else."""
+    require_capability(user=actor, capability="approve_watchlist")
+    with transaction.atomic():
+        watchlist = _locked(watchlist, expected_version)
+        if watchlist.compiled_by_id == actor.pk:
+            raise RuleViolation("you compiled this watchlist, so someone else must approve it")
+        if watchlist.status != Watchlist.Status.SUBMITTED:
+            raise RuleViolation("only a watchlist submitted for approval can be approved")
+        now = timezone.now()
+        watchlist.status = Watchlist.Status.APPROVED
+        watchlist.approved_by = actor
+        watchlist.approved_at = now
+        watchlist.reviewed_at = now
+        watchlist.save(update_fields=["status", "approved_by", "approved_at", "reviewed_at", "updated_at"])
+        audit_record(actor=actor, action="watchlist.approved", target=watchlist, request=request,
+                     details={"subjects": watchlist.entries.count(), "version": watchlist.version})
+    return watchlist
+
+
+def watchlist_reject(*, actor, watchlist: Watchlist, reasons: str, request=None) -> Watchlist:
+    require_capability(user=actor, capability="approve_watchlist")
+    if not reasons.strip():
+        raise RuleViolation("say why the watchlist is returned")
+    with transaction.atomic():
+        watchlist = _locked(watchlist, None)
+        if watchlist.status != Watchlist.Status.SUBMITTED:
+            raise RuleViolation("only a watchlist submitted for approval can be returned")
+        _watchlist_to_draft(watchlist=watchlist, actor=actor, why=reasons)
+    return watchlist
+
+
+def watchlist_review(*, actor, watchlist: Watchlist, note: str = "", request=None) -> Watchlist:
+    """The approver confirms an approved watchlist is still necessary before another deployment."""
+    require_capability(user=actor, capability="approve_watchlist")
+    with transaction.atomic():
+        watchlist = _locked(watchlist, None)
+        if watchlist.status != Watchlist.Status.APPROVED:
+            raise RuleViolation("only an approved watchlist can be reviewed")
+        if watchlist.compiled_by_id == actor.pk:
+            raise RuleViolation("you compiled this watchlist, so someone else must review it")
+        watchlist.reviewed_at = timezone.now()
+        watchlist.save(update_fields=["reviewed_at", "updated_at"])
+        audit_record(actor=actor, action="watchlist.reviewed", target=watchlist, request=request, details={"note": note})
+    return watchlist
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+def subject_purge(*, actor, subject: Subject, why: str) -> int:
+    """Delete every image and embedding of a subject; the subject row stays as a non-biometric record."""
+    with transaction.atomic():
+        subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        if subject.status == Subject.Status.PURGED:
+            return 0
+        files = list(subject.images.values_list("file_name", flat=True))
+        count = subject.images.count()
+        subject.images.all().delete()
+        watchlists = list(Watchlist.objects.filter(entries__subject=subject).values_list("pk", flat=True))
+        WatchlistEntry.objects.filter(subject=subject).delete()
+        subject.status = Subject.Status.PURGED
+        subject.purged_at = timezone.now()
+        subject.version += 1
+        subject.save(update_fields=["status", "purged_at", "version"])
+        audit_record(actor=actor, action="subject.purged", target=subject, details={
+            "reference": subject.reference, "images_deleted": count, "why": why, "removed_from_watchlists": watchlists})
+        transaction.on_commit(lambda: [protected_delete(name) for name in files])
+    return count
+
+
+def subjects_purge_expired(*, today: dt.date | None = None) -> int:
+    today = today or _today()
+    expired = Subject.objects.filter(status=Subject.Status.ACTIVE, expires_on__lte=today)
+    purged = 0
+    for subject in expired.iterator():
+        subject_purge(actor=None, subject=subject, why=f"retention expired on {subject.expires_on:%Y-%m-%d}")
+        purged += 1
+    if purged:
+        logger.info("retention: purged %s expired subjects", purged)
+    return purged
