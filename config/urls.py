@@ -6,5 +6,8 @@ from config import health
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("watchlists/", include("watchlists.urls")),
+    path("deployments/", include("deployments.urls")),
+    path("api/", include("config.api_urls")),
     path("healthz", health.healthz, name="healthz"),
 ]

@@ -147,4 +147,6 @@ class BulkImport(models.Model):
     refused = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=list, blank=True, help_text="one entry per CSV row")
+    csv_file = models.CharField(max_length=200, blank=True, help_text="protected file, deleted when finished")
+    zip_file = models.CharField(max_length=200, blank=True, help_text="protected file, deleted when finished")
     error = models.TextField(blank=True)

@@ -12,3 +12,11 @@ def reference_images_enrol_task(image_ids: list[int]) -> dict:
 @shared_task
 def subjects_purge_expired_task() -> int:
     return services.subjects_purge_expired()
+
+
+@shared_task(acks_late=True)
+def bulk_import_run_task(import_id: int) -> dict:
+    from watchlists.bulk_import import bulk_import_run
+
+    job = bulk_import_run(import_id=import_id)
+    return {"status": job.status, "enrolled": job.enrolled, "refused": job.refused, "duplicates": job.duplicates}

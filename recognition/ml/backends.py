@@ -137,6 +137,10 @@ class OnnxRuntimeBackend(InferenceBackend):
         options.inter_op_num_threads = settings.inter_op_threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = choose_onnxruntime_providers(settings.providers, ort.get_available_providers())
+        if CUDA_PROVIDER in providers:
+            from insightface.model_zoo.onnxruntime_utils import preload_cuda_libraries
+
+            preload_cuda_libraries(providers)  # finds CUDA/cuDNN shipped as pip wheels (nvidia-*)
         try:
             model_bytes = _model_bytes_with_dynamic_batch(model_path)
             self.session = ort.InferenceSession(model_bytes, sess_options=options, providers=providers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .backends import InferenceBackend
@@ -53,8 +54,8 @@ class FaceEmbedder:
         use_flip = self.flip if flip is None else flip
         if use_flip:
             crops = np.concatenate([crops, crops[:, :, ::-1]])
-        blob = crops[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32)
-        blob = (blob - self.spec.input_mean) / self.spec.input_std
+        mean, std = self.spec.input_mean, self.spec.input_std
+        blob = cv2.dnn.blobFromImages(list(np.ascontiguousarray(crops)), 1.0 / std, (size, size), (mean, mean, mean), swapRB=True)
         vectors = self.backend.run(blob)[0].astype(np.float32)
         if use_flip:
             half = len(vectors) // 2
