@@ -432,3 +432,22 @@ def subjects_purge_expired(*, today: dt.date | None = None) -> int:
     if purged:
         logger.info("retention: purged %s expired subjects", purged)
     return purged
+
+
+# --- audited reads of biometric data ------------------------------------------------------------
+
+def subject_view_record(*, actor, subject: Subject, request=None) -> None:
+    """Every view of a subject page is audited (it shows biometric enrolment details)."""
+    audit_record(actor=actor, action="subject.viewed", target=subject, request=request,
+                 details={"reference": subject.reference})
+
+
+def reference_image_read(*, actor, image: ReferenceImage, request=None) -> bytes:
+    """The bytes of a face image, for a permission-checked view; the read is audited first."""
+    require_capability(user=actor, capability="view_biometric_data")
+    if image.status == ReferenceImage.Status.PURGED:
+        raise RuleViolation("this image has been purged")
+    with transaction.atomic():
+        audit_record(actor=actor, action="reference_image.viewed", target=image, request=request,
+                     details={"subject": image.subject.reference})
+    return protected_read(image.file_name)
