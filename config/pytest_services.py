@@ -7,6 +7,7 @@ embedded ones once, on free ports, with data under var/test/, and stops them at 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -16,14 +17,32 @@ import pytest
 from config.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 
 _started: list = []
+_slot_lock = None
+
+
+def _claim_slot(base: Path) -> Path:
+    """Each concurrent test run on this checkout gets its own data folders (kept for reuse)."""
+    global _slot_lock
+    base.mkdir(parents=True, exist_ok=True)
+    for slot in range(16):
+        handle = open(base / f".slot-{slot}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _slot_lock = handle
+        folder = base if slot == 0 else base / f"slot-{slot}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    raise RuntimeError(f"16 test runs already use {base}")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return  # the controller started them and passed the URLs in the environment
-    var_dir = Path(os.environ.get("LFR_VAR_DIR", Path(__file__).resolve().parent.parent / "var")) / "test"
-    var_dir.mkdir(parents=True, exist_ok=True)
+    var_dir = _claim_slot(Path(os.environ.get("LFR_VAR_DIR", Path(__file__).resolve().parent.parent / "var")) / "test")
     # Face images written by tests (and by worker processes they start) go here, emptied per run.
     protected = var_dir / "protected"
     shutil.rmtree(protected, ignore_errors=True)

@@ -1,0 +1,62 @@
+"""Building blocks for tests that need a whole authorised deployment: real enrolment, real rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from deployments.models import Deployment, Purpose
+from deployments.services import camera_create, deployment_create, deployment_submit
+from tests.samples import person_jpeg
+from watchlists.models import InclusionCategory
+from watchlists.services import (
+    reference_image_add,
+    reference_images_enrol,
+    subject_create,
+    watchlist_approve,
+    watchlist_create,
+    watchlist_subjects_add,
+    watchlist_submit,
+)
+
+
+def enrolled_subject(actor, index: int, reference: str | None = None, data: bytes | None = None):
+    subject = subject_create(actor=actor, reference=reference or f"PNC-{index:04d}", name=f"Subject {index}",
+                             category=InclusionCategory.WANTED_FOR_OFFENCE, reason="Wanted for robbery",
+                             legal_basis="PACE s.24")
+    image = reference_image_add(actor=actor, subject=subject, data=data or person_jpeg(index),
+                                image_source=f"CUS/{index}", enrol=False)
+    reference_images_enrol(image_ids=[image.pk])
+    return subject
+
+
+def approved_watchlist(detective, commander, subjects):
+    watchlist = watchlist_create(actor=detective, name="Op Lantern", purpose="Wanted for violent crime")
+    watchlist_subjects_add(actor=detective, watchlist=watchlist, subjects=subjects)
+    watchlist_submit(actor=detective, watchlist=watchlist)
+    return watchlist_approve(actor=commander, watchlist=watchlist)
+
+
+def video_camera(actor, name: str = "Camera 1"):
+    root = Path(settings.CAMERA_FILE_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    video = root / "test-camera.mp4"
+    if not video.exists():
+        video.write_bytes(b"placeholder: the source is validated as a file under the root")
+    return camera_create(actor=actor, name=name, source_url=str(video), location="High Street, north entrance")
+
+
+def submitted_deployment(detective, watchlist, cameras, *, starts_in=dt.timedelta(minutes=10),
+                         hours: float = 4, threshold: float | None = None, **overrides) -> Deployment:
+    starts_at = timezone.now() + starts_in
+    values = dict(name="High Street Saturday", purpose=Purpose.CRIME_HOTSPOT, location="High Street",
+                  location_reason="Robbery hotspot; the watchlist holds the robbery series suspects",
+                  starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=hours), watchlist=watchlist,
+                  cameras=cameras, necessity_statement="Serious robbery series, less intrusive means exhausted",
+                  dpia_reference="DPIA-2026-07", threshold=threshold, signage_confirmed=True,
+                  public_notice_confirmed=True)
+    deployment = deployment_create(actor=detective, **(values | overrides))
+    return deployment_submit(actor=detective, deployment=deployment)
