@@ -21,6 +21,7 @@ from watchlists.storage import protected_delete, protected_read, protected_save
 
 logger = logging.getLogger(__name__)
 
+DOMINANT_FACE_AREA_RATIO = 2.0  # largest face at least twice the next: a bystander, not a group
 SUBJECT_EDITABLE_FIELDS = frozenset({
     "name", "date_of_birth", "under_18_justification", "category", "reason", "legal_basis", "priority",
     "review_date", "expires_on",
@@ -195,13 +196,16 @@ def _enrolment_decide(*, image: ReferenceImage, result) -> None:
         _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=result.refusal_reasons, face_count=0)
         return
     quality = {k: round(float(v), 3) for k, v in vars(result.face.quality).items()}
-    if result.several_faces and not image.use_largest_face:
+    # A bystander far smaller than the subject is no ambiguity; faces of similar size are.
+    dominant = result.face.area >= DOMINANT_FACE_AREA_RATIO * result.runner_up_area
+    if result.several_faces and not (image.use_largest_face or dominant):
         _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, face_count=result.face_count, reasons=[
             f"{result.face_count} faces found in the image: crop it to the subject's face, or choose to "
             f"enrol the largest face"])
         return
     if result.several_faces:
         warnings.append(f"{result.face_count} faces in the image: the largest was used; check it is the subject")
+
     if image.capture_date and (_today() - image.capture_date).days > settings.REFERENCE_IMAGE_MAX_AGE_DAYS:
         warnings.append(f"the image was taken on {image.capture_date:%d %b %Y}, more than "
                         f"{settings.REFERENCE_IMAGE_MAX_AGE_DAYS // 365} years ago: replace it with a recent one")

@@ -65,6 +65,7 @@ class SingleFaceResult:
     face_count: int
     model_id: str
     refusal_reasons: list[str] = field(default_factory=list)  # from the quality policy, when one was given
+    runner_up_area: float = 0.0  # area of the second largest face, to tell a bystander from a group photo
 
     @property
     def several_faces(self) -> bool:
@@ -132,14 +133,16 @@ class FaceEngine:
         frames = [decode_image(i) if isinstance(i, (bytes, bytearray, memoryview)) else i for i in images]
         chosen: list[Face | None] = []
         counts: list[int] = []
+        runners_up: list[float] = []
         for frame, faces in zip(frames, self.analyse(frames, embed=False)):
-            faces = faces or self._analyse_tight_crop(frame)
-            counts.append(len(faces))
-            chosen.append(max(faces, key=lambda f: f.area) if faces else None)
+            by_area = sorted(faces or self._analyse_tight_crop(frame), key=lambda f: -f.area)
+            counts.append(len(by_area))
+            chosen.append(by_area[0] if by_area else None)
+            runners_up.append(by_area[1].area if len(by_area) > 1 else 0.0)
         crops = [face.aligned_crop for face in chosen if face is not None]
         vectors = iter(self.embedder.embed(np.stack(crops)).vectors if crops else [])
         results = []
-        for face, count in zip(chosen, counts):
+        for face, count, runner_up in zip(chosen, counts, runners_up):
             if face is None:
                 results.append(SingleFaceResult(SingleFaceOutcome.NO_FACE, None, 0, self.model_id,
                                                 ["no face found in the image"]))
@@ -147,7 +150,7 @@ class FaceEngine:
             face = replace(face, embedding=next(vectors))
             outcome = SingleFaceOutcome.ONE_FACE if count == 1 else SingleFaceOutcome.SEVERAL_FACES
             reasons = policy.refusal_reasons(face.quality) if policy is not None else []
-            results.append(SingleFaceResult(outcome, face, count, self.model_id, reasons))
+            results.append(SingleFaceResult(outcome, face, count, self.model_id, reasons, runner_up))
         return results
 
     def _analyse_tight_crop(self, frame: np.ndarray) -> list[Face]:

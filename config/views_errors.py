@@ -1,0 +1,102 @@
+"""One place where portal views turn service errors into pages.
+
+Services decide; views only report. A service raises:
+
+- ``PermissionDenied``: left alone, Django answers 403 (``permission_denied`` below renders it
+  when ``handler403`` points here);
+- ``RuleViolation`` or any other ``ValidationError``: the page is shown again with
+  ``exc.messages``, status 400;
+- ``ConcurrentEditError``: the same, status 409, so the user reloads and tries again.
+
+``service_call()`` is a context manager that also opens one transaction, so a view that calls two
+services (create a subject, then add its image) saves both or neither::
+
+    with service_call(form) as call:
+        subject = subject_create(...)
+        reference_image_add(...)
+    if call.failed:
+        return render(request, "...", {"form": form, "call": call}, status=call.status)
+
+``perform(...)`` wraps the POST/redirect/GET pattern of the small action buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template import engines
+
+from config.errors import ConcurrentEditError
+
+
+class ServiceCall:
+    """Runs a block as one transaction and records a refused rule instead of raising it."""
+
+    def __init__(self, form=None):
+        self.form = form
+        self.messages: list[str] = []
+        self.status = 200
+        self.concurrent = False
+        self._atomic = transaction.atomic()
+
+    def __enter__(self) -> ServiceCall:
+        self._atomic.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> bool:
+        # Leave the transaction first: any exception rolls back everything the block wrote.
+        self._atomic.__exit__(exc_type, exc, traceback)
+        if exc is None or not isinstance(exc, ValidationError):
+            return False  # success, or PermissionDenied / Http404 / a bug: let Django answer
+        self.concurrent = isinstance(exc, ConcurrentEditError)
+        self.status = 409 if self.concurrent else 400
+        self.messages = list(exc.messages)
+        if self.form is not None:
+            for message in self.messages:
+                self.form.add_error(None, message)
+        return True
+
+    @property
+    def failed(self) -> bool:
+        return self.status >= 400
+
+
+def service_call(form=None) -> ServiceCall:
+    return ServiceCall(form)
+
+
+def perform(request: HttpRequest, action: Callable[[], object], *, success: str, redirect_to: str,
+            failure: Callable[[ServiceCall], HttpResponse]) -> HttpResponse:
+    """Run ``action()``; on success flash ``success`` and redirect; when a rule refuses it,
+    answer ``failure(call)`` (which renders the page again with ``call.messages`` and ``call.status``)."""
+    with service_call() as call:
+        action()
+    if call.failed:
+        return failure(call)
+    if success:
+        messages.success(request, success)
+    return redirect(redirect_to)
+
+
+_FORBIDDEN = """{% extends "base.html" %}
+{% block title %}Not allowed · LFR Portal{% endblock %}
+{% block content %}
+<section class="card narrow" data-testid="forbidden">
+  <h1>Not allowed</h1>
+  <p>{{ reason|default:"Your role does not allow this." }}</p>
+  <p class="muted">The attempt has not changed anything. If you need this access, ask an administrator.</p>
+  <p><a href="{% url 'home' %}">Back to the start page</a></p>
+</section>
+{% endblock %}"""
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    """A 403 page that says why (set ``handler403 = "config.views_errors.permission_denied"``)."""
+    reason = str(exception) if exception is not None and str(exception) else ""
+    template = engines["django"].from_string(_FORBIDDEN)
+    return HttpResponse(template.render({"reason": reason}, request), status=403)

@@ -1,0 +1,87 @@
+"""manage.py evaluate_watchlist: open-set watchlist accuracy of the configured models on a face set.
+
+The work is in recognition/evaluation/ (Django-free); this command reads settings and arguments only.
+Protocol and metrics: docs/evaluation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from recognition.evaluation import EvaluationOptions, default_out_dir, run_evaluation, summary_lines, write_report
+from recognition.evaluation.core import DEGRADE_CHOICES, PROBE_POLICIES, REFERENCE_CHOICES
+from recognition.ml.engine import EngineConfig
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise CommandError(f"--det-size must look like 320x320, got {text!r}") from None
+    return width, height
+
+
+class Command(BaseCommand):
+    requires_system_checks: list = []  # needs no database or other app
+    help = "Measure rank-1, TPIR/FPIR and a DET curve of the configured face models on an <identity>/<image> folder."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--dataset", required=True, help="folder laid out as <identity>/<image>")
+        parser.add_argument("--gallery-size", type=int, default=2500, help="enrolled identities (default 2500)")
+        parser.add_argument("--references-per-subject", type=int, default=1, help="reference images per enrolled identity")
+        parser.add_argument("--reference-choice", choices=REFERENCE_CHOICES, default="random",
+                            help="which images become references: seeded random (default) or the best face quality score")
+        parser.add_argument("--degrade", choices=DEGRADE_CHOICES, default="none",
+                            help="cctv: probes made small, blurred and JPEG-compressed; the gallery stays clean")
+        parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=False,
+                            help="average each embedding with its mirror image's (default off; see docs/evaluation.md)")
+        parser.add_argument("--probe-policy", choices=tuple(PROBE_POLICIES), default="none",
+                            help="probes whose face fails this quality policy are not searched (live = the camera policy)")
+        parser.add_argument("--holdout-fraction", type=float, default=0.5,
+                            help="share of multi-image identities kept out of the gallery as passers-by")
+        parser.add_argument("--max-probes-per-identity", type=int, default=None)
+        parser.add_argument("--limit-nonmated", type=int, default=None, help="subsample non-mated probes (quick runs)")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--threshold", type=float, default=None,
+                            help="operating threshold marked on the DET plot (default DEPLOYMENT_DEFAULT_THRESHOLD)")
+        parser.add_argument("--det-size", default="320x320",
+                            help="detector input WxH for this run (default 320x320: enough for LFW's 250x250 images)")
+        parser.add_argument("--batch-size", type=int, default=64, help="images per engine call")
+        parser.add_argument("--out", default=None, help="report folder (default bench/results/eval-<model>-<dataset>-<degrade>)")
+        parser.add_argument("--cache-dir", default=None, help="embedding cache folder (default <VAR_DIR>/cache/embeddings)")
+        parser.add_argument("--no-cache", action="store_true")
+
+    def handle(self, *args, **options) -> None:
+        dataset = Path(options["dataset"]).expanduser()
+        if not dataset.is_dir():
+            raise CommandError(f"dataset folder {dataset} does not exist")
+        engine_config = EngineConfig(
+            model_dir=settings.MODEL_DIR or None, backend=settings.INFERENCE_BACKEND,
+            providers=tuple(settings.INFERENCE_PROVIDERS) or None, intra_op_threads=settings.INFERENCE_THREADS or None,
+            det_size=_size(options["det_size"]),
+        )
+        cache_dir = None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings")
+        threshold = options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD
+        try:
+            evaluation = EvaluationOptions(
+                dataset=dataset, gallery_size=options["gallery_size"],
+                references_per_subject=options["references_per_subject"], reference_choice=options["reference_choice"],
+                degrade=options["degrade"], flip=options["flip"], probe_policy=options["probe_policy"],
+                holdout_fraction=options["holdout_fraction"], max_probes_per_identity=options["max_probes_per_identity"],
+                limit_nonmated=options["limit_nonmated"], seed=options["seed"], operating_threshold=threshold,
+                batch_size=options["batch_size"], cache_dir=cache_dir,
+            )
+            report = run_evaluation(evaluation, engine_config=engine_config,
+                                    progress=lambda message: self.stderr.write(message))
+        except (ValueError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from exc
+        out_dir = Path(options["out"]) if options["out"] else Path(settings.BASE_DIR) / default_out_dir(
+            report, dataset.name, options["degrade"])
+        paths = write_report(report, out_dir)
+        for line in summary_lines(report):
+            self.stdout.write(line)
+        self.stdout.write(f"wrote {paths['json']}, {paths['markdown']}, {paths['det']}")
