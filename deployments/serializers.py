@@ -1,0 +1,200 @@
+"""API shapes of cameras and deployments.
+
+Input serializers check types only; the rules (state machine, threshold floor, who may authorise,
+the authorisation problems...) live in deployments.services and come back as 400s in their words.
+Related objects are given by id; the views resolve them through the selectors.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from deployments.models import (
+    Camera,
+    Deployment,
+    DeploymentAuthorisation,
+    PostDeploymentRecord,
+    Purpose,
+    WatchlistSnapshot,
+)
+
+
+class _UsernameField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value.get_username() if value is not None else None
+
+
+# --- cameras ------------------------------------------------------------------------------------
+
+class CameraSerializer(serializers.ModelSerializer):
+    created_by = _UsernameField()
+
+    class Meta:
+        model = Camera
+        fields = ["id", "name", "source_url", "location", "enabled", "status", "status_detail", "status_changed_at",
+                  "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class CameraCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    source_url = serializers.CharField(max_length=500,
+                                       help_text="rtsp(s)://, http(s):// or a video file under CAMERA_FILE_ROOT")
+    location = serializers.CharField(max_length=300)
+    enabled = serializers.BooleanField(required=False, default=True)
+
+
+class CameraBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Camera
+        fields = ["id", "name", "location", "enabled", "status"]
+        read_only_fields = fields
+
+
+# --- deployments --------------------------------------------------------------------------------
+
+class UserBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    """A row of the deployment list."""
+
+    watchlist_name = serializers.CharField(source="watchlist.name", read_only=True)
+    created_by = _UsernameField()
+    camera_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deployment
+        fields = ["id", "name", "purpose", "location", "starts_at", "ends_at", "state", "threshold", "watchlist",
+                  "watchlist_name", "camera_count", "created_by", "created_at", "updated_at", "version"]
+        read_only_fields = fields
+
+    def get_camera_count(self, deployment) -> int:
+        count = getattr(deployment, "camera_count", None)  # annotated by deployment_list()
+        return count if count is not None else deployment.cameras.count()
+
+
+class AuthorisationSerializer(serializers.ModelSerializer):
+    decided_by = _UsernameField()
+
+    class Meta:
+        model = DeploymentAuthorisation
+        fields = ["decision", "decided_by", "decided_at", "reasons", "threshold", "watchlist_size"]
+        read_only_fields = fields
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    """What was frozen at authorisation: counts only, never the embeddings."""
+
+    class Meta:
+        model = WatchlistSnapshot
+        fields = ["watchlist_version", "created_at", "subject_count", "reference_count", "model_id",
+                  "biometrics_deleted_at"]
+        read_only_fields = fields
+
+
+class PostRecordSerializer(serializers.ModelSerializer):
+    written_by = _UsernameField()
+
+    class Meta:
+        model = PostDeploymentRecord
+        fields = ["outcomes", "engagements", "arrests", "written_by", "written_at"]
+        read_only_fields = ["written_by", "written_at"]
+        extra_kwargs = {"engagements": {"min_value": 0}, "arrests": {"min_value": 0}}
+
+
+class DeploymentDetailSerializer(DeploymentSerializer):
+    cameras = CameraBriefSerializer(many=True, read_only=True)
+    officers = UserBriefSerializer(many=True, read_only=True)
+    submitted_by = _UsernameField()
+    authorisations = AuthorisationSerializer(many=True, read_only=True)
+    snapshot = serializers.SerializerMethodField()
+    post_record = serializers.SerializerMethodField()
+
+    class Meta(DeploymentSerializer.Meta):
+        fields = DeploymentSerializer.Meta.fields + [
+            "location_reason", "necessity_statement", "dpia_reference", "signage_confirmed",
+            "public_notice_confirmed", "submitted_by", "went_live_at", "ended_at", "cameras", "officers",
+            "authorisations", "snapshot", "post_record"]
+        read_only_fields = fields
+
+    @extend_schema_field(SnapshotSerializer(allow_null=True))
+    def get_snapshot(self, deployment):
+        snapshot = getattr(deployment, "snapshot", None)  # none before authorisation
+        return SnapshotSerializer(snapshot).data if snapshot is not None else None
+
+    @extend_schema_field(PostRecordSerializer(allow_null=True))
+    def get_post_record(self, deployment):
+        record = getattr(deployment, "post_record", None)  # written after the deployment ends
+        return PostRecordSerializer(record).data if record is not None else None
+
+
+class _DeploymentFields(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    purpose = serializers.ChoiceField(choices=Purpose.choices)
+    location = serializers.CharField(max_length=300)
+    location_reason = serializers.CharField(help_text="why this location, linked to the watchlist")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    watchlist = serializers.IntegerField(min_value=1, help_text="watchlist id")
+    cameras = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500,
+                                    help_text="camera ids")
+    threshold = serializers.FloatField(help_text=f"match similarity; floor {settings.DEPLOYMENT_THRESHOLD_FLOOR}")
+    necessity_statement = serializers.CharField(help_text="necessity and proportionality")
+    dpia_reference = serializers.CharField(max_length=100)
+    signage_confirmed = serializers.BooleanField()
+    public_notice_confirmed = serializers.BooleanField()
+    officers = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500,
+                                     help_text="ids of the officers who receive this deployment's alerts")
+
+
+class DeploymentCreateSerializer(_DeploymentFields):
+    threshold = serializers.FloatField(
+        required=False, allow_null=True, default=None,
+        help_text=f"match similarity; default {settings.DEPLOYMENT_DEFAULT_THRESHOLD}, "
+                  f"floor {settings.DEPLOYMENT_THRESHOLD_FLOOR}")
+    signage_confirmed = serializers.BooleanField(required=False, default=False)
+    public_notice_confirmed = serializers.BooleanField(required=False, default=False)
+    officers = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500, required=False,
+                                     default=list, help_text="ids of the officers who receive this deployment's alerts")
+
+
+class DeploymentUpdateSerializer(_DeploymentFields):
+    expected_version = serializers.IntegerField(min_value=1, help_text="the deployment's version as last read")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "expected_version":
+                field.required = False
+
+    def validate(self, attrs):
+        if len(attrs) == 1:
+            raise serializers.ValidationError("give at least one field to change")
+        return attrs
+
+
+class DeploymentReasonsSerializer(serializers.Serializer):
+    reasons = serializers.CharField(help_text="why (recorded with the decision and in the audit log)")
+
+
+class DeploymentOptionalReasonsSerializer(serializers.Serializer):
+    reasons = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="why (recorded in the audit log)")
+
+
+class OfficersSerializer(serializers.Serializer):
+    officers = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500,
+                                     help_text="ids of the officers who receive this deployment's alerts")
+
+
+class AuthorisationProblemsSerializer(serializers.Serializer):
+    problems = serializers.ListField(child=serializers.CharField(),
+                                     help_text="what stands in the way of authorising; empty when nothing does")
