@@ -44,18 +44,17 @@ class ApiPagination(PageNumberPagination):
     max_page_size = PAGE_SIZE
 
 
+# Base of every API view: authenticated users only (token, or session with CSRF). DRF marks its views
+# exempt from Django's LoginRequiredMiddleware (``login_required = False``), so an anonymous API call
+# gets a 403 JSON answer, never a redirect to the login page. Capabilities are checked by the services
+# and selectors each view calls, not here. (A comment, not a docstring: drf-spectacular would copy a
+# docstring into every operation's description.)
 class ApiView(APIView):
-    """Base of every API view: authenticated users only (token or session with CSRF).
-
-    DRF marks its views exempt from Django's LoginRequiredMiddleware (``login_required = False``), so an
-    anonymous API call gets a 403 JSON answer, never a redirect to the login page. Capabilities are
-    checked by the services and selectors each view calls, not here.
-    """
-
     permission_classes = [IsAuthenticated]
+    pagination_class = ApiPagination  # used by paginated(); tells drf-spectacular list answers are pages
 
     def paginated(self, queryset: QuerySet, serializer_class) -> Response:
-        paginator = ApiPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         data = serializer_class(page, many=True, context={"request": self.request}).data
         return paginator.get_paginated_response(data)

@@ -1,5 +1,67 @@
-"""The REST API under /api/: every app's routes, the OpenAPI schema and its browsable page."""
+"""The REST API under /api/: every app's routes, the OpenAPI schema and its browsable page.
 
-from django.urls import path  # noqa: F401
+Every view here is exempt from LoginRequiredMiddleware (DRF marks its views so, and `_api` makes
+sure of it): the API answers an anonymous call with 403 JSON, never with a redirect to the login page.
+The schema and the docs page need a signed-in user like the rest; the docs page loads Swagger UI from
+drf-spectacular-sidecar's static files, not from a CDN.
+"""
 
-urlpatterns: list = []
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
+
+from deployments import api as deployments
+from watchlists import api as watchlists
+
+app_name = "api"
+
+
+def _api(view_class, **initkwargs):
+    return login_not_required(view_class.as_view(**initkwargs))
+
+
+urlpatterns = [
+    # watchlists
+    path("watchlists/", _api(watchlists.WatchlistListView), name="watchlist-list"),
+    path("watchlists/approval-queue/", _api(watchlists.WatchlistApprovalQueueView), name="watchlist-approval-queue"),
+    path("watchlists/<int:pk>/", _api(watchlists.WatchlistDetailView), name="watchlist-detail"),
+    path("watchlists/<int:pk>/subjects", _api(watchlists.WatchlistSubjectsView), name="watchlist-subjects"),
+    path("watchlists/<int:pk>/subjects/<int:subject_id>", _api(watchlists.WatchlistSubjectRemoveView),
+         name="watchlist-subject"),
+    path("watchlists/<int:pk>/submit", _api(watchlists.WatchlistSubmitView), name="watchlist-submit"),
+    path("watchlists/<int:pk>/approve", _api(watchlists.WatchlistApproveView), name="watchlist-approve"),
+    path("watchlists/<int:pk>/reject", _api(watchlists.WatchlistRejectView), name="watchlist-reject"),
+    path("watchlists/<int:pk>/review", _api(watchlists.WatchlistReviewView), name="watchlist-review"),
+    path("watchlists/<int:pk>/imports", _api(watchlists.WatchlistImportsView), name="watchlist-imports"),
+    path("imports/<int:pk>", _api(watchlists.ImportDetailView), name="import-detail"),
+    # subjects and their reference images
+    path("subjects/", _api(watchlists.SubjectListView), name="subject-list"),
+    path("subjects/<int:pk>/", _api(watchlists.SubjectDetailView), name="subject-detail"),
+    path("subjects/<int:pk>/images", _api(watchlists.SubjectImagesView), name="subject-images"),
+    path("reference-images/<int:pk>/", _api(watchlists.ReferenceImageDetailView), name="reference-image-detail"),
+    path("reference-images/<int:pk>/file", _api(watchlists.ReferenceImageFileView), name="reference-image-file"),
+    path("reference-images/<int:pk>/confirm-duplicate", _api(watchlists.ReferenceImageConfirmDuplicateView),
+         name="reference-image-confirm-duplicate"),
+    # cameras and deployments
+    path("cameras/", _api(deployments.CameraListView), name="camera-list"),
+    path("cameras/<int:pk>/", _api(deployments.CameraDetailView), name="camera-detail"),
+    path("deployments/", _api(deployments.DeploymentListView), name="deployment-list"),
+    path("deployments/authorisation-queue/", _api(deployments.DeploymentAuthorisationQueueView),
+         name="deployment-authorisation-queue"),
+    path("deployments/<int:pk>/", _api(deployments.DeploymentDetailView), name="deployment-detail"),
+    path("deployments/<int:pk>/submit", _api(deployments.DeploymentSubmitView), name="deployment-submit"),
+    path("deployments/<int:pk>/authorise", _api(deployments.DeploymentAuthoriseView), name="deployment-authorise"),
+    path("deployments/<int:pk>/reject", _api(deployments.DeploymentRejectView), name="deployment-reject"),
+    path("deployments/<int:pk>/stop", _api(deployments.DeploymentStopView), name="deployment-stop"),
+    path("deployments/<int:pk>/cancel", _api(deployments.DeploymentCancelView), name="deployment-cancel"),
+    path("deployments/<int:pk>/officers", _api(deployments.DeploymentOfficersView), name="deployment-officers"),
+    path("deployments/<int:pk>/authorisation-problems", _api(deployments.DeploymentAuthorisationProblemsView),
+         name="deployment-authorisation-problems"),
+    path("deployments/<int:pk>/post-record", _api(deployments.DeploymentPostRecordView),
+         name="deployment-post-record"),
+    # OpenAPI
+    path("schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="schema"),
+    path("docs/", _api(SpectacularSwaggerView, url_name="api:schema", permission_classes=[IsAuthenticated]),
+         name="docs"),
+]

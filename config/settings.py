@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc served locally: no CDN
     "channels",
     "config",
     "accounts",
@@ -175,6 +176,7 @@ CELERY_BEAT_SCHEDULE = {
     "deployments-open-and-close-windows": {"task": "deployments.tasks.deployments_tick_task", "schedule": 5.0},
     "snapshots-delete-biometrics": {"task": "deployments.tasks.snapshots_delete_biometrics_task", "schedule": 600.0},
     "subjects-purge-expired": {"task": "watchlists.tasks.subjects_purge_expired_task", "schedule": 3600.0},
+    "alerts-purge-expired": {"task": "alerts.tasks.alerts_purge_expired_task", "schedule": 3600.0},
 }
 
 # --- authentication and sessions -------------------------------------------------------------
@@ -238,15 +240,28 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LFR Portal API",
     "DESCRIPTION": "Watchlists, deployments, alerts and audit of the Live Facial Recognition portal.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field with different choices: name each enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "WatchlistStatusEnum": "watchlists.models.Watchlist.Status",
+        "SubjectStatusEnum": "watchlists.models.Subject.Status",
+        "ReferenceImageStatusEnum": "watchlists.models.ReferenceImage.Status",
+        "BulkImportStatusEnum": "watchlists.models.BulkImport.Status",
+        "BulkImportRowStatusEnum": "watchlists.serializers.BULK_IMPORT_ROW_STATUSES",
+        "CameraStatusEnum": "deployments.models.Camera.Status",
+    },
 }
 
 # --- recognition -----------------------------------------------------------------------------
@@ -269,6 +284,8 @@ DEPLOYMENT_THRESHOLD_FLOOR = env_float("DEPLOYMENT_THRESHOLD_FLOOR", 0.40)
 DEPLOYMENT_DEFAULT_THRESHOLD = env_float("DEPLOYMENT_DEFAULT_THRESHOLD", 0.45)
 DEPLOYMENT_MAX_HOURS = env_int("DEPLOYMENT_MAX_HOURS", 12)
 SNAPSHOT_DELETE_WITHIN_HOURS = env_int("SNAPSHOT_DELETE_WITHIN_HOURS", 24)
+ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 31)  # unless linked to a case
+ALERT_TWO_PERSON_CONFIRMATION = env_bool("ALERT_TWO_PERSON_CONFIRMATION", False)  # EU AI Act Art. 14(5)
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
 
 # --- logging ---------------------------------------------------------------------------------

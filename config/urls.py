@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("watchlists/", include("watchlists.urls")),
     path("deployments/", include("deployments.urls")),
+    path("alerts/", include("alerts.urls")),
     path("api/", include("config.api_urls")),
     path("healthz", health.healthz, name="healthz"),
 ]

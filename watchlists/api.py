@@ -33,7 +33,6 @@ WATCHLISTS = ["watchlists"]
 SUBJECTS = ["subjects"]
 IMAGES = ["reference images"]
 IMPORTS = ["bulk imports"]
-PAGE = OpenApiParameter("page", OpenApiTypes.INT, description="page number (50 rows a page)")
 
 
 def _watchlist(view: ApiView, pk: int):
@@ -52,8 +51,7 @@ def access_bulk_import(*, user, id: int) -> BulkImport:
 # --- watchlists ---------------------------------------------------------------------------------
 
 class WatchlistListView(ApiView):
-    @extend_schema(tags=WATCHLISTS, summary="Watchlists", parameters=[PAGE],
-                   responses={200: s.WatchlistSerializer(many=True), **errors()})
+    @extend_schema(tags=WATCHLISTS, summary="Watchlists", responses={200: s.WatchlistSerializer(many=True), **errors()})
     def get(self, request):
         return self.paginated(watchlist_list(user=request.user), s.WatchlistSerializer)
 
@@ -68,7 +66,7 @@ class WatchlistListView(ApiView):
 
 class WatchlistApprovalQueueView(ApiView):
     @extend_schema(tags=WATCHLISTS, summary="Watchlists awaiting my approval (compiled by someone else)",
-                   parameters=[PAGE], responses={200: s.WatchlistSerializer(many=True), **errors()})
+                   responses={200: s.WatchlistSerializer(many=True), **errors()})
     def get(self, request):
         return self.paginated(watchlist_approval_queue(user=request.user), s.WatchlistSerializer)
 
@@ -80,8 +78,7 @@ class WatchlistDetailView(ApiView):
 
 
 class WatchlistSubjectsView(ApiView):
-    @extend_schema(tags=WATCHLISTS, summary="Subjects on a watchlist", parameters=[PAGE],
-                   responses={200: s.SubjectSerializer(many=True), **errors(404)})
+    @extend_schema(tags=WATCHLISTS, summary="Subjects on a watchlist", responses={200: s.SubjectSerializer(many=True), **errors(404)})
     def get(self, request, pk: int):
         watchlist = _watchlist(self, pk)
         return self.paginated(subject_list(user=request.user, watchlist=watchlist), s.SubjectSerializer)
@@ -179,7 +176,7 @@ class ImportDetailView(ApiView):
 
 class SubjectListView(ApiView):
     @extend_schema(tags=SUBJECTS, summary="Subjects", parameters=[
-        PAGE, OpenApiParameter("search", OpenApiTypes.STR, description="part of the name or reference")],
+        OpenApiParameter("search", OpenApiTypes.STR, description="part of the name or reference")],
         responses={200: s.SubjectSerializer(many=True), **errors()})
     def get(self, request):
         search = request.query_params.get("search", "").strip()
@@ -219,7 +216,7 @@ class SubjectImagesView(ApiView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(tags=IMAGES, summary="Reference images of a subject (status, quality, reasons)",
-                   parameters=[PAGE], responses={200: s.ReferenceImageSerializer(many=True), **errors(404)})
+                   responses={200: s.ReferenceImageSerializer(many=True), **errors(404)})
     def get(self, request, pk: int):
         subject = access_subject(user=request.user, id=pk)
         images = subject.images.select_related("subject", "uploaded_by").order_by("pk")

@@ -197,10 +197,13 @@ class BulkImportStartSerializer(serializers.Serializer):
     images = serializers.FileField(help_text="zip archive holding the images the CSV names")
 
 
+BULK_IMPORT_ROW_STATUSES = ["enrolled", "refused", "duplicate", "error"]
+
+
 class BulkImportRowSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="line in the CSV (the header is line 1)")
     reference = serializers.CharField()
-    status = serializers.ChoiceField(choices=["enrolled", "refused", "duplicate", "error"])
+    status = serializers.ChoiceField(choices=BULK_IMPORT_ROW_STATUSES)
     detail = serializers.CharField(allow_blank=True)
     subject_id = serializers.IntegerField(allow_null=True)
 

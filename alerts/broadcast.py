@@ -1,0 +1,23 @@
+"""The websocket is the doorbell, Postgres the source of truth: messages carry ids and the page fetches."""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def deployment_group(deployment_id: int) -> str:
+    return f"deployment-{deployment_id}"
+
+
+def broadcast_on_commit(*, deployment_id: int, event: str, **payload) -> None:
+    """Queue a message to everyone watching the deployment, sent only if the transaction commits."""
+    message = {"type": "deployment.event", "event": event, "deployment_id": deployment_id, **payload}
+    transaction.on_commit(lambda: broadcast_now(deployment_id=deployment_id, message=message))
+
+
+def broadcast_now(*, deployment_id: int, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(deployment_group(deployment_id), message)

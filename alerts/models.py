@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.db import models
+
+from watchlists.models import InclusionCategory
+
+
+class Decision(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed match – engaged"
+    NOT_A_MATCH = "not_a_match", "Not a match"
+    NOT_LOCATED = "not_located", "Could not locate"
+    OTHER = "other", "Other"
+
+
+class Alert(models.Model):
+    """A prompt for a human decision: a face from a live camera scored above the deployment's threshold."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting decision"
+        AWAITING_VERIFICATION = "awaiting_verification", "Confirmed by one officer, awaiting a second"
+        CONFIRMED = "confirmed", "Confirmed match – engaged"
+        NOT_A_MATCH = "not_a_match", "Not a match"
+        NOT_LOCATED = "not_located", "Could not locate"
+        OTHER = "other", "Other"
+
+    deployment = models.ForeignKey("deployments.Deployment", on_delete=models.PROTECT, related_name="alerts")
+    camera = models.ForeignKey("deployments.Camera", on_delete=models.PROTECT, related_name="alerts")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    frame_time = models.DateTimeField(help_text="when the camera frame was read")
+    track_id = models.BigIntegerField()
+    # What the officer needs to decide, copied from the frozen snapshot (which is deleted after the deployment).
+    subject_id = models.BigIntegerField(db_index=True)
+    subject_reference = models.CharField(max_length=64, db_index=True)
+    subject_name = models.CharField(max_length=200)
+    category = models.CharField(max_length=32, choices=InclusionCategory.choices)
+    reason = models.TextField()
+    priority = models.CharField(max_length=8)
+    reference_image_id = models.BigIntegerField(null=True)
+    score = models.FloatField()
+    threshold = models.FloatField()
+    model_id = models.CharField(max_length=100)
+    probe_file = models.CharField(max_length=200, help_text="protected JPEG of the face crop")
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING, db_index=True)
+    outcome = models.CharField(max_length=200, blank=True, help_text="e.g. arrested, words of advice")
+    case_reference = models.CharField(max_length=64, blank=True, help_text="linked case: kept beyond retention")
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["deployment", "id"]), models.Index(fields=["created_at", "case_reference"])]
+
+    def __str__(self) -> str:
+        return f"alert {self.pk}: {self.subject_name} {self.score:.2f}"
+
+
+class Adjudication(models.Model):
+    class Kind(models.TextChoices):
+        DECISION = "decision", "Decision"
+        VERIFICATION = "verification", "Second-person verification"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="adjudications")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.DECISION)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    notes = models.TextField(blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    demographics = models.JSONField(default=dict, blank=True, help_text="recorded for false alerts (optional)")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]

@@ -1,0 +1,33 @@
+"""The JSON an officer's page receives for an alert (websocket and catch-up alike)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from alerts.models import Alert
+
+
+def alert_payload(alert: Alert) -> dict:
+    return {
+        "id": alert.pk,
+        "deployment_id": alert.deployment_id,
+        "camera": {"id": alert.camera_id, "name": alert.camera.name, "location": alert.camera.location},
+        "frame_time": alert.frame_time.isoformat(),
+        "created_at": alert.created_at.isoformat(),
+        "subject": {"name": alert.subject_name, "reference": alert.subject_reference,
+                    "category": alert.get_category_display(), "reason": alert.reason, "priority": alert.priority},
+        "score": alert.score,
+        "threshold": alert.threshold,
+        "status": alert.status,
+        "status_label": alert.get_status_display(),
+        "outcome": alert.outcome,
+        "version": alert.version,
+        "probe_url": reverse("alerts:probe_image", args=[alert.pk]),
+        "reference_url": reverse("alerts:reference_image", args=[alert.pk]) if alert.reference_image_id else None,
+        "adjudicate_url": reverse("alerts:adjudicate", args=[alert.pk]),
+        "adjudications": [
+            {"officer": a.officer.get_full_name() or a.officer.username, "decision": a.get_decision_display(),
+             "kind": a.kind, "notes": a.notes, "at": a.decided_at.isoformat()}
+            for a in alert.adjudications.all()
+        ],
+    }

@@ -1,0 +1,117 @@
+"""Alerts: created by the live pipeline, decided by officers, kept only as long as policy allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import require_capability
+from alerts.broadcast import broadcast_on_commit
+from alerts.models import Adjudication, Alert, Decision
+from audit.services import audit_record
+from config.errors import ConcurrentEditError, PermissionDenied, RuleViolation
+from watchlists.storage import protected_delete, protected_save
+
+logger = logging.getLogger(__name__)
+
+DECIDED = {Decision.CONFIRMED: Alert.Status.CONFIRMED, Decision.NOT_A_MATCH: Alert.Status.NOT_A_MATCH,
+           Decision.NOT_LOCATED: Alert.Status.NOT_LOCATED, Decision.OTHER: Alert.Status.OTHER}
+
+
+def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, score: float, threshold: float,
+                 model_id: str, track_id: int, frame_time: dt.datetime, probe_jpeg: bytes) -> Alert:
+    """Called by the camera worker for a track whose best score passed the threshold (system actor)."""
+    name, _ = protected_save(data=probe_jpeg, folder=f"alerts/{deployment_id}", suffix=".jpg")
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                deployment_id=deployment_id, camera_id=camera_id, frame_time=frame_time, track_id=track_id,
+                subject_id=snapshot_reference.subject_id, subject_reference=snapshot_reference.subject_reference,
+                subject_name=snapshot_reference.name, category=snapshot_reference.category,
+                reason=snapshot_reference.reason, priority=snapshot_reference.priority,
+                reference_image_id=snapshot_reference.reference_image_id, score=round(float(score), 4),
+                threshold=threshold, model_id=model_id, probe_file=name)
+            audit_record(actor=None, action="alert.created", target=alert, deployment=deployment_id, details={
+                "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
+                "camera": camera_id, "model_id": model_id})
+            broadcast_on_commit(deployment_id=deployment_id, event="alert.created", alert_id=alert.pk)
+    except BaseException:
+        protected_delete(name)
+        raise
+    return alert
+
+
+def alert_view_record(*, actor, alert: Alert, request=None) -> None:
+    audit_record(actor=actor, action="alert.viewed", target=alert, deployment=alert.deployment_id, request=request)
+
+
+def alert_adjudicate(*, actor, alert: Alert, decision: str, notes: str = "", outcome: str = "",
+                     demographics: dict | None = None, expected_version: int | None = None, request=None) -> Alert:
+    """An officer's decision. With two-person confirmation on, a "confirmed" needs a second officer."""
+    require_capability(user=actor, capability="adjudicate_alert")
+    if decision not in Decision.values:
+        raise RuleViolation(f"decision must be one of: {', '.join(Decision.values)}")
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if not locked.deployment.officers.filter(pk=actor.pk).exists():
+            raise PermissionDenied("you are not assigned to this deployment")
+        if expected_version is not None and locked.version != expected_version:
+            raise ConcurrentEditError("this alert")
+        kind = Adjudication.Kind.DECISION
+        if locked.status == Alert.Status.AWAITING_VERIFICATION:
+            first = locked.adjudications.filter(kind=Adjudication.Kind.DECISION).last()
+            if first and first.officer_id == actor.pk:
+                raise RuleViolation("a second officer must verify your confirmation")
+            kind = Adjudication.Kind.VERIFICATION
+            new_status = Alert.Status.CONFIRMED if decision == Decision.CONFIRMED else DECIDED[decision]
+        elif locked.status == Alert.Status.PENDING:
+            new_status = DECIDED[decision]
+            if decision == Decision.CONFIRMED and settings.ALERT_TWO_PERSON_CONFIRMATION:
+                new_status = Alert.Status.AWAITING_VERIFICATION
+        else:
+            raise RuleViolation(f"this alert has already been decided: {locked.get_status_display().lower()}")
+        Adjudication.objects.create(alert=locked, officer=actor, kind=kind, decision=decision, notes=notes.strip(),
+                                    outcome=outcome.strip(), demographics=demographics or {})
+        locked.status = new_status
+        if outcome.strip():
+            locked.outcome = outcome.strip()
+        locked.version += 1
+        locked.save(update_fields=["status", "outcome", "version", "updated_at"])
+        audit_record(actor=actor, action="alert.adjudicated", target=locked, deployment=locked.deployment_id,
+                     request=request, details={"decision": decision, "kind": kind, "status": new_status,
+                                               "outcome": locked.outcome})
+        broadcast_on_commit(deployment_id=locked.deployment_id, event="alert.updated", alert_id=locked.pk)
+    return locked
+
+
+def alert_case_link(*, actor, alert: Alert, case_reference: str, request=None) -> Alert:
+    """Linking to an ongoing case keeps the alert beyond the retention period."""
+    require_capability(user=actor, capability="adjudicate_alert")
+    if not case_reference.strip():
+        raise RuleViolation("give the case reference")
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk).update(case_reference=case_reference.strip())
+        alert.case_reference = case_reference.strip()
+        audit_record(actor=actor, action="alert.case_linked", target=alert, deployment=alert.deployment_id,
+                     request=request, details={"case_reference": alert.case_reference})
+    return alert
+
+
+def alerts_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Beat: alerts past retention and not linked to a case are deleted with their face crops."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.ALERT_RETENTION_DAYS)
+    purged = 0
+    for alert in Alert.objects.filter(created_at__lt=cutoff, case_reference="").iterator():
+        with transaction.atomic():
+            audit_record(actor=None, action="alert.purged", target=alert, deployment=alert.deployment_id,
+                         details={"created_at": alert.created_at.isoformat(), "status": alert.status})
+            probe = alert.probe_file
+            alert.delete()
+            transaction.on_commit(lambda name=probe: protected_delete(name))
+        purged += 1
+    return purged

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages  # noqa: F401
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from alerts import services
+from alerts.models import Decision
+from alerts.payloads import alert_payload
+from alerts.selectors import access_alert, alerts_for_deployment, deployment_alert_access
+from config.errors import ConcurrentEditError
+from deployments.selectors import access_deployment, deployment_list
+from watchlists.models import ReferenceImage
+from watchlists.storage import protected_read
+
+
+def _image_response(data: bytes) -> HttpResponse:
+    content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@require_GET
+def live_index(request):
+    deployments = [d for d in deployment_list(user=request.user).filter(state__in=["authorised", "live"])
+                   if deployment_alert_access(user=request.user, deployment=d)]
+    return render(request, "alerts/live_index.html", {"deployments": deployments})
+
+
+@require_GET
+def live_page(request, deployment_id: int):
+    deployment = access_deployment(user=request.user, id=deployment_id)
+    access = deployment_alert_access(user=request.user, deployment=deployment)
+    if access is None:
+        raise PermissionDenied("you are not assigned to this deployment")
+    return render(request, "alerts/live.html", {
+        "deployment": deployment, "access": access, "decisions": Decision.choices,
+        "cameras": deployment.cameras.all(),
+    })
+
+
+@require_GET
+def deployment_alerts_json(request, deployment_id: int):
+    """Catch-up over HTTP (the websocket sends the same on resume)."""
+    deployment = access_deployment(user=request.user, id=deployment_id)
+    after = int(request.GET.get("after", "0") or 0)
+    alerts = alerts_for_deployment(user=request.user, deployment=deployment, after_id=after)[:500]
+    return JsonResponse({"alerts": [alert_payload(a) for a in alerts]})
+
+
+@require_GET
+def probe_image(request, alert_id: int):
+    alert = access_alert(user=request.user, id=alert_id)
+    services.alert_view_record(actor=request.user, alert=alert, request=request)
+    return _image_response(protected_read(alert.probe_file))
+
+
+@require_GET
+def reference_image(request, alert_id: int):
+    """The watchlist image beside the probe: allowed to whoever may see the alert, audited."""
+    alert = access_alert(user=request.user, id=alert_id)
+    image = ReferenceImage.objects.filter(pk=alert.reference_image_id).exclude(
+        status=ReferenceImage.Status.PURGED).first()
+    if image is None:
+        return HttpResponse("the watchlist image has since been purged", status=410)
+    services.alert_view_record(actor=request.user, alert=alert, request=request)
+    return _image_response(protected_read(image.file_name))
+
+
+@require_POST
+def adjudicate(request, alert_id: int):
+    alert = access_alert(user=request.user, id=alert_id)
+    try:
+        body = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        version = body.get("version")
+        alert = services.alert_adjudicate(
+            actor=request.user, alert=alert, decision=str(body.get("decision", "")), notes=str(body.get("notes", "")),
+            outcome=str(body.get("outcome", "")), expected_version=int(version) if version not in (None, "") else None,
+            request=request)
+    except ConcurrentEditError as exc:
+        return JsonResponse({"errors": exc.messages}, status=409)
+    except ValidationError as exc:
+        return JsonResponse({"errors": exc.messages}, status=400)
+    except PermissionDenied as exc:
+        return JsonResponse({"errors": [str(exc)]}, status=403)
+    return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})

@@ -1,0 +1,206 @@
+"""REST API for cameras and deployments: drafting, the state machine, authorisation and the record after.
+
+Each view fetches through a selector (which checks the capability and 404s) and acts through a
+keyword-only service (which checks the rules and writes the audit event); see config/api.py for
+how their errors become responses.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+
+from config.api import ApiView, errors, resolve_id, resolve_ids
+from deployments import serializers as s
+from deployments import services
+from deployments.selectors import (
+    access_camera,
+    access_deployment,
+    camera_list,
+    deployment_authorisation_queue,
+    deployment_list,
+)
+from watchlists.selectors import watchlist_list
+
+CAMERAS = ["cameras"]
+DEPLOYMENTS = ["deployments"]
+
+
+def _officers(ids):
+    """Users given by id; the service records them as the deployment's alert recipients."""
+    return resolve_ids(get_user_model().objects.filter(is_active=True), ids, what="user")
+
+
+# --- cameras ------------------------------------------------------------------------------------
+
+class CameraListView(ApiView):
+    @extend_schema(tags=CAMERAS, summary="Cameras", responses={200: s.CameraSerializer(many=True), **errors()})
+    def get(self, request):
+        return self.paginated(camera_list(user=request.user).select_related("created_by"), s.CameraSerializer)
+
+    @extend_schema(tags=CAMERAS, summary="Register a camera", request=s.CameraCreateSerializer,
+                   responses={201: s.CameraSerializer, **errors(400)})
+    def post(self, request):
+        data = self.input(s.CameraCreateSerializer)
+        camera = services.camera_create(actor=request.user, request=request, **data)
+        return self.output(s.CameraSerializer, camera, status_code=status.HTTP_201_CREATED,
+                           headers={"Location": reverse("api:camera-detail", kwargs={"pk": camera.pk})})
+
+
+class CameraDetailView(ApiView):
+    @extend_schema(tags=CAMERAS, summary="A camera", responses={200: s.CameraSerializer, **errors(404)})
+    def get(self, request, pk: int):
+        return self.output(s.CameraSerializer, access_camera(user=request.user, id=pk))
+
+
+# --- deployments --------------------------------------------------------------------------------
+
+def _deployment(view: ApiView, pk: int):
+    return access_deployment(user=view.request.user, id=pk)
+
+
+class DeploymentListView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Deployments (officers: those they are assigned to)", responses={200: s.DeploymentSerializer(many=True), **errors()})
+    def get(self, request):
+        return self.paginated(deployment_list(user=request.user), s.DeploymentSerializer)
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Draft a deployment", request=s.DeploymentCreateSerializer,
+                   responses={201: s.DeploymentDetailSerializer, **errors(400)})
+    def post(self, request):
+        data = dict(self.input(s.DeploymentCreateSerializer))
+        data["watchlist"] = resolve_id(watchlist_list(user=request.user), data["watchlist"], what="watchlist")
+        data["cameras"] = resolve_ids(camera_list(user=request.user), data["cameras"], what="camera")
+        data["officers"] = _officers(data["officers"])
+        deployment = services.deployment_create(actor=request.user, request=request, **data)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, deployment.pk),
+                           status_code=status.HTTP_201_CREATED,
+                           headers={"Location": reverse("api:deployment-detail", kwargs={"pk": deployment.pk})})
+
+
+class DeploymentAuthorisationQueueView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Deployments awaiting my authorisation (planned by someone else)",
+                   responses={200: s.DeploymentSerializer(many=True), **errors()})
+    def get(self, request):
+        return self.paginated(deployment_authorisation_queue(user=request.user), s.DeploymentSerializer)
+
+
+class DeploymentDetailView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="A deployment, with its authorisation record",
+                   responses={200: s.DeploymentDetailSerializer, **errors(404)})
+    def get(self, request, pk: int):
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Edit a draft or rejected deployment", request=s.DeploymentUpdateSerializer,
+                   description="Send expected_version and only the fields to change. A rejected deployment "
+                               "returns to draft.",
+                   responses={200: s.DeploymentDetailSerializer, **errors(400, 404, 409)})
+    def patch(self, request, pk: int):
+        deployment = _deployment(self, pk)
+        changes = dict(self.input(s.DeploymentUpdateSerializer))
+        expected_version = changes.pop("expected_version")
+        if "watchlist" in changes:
+            changes["watchlist"] = resolve_id(watchlist_list(user=request.user), changes["watchlist"],
+                                              what="watchlist")
+        cameras = changes.pop("cameras", None)
+        if cameras is not None:
+            cameras = resolve_ids(camera_list(user=request.user), cameras, what="camera")
+        officers = changes.pop("officers", None)
+        if officers is not None:
+            officers = _officers(officers)
+        services.deployment_update(actor=request.user, deployment=deployment, expected_version=expected_version,
+                                   changes=changes, cameras=cameras, officers=officers, request=request)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentSubmitView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Submit a draft for authorisation", request=None,
+                   responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        services.deployment_submit(actor=request.user, deployment=_deployment(self, pk), request=request)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentAuthoriseView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Authorise a submitted deployment (freezes the watchlist)",
+                   description="Only an authorising officer who neither planned nor submitted it. Refused with "
+                               "every authorisation problem listed (see authorisation-problems).",
+                   request=s.DeploymentReasonsSerializer,
+                   responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        data = self.input(s.DeploymentReasonsSerializer)
+        services.deployment_authorise(actor=request.user, deployment=_deployment(self, pk), reasons=data["reasons"],
+                                      request=request)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentRejectView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Reject a submitted deployment", request=s.DeploymentReasonsSerializer,
+                   responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        data = self.input(s.DeploymentReasonsSerializer)
+        services.deployment_reject(actor=request.user, deployment=_deployment(self, pk), reasons=data["reasons"],
+                                   request=request)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentStopView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Kill switch: stop a live or authorised deployment now",
+                   request=s.DeploymentOptionalReasonsSerializer,
+                   responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        data = self.input(s.DeploymentOptionalReasonsSerializer)
+        services.deployment_stop(actor=request.user, deployment=_deployment(self, pk), reason=data["reasons"],
+                                 request=request)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentCancelView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Cancel a deployment that has not gone live",
+                   request=s.DeploymentOptionalReasonsSerializer,
+                   responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        data = self.input(s.DeploymentOptionalReasonsSerializer)
+        services.deployment_cancel(actor=request.user, deployment=_deployment(self, pk), reason=data["reasons"],
+                                   request=request)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentOfficersView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="Assign the officers who receive the alerts", request=s.OfficersSerializer,
+                   responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def put(self, request, pk: int):
+        deployment = _deployment(self, pk)
+        officers = _officers(self.input(s.OfficersSerializer)["officers"])
+        services.deployment_officers_set(actor=request.user, deployment=deployment, officers=officers, request=request)
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentAuthorisationProblemsView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="What stands in the way of authorising this deployment now",
+                   responses={200: s.AuthorisationProblemsSerializer, **errors(404)})
+    def get(self, request, pk: int):
+        problems = services.deployment_authorisation_problems(deployment=_deployment(self, pk))
+        return self.output(s.AuthorisationProblemsSerializer, {"problems": problems})
+
+
+class DeploymentPostRecordView(ApiView):
+    @extend_schema(tags=DEPLOYMENTS, summary="The post-deployment record",
+                   responses={200: s.PostRecordSerializer, **errors(404)})
+    def get(self, request, pk: int):
+        record = getattr(_deployment(self, pk), "post_record", None)
+        if record is None:
+            raise Http404("no post-deployment record has been written yet")
+        return self.output(s.PostRecordSerializer, record)
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Write the post-deployment record (after the deployment ended)",
+                   request=s.PostRecordSerializer, responses={200: s.PostRecordSerializer, **errors(400, 404)})
+    def put(self, request, pk: int):
+        deployment = _deployment(self, pk)
+        data = self.input(s.PostRecordSerializer)
+        record = services.post_deployment_record_save(actor=request.user, deployment=deployment, request=request,
+                                                      **data)
+        return self.output(s.PostRecordSerializer, record)

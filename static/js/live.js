@@ -1,0 +1,128 @@
+// The officer's live page. The websocket is the doorbell; Postgres (via resume / alerts.json) is the truth.
+(function () {
+  "use strict";
+  const root = document.getElementById("live");
+  if (!root) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const canDecide = root.dataset.access === "adjudicate";
+  const list = document.getElementById("alerts");
+  const template = document.getElementById("alert-template");
+  const connection = document.getElementById("connection");
+  const cards = new Map();
+  let soundOn = true;
+  let retry = 1000;
+  let audio = null;
+
+  document.getElementById("sound-toggle").addEventListener("click", (e) => {
+    soundOn = !soundOn;
+    e.target.textContent = soundOn ? "Sound on" : "Sound off";
+  });
+
+  function chime() {
+    if (!soundOn) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.2, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+      osc.connect(gain).connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.6);
+    } catch (err) { /* no audio device: the visual cue still shows */ }
+  }
+
+  function render(alert, fresh) {
+    let card = cards.get(alert.id);
+    if (!card) {
+      card = template.content.firstElementChild.cloneNode(true);
+      card.dataset.alertId = alert.id;
+      card.querySelector(".probe").src = alert.probe_url;
+      const ref = card.querySelector(".reference");
+      if (alert.reference_url) { ref.src = alert.reference_url; } else { ref.closest("figure").remove(); }
+      card.querySelectorAll(".decide-btn").forEach((button) => {
+        button.addEventListener("click", () => decide(alert.id, button.dataset.decision, card));
+      });
+      cards.set(alert.id, card);
+      const newer = [...list.children].find((c) => Number(c.dataset.alertId) < alert.id);
+      list.insertBefore(card, newer || null);
+      if (fresh) {
+        card.classList.add("arrived");
+        setTimeout(() => card.classList.remove("arrived"), 4000);
+        chime();
+      }
+    }
+    card.dataset.version = alert.version;
+    card.dataset.status = alert.status;
+    card.querySelector(".name").textContent = alert.subject.name;
+    card.querySelector(".ref").textContent = alert.subject.reference + " · priority " + alert.subject.priority;
+    card.querySelector(".category").textContent = alert.subject.category;
+    card.querySelector(".reason").textContent = alert.subject.reason;
+    const seen = new Date(alert.frame_time);
+    card.querySelector(".meta").textContent = alert.camera.name + " · " + seen.toLocaleTimeString() +
+      " · score " + alert.score.toFixed(2) + " (threshold " + alert.threshold.toFixed(2) + ")";
+    const decided = alert.adjudications.map((a) => a.decision + " by " + a.officer).join("; ");
+    card.querySelector(".status").textContent = alert.status_label + (decided ? " — " + decided : "");
+    const open = alert.status === "pending" || alert.status === "awaiting_verification";
+    card.classList.toggle("decided", !open);
+    card.querySelector(".decide").hidden = !(canDecide && open);
+    document.getElementById("empty").hidden = cards.size > 0;
+  }
+
+  async function decide(id, decision, card) {
+    const error = card.querySelector(".error");
+    error.textContent = "";
+    const notes = card.querySelector(".notes").value;
+    const response = await fetch("/alerts/" + id + "/adjudicate/", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+      body: JSON.stringify({decision: decision, notes: notes, outcome: decision === "confirmed" ? notes : "",
+                            version: card.dataset.version}),
+    });
+    if (response.redirected || response.status === 401) { window.location.reload(); return; }
+    const body = await response.json().catch(() => ({errors: ["unexpected reply " + response.status]}));
+    if (!response.ok) { error.textContent = (body.errors || []).join(" "); return; }
+    render(body.alert, false);
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const socket = new WebSocket(scheme + location.host + root.dataset.socket);
+    socket.addEventListener("open", () => {
+      retry = 1000;
+      connection.textContent = "live";
+      connection.className = "badge ok";
+      socket.send(JSON.stringify({type: "resume"}));
+    });
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "alerts.snapshot") {
+        const known = new Set(cards.keys());
+        message.alerts.forEach((a) => render(a, !known.has(a.id) && known.size > 0));
+      } else if (message.type === "alert.created") {
+        render(message.alert, !cards.has(message.alert.id));
+      } else if (message.type === "alert.updated") {
+        render(message.alert, false);
+      } else if (message.type === "camera.status") {
+        const item = document.querySelector('[data-camera="' + message.camera_id + '"] .badge');
+        if (item) { item.textContent = message.label; item.className = "badge camera-" + message.status; }
+      } else if (message.type === "deployment.state") {
+        const badge = document.getElementById("deployment-state");
+        badge.textContent = message.label;
+        badge.className = "badge state-" + message.state;
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      connection.textContent = event.code === 4403 ? "not allowed" : "reconnecting…";
+      connection.className = "badge warn";
+      if (event.code === 4403) return;
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 15000);
+    });
+  }
+
+  // Keep the session alive while the page is open (the idle timeout must not log a watching officer out).
+  setInterval(() => fetch(root.dataset.catchup + "?after=999999999", {credentials: "same-origin"}), 5 * 60 * 1000);
+  connect();
+})();

@@ -1,0 +1,101 @@
+"""The live alert socket over the real Redis channel layer, with real sessions."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from accounts.roles import Role
+from config.asgi import application
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+def session_cookie(user) -> bytes:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}".encode()
+
+
+async def connect(user, deployment_id):
+    headers = [(b"origin", b"http://localhost")]
+    if user is not None:
+        headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+    communicator = WebsocketCommunicator(application, f"/ws/deployments/{deployment_id}/alerts/", headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+async def test_assigned_officer_receives_new_alerts(officer, live_deployment, raise_alert):
+    socket, connected, _ = await connect(officer, live_deployment.pk)
+    assert connected
+    assert (await socket.receive_json_from(timeout=5))["access"] == "adjudicate"
+
+    alert = await sync_to_async(raise_alert)(0)
+
+    message = await socket.receive_json_from(timeout=5)
+    assert message["type"] == "alert.created"
+    assert message["alert"]["id"] == alert.pk and message["alert"]["subject"]["name"] == "Subject 0"
+    assert message["alert"]["probe_url"].endswith(f"/alerts/{alert.pk}/probe.jpg")
+    await socket.disconnect()
+
+
+async def test_outsiders_are_refused_and_hear_nothing(make_user, outsider, live_deployment, raise_alert, officer):
+    other_officer = await sync_to_async(make_user)(Role.OFFICER)
+    for user in (outsider, other_officer, None):
+        socket, connected, code = await connect(user, live_deployment.pk)
+        assert not connected and code == 4403
+
+    listener, connected, _ = await connect(officer, live_deployment.pk)
+    await listener.receive_json_from(timeout=5)  # hello
+    # An officer of another deployment is refused here; an assigned one still hears the alert.
+    await sync_to_async(raise_alert)(0)
+    assert (await listener.receive_json_from(timeout=5))["type"] == "alert.created"
+    await listener.disconnect()
+
+
+async def test_unassigned_deployment_socket_hears_nothing(officer, commander, live_deployment, raise_alert):
+    """A commander watching deployment A hears nothing about alerts of deployment B."""
+    from tests.factories import submitted_deployment
+
+    other = await sync_to_async(lambda: submitted_deployment(live_deployment.created_by, live_deployment.watchlist,
+                                                             list(live_deployment.cameras.all()), name="Other"))()
+    socket, connected, _ = await connect(commander, other.pk)
+    assert connected
+    assert (await socket.receive_json_from(timeout=5))["access"] == "watch"
+    await sync_to_async(raise_alert)(0)
+    assert await socket.receive_nothing(timeout=1)
+    await socket.disconnect()
+
+
+async def test_reconnecting_page_gets_every_alert_it_missed(officer, live_deployment, raise_alert):
+    first = await sync_to_async(raise_alert)(0)
+    second = await sync_to_async(raise_alert)(1)
+    socket, connected, _ = await connect(officer, live_deployment.pk)
+    await socket.receive_json_from(timeout=5)
+    await socket.send_json_to({"type": "resume"})
+    snapshot = await socket.receive_json_from(timeout=5)
+    assert snapshot["type"] == "alerts.snapshot"
+    assert [a["id"] for a in snapshot["alerts"]] == [first.pk, second.pk]
+    await socket.disconnect()
+
+
+async def test_adjudication_is_pushed_to_everyone_watching(officer, commander, oversight, live_deployment, raise_alert):
+    from alerts.services import alert_adjudicate
+
+    alert = await sync_to_async(raise_alert)(0)
+    watchers = []
+    for user in (commander, oversight):
+        socket, connected, _ = await connect(user, live_deployment.pk)
+        assert connected and (await socket.receive_json_from(timeout=5))["access"] == "watch"
+        watchers.append(socket)
+    await sync_to_async(alert_adjudicate)(actor=officer, alert=alert, decision="not_a_match", notes="Different man")
+    for socket in watchers:
+        message = await socket.receive_json_from(timeout=5)
+        assert message["type"] == "alert.updated" and message["alert"]["status"] == "not_a_match"
+        await socket.disconnect()

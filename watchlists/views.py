@@ -1,0 +1,437 @@
+"""Portal pages for watchlists, subjects, reference images and bulk import.
+
+Views parse input with forms, fetch objects with the permission-checked selectors, call the services
+and render. Rules and permissions are decided by the services; what a page hides is only a courtesy.
+Refused rules come back through ``config.views_errors`` (400, or 409 for a concurrent edit).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import require_capability
+from accounts.selectors import user_can
+from config.views_errors import ServiceCall, perform, service_call
+from watchlists import bulk_import, services
+from watchlists.forms import (
+    AddSubjectsForm,
+    BulkImportForm,
+    ConfirmDuplicateForm,
+    ImageAddForm,
+    ReturnWatchlistForm,
+    ReviewWatchlistForm,
+    SubjectCreateForm,
+    SubjectEditForm,
+    VersionForm,
+    WatchlistForm,
+)
+from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, Watchlist
+from watchlists.selectors import (
+    access_reference_image,
+    access_subject,
+    access_watchlist,
+    subject_list,
+    subjects_review_due,
+    watchlist_approval_queue,
+    watchlist_list,
+)
+
+SUBJECTS_PER_PAGE = 50
+RECENT_IMPORTS = 5
+
+
+def _can(request, capability: str) -> bool:
+    return user_can(user=request.user, capability=capability)
+
+
+def _page(request, queryset, per_page: int = SUBJECTS_PER_PAGE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+# --- watchlists ---------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def watchlist_index(request):
+    watchlists = watchlist_list(user=request.user)
+    form = WatchlistForm(request.POST or None)
+    call = ServiceCall()
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            with service_call(form) as call:
+                watchlist = services.watchlist_create(actor=request.user, request=request, **form.cleaned_data)
+            if not call.failed:
+                messages.success(request, f"Watchlist \u201c{watchlist.name}\u201d created as a draft.")
+                return redirect("watchlists:detail", pk=watchlist.pk)
+        status = call.status if call.failed else 400
+    return render(request, "watchlists/watchlist_list.html", {
+        "watchlists": watchlists, "form": form, "can_manage": _can(request, "manage_watchlist"),
+        "open_form": request.method == "POST", "max_subjects": settings.WATCHLIST_MAX_SUBJECTS,
+    }, status=status)
+
+
+def _watchlist_page(request, pk: int, *, call: ServiceCall | None = None, **forms):
+    """The watchlist page; after a refused action, with that action's form and messages."""
+    watchlist = access_watchlist(user=request.user, id=pk)  # fresh: the version may have moved
+    search = request.GET.get("q", "").strip()
+    page = _page(request, subject_list(user=request.user, watchlist=watchlist, search=search))
+    can_manage = _can(request, "manage_watchlist")
+    can_approve = _can(request, "approve_watchlist")
+    version = {"version": watchlist.version}
+    if call is not None and call.concurrent:
+        # Someone changed the list meanwhile: show it as it is now, keeping what the user typed.
+        typed = forms.pop("add_form", None)
+        forms = {"add_form": AddSubjectsForm(initial=version | {
+            "references": typed.data.get("references", "") if typed is not None else ""})}
+    context = {
+        "watchlist": watchlist, "page": page, "search": search, "call": call,
+        "can_manage": can_manage, "can_approve": can_approve,
+        "is_compiler": watchlist.compiled_by_id == request.user.pk,
+        "add_form": forms.get("add_form") or AddSubjectsForm(initial=version),
+        "approve_form": forms.get("approve_form") or VersionForm(initial=version),
+        "return_form": forms.get("return_form") or ReturnWatchlistForm(),
+        "review_form": forms.get("review_form") or ReviewWatchlistForm(),
+        "imports": watchlist.imports.select_related("created_by").order_by("-created_at")[:RECENT_IMPORTS]
+        if can_manage else [],
+    }
+    return render(request, "watchlists/watchlist_detail.html", context, status=call.status if call else 200)
+
+
+@require_GET
+def watchlist_detail(request, pk: int):
+    return _watchlist_page(request, pk)
+
+
+@require_POST
+def watchlist_subjects_add(request, pk: int):
+    watchlist = access_watchlist(user=request.user, id=pk)
+    form = AddSubjectsForm(request.POST)
+    call = ServiceCall(form)
+    if form.is_valid():
+        references = form.cleaned_data["references"]
+        subjects = list(subject_list(user=request.user).filter(reference__in=references))
+        unknown = sorted(set(references) - {s.reference for s in subjects})
+        if unknown:
+            form.add_error("references", f"no subject with the reference(s) {', '.join(unknown)}")
+        else:
+            with service_call(form) as call:
+                added = services.watchlist_subjects_add(
+                    actor=request.user, watchlist=watchlist, subjects=subjects,
+                    expected_version=form.cleaned_data["version"], request=request)
+            if not call.failed:
+                messages.success(request, f"{added} subject(s) added; {len(subjects) - added} already on the list.")
+                return redirect("watchlists:detail", pk=pk)
+    if not call.failed:
+        call.status = 400
+    return _watchlist_page(request, pk, call=call, add_form=form)
+
+
+@require_POST
+def watchlist_subject_remove(request, pk: int, subject_pk: int):
+    watchlist = access_watchlist(user=request.user, id=pk)
+    subject = access_subject(user=request.user, id=subject_pk)
+    return perform(request, lambda: services.watchlist_subject_remove(
+        actor=request.user, watchlist=watchlist, subject=subject, request=request),
+        success=f"{subject.reference} removed from the watchlist.",
+        redirect_to=reverse("watchlists:detail", args=[pk]),
+        failure=lambda call: _watchlist_page(request, pk, call=call))
+
+
+@require_POST
+def watchlist_submit(request, pk: int):
+    watchlist = access_watchlist(user=request.user, id=pk)
+    return perform(request, lambda: services.watchlist_submit(actor=request.user, watchlist=watchlist, request=request),
+                   success="Submitted for approval by an authorising officer.",
+                   redirect_to=reverse("watchlists:detail", args=[pk]),
+                   failure=lambda call: _watchlist_page(request, pk, call=call))
+
+
+@require_POST
+def watchlist_approve(request, pk: int):
+    watchlist = access_watchlist(user=request.user, id=pk)
+    form = VersionForm(request.POST)
+    if not form.is_valid():
+        return _watchlist_page(request, pk, call=_refused("reload the page and try again"), approve_form=form)
+    return perform(request, lambda: services.watchlist_approve(
+        actor=request.user, watchlist=watchlist, expected_version=form.cleaned_data["version"], request=request),
+        success="Watchlist approved.", redirect_to=reverse("watchlists:detail", args=[pk]),
+        failure=lambda call: _watchlist_page(request, pk, call=call, approve_form=form))
+
+
+@require_POST
+def watchlist_return(request, pk: int):
+    watchlist = access_watchlist(user=request.user, id=pk)
+    form = ReturnWatchlistForm(request.POST)
+    form.is_valid()  # the reasons are optional here; the service says when they are missing
+    return perform(request, lambda: services.watchlist_reject(
+        actor=request.user, watchlist=watchlist, reasons=form.cleaned_data.get("reasons", ""), request=request),
+        success="Watchlist returned to draft.", redirect_to=reverse("watchlists:detail", args=[pk]),
+        failure=lambda call: _watchlist_page(request, pk, call=call, return_form=form))
+
+
+@require_POST
+def watchlist_review(request, pk: int):
+    watchlist = access_watchlist(user=request.user, id=pk)
+    form = ReviewWatchlistForm(request.POST)
+    form.is_valid()
+    return perform(request, lambda: services.watchlist_review(
+        actor=request.user, watchlist=watchlist, note=form.cleaned_data.get("note", ""), request=request),
+        success="Review recorded: the watchlist is current for deployments.",
+        redirect_to=reverse("watchlists:detail", args=[pk]),
+        failure=lambda call: _watchlist_page(request, pk, call=call, review_form=form))
+
+
+def _refused(message: str, status: int = 400) -> ServiceCall:
+    call = ServiceCall()
+    call.messages, call.status = [message], status
+    return call
+
+
+@require_GET
+def approval_queue(request):
+    return render(request, "watchlists/approval_queue.html",
+                  {"watchlists": watchlist_approval_queue(user=request.user)})
+
+
+# --- subjects -----------------------------------------------------------------------------------
+
+@require_GET
+def subject_index(request):
+    search = request.GET.get("q", "").strip()
+    page = _page(request, subject_list(user=request.user, search=search))
+    return render(request, "watchlists/subject_list.html", {
+        "page": page, "search": search, "can_manage": _can(request, "manage_watchlist")})
+
+
+@require_GET
+def review_due(request):
+    require_capability(user=request.user, capability="manage_watchlist")
+    return render(request, "watchlists/review_due.html", {"subjects": subjects_review_due(user=request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+def subject_create(request):
+    require_capability(user=request.user, capability="manage_watchlist")
+    watchlist_id = request.POST.get("watchlist") or request.GET.get("watchlist")
+    watchlist = access_watchlist(user=request.user, id=int(watchlist_id)) if str(watchlist_id or "").isdigit() else None
+    form = SubjectCreateForm(request.POST or None, request.FILES or None,
+                             initial={"watchlist": watchlist.pk if watchlist else None})
+    status = 200
+    if request.method == "POST":
+        call = ServiceCall()
+        if form.is_valid():
+            with service_call(form) as call:  # one transaction: a refused image leaves no subject behind
+                subject = services.subject_create(actor=request.user, reference=form.cleaned_data["reference"],
+                                                  request=request, **form.values())
+                if watchlist is not None:
+                    services.watchlist_subjects_add(actor=request.user, watchlist=watchlist, subjects=[subject],
+                                                    request=request)
+                image = form.image_values()
+                if image is not None:  # last: it stores the file, and removes it itself when refused
+                    services.reference_image_add(actor=request.user, subject=subject, request=request, **image)
+            if not call.failed:
+                done = f"Subject {subject.reference} created"
+                done += f" and added to \u201c{watchlist.name}\u201d" if watchlist else ""
+                done += "; the image is being checked for enrolment." if image else ". Add a reference image."
+                messages.success(request, done)
+                return redirect("watchlists:subject_detail", pk=subject.pk)
+        status = call.status if call.failed else 400
+    return render(request, "watchlists/subject_form.html",
+                  {"form": form, "watchlist": watchlist, "creating": True}, status=status)
+
+
+def _subject_page(request, pk: int, *, call: ServiceCall | None = None, image_form=None, duplicate_forms=None):
+    subject = access_subject(user=request.user, id=pk)
+    services.subject_view_record(actor=request.user, subject=subject, request=request)
+    images = list(subject.images.select_related("duplicate_of", "uploaded_by").order_by("pk"))
+    duplicate_forms = duplicate_forms or {}
+    for image in images:
+        image.confirm_form = duplicate_forms.get(image.pk) or ConfirmDuplicateForm()
+    return render(request, "watchlists/subject_detail.html", {
+        "subject": subject, "images": images, "call": call,
+        "watchlists": subject.watchlists.order_by("name", "pk"),
+        "can_manage": _can(request, "manage_watchlist"),
+        "can_view_biometrics": _can(request, "view_biometric_data"),
+        "image_form": image_form or ImageAddForm(),
+        "statuses": ReferenceImage.Status,
+    }, status=call.status if call else 200)
+
+
+@require_GET
+def subject_detail(request, pk: int):
+    return _subject_page(request, pk)
+
+
+@require_http_methods(["GET", "POST"])
+def subject_edit(request, pk: int):
+    subject = access_subject(user=request.user, id=pk)
+    require_capability(user=request.user, capability="manage_watchlist")
+    initial = SubjectEditForm.initial_for(subject)
+    form = SubjectEditForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        call = ServiceCall()
+        if form.is_valid():
+            changes = form.changes()
+            if not changes:
+                messages.info(request, "Nothing was changed.")
+                return redirect("watchlists:subject_detail", pk=pk)
+            with service_call(form) as call:
+                services.subject_update(actor=request.user, subject=subject, changes=changes, request=request,
+                                        expected_version=form.cleaned_data["version"])
+            if not call.failed:
+                messages.success(request, f"Subject {subject.reference} updated; watchlists holding it need a "
+                                          f"fresh approval.")
+                return redirect("watchlists:subject_detail", pk=pk)
+        status = call.status if call.failed else 400
+    return render(request, "watchlists/subject_form.html", {
+        "form": form, "subject": subject, "creating": False, "stale": status == 409}, status=status)
+
+
+# --- reference images ---------------------------------------------------------------------------
+
+@require_POST
+def image_add(request, pk: int):
+    subject = access_subject(user=request.user, id=pk)
+    form = ImageAddForm(request.POST, request.FILES)
+    call = ServiceCall(form)
+    if form.is_valid():
+        with service_call(form) as call:
+            services.reference_image_add(actor=request.user, subject=subject, request=request, **form.image_values())
+        if not call.failed:
+            messages.success(request, "Image uploaded; it is being checked for enrolment.")
+            return redirect("watchlists:subject_detail", pk=pk)
+    if not call.failed:
+        call.status = 400
+    return _subject_page(request, pk, call=call, image_form=form)
+
+
+def _sniff_content_type(data: bytes) -> str:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"  # with nosniff and attachment: never rendered as anything else
+
+
+@require_GET
+def image_file(request, pk: int):
+    """The only way a face image leaves the server: permission-checked, audited, never cached."""
+    image = access_reference_image(user=request.user, id=pk)
+    try:
+        with service_call() as call:
+            data = services.reference_image_read(actor=request.user, image=image, request=request)
+    except FileNotFoundError:
+        raise Http404("the image file is missing") from None
+    if call.failed:
+        response = HttpResponse("; ".join(call.messages), content_type="text/plain; charset=utf-8", status=410)
+    else:
+        content_type = _sniff_content_type(data)
+        response = HttpResponse(data, content_type=content_type)
+        disposition = "inline" if content_type.startswith("image/") else "attachment"
+        response["Content-Disposition"] = f'{disposition}; filename="reference-{image.pk}"'
+    response["Cache-Control"] = "no-store, private"
+    response["Pragma"] = "no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+def image_confirm_duplicate(request, pk: int):
+    image = access_reference_image(user=request.user, id=pk)
+    form = ConfirmDuplicateForm(request.POST)
+    form.is_valid()
+    subject_pk = image.subject_id
+    return perform(request, lambda: services.reference_image_confirm_duplicate(
+        actor=request.user, image=image, justification=form.cleaned_data.get("justification", ""), request=request),
+        success="Image enrolled despite the similarity; your justification is recorded.",
+        redirect_to=reverse("watchlists:subject_detail", args=[subject_pk]),
+        failure=lambda call: _subject_page(request, subject_pk, call=call, duplicate_forms={image.pk: form}))
+
+
+@require_POST
+def image_delete(request, pk: int):
+    image = access_reference_image(user=request.user, id=pk)
+    subject_pk = image.subject_id
+    return perform(request, lambda: services.reference_image_delete(actor=request.user, image=image, request=request),
+                   success="Image deleted.", redirect_to=reverse("watchlists:subject_detail", args=[subject_pk]),
+                   failure=lambda call: _subject_page(request, subject_pk, call=call))
+
+
+# --- bulk import --------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def import_start(request, pk: int):
+    watchlist = access_watchlist(user=request.user, id=pk)
+    require_capability(user=request.user, capability="manage_watchlist")
+    form = BulkImportForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        call = ServiceCall()
+        if form.is_valid():
+            with service_call(form) as call:
+                job = bulk_import.bulk_import_start(
+                    actor=request.user, watchlist=watchlist, csv_data=form.cleaned_data["csv_file"].read(),
+                    zip_data=form.cleaned_data["zip_file"].read(), request=request)
+            if not call.failed:
+                return redirect("watchlists:import_status", pk=pk, import_pk=job.pk)
+        status = call.status if call.failed else 400
+    return render(request, "watchlists/import_form.html", {
+        "watchlist": watchlist, "form": form, "required_columns": bulk_import.REQUIRED_COLUMNS,
+        "optional_columns": bulk_import.OPTIONAL_COLUMNS, "max_rows": bulk_import.MAX_ROWS,
+        "categories": InclusionCategory.choices, "priorities": Priority.choices,
+    }, status=status)
+
+
+def _import_job(request, pk: int, import_pk: int) -> tuple[Watchlist, BulkImport]:
+    watchlist = access_watchlist(user=request.user, id=pk)
+    return watchlist, get_object_or_404(watchlist.imports.select_related("created_by"), pk=import_pk)
+
+
+def _import_state(job: BulkImport) -> dict:
+    finished = job.status in (BulkImport.Status.FINISHED, BulkImport.Status.FAILED)
+    return {
+        "id": job.pk, "status": job.status, "status_label": job.get_status_display(), "finished": finished,
+        "total_rows": job.total_rows, "processed_rows": job.processed_rows, "enrolled": job.enrolled,
+        "refused": job.refused, "duplicates": job.duplicates, "error": job.error,
+        "percent": round(100 * job.processed_rows / job.total_rows) if job.total_rows else (100 if finished else 0),
+    }
+
+
+@require_GET
+def import_status(request, pk: int, import_pk: int):
+    watchlist, job = _import_job(request, pk, import_pk)
+    state = _import_state(job)
+    return render(request, "watchlists/import_status.html", {
+        "watchlist": watchlist, "job": job, "state": state,
+        "report": job.report if state["finished"] else [],
+    })
+
+
+@require_GET
+def import_status_json(request, pk: int, import_pk: int):
+    _, job = _import_job(request, pk, import_pk)
+    response = JsonResponse(_import_state(job))
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@require_GET
+def import_template(request):
+    require_capability(user=request.user, capability="manage_watchlist")
+    out = io.StringIO()
+    csv.writer(out).writerow([*bulk_import.REQUIRED_COLUMNS, *bulk_import.OPTIONAL_COLUMNS])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="watchlist-import-template.csv"'
+    return response
