@@ -94,17 +94,24 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
                                   holdout_fraction=options.holdout_fraction)
     cache = EmbeddingCache.for_model(options.cache_dir, engine.model_id) if options.cache_dir else None
     try:
-        # Clean records for every image the split can touch: references, probes, and the eye distance
-        # the cctv degradation scales from.
-        needed = [files[item] for identity in identities.gallery + identities.left_out for item in images[identity]]
-        say(f"dataset {options.dataset}: {len(dataset)} identities, {len(files)} images; hashing {len(needed)}")
-        shas = hash_files(needed)
+        # Clean records for the references and probes (the cctv degradation also scales from the clean
+        # eye distance). Choosing references by quality needs every gallery identity's images first.
+        say(f"dataset {options.dataset}: {len(dataset)} identities, {len(files)} images")
         embed_started = time.perf_counter()
-        clean = embed_files(engine, needed, shas, cache=cache, variant=variant_key(engine), batch_size=options.batch_size,
-                            progress=say, label="clean")
-        clean_by_item = {item: clean[sha] for item, sha in shas.items()}
+        clean_by_item: dict[str, FaceRecord] = {}
+        shas: dict[str, str] = {}
+
+        def embed_clean(items) -> None:
+            todo = sorted(set(items) - set(clean_by_item))
+            shas.update(hash_files([files[i] for i in todo]))
+            records = embed_files(engine, [files[i] for i in todo], shas, cache=cache, variant=variant_key(engine),
+                                  batch_size=options.batch_size, progress=say, label="clean")
+            clean_by_item.update({i: records[shas[i]] for i in todo})
+
         rank = None
         if options.reference_choice == "best-quality":
+            embed_clean(item for identity in identities.gallery for item in images[identity])
+
             def rank(item: str) -> float:
                 quality = clean_by_item[item].quality
                 return -1.0 if quality is None else float(quality["score"])
@@ -112,6 +119,7 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
                             seed=options.seed, reference_rank=rank,
                             max_probes_per_identity=options.max_probes_per_identity,
                             limit_nonmated=options.limit_nonmated)
+        embed_clean([i for refs in split.references.values() for i in refs] + [p.item for p in split.mated + split.nonmated])
         probes_by_item = clean_by_item
         if options.degrade == "cctv":
             probes_by_item = _degraded_probes(engine, split, files, shas, clean_by_item, options, cache, say)

@@ -58,7 +58,7 @@ def embed_files(
     todo = [sha for sha in by_sha if sha not in records]
     if progress and records:
         progress(f"{label}: {len(records)} of {len(by_sha)} from the cache")
-    started, done = time.perf_counter(), 0
+    started, done, last_report = time.perf_counter(), 0, 0.0
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
         images, applied, fresh = [], [], {}
@@ -78,7 +78,8 @@ def embed_files(
             cache.put_many(variant, fresh)
         records.update(fresh)
         done += len(chunk)
-        if progress:
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            progress(f"{label}: embedded {done}/{len(todo)} ({rate:.1f} images/s)")
+        now = time.perf_counter()
+        if progress and (now - last_report >= 15 or done == len(todo)):
+            last_report = now
+            progress(f"{label}: embedded {done}/{len(todo)} ({done / max(now - started, 1e-9):.1f} images/s)")
     return records

@@ -1,0 +1,277 @@
+"""Portal pages for cameras and deployments: planning, authorisation, the kill switch, the record after.
+
+Views parse input with forms, fetch objects with the permission-checked selectors, call the services
+and render. Which buttons a page shows is a courtesy; the services decide, and a refused rule comes
+back through ``config.views_errors`` (400, or 409 for a concurrent edit).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import require_capability
+from accounts.selectors import user_can
+from config.views_errors import ServiceCall, perform, service_call
+from deployments import services
+from deployments.forms import (
+    CameraForm,
+    DeploymentEditForm,
+    DeploymentForm,
+    OfficersForm,
+    PostDeploymentForm,
+    ReasonForm,
+    ReasonsForm,
+)
+from deployments.models import Deployment, WatchlistSnapshot
+from deployments.selectors import access_deployment, camera_list, deployment_authorisation_queue, deployment_list
+
+State = Deployment.State
+DEPLOYMENTS_PER_PAGE = 50
+EDITABLE_STATES = (State.DRAFT, State.REJECTED)
+ENDED_STATES = (State.COMPLETED, State.STOPPED, State.CANCELLED)
+
+
+def _can(request, capability: str) -> bool:
+    return user_can(user=request.user, capability=capability)
+
+
+# --- deployments --------------------------------------------------------------------------------
+
+@require_GET
+def deployment_index(request):
+    page = Paginator(deployment_list(user=request.user), DEPLOYMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "deployments/deployment_list.html", {
+        "page": page, "can_plan": _can(request, "plan_deployment"),
+        "can_authorise": _can(request, "authorise_deployment")})
+
+
+@require_GET
+def authorisation_queue(request):
+    return render(request, "deployments/authorisation_queue.html",
+                  {"deployments": deployment_authorisation_queue(user=request.user)})
+
+
+def _form_page(request, form, *, deployment=None, status=200):
+    return render(request, "deployments/deployment_form.html", {
+        "form": form, "deployment": deployment, "floor": settings.DEPLOYMENT_THRESHOLD_FLOOR,
+        "max_hours": settings.DEPLOYMENT_MAX_HOURS, "stale": status == 409}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def deployment_create(request):
+    require_capability(user=request.user, capability="plan_deployment")
+    form = DeploymentForm(request.POST or None, user=request.user)
+    if request.method == "GET":
+        return _form_page(request, form)
+    call = ServiceCall()
+    if form.is_valid():
+        with service_call(form) as call:
+            deployment = services.deployment_create(actor=request.user, request=request, **form.create_values())
+        if not call.failed:
+            messages.success(request, "Deployment drafted. Check the list below, then submit it for authorisation.")
+            return redirect("deployments:detail", pk=deployment.pk)
+    return _form_page(request, form, status=call.status if call.failed else 400)
+
+
+@require_http_methods(["GET", "POST"])
+def deployment_edit(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    require_capability(user=request.user, capability="plan_deployment")
+    form = DeploymentEditForm(request.POST or None, user=request.user, initial=DeploymentForm.initial_for(deployment))
+    if request.method == "GET":
+        return _form_page(request, form, deployment=deployment)
+    call = ServiceCall()
+    if form.is_valid():
+        changes, cameras, officers = form.changes(), form.changed_cameras(), form.changed_officers()
+        if not changes and cameras is None and officers is None:
+            messages.info(request, "Nothing was changed.")
+            return redirect("deployments:detail", pk=pk)
+        with service_call(form) as call:
+            services.deployment_update(actor=request.user, deployment=deployment, changes=changes, cameras=cameras,
+                                       officers=officers, expected_version=form.cleaned_data["version"],
+                                       request=request)
+        if not call.failed:
+            messages.success(request, "Deployment updated.")
+            return redirect("deployments:detail", pk=pk)
+    return _form_page(request, form, deployment=deployment, status=call.status if call.failed else 400)
+
+
+def _actions(request, deployment: Deployment) -> dict[str, bool]:
+    """Which controls to show. A courtesy only: every action's service checks again."""
+    state, me = deployment.state, request.user.pk
+    can_plan, can_authorise = _can(request, "plan_deployment"), _can(request, "authorise_deployment")
+    can_stop = _can(request, "stop_deployment")
+    own = me in (deployment.created_by_id, deployment.submitted_by_id)
+    return {
+        "edit": can_plan and state in EDITABLE_STATES,
+        "submit": can_plan and state in EDITABLE_STATES,
+        "decide": can_authorise and state == State.SUBMITTED and not own,
+        "own_submission": can_authorise and state == State.SUBMITTED and own,
+        "stop": can_stop and state in (State.LIVE, State.AUTHORISED),
+        "cancel": (can_plan and state in (State.DRAFT, State.SUBMITTED, State.REJECTED))
+        or (can_authorise and state in (State.SUBMITTED, State.AUTHORISED)),
+        "post_record": can_stop and state in ENDED_STATES,
+        "officers": (can_plan and state in (State.DRAFT, State.REJECTED, State.SUBMITTED)) or can_stop,
+        "checklist": (can_plan or can_authorise) and state in (State.DRAFT, State.REJECTED, State.SUBMITTED),
+    }
+
+
+def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **forms):
+    deployment = access_deployment(user=request.user, id=pk)  # fresh: the state may have moved on
+    actions = _actions(request, deployment)
+    snapshot = WatchlistSnapshot.objects.filter(deployment=deployment).first()
+    post_record = getattr(deployment, "post_record", None) if deployment.state in ENDED_STATES else None
+    post_initial = ({"outcomes": post_record.outcomes, "engagements": post_record.engagements,
+                     "arrests": post_record.arrests} if post_record else None)
+    officers = list(deployment.officers.order_by("username"))
+    return render(request, "deployments/deployment_detail.html", {
+        "deployment": deployment, "call": call, "actions": actions,
+        "cameras": deployment.cameras.order_by("name", "pk"),
+        "officers": officers,
+        "transitions": deployment.transitions.select_related("actor").order_by("at", "pk"),
+        "authorisations": deployment.authorisations.select_related("decided_by").order_by("decided_at", "pk"),
+        "snapshot": snapshot, "manifest_count": deployment.manifest.count(), "post_record": post_record,
+        "problems": services.deployment_authorisation_problems(deployment=deployment) if actions["checklist"] else None,
+        "floor": settings.DEPLOYMENT_THRESHOLD_FLOOR,
+        "authorise_form": forms.get("authorise_form") or ReasonsForm(),
+        "reject_form": forms.get("reject_form") or ReasonsForm(),
+        "stop_form": forms.get("stop_form") or ReasonForm(),
+        "cancel_form": forms.get("cancel_form") or ReasonForm(),
+        "post_form": forms.get("post_form") or PostDeploymentForm(initial=post_initial),
+        "officers_form": forms.get("officers_form") or OfficersForm(initial={"officers": officers}),
+    }, status=call.status if call else 200)
+
+
+@require_GET
+def deployment_detail(request, pk: int):
+    return _deployment_page(request, pk)
+
+
+def _action(request, pk: int, run, *, success: str, form_name: str | None = None, form=None):
+    return perform(request, run, success=success, redirect_to=reverse("deployments:detail", args=[pk]),
+                   failure=lambda call: _deployment_page(request, pk, call=call, **({form_name: form} if form_name else {})))
+
+
+@require_POST
+def deployment_submit(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    return _action(request, pk, lambda: services.deployment_submit(
+        actor=request.user, deployment=deployment, request=request),
+        success="Submitted: an authorising officer other than you must now decide.")
+
+
+@require_POST
+def deployment_authorise(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = ReasonsForm(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: services.deployment_authorise(
+        actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""), request=request),
+        success="Authorised: the watchlist is frozen into this deployment's snapshot.",
+        form_name="authorise_form", form=form)
+
+
+@require_POST
+def deployment_reject(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = ReasonsForm(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: services.deployment_reject(
+        actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""), request=request),
+        success="Rejected; the planner sees your reasons.", form_name="reject_form", form=form)
+
+
+@require_POST
+def deployment_stop(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: services.deployment_stop(
+        actor=request.user, deployment=deployment, reason=form.cleaned_data.get("reason", ""), request=request),
+        success="Stopped. Recognition ends within seconds; the snapshot's biometric data will be deleted.",
+        form_name="stop_form", form=form)
+
+
+@require_POST
+def deployment_cancel(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: services.deployment_cancel(
+        actor=request.user, deployment=deployment, reason=form.cleaned_data.get("reason", ""), request=request),
+        success="Deployment cancelled.", form_name="cancel_form", form=form)
+
+
+@require_POST
+def deployment_officers(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = OfficersForm(request.POST)
+    if not form.is_valid():
+        return _deployment_page(request, pk, call=_refused("choose officers from the list"), officers_form=form)
+    return _action(request, pk, lambda: services.deployment_officers_set(
+        actor=request.user, deployment=deployment, officers=list(form.cleaned_data["officers"]), request=request),
+        success="Assigned officers updated.", form_name="officers_form", form=form)
+
+
+@require_POST
+def deployment_post_record(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = PostDeploymentForm(request.POST)
+    if not form.is_valid():
+        return _deployment_page(request, pk, call=_refused("engagements and arrests are whole numbers"),
+                                post_form=form)
+    return _action(request, pk, lambda: services.post_deployment_record_save(
+        actor=request.user, deployment=deployment, request=request, **form.cleaned_data),
+        success="Post-deployment record saved.", form_name="post_form", form=form)
+
+
+def _refused(message: str) -> ServiceCall:
+    call = ServiceCall()
+    call.messages, call.status = [message], 400
+    return call
+
+
+# --- cameras ------------------------------------------------------------------------------------
+
+def _masked(source: str) -> str:
+    """Camera URLs may carry credentials (rtsp://user:secret@host): never show the password."""
+    parts = urlsplit(source)
+    if parts.password is None:
+        return source
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:\u2022\u2022\u2022@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _cameras_page(request, form, status=200):
+    cameras = list(camera_list(user=request.user))
+    for camera in cameras:
+        camera.display_source = _masked(camera.source_url)
+    return render(request, "deployments/camera_list.html", {
+        "cameras": cameras, "form": form, "can_plan": _can(request, "plan_deployment"),
+        "open_form": request.method == "POST"}, status=status)
+
+
+@require_GET
+def camera_index(request):
+    return _cameras_page(request, CameraForm())
+
+
+@require_POST
+def camera_create(request):
+    form = CameraForm(request.POST)
+    call = ServiceCall()
+    if form.is_valid():
+        with service_call(form) as call:
+            camera = services.camera_create(actor=request.user, request=request, **form.cleaned_data)
+        if not call.failed:
+            messages.success(request, f"Camera \u201c{camera.name}\u201d added.")
+            return redirect("deployments:cameras")
+    return _cameras_page(request, form, status=call.status if call.failed else 400)
