@@ -286,6 +286,9 @@ DEPLOYMENT_MAX_HOURS = env_int("DEPLOYMENT_MAX_HOURS", 12)
 SNAPSHOT_DELETE_WITHIN_HOURS = env_int("SNAPSHOT_DELETE_WITHIN_HOURS", 24)
 ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 31)  # unless linked to a case
 ALERT_TWO_PERSON_CONFIRMATION = env_bool("ALERT_TWO_PERSON_CONFIRMATION", False)  # EU AI Act Art. 14(5)
+CAMERA_LEASE_SECONDS = env_int("CAMERA_LEASE_SECONDS", 15)  # a dead worker's cameras move after this
+CAMERA_WORKER_CAPACITY = env_int("CAMERA_WORKER_CAPACITY", 4)  # cameras one worker process batches together
+LIVE_DETECTION_SIZE = tuple(int(v) for v in env_str("LIVE_DETECTION_SIZE", "640x640").split("x"))
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
 
 # --- logging ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from . import metrics
 from .cache import EmbeddingCache, FaceRecord
 from .dataset import ImageFile, list_dataset
 from .degrade import CctvProfile, degrade_image, draw_params
-from .embedding import Progress, embed_files, hash_files, variant_key
+from .embedding import FACE_SELECTIONS, Progress, embed_files, hash_files, variant_key
 from .protocol import Split, build_split, split_identities
 
 DEGRADE_CHOICES = ("none", "cctv")
@@ -47,12 +47,15 @@ class EvaluationOptions:
     batch_size: int = 64
     cache_dir: Path | None = None  # None: no cache
     top_n: int = 10
+    face_selection: str = "central"  # which face of a several-face image is the labelled person
 
     def __post_init__(self) -> None:
         if self.degrade not in DEGRADE_CHOICES:
             raise ValueError(f"degrade must be one of {DEGRADE_CHOICES}")
         if self.reference_choice not in REFERENCE_CHOICES:
             raise ValueError(f"reference_choice must be one of {REFERENCE_CHOICES}")
+        if self.face_selection not in FACE_SELECTIONS:
+            raise ValueError(f"face_selection must be one of {FACE_SELECTIONS}")
         if self.probe_policy not in PROBE_POLICIES:
             raise ValueError(f"probe_policy must be one of {tuple(PROBE_POLICIES)}")
 
@@ -104,8 +107,10 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         def embed_clean(items) -> None:
             todo = sorted(set(items) - set(clean_by_item))
             shas.update(hash_files([files[i] for i in todo]))
-            records = embed_files(engine, [files[i] for i in todo], shas, cache=cache, variant=variant_key(engine),
-                                  batch_size=options.batch_size, progress=say, label="clean")
+            records = embed_files(engine, [files[i] for i in todo], shas, cache=cache,
+                                  variant=variant_key(engine, selection=options.face_selection),
+                                  batch_size=options.batch_size, progress=say, label="clean",
+                                  selection=options.face_selection)
             clean_by_item.update({i: records[shas[i]] for i in todo})
 
         rank = None
@@ -171,7 +176,8 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         "no_face": _no_face(gallery_missing, mated, nonmated),
         "probes_refused_by_quality": {"mated": mated.status.count("refused_by_quality"),
                                       "nonmated": nonmated.status.count("refused_by_quality")},
-        "several_faces": _several_faces(split, clean_by_item, probes_by_item),
+        "face_selection": options.face_selection,
+        "several_faces": _several_faces(split, clean_by_item, probes_by_item, options),
         **summary,
         "operating_threshold": operating.as_dict(),
         "top_nonmated": _top_nonmated(nonmated, options.top_n),
@@ -201,8 +207,9 @@ def _degraded_probes(engine, split: Split, files, shas, clean_by_item, options, 
                              upscale=profile.upscale)
 
     degraded = embed_files(engine, [files[i] for i in probe_items], shas, cache=cache,
-                           variant=variant_key(engine, degrade=profile.key(seed)), transform=transform,
-                           batch_size=options.batch_size, progress=say, label="cctv probes")
+                           variant=variant_key(engine, degrade=profile.key(seed), selection=options.face_selection),
+                           transform=transform, batch_size=options.batch_size, progress=say, label="cctv probes",
+                           selection=options.face_selection)
     return {item: degraded[shas[item]] for item in probe_items}
 
 
@@ -264,13 +271,13 @@ def _no_face(gallery_missing: list[dict], mated: SearchResults, nonmated: Search
     }
 
 
-def _several_faces(split: Split, clean: dict[str, FaceRecord], probes: dict[str, FaceRecord]) -> dict:
+def _several_faces(split: Split, clean: dict[str, FaceRecord], probes: dict[str, FaceRecord], options) -> dict:
     references = [item for refs in split.references.values() for item in refs]
     return {
         "gallery": sum(clean[i].outcome == "several_faces" for i in references),
         "mated": sum(probes[p.item].outcome == "several_faces" for p in split.mated),
         "nonmated": sum(probes[p.item].outcome == "several_faces" for p in split.nonmated),
-        "rule": "the largest face is used (FaceEngine.embed_single_faces)",
+        "rule": f"the {options.face_selection} face is used",
     }
 
 

@@ -79,7 +79,7 @@ def markdown(report: dict) -> str:
         f"| mated probes | {report['mated_probes']} ({report['protocol']['gallery_identities_with_mated_probes']} identities) |",
         f"| non-mated probes | {report['nonmated_probes']} ({report['protocol']['nonmated_identities']} identities) |",
         f"| no face found | gallery {no_face['count']['gallery']}, mated {no_face['count']['mated']}, non-mated {no_face['count']['nonmated']} |",
-        f"| several faces (largest used) | gallery {report['several_faces']['gallery']}, mated {report['several_faces']['mated']}, non-mated {report['several_faces']['nonmated']} |",
+        f"| several faces ({report['face_selection']} used) | gallery {report['several_faces']['gallery']}, mated {report['several_faces']['mated']}, non-mated {report['several_faces']['nonmated']} |",
         f"| probe inter-ocular px | {report['probe_inter_ocular_px']} |",
         "", f"**Rank-1: {_fmt(report['rank1'])}**", "",
         "| FPIR target | TPIR | threshold | false alerts |", "|---|---|---|---|",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from recognition.evaluation import EvaluationOptions, default_out_dir, run_evaluation, summary_lines, write_report
+from recognition.evaluation.embedding import FACE_SELECTIONS
 from recognition.evaluation.core import DEGRADE_CHOICES, PROBE_POLICIES, REFERENCE_CHOICES
 from recognition.ml.engine import EngineConfig
 
@@ -41,6 +42,9 @@ class Command(BaseCommand):
                             help="average each embedding with its mirror image's (default off; see docs/evaluation.md)")
         parser.add_argument("--probe-policy", choices=tuple(PROBE_POLICIES), default="none",
                             help="probes whose face fails this quality policy are not searched (live = the camera policy)")
+        parser.add_argument("--face-selection", choices=FACE_SELECTIONS, default="central",
+                            help="face used from an image with several: nearest the centre (LFW-style crops, default) "
+                                 "or the largest (the enrolment rule)")
         parser.add_argument("--holdout-fraction", type=float, default=0.5,
                             help="share of multi-image identities kept out of the gallery as passers-by")
         parser.add_argument("--max-probes-per-identity", type=int, default=None)
@@ -73,7 +77,7 @@ class Command(BaseCommand):
                 degrade=options["degrade"], flip=options["flip"], probe_policy=options["probe_policy"],
                 holdout_fraction=options["holdout_fraction"], max_probes_per_identity=options["max_probes_per_identity"],
                 limit_nonmated=options["limit_nonmated"], seed=options["seed"], operating_threshold=threshold,
-                batch_size=options["batch_size"], cache_dir=cache_dir,
+                batch_size=options["batch_size"], cache_dir=cache_dir, face_selection=options["face_selection"],
             )
             report = run_evaluation(evaluation, engine_config=engine_config,
                                     progress=lambda message: self.stderr.write(message))

@@ -1,0 +1,92 @@
+"""Real browser tests: Debian's chromium driven by Playwright against uvicorn serving the ASGI app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from config.embedded import free_port
+from tests.conftest import TEST_PASSWORD
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are ordinary
+# synchronous test code, so Django's async-safety guard does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+def _test_database_env() -> dict[str, str]:
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """uvicorn serving config.asgi (HTTP + websockets) against the test database."""
+    with django_db_blocker.unblock():
+        env = _test_database_env()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--lifespan", "off", "--log-level", "warning"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/accounts/login/", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stdout.read().decode())
+            time.sleep(0.2)
+    yield base.replace("127.0.0.1", "localhost")
+    process.terminate()
+    process.wait(20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make install-system installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone-sized screen
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(asgi_server):
+    def sign_in(page, user):
+        page.goto(f"{asgi_server}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{asgi_server}/")
+        return page
+
+    return sign_in
