@@ -16,6 +16,7 @@ class Camera(models.Model):
     source_url = models.CharField(max_length=500, help_text="rtsp://, http(s):// or a file under CAMERA_FILE_ROOT")
     location = models.CharField(max_length=300)
     enabled = models.BooleanField(default=True)
+    loop_playback = models.BooleanField(default=False, help_text="a file source plays again from the start (demo)")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IDLE)
     status_detail = models.CharField(max_length=300, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
