@@ -1,9 +1,10 @@
 """The REST API under /api/: every app's routes, the OpenAPI schema and its browsable page.
 
-Every view here is exempt from LoginRequiredMiddleware (DRF marks its views so, and `_api` makes
+Every API view here is exempt from LoginRequiredMiddleware (DRF marks its views so, and `_api` makes
 sure of it): the API answers an anonymous call with 403 JSON, never with a redirect to the login page.
-The schema and the docs page need a signed-in user like the rest; the docs page loads Swagger UI from
-drf-spectacular-sidecar's static files, not from a CDN.
+The schema needs a signed-in user like the rest. The docs page is for people, so an anonymous visitor
+is redirected to the login page; it loads Swagger UI from drf-spectacular-sidecar's static files, not
+from a CDN.
 """
 
 from django.contrib.auth.decorators import login_not_required
@@ -19,6 +20,13 @@ app_name = "api"
 
 def _api(view_class, **initkwargs):
     return login_not_required(view_class.as_view(**initkwargs))
+
+
+def _page(view_class, **initkwargs):
+    """An HTML page for people: an anonymous visitor is sent to the login page like elsewhere in the portal."""
+    view = view_class.as_view(**initkwargs)
+    view.login_required = True  # undo DRF's exemption, so LoginRequiredMiddleware redirects
+    return view
 
 
 urlpatterns = [
@@ -62,6 +70,6 @@ urlpatterns = [
          name="deployment-post-record"),
     # OpenAPI
     path("schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="schema"),
-    path("docs/", _api(SpectacularSwaggerView, url_name="api:schema", permission_classes=[IsAuthenticated]),
+    path("docs/", _page(SpectacularSwaggerView, url_name="api:schema", permission_classes=[IsAuthenticated]),
          name="docs"),
 ]

@@ -163,7 +163,7 @@ CHANNEL_LAYERS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"recognition.tasks.*": {"queue": "recognition"}}
+CELERY_TASK_ROUTES = {"recognition.tasks.camera_worker_task": {"queue": "recognition"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -177,6 +177,7 @@ CELERY_BEAT_SCHEDULE = {
     "snapshots-delete-biometrics": {"task": "deployments.tasks.snapshots_delete_biometrics_task", "schedule": 600.0},
     "subjects-purge-expired": {"task": "watchlists.tasks.subjects_purge_expired_task", "schedule": 3600.0},
     "alerts-purge-expired": {"task": "alerts.tasks.alerts_purge_expired_task", "schedule": 3600.0},
+    "cameras-supervise": {"task": "recognition.tasks.cameras_supervise_task", "schedule": 5.0},
 }
 
 # --- authentication and sessions -------------------------------------------------------------
@@ -286,9 +287,10 @@ DEPLOYMENT_MAX_HOURS = env_int("DEPLOYMENT_MAX_HOURS", 12)
 SNAPSHOT_DELETE_WITHIN_HOURS = env_int("SNAPSHOT_DELETE_WITHIN_HOURS", 24)
 ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 31)  # unless linked to a case
 ALERT_TWO_PERSON_CONFIRMATION = env_bool("ALERT_TWO_PERSON_CONFIRMATION", False)  # EU AI Act Art. 14(5)
+ALERT_REPEAT_SUPPRESSION_SECONDS = env_int("ALERT_REPEAT_SUPPRESSION_SECONDS", 30)  # same subject, same camera
 CAMERA_LEASE_SECONDS = env_int("CAMERA_LEASE_SECONDS", 15)  # a dead worker's cameras move after this
 CAMERA_WORKER_CAPACITY = env_int("CAMERA_WORKER_CAPACITY", 4)  # cameras one worker process batches together
-LIVE_DETECTION_SIZE = tuple(int(v) for v in env_str("LIVE_DETECTION_SIZE", "640x640").split("x"))
+LIVE_DETECTION_SIZE = tuple(int(v) for v in env_str("LIVE_DETECTION_SIZE", "960x544").split("x"))
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
 
 # --- logging ---------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 
 from config.api import ApiView, errors, resolve_id, resolve_ids
@@ -64,7 +63,8 @@ def _deployment(view: ApiView, pk: int):
 
 
 class DeploymentListView(ApiView):
-    @extend_schema(tags=DEPLOYMENTS, summary="Deployments (officers: those they are assigned to)", responses={200: s.DeploymentSerializer(many=True), **errors()})
+    @extend_schema(tags=DEPLOYMENTS, summary="Deployments (officers: those they are assigned to)",
+                   responses={200: s.DeploymentSerializer(many=True), **errors()})
     def get(self, request):
         return self.paginated(deployment_list(user=request.user), s.DeploymentSerializer)
 
@@ -94,7 +94,8 @@ class DeploymentDetailView(ApiView):
     def get(self, request, pk: int):
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
-    @extend_schema(tags=DEPLOYMENTS, summary="Edit a draft or rejected deployment", request=s.DeploymentUpdateSerializer,
+    @extend_schema(tags=DEPLOYMENTS, summary="Edit a draft or rejected deployment",
+                   request=s.DeploymentUpdateSerializer,
                    description="Send expected_version and only the fields to change. A rejected deployment "
                                "returns to draft.",
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404, 409)})

@@ -71,7 +71,8 @@ class DeploymentForm(forms.Form):
                                     help_text=f"Local time ({settings.TIME_ZONE}).")
     ends_at = DateTimeLocalField(label="Ends",
                                   help_text=f"At most {settings.DEPLOYMENT_MAX_HOURS} hours after the start.")
-    cameras = CameraChoiceField(queryset=Camera.objects.none(), widget=forms.SelectMultiple(attrs={"size": 6}))
+    cameras = CameraChoiceField(queryset=Camera.objects.none(), widget=forms.SelectMultiple(attrs={"size": 6}),
+                                help_text="Hold Ctrl (\u2318 on a Mac) to choose several.")
     watchlist = WatchlistChoiceField(queryset=Watchlist.objects.none(),
                                      help_text="Approved watchlists are listed first; only an approved, recently "
                                                "reviewed watchlist can be authorised.")
@@ -89,7 +90,8 @@ class DeploymentForm(forms.Form):
     public_notice_confirmed = forms.BooleanField(required=False, label="The public notice has been published")
     officers = OfficerChoiceField(queryset=get_user_model().objects.none(), required=False,
                                   widget=forms.SelectMultiple(attrs={"size": 6}), label="Assigned officers",
-                                  help_text="They receive this deployment's alerts on their live page.")
+                                  help_text="They receive this deployment's alerts on their live page. Hold Ctrl "
+                                            "(\u2318 on a Mac) to choose several.")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

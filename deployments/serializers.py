@@ -36,8 +36,8 @@ class CameraSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Camera
-        fields = ["id", "name", "source_url", "location", "enabled", "status", "status_detail", "status_changed_at",
-                  "created_by", "created_at"]
+        fields = ["id", "name", "source_url", "location", "enabled", "loop_playback", "status", "status_detail",
+                  "status_changed_at", "created_by", "created_at"]
         read_only_fields = fields
 
 

@@ -9,8 +9,10 @@ import numpy as np
 
 
 def walking_face_video(*, face: np.ndarray, path: Path, seconds: float = 6.0, fps: int = 15,
-                       size: tuple[int, int] = (960, 540), face_height: int = 150) -> Path:
-    """Write an MP4 of `face` (BGR crop) crossing a textured background, growing as it approaches."""
+                       size: tuple[int, int] = (960, 540), face_height: int = 150,
+                       travel: float = 0.5) -> Path:
+    """Write an MP4 of `face` (BGR crop) walking across `travel` of the width of a textured background,
+    growing as it approaches (about walking pace for a camera a few metres away)."""
     width, height = size
     rng = np.random.default_rng(11)
     background = cv2.GaussianBlur(rng.integers(60, 200, (height, width, 3), dtype=np.uint8), (0, 0), 9)
@@ -24,7 +26,7 @@ def walking_face_video(*, face: np.ndarray, path: Path, seconds: float = 6.0, fp
         scale = (0.7 + 0.5 * progress) * face_height / face.shape[0]
         sprite = cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         frame = background.copy()
-        x = int(40 + progress * (width - sprite.shape[1] - 80))
+        x = int(40 + progress * travel * (width - sprite.shape[1] - 80))
         y = int(height * 0.45 - sprite.shape[0] / 2)
         h, w = min(sprite.shape[0], height - y), min(sprite.shape[1], width - x)
         frame[y:y + h, x:x + w] = sprite[:h, :w]

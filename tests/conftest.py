@@ -83,7 +83,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     env["PYTHONUNBUFFERED"] = "1"
     name = f"pytest-{os.getpid()}@%h"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,recognition", "-l", "WARNING",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default", "-l", "WARNING",
          "--concurrency", "1", "-n", name, "--without-gossip", "--without-mingle"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -78,7 +78,8 @@ class WatchlistDetailView(ApiView):
 
 
 class WatchlistSubjectsView(ApiView):
-    @extend_schema(tags=WATCHLISTS, summary="Subjects on a watchlist", responses={200: s.SubjectSerializer(many=True), **errors(404)})
+    @extend_schema(tags=WATCHLISTS, summary="Subjects on a watchlist",
+                   responses={200: s.SubjectSerializer(many=True), **errors(404)})
     def get(self, request, pk: int):
         watchlist = _watchlist(self, pk)
         return self.paginated(subject_list(user=request.user, watchlist=watchlist), s.SubjectSerializer)
@@ -118,7 +119,8 @@ class WatchlistSubmitView(ApiView):
 
 class WatchlistApproveView(ApiView):
     @extend_schema(tags=WATCHLISTS, summary="Approve a submitted watchlist (authorising officer, not the compiler)",
-                   request=s.WatchlistApproveSerializer, responses={200: s.WatchlistSerializer, **errors(400, 404, 409)})
+                   request=s.WatchlistApproveSerializer,
+                   responses={200: s.WatchlistSerializer, **errors(400, 404, 409)})
     def post(self, request, pk: int):
         data = self.input(s.WatchlistApproveSerializer)
         services.watchlist_approve(actor=request.user, watchlist=_watchlist(self, pk),
@@ -284,7 +286,8 @@ class ReferenceImageFileView(ApiView):
 
 class ReferenceImageConfirmDuplicateView(ApiView):
     @extend_schema(tags=IMAGES, summary="Confirm an image flagged as looking like another subject",
-                   request=s.DuplicateConfirmSerializer, responses={200: s.ReferenceImageSerializer, **errors(400, 404)})
+                   request=s.DuplicateConfirmSerializer,
+                   responses={200: s.ReferenceImageSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         image = access_reference_image(user=request.user, id=pk)
         data = self.input(s.DuplicateConfirmSerializer)

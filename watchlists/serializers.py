@@ -180,7 +180,8 @@ class ReferenceImageUploadSerializer(serializers.Serializer):
     def validate_file(self, upload):
         limit = settings.REFERENCE_IMAGE_MAX_BYTES
         if upload.size > limit:
-            raise serializers.ValidationError(f"the file is {upload.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
+            raise serializers.ValidationError(
+                f"the file is {upload.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
         return upload
 
 

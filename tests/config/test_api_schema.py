@@ -5,6 +5,7 @@ import re
 import pytest
 import yaml
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 
@@ -37,9 +38,9 @@ def signed_in(db, django_user_model):
 @pytest.mark.django_db
 def test_schema_and_docs_need_a_signed_in_user():
     client = APIClient()
-    assert client.get("/api/schema/").status_code == 403
-    response = client.get("/api/docs/")
-    assert response.status_code == 403 and "Location" not in response
+    assert client.get("/api/schema/").status_code == 403  # an API call: 403, no redirect
+    response = client.get("/api/docs/")  # a page for people: to the login page, like the rest of the portal
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_schema_is_served(signed_in):

@@ -67,8 +67,8 @@ def test_under_18_needs_a_justification(api_as, detective):
     assert refused.status_code == 400
     assert refused.json() == {"errors": ["this subject is under 18: an additional recorded justification is required"]}
     assert not Subject.objects.exists()
-    accepted = api_as(detective).post("/api/subjects/", child | {"under_18_justification": "Missing from care (MISPER 77/26)"},
-                                      format="json")
+    justified = child | {"under_18_justification": "Missing from care (MISPER 77/26)"}
+    accepted = api_as(detective).post("/api/subjects/", justified, format="json")
     assert accepted.status_code == 201
     assert AuditEvent.objects.get(action="subject.created").details["under_18"] is True
 

@@ -1,5 +1,7 @@
 """API: watchlists (create, subjects, cap, approval), authentication and the error format."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -41,8 +43,8 @@ def plain_subjects(actor, count: int, start: int = 0) -> list[Subject]:
     today = timezone.localdate()
     return Subject.objects.bulk_create([
         Subject(reference=f"BULK-{i:05d}", name=f"Person {i:05d}", category=InclusionCategory.WANTED_BY_COURTS,
-                reason="Warrant", legal_basis="Warrant W-1", added_by=actor, review_date=today.replace(year=today.year + 1),
-                expires_on=today.replace(year=today.year + 2))
+                reason="Warrant", legal_basis="Warrant W-1", added_by=actor,
+                review_date=today + dt.timedelta(days=90), expires_on=today + dt.timedelta(days=365))
         for i in range(start, start + count)])
 
 
@@ -179,7 +181,8 @@ def test_the_cap_is_enforced(api_as, detective, watchlist, settings):
                                       {"subject_ids": [s.pk for s in subjects], "expected_version": watchlist.version},
                                       format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == ["a watchlist holds at most 3 subjects; this one has 0 and 4 more were asked for"]
+    assert response.json()["errors"] == [
+        "a watchlist holds at most 3 subjects; this one has 0 and 4 more were asked for"]
     assert not watchlist.entries.exists()
 
 

@@ -259,3 +259,15 @@ def test_controls_follow_the_role_but_the_service_decides(client_as, detective, 
     response = client_as(commander).post(reverse("watchlists:subjects_add", args=[watchlist.pk]),
                                          {"references": a.reference, "version": watchlist.version})
     assert response.status_code == 403 and not watchlist.entries.exists()
+
+
+def test_the_shared_403_page_says_why(rf, officer):
+    from django.core.exceptions import PermissionDenied
+
+    from config.views_errors import permission_denied
+
+    request = rf.get("/watchlists/")
+    request.user = officer
+    response = permission_denied(request, PermissionDenied("your role does not allow this (see watchlists)"))
+    assert response.status_code == 403
+    assert "your role does not allow this (see watchlists)" in response.content.decode()

@@ -1,0 +1,162 @@
+"""The Django side of a camera worker: claim cameras, build the matcher from the frozen snapshot, run the
+pipeline, and turn its callbacks into alerts, camera status and per-minute counts.
+
+The loop itself is `recognition.pipeline.run_cameras` (no Django). Nothing here stores a face that did
+not match: the pipeline only hands over alert candidates and counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+
+from alerts.services import alert_create
+from deployments.models import Camera, Deployment, SnapshotReference
+from recognition.leases import (
+    camera_lease_acquire,
+    camera_lease_release,
+    camera_lease_renew,
+    new_holder_token,
+)
+from recognition.ml.matcher import WatchlistMatcher
+from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, run_cameras
+from recognition.runtime import face_engine
+from recognition.services import camera_status_set, face_counts_add
+from recognition.sources import create_source
+
+logger = logging.getLogger(__name__)
+
+SOURCE_STATUS = {"connected": Camera.Status.STREAMING, "unavailable": Camera.Status.LOST, "lost": Camera.Status.LOST,
+                 "error": Camera.Status.LOST, "ended": Camera.Status.IDLE}
+STATE_CHECK_SECONDS = 1.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}"
+
+
+def claim_cameras(*, deployment: Deployment, holder: str, capacity: int) -> list[Camera]:
+    claimed = []
+    for camera in deployment.cameras.filter(enabled=True).order_by("pk"):
+        if len(claimed) >= capacity:
+            break
+        if camera_lease_acquire(deployment_id=deployment.pk, camera_id=camera.pk, holder=holder,
+                                ttl_ms=settings.CAMERA_LEASE_SECONDS * 1000):
+            claimed.append(camera)
+    return claimed
+
+
+def snapshot_matcher(*, deployment: Deployment) -> tuple[WatchlistMatcher, dict[int, SnapshotReference]]:
+    references = list(SnapshotReference.objects.filter(snapshot__deployment=deployment).order_by("pk"))
+    if references:
+        matrix = np.stack([np.asarray(r.embedding, dtype=np.float32) for r in references])
+    else:
+        matrix = np.zeros((0, 512), dtype=np.float32)
+    by_subject: dict[int, SnapshotReference] = {}
+    for reference in references:
+        by_subject.setdefault(reference.subject_id, reference)
+    return WatchlistMatcher(references=matrix, subject_ids=[r.subject_id for r in references]), by_subject
+
+
+@dataclass
+class _Run:
+    deployment: Deployment
+    holder: str
+    cameras: dict[int, Camera]
+    by_subject: dict[int, SnapshotReference]
+    model_id: str
+    last_check: float = 0.0
+    stop_reason: str = ""
+    alerts: list[int] = field(default_factory=list)
+    recent: dict[tuple, float] = field(default_factory=dict)
+
+    def should_continue(self) -> bool:
+        """Checked by the loop at least every 0.5 s; hits the database and Redis once a second."""
+        now = time.monotonic()
+        if now - self.last_check < STATE_CHECK_SECONDS:
+            return not self.stop_reason
+        self.last_check = now
+        state, ends_at = Deployment.objects.filter(pk=self.deployment.pk).values_list("state", "ends_at").get()
+        if state != Deployment.State.LIVE:
+            self.stop_reason = f"deployment is {state}"
+        elif timezone.now() >= ends_at:
+            self.stop_reason = "the authorised window has closed"
+        else:
+            for camera_id in self.cameras:
+                if not camera_lease_renew(deployment_id=self.deployment.pk, camera_id=camera_id, holder=self.holder,
+                                          ttl_ms=settings.CAMERA_LEASE_SECONDS * 1000):
+                    self.stop_reason = f"lost the lease on camera {camera_id}"
+        return not self.stop_reason
+
+    def on_alert(self, candidate: AlertCandidate) -> None:
+        # A track broken by an occlusion or a dropped frame must not alert twice for one pass.
+        key = (candidate.camera_key, candidate.subject_id)
+        now = time.monotonic()
+        if now - self.recent.get(key, -1e9) < settings.ALERT_REPEAT_SUPPRESSION_SECONDS:
+            return
+        self.recent[key] = now
+        reference = self.by_subject[candidate.subject_id]
+        ok, jpeg = cv2.imencode(".jpg", candidate.face_crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        alert = alert_create(deployment_id=self.deployment.pk, camera_id=candidate.camera_key,
+                             snapshot_reference=reference, score=candidate.score, threshold=candidate.threshold,
+                             model_id=self.model_id, track_id=candidate.track_id, frame_time=timezone.now(),
+                             probe_jpeg=jpeg.tobytes())
+        self.alerts.append(alert.pk)
+
+    def on_stats(self, report: StatsReport) -> None:
+        now = timezone.now()
+        for camera_id, counts in report.cameras.items():
+            if counts.frames_processed or counts.faces_seen:
+                face_counts_add(deployment_id=self.deployment.pk, camera_id=camera_id, moment=now,
+                                faces=counts.faces_seen, frames=counts.frames_processed)
+
+    def on_source_status(self, camera_id: int, status: str, detail: str) -> None:
+        camera_status_set(camera_id=camera_id, deployment_id=self.deployment.pk,
+                          status=SOURCE_STATUS.get(status, Camera.Status.LOST), detail=detail)
+
+
+def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realtime: bool = True) -> dict:
+    """Process up to `capacity` unclaimed cameras of a live deployment until it stops or its window closes.
+
+    `realtime=False` reads video files as fast as the engine goes (evaluation, tests); cameras are live anyway.
+    """
+    deployment = Deployment.objects.select_related("snapshot").filter(pk=deployment_id).first()
+    if deployment is None or deployment.state != Deployment.State.LIVE:
+        return {"claimed": 0, "reason": "deployment not live"}
+    holder = new_holder_token(worker_name())
+    cameras = claim_cameras(deployment=deployment, holder=holder, capacity=capacity or settings.CAMERA_WORKER_CAPACITY)
+    if not cameras:
+        return {"claimed": 0, "reason": "every camera already has a worker"}
+    logger.info("worker %s processing cameras %s of deployment %s", holder, [c.pk for c in cameras], deployment.pk)
+    engine = face_engine()
+    matcher, by_subject = snapshot_matcher(deployment=deployment)
+    run = _Run(deployment=deployment, holder=holder, cameras={c.pk: c for c in cameras}, by_subject=by_subject,
+               model_id=deployment.snapshot.model_id)
+    try:
+        sources = {c.pk: create_source(c.source_url, loop=c.loop_playback, realtime=realtime) for c in cameras}
+        for camera in cameras:
+            camera_status_set(camera_id=camera.pk, deployment_id=deployment.pk, status=Camera.Status.CONNECTING)
+        summary = run_cameras(
+            sources=sources, engine=engine, matcher=matcher, threshold=deployment.threshold,
+            should_continue=run.should_continue, on_alert=run.on_alert, on_stats=run.on_stats,
+            on_source_status=run.on_source_status,
+            config=PipelineConfig(det_size=tuple(settings.LIVE_DETECTION_SIZE)),
+        )
+    finally:
+        for camera in cameras:
+            camera_lease_release(deployment_id=deployment.pk, camera_id=camera.pk, holder=holder)
+            try:
+                camera_status_set(camera_id=camera.pk, deployment_id=deployment.pk, status=Camera.Status.IDLE,
+                                  detail=run.stop_reason)
+            except Exception:  # noqa: BLE001 - the database may be the reason we stop
+                logger.exception("could not record camera %s as idle", camera.pk)
+    logger.info("worker %s stopped: %s", holder, run.stop_reason or summary.reason)
+    return {"claimed": len(cameras), "cameras": [c.pk for c in cameras], "alerts": run.alerts,
+            "reason": run.stop_reason or summary.reason, "frames": summary.frames_processed}

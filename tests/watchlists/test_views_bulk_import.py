@@ -1,0 +1,99 @@
+"""Bulk import pages: upload CSV + zip, a status page polling JSON progress, then the per-row report."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.samples import no_face_jpeg, person_jpeg
+from tests.watchlists.test_bulk_import import make_csv, make_zip, row
+from watchlists.bulk_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, bulk_import_run
+from watchlists.models import BulkImport
+from watchlists.services import watchlist_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def watchlist(detective):
+    return watchlist_create(actor=detective, name="Op Bulk", purpose="Robbery series")
+
+
+def upload(client, watchlist, csv_data: bytes, zip_data: bytes):
+    return client.post(reverse("watchlists:import", args=[watchlist.pk]), {
+        "csv_file": SimpleUploadedFile("subjects.csv", csv_data, content_type="text/csv"),
+        "zip_file": SimpleUploadedFile("images.zip", zip_data, content_type="application/zip")})
+
+
+def test_the_import_page_is_for_detectives(client_as, detective, commander, oversight, watchlist):
+    page = client_as(detective).get(reverse("watchlists:import", args=[watchlist.pk]))
+    assert page.status_code == 200
+    for column in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS):
+        assert f"<code>{column}</code>" in page.content.decode()
+    for user in (commander, oversight):
+        assert client_as(user).get(reverse("watchlists:import", args=[watchlist.pk])).status_code == 403
+
+
+def test_the_csv_template_lists_every_column(client_as, detective):
+    response = client_as(detective).get(reverse("watchlists:import_template"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    header = next(csv.reader(io.StringIO(response.content.decode())))
+    assert header == [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
+
+
+def test_upload_then_progress_then_report(client_as, detective, watchlist):
+    client = client_as(detective)
+    response = upload(client, watchlist, make_csv([row("R1", "p0.jpg"), row("R2", "noface.jpg"), row("R3", "gone.jpg")]),
+                      make_zip({"p0.jpg": person_jpeg(0), "noface.jpg": no_face_jpeg()}))
+    job = BulkImport.objects.get()
+    status_page = reverse("watchlists:import_status", args=[watchlist.pk, job.pk])
+    assert response.status_code == 302 and response.url == status_page
+    assert job.created_by == detective and job.total_rows == 3
+
+    page = client.get(status_page)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert reverse("watchlists:import_status_json", args=[watchlist.pk, job.pk]) in html
+    assert 'data-finished="false"' in html and "js/import_status.js" in html and "import-report" not in html
+
+    status_url = reverse("watchlists:import_status_json", args=[watchlist.pk, job.pk])
+    state = client.get(status_url).json()
+    assert state | {"id": 0} == {"id": 0, "status": "queued", "status_label": "Queued", "finished": False,
+                                 "total_rows": 3, "processed_rows": 0, "enrolled": 0, "refused": 0,
+                                 "duplicates": 0, "error": "", "percent": 0}
+
+    bulk_import_run(import_id=job.pk)  # what the worker does
+
+    state = client.get(status_url).json()
+    assert state["finished"] and state["status"] == "finished" and state["percent"] == 100
+    assert (state["processed_rows"], state["enrolled"], state["refused"], state["duplicates"]) == (3, 1, 2, 0)
+    page = client.get(status_page)
+    html = page.content.decode()
+    assert 'data-finished="true"' in html and 'data-testid="import-report"' in html
+    assert "no face found in the image" in html and "gone.jpg is not in the zip file" in html
+    assert [r["status"] for r in page.context["report"]] == ["enrolled", "refused", "refused"]
+    assert list(watchlist.entries.values_list("subject__reference", flat=True)) == ["R1"]
+
+
+def test_a_csv_without_the_required_columns_is_refused_on_the_form(client_as, detective, watchlist):
+    response = upload(client_as(detective), watchlist, b"reference,name\nR1,A\n", make_zip({}))
+    assert response.status_code == 400 and "the CSV lacks the column(s)" in response.content.decode()
+    assert not BulkImport.objects.exists()
+
+
+def test_an_import_is_only_reachable_through_its_own_watchlist(client_as, detective, oversight, officer, watchlist):
+    upload(client_as(detective), watchlist, make_csv([row("R1", "p0.jpg")]), make_zip({"p0.jpg": b"x"}))
+    job = BulkImport.objects.get()
+    other = watchlist_create(actor=detective, name="Other", purpose="p")
+    client = client_as(oversight)
+    assert client.get(reverse("watchlists:import_status_json", args=[other.pk, job.pk])).status_code == 404
+    assert client.get(reverse("watchlists:import_status_json", args=[watchlist.pk, job.pk])).status_code == 200
+    assert client_as(officer).get(reverse("watchlists:import_status_json", args=[watchlist.pk, job.pk])).status_code == 403
