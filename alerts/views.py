@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import messages  # noqa: F401
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render

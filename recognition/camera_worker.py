@@ -8,6 +8,7 @@ not match: the pipeline only hands over alert candidates and counts.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ STATE_CHECK_SECONDS = 1.0
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}"
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def claim_cameras(*, deployment: Deployment, holder: str, capacity: int) -> list[Camera]:

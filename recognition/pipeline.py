@@ -395,7 +395,7 @@ class _Reader:
                         self._status("unavailable", str(exc))
                         return
                     delay = self.backoff.next()
-                    self._status("unavailable", f"{exc}; retrying in {delay:.0f} s")
+                    self._status("unavailable", f"{exc}; retrying in {delay:g} s")
                     self.stop.wait(delay)
                     continue
                 self._status("connected", url)
@@ -404,16 +404,22 @@ class _Reader:
                 if self.stop.is_set():
                     return
                 if self.source.ended or not self._may_retry():
+                    self._wait_until_taken()  # "ended" only once the last frame has gone into a batch
                     self._status("ended", f"{url}: end of stream")
                     return
                 reason = getattr(self.source, "failed_reason", None) or "no frame"
                 self.source.close()
                 delay = self.backoff.next()
-                self._status("lost", f"{url}: {reason}; reconnecting in {delay:.0f} s")
+                self._status("lost", f"{url}: {reason}; reconnecting in {delay:g} s")
                 self.stop.wait(delay)
                 continue
             self.backoff.reset()
             self._deliver(frame)
+
+    def _wait_until_taken(self) -> None:
+        with self.condition:
+            while self.slot is not None and not self.stop.is_set():
+                self.condition.wait(0.1)
 
     def _deliver(self, frame: Frame) -> None:
         with self.condition:

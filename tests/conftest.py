@@ -12,6 +12,12 @@ TEST_PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing is deliberately slow; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     from django.contrib.auth.models import Group

@@ -7,20 +7,19 @@ how their errors become responses.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from accounts.permissions import require_capability
 from config.api import ApiView, errors, resolve_ids
 from watchlists import serializers as s
 from watchlists import services
 from watchlists.bulk_import import bulk_import_start
-from watchlists.models import BulkImport
 from watchlists.selectors import (
+    access_bulk_import,
     access_reference_image,
     access_subject,
     access_watchlist,
@@ -37,15 +36,6 @@ IMPORTS = ["bulk imports"]
 
 def _watchlist(view: ApiView, pk: int):
     return access_watchlist(user=view.request.user, id=pk)
-
-
-def access_bulk_import(*, user, id: int) -> BulkImport:
-    """Progress and report of an import: whoever may see watchlists. (Belongs in watchlists.selectors.)"""
-    require_capability(user=user, capability="view_watchlist")
-    try:
-        return BulkImport.objects.select_related("created_by").get(pk=id)
-    except BulkImport.DoesNotExist:
-        raise Http404("no such import") from None
 
 
 # --- watchlists ---------------------------------------------------------------------------------

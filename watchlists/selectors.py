@@ -9,7 +9,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from accounts.permissions import require_capability
-from watchlists.models import ReferenceImage, Subject, Watchlist
+from watchlists.models import BulkImport, ReferenceImage, Subject, Watchlist
 
 
 def access_watchlist(*, user, id: int) -> Watchlist:
@@ -79,3 +79,12 @@ def reference_images_nearest(*, embedding: np.ndarray, model_id: str, exclude_su
         images = images.exclude(subject_id=exclude_subject_id)
     nearest = images.annotate(distance=CosineDistance("embedding", embedding)).order_by("distance")[:limit]
     return [(image, 1.0 - float(image.distance)) for image in nearest]
+
+
+def access_bulk_import(*, user, id: int) -> BulkImport:
+    """Progress and report of an import: whoever may see watchlists."""
+    require_capability(user=user, capability="view_watchlist")
+    try:
+        return BulkImport.objects.select_related("created_by").get(pk=id)
+    except BulkImport.DoesNotExist:
+        raise Http404("no such import") from None

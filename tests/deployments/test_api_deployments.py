@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 State = Deployment.State
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_as():
     def login(user):

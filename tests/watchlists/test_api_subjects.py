@@ -17,11 +17,6 @@ NEW_SUBJECT = {"reference": "PNC-01/123456A", "name": "Alex Example", "category"
                "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182"}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_as():
     def login(user):

@@ -18,12 +18,6 @@ from watchlists.services import subject_create, watchlist_create, watchlist_subj
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The role fixtures hash a password per user; the API tests never log in with it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api():
     return APIClient()
