@@ -12,3 +12,5 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("healthz", health.healthz, name="healthz"),
 ]
+
+handler403 = "config.views_errors.permission_denied"

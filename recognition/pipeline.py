@@ -386,6 +386,8 @@ class _Reader:
 
     def _loop(self) -> None:
         url = redact_url(getattr(self.source, "url", ""))
+        if self.source.is_open:
+            self._status("connected", url)  # opened by the caller
         while not self.stop.is_set():
             if not self.source.is_open:
                 try:

@@ -15,7 +15,7 @@ from recognition.ml.engine import EngineConfig, FaceEngine
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import FaceQuality, QualityPolicy
 
-from . import metrics
+from . import label_fixes, metrics
 from .cache import EmbeddingCache, FaceRecord
 from .dataset import ImageFile, list_dataset
 from .degrade import CctvProfile, degrade_image, draw_params
@@ -48,6 +48,7 @@ class EvaluationOptions:
     cache_dir: Path | None = None  # None: no cache
     top_n: int = 10
     face_selection: str = "central"  # which face of a several-face image is the labelled person
+    label_fixes: str | Path | None = None  # a label_fixes file (path or bundled name such as "lfw-dev")
 
     def __post_init__(self) -> None:
         if self.degrade not in DEGRADE_CHOICES:
@@ -92,6 +93,10 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
     dataset = list_dataset(options.dataset)
     files = {f.relative_path: f for images in dataset.values() for f in images}
     images = {identity: [f.relative_path for f in found] for identity, found in dataset.items()}
+    fixes_summary = None
+    if options.label_fixes:
+        images, fixes_summary = label_fixes.apply(images, label_fixes.load(options.label_fixes))
+    label_of = {item: identity for identity, items in images.items() for item in items}
     identities = split_identities({i: len(v) for i, v in images.items()}, gallery_size=options.gallery_size,
                                   references_per_subject=options.references_per_subject, seed=options.seed,
                                   holdout_fraction=options.holdout_fraction)
@@ -166,8 +171,9 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         "holdout_fraction": options.holdout_fraction,
         "max_probes_per_identity": options.max_probes_per_identity,
         "limit_nonmated": options.limit_nonmated,
-        "dataset_identities": len(dataset),
-        "dataset_images": len(files),
+        "dataset_identities": len(images),
+        "dataset_images": len(label_of),
+        "label_fixes": fixes_summary,
         "gallery": split.gallery_size,
         "gallery_images": sum(len(r) for r in split.references.values()),
         "mated_probes": len(split.mated),
@@ -182,7 +188,7 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         "operating_threshold": operating.as_dict(),
         "top_nonmated": _top_nonmated(nonmated, options.top_n),
         "rank1_errors": _rank1_errors(mated, options.top_n),
-        "label_noise_candidates": _label_noise_candidates(split, clean_by_item, options.top_n),
+        "label_noise_candidates": _label_noise_candidates(split, clean_by_item, label_of, options.top_n),
         "probe_inter_ocular_px": _distribution([probes_by_item[p.item].quality["inter_ocular_px"]
                                                 for p in split.mated + split.nonmated if probes_by_item[p.item].quality]),
         "cache": cache_stats,
@@ -295,7 +301,7 @@ def _rank1_errors(results: SearchResults, top_n: int) -> list[dict]:
              "top_identity": results.top_identity[i], "top_reference": results.top_reference[i]} for i in wrong[:top_n]]
 
 
-def _label_noise_candidates(split: Split, clean: dict[str, FaceRecord], top_n: int) -> list[dict]:
+def _label_noise_candidates(split: Split, clean: dict[str, FaceRecord], label_of: dict[str, str], top_n: int) -> list[dict]:
     """Most similar pairs of clean images labelled as different people, over every image of the split:
     twins, look-alikes and mislabelled images, whichever side of the split they fell on."""
     items = sorted({i for refs in split.references.values() for i in refs} | {p.item for p in split.mated + split.nonmated})
@@ -303,7 +309,7 @@ def _label_noise_candidates(split: Split, clean: dict[str, FaceRecord], top_n: i
     if len(items) < 2:
         return []
     vectors = np.stack([clean[i].embedding for i in items]).astype(np.float32)
-    labels = np.array([i.split("/", 1)[0] for i in items])
+    labels = np.array([label_of[i] for i in items])
     codes = np.unique(labels, return_inverse=True)[1]
     best_score, best_index = np.empty(len(items), np.float32), np.empty(len(items), np.int64)
     for start in range(0, len(items), 1024):

@@ -43,7 +43,7 @@ def summary_lines(report: dict) -> list[str]:
         f"det {report['det_size'][0]}x{report['det_size'][1]})",
         f"dataset {report['dataset']}: degrade={report['degrade']} flip={report['flip']} "
         f"references/subject={report['references_per_subject']} ({report['reference_choice']}) "
-        f"probe policy={report['probe_policy']} seed={report['seed']}",
+        f"probe policy={report['probe_policy']} seed={report['seed']} label fixes={bool(report['label_fixes'])}",
         f"gallery {report['gallery']} identities ({report['gallery_images']} images); mated probes "
         f"{report['mated_probes']}, non-mated probes {report['nonmated_probes']}",
         f"no face: gallery {no_face['gallery']}, mated {no_face['mated']}, non-mated {no_face['nonmated']}; "
@@ -75,6 +75,7 @@ def markdown(report: dict) -> str:
         f"| references per subject | {report['references_per_subject']} ({report['reference_choice']}) |",
         f"| probe quality policy | {report['probe_policy']} |",
         f"| seed | {report['seed']} |",
+        f"| label fixes | {report['label_fixes'] or 'none (raw labels)'} |",
         f"| gallery | {report['gallery']} identities, {report['gallery_images']} images |",
         f"| mated probes | {report['mated_probes']} ({report['protocol']['gallery_identities_with_mated_probes']} identities) |",
         f"| non-mated probes | {report['nonmated_probes']} ({report['protocol']['nonmated_identities']} identities) |",

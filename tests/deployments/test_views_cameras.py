@@ -13,11 +13,6 @@ from deployments.services import camera_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def video_file():
     root = Path(settings.CAMERA_FILE_ROOT)

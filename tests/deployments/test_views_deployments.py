@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 State = Deployment.State
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def ready(detective, commander):
     subjects = [enrolled_subject(detective, i) for i in range(2)]

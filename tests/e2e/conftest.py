@@ -90,3 +90,8 @@ def login(asgi_server):
         return page
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """Overrides the suite-wide fast hasher: the uvicorn process checks passwords with the real settings."""

@@ -16,11 +16,6 @@ from watchlists.services import watchlist_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def watchlist(detective):
     return watchlist_create(actor=detective, name="Op Bulk", purpose="Robbery series")

@@ -18,11 +18,6 @@ from watchlists.services import reference_image_add, reference_images_enrol
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def subject(detective):
     return make_subject(detective)

@@ -18,11 +18,6 @@ from watchlists.services import subject_update, watchlist_create, watchlist_subj
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def subject_form(**overrides) -> dict:
     values = {"reference": "PNC-26/000123X", "name": "Jordan Example", "category": InclusionCategory.WANTED_BY_COURTS,
               "reason": "Failed to appear at Snaresbrook Crown Court", "legal_basis": "Warrant W-2026-0042",

@@ -17,12 +17,6 @@ from watchlists.services import watchlist_approve, watchlist_create, watchlist_s
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The role fixtures create users with passwords; a cheap hasher keeps these page tests fast."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def watchlist(detective):
     return watchlist_create(actor=detective, name="Op Lantern", purpose="Robbery series, Camden")

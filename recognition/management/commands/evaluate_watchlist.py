@@ -45,6 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--face-selection", choices=FACE_SELECTIONS, default="central",
                             help="face used from an image with several: nearest the centre (LFW-style crops, default) "
                                  "or the largest (the enrolment rule)")
+        parser.add_argument("--label-fixes", default=None,
+                            help="apply curated label corrections: a bundled name (lfw-dev) or a JSON path "
+                                 "(recognition/evaluation/label_fixes/); default: raw labels")
         parser.add_argument("--holdout-fraction", type=float, default=0.5,
                             help="share of multi-image identities kept out of the gallery as passers-by")
         parser.add_argument("--max-probes-per-identity", type=int, default=None)
@@ -78,6 +81,7 @@ class Command(BaseCommand):
                 holdout_fraction=options["holdout_fraction"], max_probes_per_identity=options["max_probes_per_identity"],
                 limit_nonmated=options["limit_nonmated"], seed=options["seed"], operating_threshold=threshold,
                 batch_size=options["batch_size"], cache_dir=cache_dir, face_selection=options["face_selection"],
+                label_fixes=options["label_fixes"],
             )
             report = run_evaluation(evaluation, engine_config=engine_config,
                                     progress=lambda message: self.stderr.write(message))
