@@ -64,7 +64,7 @@ def summary_lines(report: dict) -> list[str]:
 
 def markdown(report: dict) -> str:
     no_face = report["no_face"]
-    out = [f"# Watchlist evaluation: {report['dataset']}, {report['degrade']} probes", ""]
+    out = [f"# Watchlist evaluation: {report['dataset']}, {probe_label(report)} probes", ""]
     out += [
         "| setting | value |", "|---|---|",
         f"| recogniser | `{report['model']}` |",
@@ -118,7 +118,7 @@ def plot_det(curve: DetCurve, report: dict, path: Path) -> None:
     fpir = np.maximum(curve.fpir, 0.5 / nonmated)
     fnir = np.maximum(curve.fnir, 0.5 / mated)
     figure, axes = plt.subplots(figsize=(6.4, 5.0), dpi=110)
-    axes.step(fpir, fnir, where="post", color="tab:blue", label=f"{report['degrade']} probes")
+    axes.step(fpir, fnir, where="post", color="tab:blue", label=f"{probe_label(report)} probes")
     marks = [(report["operating_threshold"], "tab:red", "operating")]
     marks += [(point, "tab:green", f"FPIR {target}") for target, point in report["tpir_at_fpir"].items()]
     for point, colour, name in marks:
@@ -134,7 +134,7 @@ def plot_det(curve: DetCurve, report: dict, path: Path) -> None:
     axes.set_ylim(0.5 / mated, 1.0)
     axes.set_xlabel("FPIR (non-mated probes alerting)")
     axes.set_ylabel("FNIR (mated probes missed or wrong)")
-    axes.set_title(f"{report['dataset']}: {report['model']}\n{report['degrade']} probes, gallery {report['gallery']}", fontsize=9)
+    axes.set_title(f"{report['dataset']}: {report['model']}\n{probe_label(report)} probes, gallery {report['gallery']}", fontsize=9)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="lower left", fontsize=8)
     figure.tight_layout()
@@ -154,7 +154,31 @@ def write_report(report: dict, out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def default_out_dir(report_or_model: dict | str, dataset: str, degrade: str, root: str | Path = "bench/results") -> Path:
+def default_out_dir(report_or_model: dict | str, dataset: str, degrade: str, root: str | Path = "bench/results",
+                    variant: str = "") -> Path:
+    """bench/results/eval-<model>-<dataset>-<degrade>[-<variant>], model without its hash suffix."""
     model = report_or_model["model"] if isinstance(report_or_model, dict) else report_or_model
     stem = model.rsplit("-", 1)[0]  # "w600k_mbf-<sha12>" -> "w600k_mbf"
-    return Path(root) / f"eval-{stem}-{dataset}-{degrade}"
+    return Path(root) / (f"eval-{stem}-{dataset}-{degrade}" + (f"-{variant}" if variant else ""))
+
+
+def variant_suffix(report: dict, *, default_flip: bool = False) -> str:
+    """Names the options that differ from the defaults, for the default report folder."""
+    parts = []
+    if report.get("label_fixes"):
+        parts.append("labelfixed")
+    if bool(report["flip"]) != default_flip:
+        parts.append("flip" if report["flip"] else "noflip")
+    if report["references_per_subject"] != 1:
+        parts.append(f"refs{report['references_per_subject']}")
+    if report["reference_choice"] != "random":
+        parts.append(report["reference_choice"])
+    if report["probe_policy"] != "none":
+        parts.append(f"policy-{report['probe_policy']}")
+    if report.get("face_selection", "central") != "central":
+        parts.append(f"select-{report['face_selection']}")
+    return "-".join(parts)
+
+
+def probe_label(report: dict) -> str:
+    return "clean" if report["degrade"] == "none" else report["degrade"]

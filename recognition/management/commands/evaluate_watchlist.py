@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from recognition.evaluation import EvaluationOptions, default_out_dir, run_evaluation, summary_lines, write_report
-from recognition.evaluation.embedding import FACE_SELECTIONS
 from recognition.evaluation.core import DEGRADE_CHOICES, PROBE_POLICIES, REFERENCE_CHOICES
+from recognition.evaluation.embedding import FACE_SELECTIONS
+from recognition.evaluation.report import variant_suffix
 from recognition.ml.engine import EngineConfig
 
 
@@ -88,7 +89,7 @@ class Command(BaseCommand):
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         out_dir = Path(options["out"]) if options["out"] else Path(settings.BASE_DIR) / default_out_dir(
-            report, dataset.name, options["degrade"])
+            report, dataset.name, options["degrade"], variant=variant_suffix(report))
         paths = write_report(report, out_dir)
         for line in summary_lines(report):
             self.stdout.write(line)
