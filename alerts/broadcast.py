@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -19,5 +22,15 @@ def broadcast_on_commit(*, deployment_id: int, event: str, **payload) -> None:
 
 def broadcast_now(*, deployment_id: int, message: dict) -> None:
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(deployment_group(deployment_id), message)
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send(deployment_group(deployment_id), message)
+        return
+    # Called from synchronous code on a thread that runs an event loop (e.g. a browser-driving test):
+    # async_to_sync cannot run here, so send from a helper thread and wait for it.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(send, deployment_group(deployment_id), message).result()

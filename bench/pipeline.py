@@ -337,7 +337,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     args.out.with_suffix(".md").write_text(markdown(results))
-    print(f"wrote {args.out.relative_to(ROOT)} and {args.out.with_suffix('.md').relative_to(ROOT)}")
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
 
 
 HOW = ("Speed-up sources: (1) tracking: boxes are associated by overlap, so a passer-by is one track; "

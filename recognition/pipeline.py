@@ -14,7 +14,9 @@ Per batch of frames (one per camera, see :func:`process_batch`):
    not alerted yet, at most one per track per batch, in ONE batched embedder call;
 4. match them against the watchlist in ONE matcher call, keep each track's best match, and emit ONE
    :class:`AlertCandidate` the first time a track's best score reaches the threshold (then the track is
-   marked alerted and never embedded again).
+   marked alerted and never embedded again). A broken track's continuation (someone walked in front of
+   the face) that matches a subject this camera alerted on within ``repeat_alert_after_s`` is marked
+   alerted without a second alert: one passer-by, one alert per pass.
 
 Faces that never match live only in the tracker's memory (boxes, landmarks, quality, a running mean
 embedding) and are dropped when their track closes; nothing is written anywhere. Only counts leave this
@@ -66,6 +68,11 @@ class PipelineConfig:
     embed_every: int = 10  # re-embed a track after this many observations without an embedding
     embed_margin: float = 0.05  # ...or when its quality score beats the best embedded one by this much
     iou_threshold: float = 0.2
+    # One pass, one alert: when a track is broken (someone walks in front, the face turns away for a second)
+    # its continuation is a new track; a new track matching a subject already alerted on this camera less
+    # than this many seconds before (since that subject was last matched there) does not alert again.
+    # 0 turns it off.
+    repeat_alert_after_s: float = 60.0
     alert_crop_scale: float = 2.0  # the alert's face crop: the face box enlarged this much (square)
     alert_crop_max_side: int = 256  # ...and shrunk to at most this many pixels
 
@@ -99,6 +106,7 @@ class CameraCounts:
     tracks_closed: int = 0
     embeddings_computed: int = 0
     alerts: int = 0
+    alerts_suppressed: int = 0  # a broken track's continuation matching an already-alerted subject
 
     def add(self, other: CameraCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -113,6 +121,15 @@ class CameraPipeline:
     tracker: FaceTracker
     totals: CameraCounts = field(default_factory=CameraCounts)
     last_timestamp: float | None = None
+    last_alerted: dict = field(default_factory=dict)  # subject id -> when it last alerted / was matched here
+
+    def is_repeat(self, subject_id: Hashable, timestamp: float, window: float) -> bool:
+        """True when this subject alerted here less than ``window`` s ago; records the time either way."""
+        last = self.last_alerted.get(subject_id)
+        self.last_alerted[subject_id] = timestamp
+        if len(self.last_alerted) > 64:  # forget subjects not seen for a while
+            self.last_alerted = {k: t for k, t in self.last_alerted.items() if 0 <= timestamp - t < window}
+        return window > 0 and last is not None and 0 <= timestamp - last < window
 
     @classmethod
     def create(cls, camera_key: CameraKey, config: PipelineConfig | None = None) -> CameraPipeline:
@@ -247,6 +264,7 @@ def process_batch(
             restarted = len(camera.tracker.flush())  # the clock went back (source reopened): start afresh
             batch_counts.tracks_closed += restarted
             tracks_closed += restarted
+            camera.last_alerted.clear()
         camera.last_timestamp = frame.timestamp
         crops = align_faces(image, found.landmarks, image_size=crop_size)
         qualities = [assess_face(landmarks=found.landmarks[i], det_score=found.scores[i], aligned_crop=crops[i])
@@ -288,6 +306,9 @@ def process_batch(
             track.record_match(match.subject_id, match.score, crop=candidate.crop if passes else None)
             if passes and not track.alerted:
                 track.alerted = True
+                if candidate.camera.is_repeat(match.subject_id, candidate.frame.timestamp, config.repeat_alert_after_s):
+                    counts[candidate.camera.camera_key].alerts_suppressed += 1
+                    continue
                 counts[candidate.camera.camera_key].alerts += 1
                 alerts.append(AlertCandidate(
                     camera_key=candidate.camera.camera_key, track_id=track.track_id, subject_id=match.subject_id,

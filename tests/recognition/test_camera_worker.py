@@ -115,3 +115,36 @@ def test_kill_switch_stops_the_worker_within_seconds(detective, commander, offic
     assert not thread.is_alive()
     assert time.monotonic() - stopped_at < 5
     assert outcome["reason"] == "deployment is stopped"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_stream_is_retried_and_shown_as_the_camera_status(detective, commander, officer, video_root):
+    import threading
+    import time
+
+    from django.db import connection
+
+    from config.embedded import free_port
+
+    watchlist = approved_watchlist(detective, commander, [enrolled_subject(detective, 0)])
+    camera = camera_create(actor=detective, name="Dead camera", source_url=f"rtsp://127.0.0.1:{free_port()}/live",
+                           location="Car park")
+    deployment = submitted_deployment(detective, watchlist, [camera])
+    deployment_authorise(actor=commander, deployment=deployment, reasons="ok")
+    deployments_tick(now=deployment.starts_at)
+    thread = threading.Thread(target=lambda: (camera_worker_run(deployment_id=deployment.pk), connection.close()))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            camera.refresh_from_db()
+            if camera.status == Camera.Status.LOST:
+                break
+            time.sleep(0.2)
+        assert camera.status == Camera.Status.LOST, camera.status
+        assert "127.0.0.1" in camera.status_detail
+        assert thread.is_alive(), "the worker keeps retrying a lost camera"
+    finally:
+        deployment_stop(actor=commander, deployment=Deployment.objects.get(pk=deployment.pk), reason="test over")
+        thread.join(15)
+    assert not thread.is_alive()

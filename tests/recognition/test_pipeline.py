@@ -60,19 +60,28 @@ def paste(canvas: np.ndarray, sprite: np.ndarray, x: int, y: int) -> None:
     canvas[y:y + height, x:x + width] = sprite[:height, :width]
 
 
-def write_walk(path: Path) -> Path:
+def walk_images(hide_yao=()) -> list[np.ndarray]:
+    """Yao Ming crossing the top left to right, a stranger crossing the bottom right to left."""
     yao = cv2.resize(cv2.imread(str(packaged_photo("yaoming"))), None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
     stranger = cv2.resize(person_image(5), None, fx=0.45, fy=0.45, interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(5)
     background = cv2.GaussianBlur(rng.integers(60, 200, (SIZE[1], SIZE[0], 3), dtype=np.uint8), (0, 0), 7)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, SIZE)
-    assert writer.isOpened()
+    images = []
     for i in range(FRAMES):
         frame = background.copy()
-        paste(frame, yao, 10 + i * (SIZE[0] - yao.shape[1] - 20) // FRAMES, 5)
+        if i not in hide_yao:
+            paste(frame, yao, 10 + i * (SIZE[0] - yao.shape[1] - 20) // FRAMES, 5)
         paste(frame, stranger, SIZE[0] - stranger.shape[1] - 10 - i * (SIZE[0] - stranger.shape[1] - 20) // FRAMES,
               SIZE[1] - stranger.shape[0] - 5)
-        writer.write(frame)
+        images.append(frame)
+    return images
+
+
+def write_walk(path: Path) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, SIZE)
+    assert writer.isOpened()
+    for image in walk_images():
+        writer.write(image)
     writer.release()
     return path
 
@@ -130,6 +139,22 @@ def test_one_alert_for_the_wanted_man_none_for_the_distractor(engine, matcher, w
     assert not stranger_track.alerted and stranger_track.embed_count >= 2  # looked at, periodically
     assert stranger_track.best_match_score < THRESHOLD and stranger_track.best_match_crop is None
     assert camera.close() == 2 and camera.tracker.active == []
+
+
+@pytest.mark.parametrize("window, expected_alerts", [(60.0, 1), (0.0, 2)])
+def test_a_broken_track_does_not_alert_twice_for_one_pass(engine, matcher, window, expected_alerts):
+    # Yao Ming is hidden for 1.5 s (longer than the tracker's 1 s max_age): his track ends and a new one starts.
+    images = walk_images(hide_yao=range(8, 23))[:30]
+    frames = [Frame(image, i / FPS, i) for i, image in enumerate(images)]
+    cameras, alerts = {}, []
+    config = PipelineConfig(repeat_alert_after_s=window)
+    for frame in frames:
+        alerts += process_batch(frames=[("cam", frame)], engine=engine, matcher=matcher, threshold=THRESHOLD,
+                                cameras=cameras, config=config).alerts
+    totals = cameras["cam"].totals
+    assert totals.tracks_started == 3  # stranger, Yao before, Yao after
+    assert [a.subject_id for a in alerts] == ["yao"] * expected_alerts
+    assert totals.alerts == expected_alerts and totals.alerts_suppressed == 2 - expected_alerts
 
 
 def test_two_cameras_in_one_batch_give_the_same_alerts_as_separately(engine, matcher, walk_frames):
