@@ -113,13 +113,17 @@ def build_matcher(references: np.ndarray, enrolled) -> WatchlistMatcher:
 
 
 def detector_sweep(engine, frames):
-    found, timing = {}, {}
-    for size in SWEEP_SIZES:
-        detector = live_detector(engine, size)
+    found = {size: [] for size in SWEEP_SIZES}
+    timing = dict.fromkeys(SWEEP_SIZES, 0.0)
+    detectors = {size: live_detector(engine, size) for size in SWEEP_SIZES}
+    for detector in detectors.values():
         detector.detect([frames[0].image])  # warm up this input shape
-        started = time.perf_counter()
-        found[size] = [detector.detect([f.image])[0] for f in frames]
-        timing[size] = (time.perf_counter() - started) / len(frames)
+    for frame in frames:  # sizes take turns on each frame, so a change in machine load hits them all alike
+        for size, detector in detectors.items():
+            started = time.perf_counter()
+            found[size].append(detector.detect([frame.image])[0])
+            timing[size] += time.perf_counter() - started
+    timing = {size: seconds / len(frames) for size, seconds in timing.items()}
     reference_total = np.zeros(len(IOD_BANDS))
     hits = {size: np.zeros(len(IOD_BANDS)) for size in SWEEP_SIZES}
     for i in range(len(frames)):
@@ -145,16 +149,82 @@ def detector_sweep(engine, frames):
         rows[size_name(size)] = {
             "detect_ms_per_frame": round(timing[size] * 1000, 1),
             "faces_found": int(sum(len(d) for d in found[size])),
-            "recall_by_inter_ocular_px": {f"{lo}-{hi if hi < 10_000 else 'up'}": round(h / t, 3) if t else None
+            "recall_by_inter_ocular_px": {f"{lo}-{hi if hi < 10_000 else 'up'}": round(float(h / t), 3) if t else None
                                           for (lo, hi), h, t in zip(IOD_BANDS, hits[size], reference_total)},
             "recall_usable_faces": round(float(hits[size][usable].sum() / reference_total[usable].sum()), 3),
         }
     return {"reference_faces_by_band": reference_total.astype(int).tolist(), "sizes": rows}
 
 
+class _Naive:
+    """The baseline as a per-frame step: detect at 640x640, embed and match every face."""
+
+    def __init__(self, engine, matcher, threshold):
+        self.engine, self.matcher, self.threshold = engine, matcher, threshold
+        self.matches, self.faces, self.seconds = [], 0, 0.0
+
+    def step(self, frame):
+        started = time.perf_counter()
+        found = self.engine.analyse([frame.image])[0]
+        best = self.matcher.top_k(np.stack([f.embedding for f in found]), 1) if found else []
+        self.seconds += time.perf_counter() - started
+        self.faces += len(found)
+        for face, top in zip(found, best):
+            if top and top[0].score >= self.threshold:
+                self.matches.append((frame.index, top[0].subject_id, top[0].score, face.box))
+
+
+class _Tracked:
+    """The pipeline as a per-frame step at one detector size."""
+
+    def __init__(self, engine, matcher, threshold, size):
+        self.engine, self.matcher, self.threshold = engine, matcher, threshold
+        self.config = PipelineConfig(det_size=size)
+        live_detector(engine, size).detect([np.zeros((1080, 1920, 3), np.uint8)])  # warm up the shape
+        self.cameras, self.alerts, self.embeddings, self.detections, self.seconds = {}, [], 0, 0, 0.0
+        self.stages = {"detect": 0.0, "track": 0.0, "embed": 0.0, "match": 0.0}
+
+    def step(self, frame):
+        started = time.perf_counter()
+        result = process_batch(frames=[("cam", frame)], engine=self.engine, matcher=self.matcher,
+                               threshold=self.threshold, cameras=self.cameras, config=self.config)
+        self.seconds += time.perf_counter() - started
+        self.alerts += result.alerts
+        self.embeddings += result.embeddings_computed
+        self.detections += result.detections
+        for stage, seconds in result.timings.items():
+            self.stages[stage] += seconds
+
+    def row(self, frames: int) -> dict:
+        totals = self.cameras["cam"].totals
+        return {
+            "frames_per_s": round(frames / self.seconds, 2),
+            "detections": self.detections, "detections_per_s": round(self.detections / self.seconds, 1),
+            "tracks": totals.tracks_started, "embeddings_computed": self.embeddings,
+            "embedded_share_of_detections": round(self.embeddings / max(self.detections, 1), 3),
+            "alerts_suppressed_as_repeats": totals.alerts_suppressed,
+            "ms_per_frame_by_stage": {k: round(v / frames * 1000, 1) for k, v in self.stages.items()},
+            "alerts": [{"subject": a.subject_id, "track": a.track_id, "frame": a.frame_index,
+                        "score": round(a.score, 3)} for a in self.alerts],
+        }
+
+
+def interleaved(engine, matcher, frames, threshold, sizes):
+    """Baseline and pipelines take turns on each frame: a change in machine load hits them all alike."""
+    naive = _Naive(engine, matcher, threshold)
+    naive.step(frames[0])
+    naive = _Naive(engine, matcher, threshold)  # the warm-up call is not counted
+    tracked = {size: _Tracked(engine, matcher, threshold, size) for size in sizes}
+    for frame in frames:
+        naive.step(frame)
+        for runner in tracked.values():
+            runner.step(frame)
+    return naive, {size: runner.row(len(frames)) for size, runner in tracked.items()}
+
+
 def baseline(engine, matcher, path: Path, threshold: float):
-    """Naive: detect at 640x640 and embed every face of every frame (decode timed apart)."""
-    matches, decode_s, process_s, faces = [], 0.0, 0.0, 0
+    """The naive baseline end to end: decode a frame, then process it, in turn (decode timed apart)."""
+    naive, decode_s = _Naive(engine, matcher, threshold), 0.0
     with open_source(path) as source:
         engine.analyse([np.zeros((1080, 1920, 3), np.uint8)])  # warm up
         while True:
@@ -163,44 +233,8 @@ def baseline(engine, matcher, path: Path, threshold: float):
             decode_s += time.perf_counter() - started
             if frame is None:
                 break
-            started = time.perf_counter()
-            found = engine.analyse([frame.image])[0]
-            best = matcher.top_k(np.stack([f.embedding for f in found]), 1) if found else []
-            process_s += time.perf_counter() - started
-            faces += len(found)
-            for face, top in zip(found, best):
-                if top and top[0].score >= threshold:
-                    matches.append((frame.index, top[0].subject_id, top[0].score, face.box))
-    frames = source.frames_read if hasattr(source, "frames_read") else None
-    return {"matches": matches, "decode_s": decode_s, "process_s": process_s, "faces": faces, "frames": frames}
-
-
-def pipeline_offline(engine, matcher, frames, threshold, size):
-    config = PipelineConfig(det_size=size)
-    detector = live_detector(engine, size)
-    detector.detect([frames[0].image])
-    cameras, alerts, embeddings, detections = {}, [], 0, 0
-    stages = {"detect": 0.0, "track": 0.0, "embed": 0.0, "match": 0.0}
-    started = time.perf_counter()
-    for frame in frames:
-        result = process_batch(frames=[("cam", frame)], engine=engine, matcher=matcher, threshold=threshold,
-                               cameras=cameras, config=config)
-        alerts += result.alerts
-        embeddings += result.embeddings_computed
-        detections += result.detections
-        for stage, seconds in result.timings.items():
-            stages[stage] += seconds
-    elapsed = time.perf_counter() - started
-    totals = cameras["cam"].totals if cameras else None
-    return {
-        "frames_per_s": round(len(frames) / elapsed, 2),
-        "detections": detections, "detections_per_s": round(detections / elapsed, 1),
-        "tracks": totals.tracks_started if totals else 0, "embeddings_computed": embeddings,
-        "embedded_share_of_detections": round(embeddings / max(detections, 1), 3),
-        "ms_per_frame_by_stage": {k: round(v / len(frames) * 1000, 1) for k, v in stages.items()},
-        "alerts": [{"subject": a.subject_id, "track": a.track_id, "frame": a.frame_index, "score": round(a.score, 3)}
-                   for a in alerts],
-    }
+            naive.step(frame)
+    return {"matches": naive.matches, "decode_s": decode_s, "process_s": naive.seconds, "faces": naive.faces}
 
 
 def run_streams(engine, matcher, threshold, make_sources, size):
@@ -220,6 +254,7 @@ def run_streams(engine, matcher, threshold, make_sources, size):
         "latency_mean_s": round(summary.mean_latency_s, 3), "latency_max_s": round(summary.max_latency_s, 3),
         "alerts_per_camera": {str(k): sorted(a.subject_id for a in alerts if a.camera_key == k)
                               for k in summary.cameras},
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
 
 
@@ -262,42 +297,47 @@ def main() -> None:
             print(f"  {name:>9}: {row['detect_ms_per_frame']:6.1f} ms/frame, recall (eyes >= 12 px apart) "
                   f"{row['recall_usable_faces']:.3f}, by band {row['recall_by_inter_ocular_px']}")
 
-    print("naive baseline (640x640, embed every face of every frame) ...")
-    naive = baseline(engine, matcher, args.video, args.threshold)
-    naive_frames = len(frames)
-    naive_fps_e2e = naive_frames / (naive["decode_s"] + naive["process_s"])
-    naive_fps_proc = naive_frames / naive["process_s"]
-    results["baseline"] = {
-        "frames_per_s_end_to_end": round(naive_fps_e2e, 2), "frames_per_s_processing": round(naive_fps_proc, 2),
-        "detections": naive["faces"], "embeddings_computed": naive["faces"],
-        "matches_at_threshold": len(naive["matches"]),
-        "recognised": recognised_by_baseline(naive["matches"]),
-        "recognised_held_out": recognised_by_baseline(naive["matches"], enrol_frame + int(fps)),
-    }
-    print(f"  {naive_fps_e2e:.2f} frames/s end to end ({naive_fps_proc:.2f} without decoding), "
-          f"{naive['faces']} faces embedded, {len(naive['matches'])} matches >= {args.threshold} "
-          f"(one 'alert' per frame per person), recognised {results['baseline']['recognised']}")
-
-    results["pipeline"] = {}
     sizes = PIPELINE_SIZES if not args.quick else [DEFAULT_LIVE_DET_SIZE]
+    print(f"naive baseline (640x640, every face embedded) and the pipeline at {[size_name(s) for s in sizes]}, "
+          "taking turns on each decoded frame ...")
+    naive, rows = interleaved(engine, matcher, frames, args.threshold, sizes)
+    results["load_average_after_interleaved_run"] = round(os.getloadavg()[0], 2)
+    naive_fps_proc = len(frames) / naive.seconds
+    held_from = enrol_frame + int(round(fps))
+    results["baseline"] = {
+        "frames_per_s_processing": round(naive_fps_proc, 2),
+        "detections": naive.faces, "embeddings_computed": naive.faces,
+        "matches_at_threshold": len(naive.matches),
+        "recognised": recognised_by_baseline(naive.matches),
+        "recognised_held_out": recognised_by_baseline(naive.matches, held_from),
+    }
+    print(f"  baseline: {naive_fps_proc:.2f} frames/s, {naive.faces} faces embedded, {len(naive.matches)} matches "
+          f">= {args.threshold} (one per frame per person: no tracking), recognised {results['baseline']['recognised']}")
+    results["pipeline"] = {}
     for size in sizes:
-        row = pipeline_offline(engine, matcher, frames, args.threshold, size)
+        row = rows[size]
         alerted = sorted({a["subject"] for a in row["alerts"]})
         row["recognised"] = alerted
         row["covers_baseline"] = set(results["baseline"]["recognised"]) <= set(alerted)
         row["speedup_vs_baseline_processing"] = round(row["frames_per_s"] / naive_fps_proc, 2)
-        held = pipeline_offline(engine, matcher, frames[enrol_frame + int(fps):], args.threshold, size)
-        row["held_out"] = {"from_frame": enrol_frame + int(fps), "recognised": sorted({a["subject"] for a in held["alerts"]}),
-                           "alerts": held["alerts"]}
+        held = _Tracked(engine, matcher, args.threshold, size)
+        for frame in frames[held_from:]:
+            held.step(frame)
+        held_alerts = held.row(len(frames) - held_from)["alerts"]
+        row["held_out"] = {"from_frame": held_from, "recognised": sorted({a["subject"] for a in held_alerts}),
+                           "alerts": held_alerts}
         row["held_out"]["covers_baseline"] = set(results["baseline"]["recognised_held_out"]) <= set(
             row["held_out"]["recognised"])
         results["pipeline"][size_name(size)] = row
         print(f"  pipeline {size_name(size):>9}: {row['frames_per_s']:6.2f} frames/s "
-              f"({row['speedup_vs_baseline_processing']}x baseline, decoded frames), {row['detections']} detections, "
-              f"{row['tracks']} tracks, {row['embeddings_computed']} embeddings; alerts {alerted} "
-              f"(held out: {row['held_out']['recognised']}); stages ms/frame {row['ms_per_frame_by_stage']}")
+              f"({row['speedup_vs_baseline_processing']}x), {row['detections']} detections, {row['tracks']} tracks, "
+              f"{row['embeddings_computed']} embeddings, {len(row['alerts'])} alerts {alerted} "
+              f"(held out from frame {held_from}: {row['held_out']['recognised']}); ms/frame {row['ms_per_frame_by_stage']}")
 
-    print("end to end from the file (run_cameras, decoding in a reader thread) ...")
+    print("end to end from the file: baseline (decode + process in turn), then run_cameras (decoding in a thread) ...")
+    naive_file = baseline(engine, matcher, args.video, args.threshold)
+    naive_fps_e2e = len(frames) / (naive_file["decode_s"] + naive_file["process_s"])
+    results["baseline"]["frames_per_s_end_to_end"] = round(naive_fps_e2e, 2)
     e2e = run_streams(engine, matcher, args.threshold, lambda: {"cam": open_source(args.video)}, DEFAULT_LIVE_DET_SIZE)
     e2e["speedup_vs_baseline_end_to_end"] = round(e2e["frames_per_s_total"] / naive_fps_e2e, 2)
     results["end_to_end"] = e2e
@@ -306,10 +346,18 @@ def main() -> None:
 
     if not args.quick:
         results["cameras"] = []
-        for count in [int(c) for c in args.cameras.split(",")]:
-            row = run_streams(engine, matcher, args.threshold,
-                              lambda n=count: {f"cam{i}": open_source(args.video) for i in range(n)},
-                              DEFAULT_LIVE_DET_SIZE)
+        counts = [int(c) for c in args.cameras.split(",")]
+        print(f"{counts} cameras from files in one process, two rounds (the faster of each is kept) ...")
+        best = {}
+        for _ in range(2):
+            for count in counts:
+                row = run_streams(engine, matcher, args.threshold,
+                                  lambda n=count: {f"cam{i}": open_source(args.video) for i in range(n)},
+                                  DEFAULT_LIVE_DET_SIZE)
+                if count not in best or row["frames_per_s_total"] > best[count]["frames_per_s_total"]:
+                    best[count] = row
+        for count in counts:
+            row = best[count]
             results["cameras"].append(row)
             print(f"  {count} camera(s) from files: {row['frames_per_s_total']} frames/s in all "
                   f"({row['frames_per_s_per_camera']} per camera), {row['frames_per_batch']} frames per batch")

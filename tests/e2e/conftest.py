@@ -14,10 +14,6 @@ import pytest
 from config.embedded import free_port
 from tests.conftest import TEST_PASSWORD
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are ordinary
-# synchronous test code, so Django's async-safety guard does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
@@ -58,8 +54,19 @@ def asgi_server(django_db_setup, django_db_blocker):
     process.wait(20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(autouse=True, scope="package")
+def _orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread; the ORM calls in these tests (and the
+    database flush after each) are ordinary synchronous code, so Django's async-safety guard does not apply.
+    Only for this package: nothing after it inherits the variable."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's event loop must not outlive the e2e tests in this thread."""
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (make install-system installs it)")
     from playwright.sync_api import sync_playwright
