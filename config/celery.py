@@ -1,8 +1,9 @@
 """The Celery app. Queues: `default` (portal jobs, beat jobs) and `recognition` (GPU camera workers)."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -11,3 +12,20 @@ app = Celery("lfr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("recognition"))
 app.autodiscover_tasks()
+
+# Beat jobs that run every few seconds: their "sent / received / succeeded" lines would drown the log.
+FREQUENT_TASKS = {"recognition.tasks.cameras_supervise_task", "deployments.tasks.deployments_tick_task"}
+
+
+class _DropFrequentTaskLines(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        text = record.getMessage()
+        return not any(name in text for name in FREQUENT_TASKS)
+
+
+@signals.after_setup_logger.connect
+def _quieter_logs(logger, **kwargs) -> None:
+    for handler in logger.handlers:
+        handler.addFilter(_DropFrequentTaskLines())

@@ -33,6 +33,7 @@ class Child:
     process: subprocess.Popen
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 20.0
+    signal_group: bool = False  # send the stop signal to the child's whole process group
 
 
 class Supervisor:
@@ -96,7 +97,10 @@ class Supervisor:
                 continue
             self.say("lfr", f"stopping {child.name}")
             try:
-                process.send_signal(child.stop_signal)
+                if child.signal_group:
+                    os.killpg(process.pid, child.stop_signal)
+                else:
+                    process.send_signal(child.stop_signal)
                 process.wait(child.stop_timeout)
             except subprocess.TimeoutExpired:
                 self.say("lfr", f"{child.name} did not stop in {child.stop_timeout:.0f}s; killing it")
@@ -166,7 +170,7 @@ def up(*, settings, web_host: str, web_port: int, worker_concurrency: int, demo:
                                      "--port", str(web_port), "--lifespan", "off", "--no-server-header"], env=env)
             supervisor.spawn("worker", _celery("worker", "-Q", "default,recognition", "-l", "INFO",
                                                "--concurrency", str(worker_concurrency), "-n", "lfr@%h"),
-                             env=env, stop_timeout=30)
+                             env=env, stop_timeout=30, signal_group=True)
             supervisor.spawn("beat", _celery("beat", "-l", "INFO", "--pidfile=",
                                              "-s", str(settings.VAR_DIR / "celerybeat-schedule")), env=env)
             time.sleep(1.0)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import socket
 import time
 from dataclasses import dataclass, field
@@ -75,11 +77,15 @@ class _Run:
     model_id: str
     last_check: float = 0.0
     stop_reason: str = ""
+    shutdown: threading.Event = field(default_factory=threading.Event)
     alerts: list[int] = field(default_factory=list)
     recent: dict[tuple, float] = field(default_factory=dict)
 
     def should_continue(self) -> bool:
         """Checked by the loop at least every 0.5 s; hits the database and Redis once a second."""
+        if self.shutdown.is_set():
+            self.stop_reason = "the worker is shutting down"
+            return False
         now = time.monotonic()
         if now - self.last_check < STATE_CHECK_SECONDS:
             return not self.stop_reason
@@ -123,6 +129,14 @@ class _Run:
                           status=SOURCE_STATUS.get(status, Camera.Status.LOST), detail=detail)
 
 
+def _stop_on_sigterm(event: threading.Event):
+    """A worker being shut down (SIGTERM to its process group, as systemd and `lfr up` do) finishes the
+    current batch, releases its leases and returns; the supervisor hands the cameras to another worker."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda signum, frame: event.set())
+
+
 def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realtime: bool = True) -> dict:
     """Process up to `capacity` unclaimed cameras of a live deployment until it stops or its window closes.
 
@@ -140,6 +154,7 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
     matcher, by_subject = snapshot_matcher(deployment=deployment)
     run = _Run(deployment=deployment, holder=holder, cameras={c.pk: c for c in cameras}, by_subject=by_subject,
                model_id=deployment.snapshot.model_id)
+    previous_handler = _stop_on_sigterm(run.shutdown)
     try:
         sources = {c.pk: create_source(c.source_url, loop=c.loop_playback, realtime=realtime) for c in cameras}
         for camera in cameras:
@@ -151,6 +166,8 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
             config=PipelineConfig(det_size=tuple(settings.LIVE_DETECTION_SIZE)),
         )
     finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
         for camera in cameras:
             camera_lease_release(deployment_id=deployment.pk, camera_id=camera.pk, holder=holder)
             try:

@@ -162,7 +162,7 @@ def default_out_dir(report_or_model: dict | str, dataset: str, degrade: str, roo
     return Path(root) / (f"eval-{stem}-{dataset}-{degrade}" + (f"-{variant}" if variant else ""))
 
 
-def variant_suffix(report: dict, *, default_flip: bool = False) -> str:
+def variant_suffix(report: dict, *, default_flip: bool = True) -> str:
     """Names the options that differ from the defaults, for the default report folder."""
     parts = []
     if report.get("label_fixes"):

@@ -39,8 +39,9 @@ class Command(BaseCommand):
                             help="which images become references: seeded random (default) or the best face quality score")
         parser.add_argument("--degrade", choices=DEGRADE_CHOICES, default="none",
                             help="cctv: probes made small, blurred and JPEG-compressed; the gallery stays clean")
-        parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=False,
-                            help="average each embedding with its mirror image's (default off; see docs/evaluation.md)")
+        parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True,
+                            help="average each embedding with its mirror image's (default on: it helps, see "
+                                 "docs/evaluation.md; --no-flip measures the engine's plain embeddings)")
         parser.add_argument("--probe-policy", choices=tuple(PROBE_POLICIES), default="none",
                             help="probes whose face fails this quality policy are not searched (live = the camera policy)")
         parser.add_argument("--face-selection", choices=FACE_SELECTIONS, default="central",
