@@ -267,8 +267,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default=None, help="JSON path (default bench/results/engine-<host>.json)")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads (default: all cores)")
     parser.add_argument("--no-gpu", action="store_true", help="CPU figures only")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per figure (default 3, 1 with --quick)")
     args = parser.parse_args(argv)
     repeats, budget = (1, 5.0) if args.quick else (3, 15.0)
+    if args.repeats:
+        repeats, budget = args.repeats, max(budget, 5.0 * args.repeats)
     started = time.perf_counter()
     frames, frame_source = load_frames()
     host = platform.node() or "host"

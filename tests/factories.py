@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -60,3 +63,23 @@ def submitted_deployment(detective, watchlist, cameras, *, starts_in=dt.timedelt
                   public_notice_confirmed=True)
     deployment = deployment_create(actor=detective, **(values | overrides))
     return deployment_submit(actor=detective, deployment=deployment)
+
+
+IMPORT_HEADER = ["reference", "name", "category", "reason", "legal_basis", "image", "date_of_birth"]
+
+
+def import_csv(rows, header=IMPORT_HEADER) -> bytes:
+    """A bulk-import CSV as a detective would upload it."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def import_zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

@@ -15,7 +15,7 @@ from recognition.demo_media import walking_face_video
 from recognition.leases import camera_lease_holder
 from recognition.models import CameraMinuteCount
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
-from tests.samples import SHARED_DATA, YAO_MING, person_crops, person_jpeg, YAO_MING_IN_PLAYERS
+from tests.samples import SHARED_DATA, YAO_MING, YAO_MING_IN_PLAYERS, person_crops
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 

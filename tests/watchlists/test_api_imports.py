@@ -1,8 +1,5 @@
 """API: bulk import (CSV + zip) into a watchlist, with progress and the per-row report."""
 
-import csv
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from tests.factories import import_csv, import_zip
 from tests.samples import no_face_jpeg, person_jpeg
 from watchlists.bulk_import import bulk_import_run
 from watchlists.models import BulkImport
@@ -40,22 +38,6 @@ def watchlist(detective):
     return watchlist_create(actor=detective, name="Op Bulk", purpose="Robbery series")
 
 
-def make_csv(rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
-def make_zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def post_import(client, watchlist, csv_data: bytes, zip_data: bytes):
     return client.post(f"/api/watchlists/{watchlist.pk}/imports", {
         "csv": SimpleUploadedFile("subjects.csv", csv_data, content_type="text/csv"),
@@ -76,7 +58,7 @@ def test_an_import_is_accepted_then_reports_each_row(api_as, detective, watchlis
     files = {"p0.jpg": person_jpeg(0), "noface.jpg": no_face_jpeg(), "p1.jpg": person_jpeg(1)}
     client = api_as(detective)
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        response = post_import(client, watchlist, make_csv(rows), make_zip(files))
+        response = post_import(client, watchlist, import_csv(rows, HEADER), import_zip(files))
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == "queued" and body["total_rows"] == 3 and body["processed_rows"] == 0
@@ -97,7 +79,7 @@ def test_an_import_is_accepted_then_reports_each_row(api_as, detective, watchlis
 
 def test_a_csv_without_the_required_columns_is_refused_and_nothing_is_stored(api_as, detective, watchlist):
     before = imported_files()
-    response = post_import(api_as(detective), watchlist, b"reference,name\nR1,A\n", make_zip({}))
+    response = post_import(api_as(detective), watchlist, b"reference,name\nR1,A\n", import_zip({}))
     assert response.status_code == 400
     assert response.json()["errors"][0].startswith("the CSV lacks the column(s) category, reason, legal_basis, image")
     assert not BulkImport.objects.exists() and imported_files() == before
@@ -105,7 +87,7 @@ def test_a_csv_without_the_required_columns_is_refused_and_nothing_is_stored(api
 
 def test_the_images_must_be_a_zip(api_as, detective, watchlist):
     rows = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
-    response = post_import(api_as(detective), watchlist, make_csv(rows), b"not a zip")
+    response = post_import(api_as(detective), watchlist, import_csv(rows, HEADER), b"not a zip")
     assert response.json() == {"errors": ["the images file is not a zip archive"]}
     assert not BulkImport.objects.exists()
 
@@ -118,15 +100,15 @@ def test_both_files_are_needed(api_as, detective, watchlist):
 @pytest.mark.parametrize("role", ["commander", "officer", "oversight"])
 def test_only_detectives_import(request, api_as, watchlist, role):
     rows = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
-    response = post_import(api_as(request.getfixturevalue(role)), watchlist, make_csv(rows),
-                           make_zip({"p0.jpg": b"x"}))
+    response = post_import(api_as(request.getfixturevalue(role)), watchlist, import_csv(rows, HEADER),
+                           import_zip({"p0.jpg": b"x"}))
     assert response.status_code == 403
     assert not BulkImport.objects.exists() and not AuditEvent.objects.filter(action="bulk_import.started").exists()
 
 
 def test_import_progress_is_visible_to_viewers_only(api_as, detective, oversight, officer, watchlist):
     rows = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
-    job_id = post_import(api_as(detective), watchlist, make_csv(rows), make_zip({"p0.jpg": b"x"})).json()["id"]
+    job_id = post_import(api_as(detective), watchlist, import_csv(rows, HEADER), import_zip({"p0.jpg": b"x"})).json()["id"]
     assert api_as(oversight).get(f"/api/imports/{job_id}").json()["status"] == "queued"
     assert api_as(officer).get(f"/api/imports/{job_id}").status_code == 403
     assert api_as(oversight).get("/api/imports/999999").status_code == 404

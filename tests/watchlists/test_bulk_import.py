@@ -1,35 +1,17 @@
 import csv
-import io
-import zipfile
 
 import pytest
 from django.core.management import call_command
 
 from audit.models import AuditEvent
 from config.errors import RuleViolation
+from tests.factories import import_csv, import_zip
 from tests.samples import YAO_MING, group_jpeg, no_face_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.bulk_import import bulk_import_run, bulk_import_start
 from watchlists.models import BulkImport, Subject
 from watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.django_db
-HEADER = ["reference", "name", "category", "reason", "legal_basis", "image", "date_of_birth"]
-
-
-def make_csv(rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
-def make_zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def row(ref, image, category="wanted_for_offence", dob=""):
@@ -48,7 +30,7 @@ def test_a_bad_row_does_not_sink_the_batch(detective, watchlist):
     files = {"p0.jpg": person_jpeg(0), "noface.jpg": no_face_jpeg(), "p1.jpg": person_jpeg(1),
              "group.jpg": group_jpeg("t1"), "yao.jpg": person_jpeg(YAO_MING), "yao2.jpg": yao_ming_second_photo_jpeg(),
              "p2.jpg": person_jpeg(2), "p3.jpg": person_jpeg(3)}
-    job = bulk_import_start(actor=detective, watchlist=watchlist, csv_data=make_csv(rows), zip_data=make_zip(files),
+    job = bulk_import_start(actor=detective, watchlist=watchlist, csv_data=import_csv(rows), zip_data=import_zip(files),
                             enqueue=False)
     seen = []
     job = bulk_import_run(import_id=job.pk, progress=lambda j: seen.append(j.processed_rows))
@@ -76,19 +58,19 @@ def test_a_bad_row_does_not_sink_the_batch(detective, watchlist):
 def test_missing_columns_are_refused_before_anything_is_stored(detective, watchlist):
     with pytest.raises(RuleViolation, match="lacks the column"):
         bulk_import_start(actor=detective, watchlist=watchlist, csv_data=b"reference,name\nR1,A\n",
-                          zip_data=make_zip({}), enqueue=False)
+                          zip_data=import_zip({}), enqueue=False)
     assert not BulkImport.objects.exists()
 
 
 def test_a_file_that_is_not_a_zip_is_refused(detective, watchlist):
     with pytest.raises(RuleViolation, match="not a zip archive"):
-        bulk_import_start(actor=detective, watchlist=watchlist, csv_data=make_csv([row("R1", "a.jpg")]),
+        bulk_import_start(actor=detective, watchlist=watchlist, csv_data=import_csv([row("R1", "a.jpg")]),
                           zip_data=b"not a zip", enqueue=False)
 
 
 def test_the_command_shows_progress_and_writes_the_report(detective, watchlist, tmp_path, capsys):
-    (tmp_path / "subjects.csv").write_bytes(make_csv([row("C1", "a.jpg"), row("C2", "b.jpg")]))
-    (tmp_path / "images.zip").write_bytes(make_zip({"a.jpg": person_jpeg(4), "b.jpg": b"broken"}))
+    (tmp_path / "subjects.csv").write_bytes(import_csv([row("C1", "a.jpg"), row("C2", "b.jpg")]))
+    (tmp_path / "images.zip").write_bytes(import_zip({"a.jpg": person_jpeg(4), "b.jpg": b"broken"}))
     call_command("bulk_import", "--watchlist", str(watchlist.pk), "--csv", str(tmp_path / "subjects.csv"),
                  "--zip", str(tmp_path / "images.zip"), "--as", detective.username,
                  "--report", str(tmp_path / "report.csv"))

@@ -100,8 +100,6 @@ def test_retention_purges_images_embeddings_and_files_but_keeps_a_record(detecti
     assert all(f.exists() for f in files)
     Subject.objects.filter(pk=expire.pk).update(expires_on=timezone.localdate())
 
-    from django.test.utils import CaptureQueriesContext  # noqa: F401  (on_commit is executed below)
-
     assert subjects_purge_expired() == 1
 
     expire.refresh_from_db()
