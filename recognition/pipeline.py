@@ -266,10 +266,13 @@ def process_batch(
             tracks_closed += restarted
             camera.last_alerted.clear()
         camera.last_timestamp = frame.timestamp
-        crops = align_faces(image, found.landmarks, image_size=crop_size)
-        qualities = [assess_face(landmarks=found.landmarks[i], det_score=found.scores[i], aligned_crop=crops[i])
-                     for i in range(len(found))]
-        update = camera.tracker.update(frame.timestamp, found, qualities=qualities)
+        if watching:
+            crops = align_faces(image, found.landmarks, image_size=crop_size)
+            qualities = [assess_face(landmarks=found.landmarks[i], det_score=found.scores[i], aligned_crop=crops[i])
+                         for i in range(len(found))]
+        else:  # nothing to match against: count faces, skip the per-face work
+            crops, qualities = None, [None] * len(found)
+        update = camera.tracker.update(frame.timestamp, found, qualities=qualities if watching else None)
         batch_counts.frames_processed += 1
         batch_counts.faces_seen += len(found)
         batch_counts.tracks_closed += len(update.closed)
@@ -352,6 +355,11 @@ class RunSummary:
         return sum(c.frames_processed for c in self.cameras.values())
 
 
+def _usable(image) -> bool:
+    return (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.size > 0
+            and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))))
+
+
 class _Latency:
     def __init__(self) -> None:
         self.count, self.total, self.maximum = 0, 0.0, 0.0
@@ -378,6 +386,7 @@ class _Reader:
         self.backoff = backoff()
         self.slot: tuple[Frame, float] | None = None
         self.dropped = 0
+        self.bad_frames = 0
         self._source_dropped_seen = 0
         self.finished = False
         self.thread = threading.Thread(target=self._run, name=f"frames-{key}", daemon=True)
@@ -437,6 +446,13 @@ class _Reader:
                 self.stop.wait(delay)
                 continue
             self.backoff.reset()
+            if not _usable(frame.image):
+                self.bad_frames += 1
+                with self.condition:
+                    self.dropped += 1
+                if self.bad_frames == 1:  # a log line, not a status: the camera is still streaming
+                    logger.warning("camera %s: unusable frame %s skipped", self.key, getattr(frame.image, "shape", None))
+                continue
             self._deliver(frame)
 
     def _wait_until_taken(self) -> None:

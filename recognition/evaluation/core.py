@@ -17,7 +17,7 @@ from recognition.ml.quality import FaceQuality, QualityPolicy
 
 from . import label_fixes, metrics
 from .cache import EmbeddingCache, FaceRecord
-from .dataset import ImageFile, list_dataset
+from .dataset import list_dataset
 from .degrade import CctvProfile, degrade_image, draw_params
 from .embedding import FACE_SELECTIONS, Progress, embed_files, hash_files, variant_key
 from .protocol import Split, build_split, split_identities

@@ -36,6 +36,14 @@ def _json_ready(value):
     return value
 
 
+def _fixes(summary: dict | None) -> str:
+    if not summary:
+        return "none (raw labels)"
+    return (f"`{summary['path']}`: {summary['excluded_images']} images excluded, {summary['relabelled_images']} relabelled, "
+            f"{summary['images_moved_by_merges']} moved by merges ({summary['identities_before']} -> "
+            f"{summary['identities_after']} identities)")
+
+
 def summary_lines(report: dict) -> list[str]:
     no_face = report["no_face"]["count"]
     lines = [
@@ -75,7 +83,7 @@ def markdown(report: dict) -> str:
         f"| references per subject | {report['references_per_subject']} ({report['reference_choice']}) |",
         f"| probe quality policy | {report['probe_policy']} |",
         f"| seed | {report['seed']} |",
-        f"| label fixes | {report['label_fixes'] or 'none (raw labels)'} |",
+        f"| label fixes | {_fixes(report['label_fixes'])} |",
         f"| gallery | {report['gallery']} identities, {report['gallery_images']} images |",
         f"| mated probes | {report['mated_probes']} ({report['protocol']['gallery_identities_with_mated_probes']} identities) |",
         f"| non-mated probes | {report['nonmated_probes']} ({report['protocol']['nonmated_identities']} identities) |",

@@ -28,7 +28,8 @@ def resolve(name_or_path: str | Path) -> Path:
 def load(name_or_path: str | Path) -> dict:
     path = resolve(name_or_path)
     fixes = json.loads(path.read_text())
-    fixes["path"] = str(path)
+    bundled = path.resolve().parent == BUNDLED
+    fixes["path"] = f"recognition/evaluation/label_fixes/{path.name}" if bundled else str(path)
     return fixes
 
 
