@@ -3,6 +3,11 @@
 import logging
 import os
 
+# numpy's BLAS threads fight onnxruntime's for the cores: matching a probe against 2,500 references
+# took 8-22 ms with them and 0.08 ms without (bench/results/pipeline.md). Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from celery import Celery, signals
 from kombu import Queue
 

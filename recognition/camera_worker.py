@@ -79,7 +79,6 @@ class _Run:
     stop_reason: str = ""
     shutdown: threading.Event = field(default_factory=threading.Event)
     alerts: list[int] = field(default_factory=list)
-    recent: dict[tuple, float] = field(default_factory=dict)
 
     def should_continue(self) -> bool:
         """Checked by the loop at least every 0.5 s; hits the database and Redis once a second."""
@@ -103,12 +102,6 @@ class _Run:
         return not self.stop_reason
 
     def on_alert(self, candidate: AlertCandidate) -> None:
-        # A track broken by an occlusion or a dropped frame must not alert twice for one pass.
-        key = (candidate.camera_key, candidate.subject_id)
-        now = time.monotonic()
-        if now - self.recent.get(key, -1e9) < settings.ALERT_REPEAT_SUPPRESSION_SECONDS:
-            return
-        self.recent[key] = now
         reference = self.by_subject[candidate.subject_id]
         ok, jpeg = cv2.imencode(".jpg", candidate.face_crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
         alert = alert_create(deployment_id=self.deployment.pk, camera_id=candidate.camera_key,
@@ -127,6 +120,15 @@ class _Run:
     def on_source_status(self, camera_id: int, status: str, detail: str) -> None:
         camera_status_set(camera_id=camera_id, deployment_id=self.deployment.pk,
                           status=SOURCE_STATUS.get(status, Camera.Status.LOST), detail=detail)
+
+
+def live_detection_size(engine) -> tuple[int, int]:
+    if settings.LIVE_DETECTION_SIZE != "auto":
+        width, height = (int(v) for v in settings.LIVE_DETECTION_SIZE.lower().split("x"))
+        return width, height
+    on_gpu = any("CUDA" in p for p in engine.detector.backend.providers) or getattr(
+        engine.detector.backend, "device", "cpu") == "cuda"
+    return (960, 544) if on_gpu else (640, 384)
 
 
 def _stop_on_sigterm(event: threading.Event):
@@ -163,7 +165,8 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
             sources=sources, engine=engine, matcher=matcher, threshold=deployment.threshold,
             should_continue=run.should_continue, on_alert=run.on_alert, on_stats=run.on_stats,
             on_source_status=run.on_source_status,
-            config=PipelineConfig(det_size=tuple(settings.LIVE_DETECTION_SIZE)),
+            config=PipelineConfig(det_size=live_detection_size(engine),
+                                  repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
         )
     finally:
         if previous_handler is not None:

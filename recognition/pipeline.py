@@ -52,11 +52,14 @@ logger = logging.getLogger(__name__)
 
 CameraKey = Hashable
 
-# Detector input for live frames, (width, height). 1080p frames letterboxed into 640x640 waste 44% of the
-# input on padding and shrink faces 3x; 960x544 keeps the 16:9 frame (2x downscale) and, on the street video,
-# finds more of the small faces (inter-ocular 12-20 px) than 640 for less time than the 640x640 letterbox
-# (figures in bench/results/pipeline.md). 1280x736 costs 2.6x more for no measurable gain there.
-# For 4:3 cameras use (960, 736): the detector letterboxes whatever it is given.
+# Detector input for live frames, (width, height), multiples of 32. A 1080p frame letterboxed into 640x640
+# spends 44% of the input on padding and shrinks faces 3x. Measured on the 1080p street video (2-core CPU,
+# bench/results/pipeline.md): recall of faces with eyes >= 12 px apart (what QualityPolicy.live() embeds)
+# 0.951 at 640x384, 0.956 at 640x640, 0.964 at 960x544, 0.963 at 1280x736; 20-30 px faces 0.972 / 0.972 /
+# 0.991 / 0.986; detector time ~9 / 14 / 17 / 31 ms per frame. 960x544 finds the most for about what the
+# 640x640 letterbox costs, and on a GPU the detector is a small part of the cost anyway. On a CPU-only worker
+# 640x384 halves the detector time (the pipeline then runs ~4.9x a naive per-frame loop instead of ~3.6x)
+# for ~1.3 points of recall. For 4:3 cameras use (960, 736): the detector letterboxes whatever it is given.
 DEFAULT_LIVE_DET_SIZE = (960, 544)
 
 

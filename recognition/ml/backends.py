@@ -137,6 +137,10 @@ class OnnxRuntimeBackend(InferenceBackend):
         options.inter_op_num_threads = settings.inter_op_threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = choose_onnxruntime_providers(settings.providers, ort.get_available_providers())
+        if CUDA_PROVIDER not in providers:
+            # Idle intra-op threads spin by default: on a small CPU they steal the cores the frame
+            # decoder and numpy matching need between two inference calls.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if CUDA_PROVIDER in providers:
             from insightface.model_zoo.onnxruntime_utils import preload_cuda_libraries
 
