@@ -7,6 +7,7 @@ not match: the pipeline only hands over alert candidates and counts.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import signal
@@ -106,7 +107,8 @@ class _Run:
         ok, jpeg = cv2.imencode(".jpg", candidate.face_crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
         alert = alert_create(deployment_id=self.deployment.pk, camera_id=candidate.camera_key,
                              snapshot_reference=reference, score=candidate.score, threshold=candidate.threshold,
-                             model_id=self.model_id, track_id=candidate.track_id, frame_time=timezone.now(),
+                             model_id=self.model_id, track_id=candidate.track_id,
+                             frame_time=_wall_time(candidate.read_at),
                              probe_jpeg=jpeg.tobytes())
         self.alerts.append(alert.pk)
 
@@ -120,6 +122,13 @@ class _Run:
     def on_source_status(self, camera_id: int, status: str, detail: str) -> None:
         camera_status_set(camera_id=camera_id, deployment_id=self.deployment.pk,
                           status=SOURCE_STATUS.get(status, Camera.Status.LOST), detail=detail)
+
+
+def _wall_time(read_at: float | None):
+    """The moment the camera frame was read, as an aware datetime (now if unknown)."""
+    if read_at is None:
+        return timezone.now()
+    return dt.datetime.fromtimestamp(read_at, tz=dt.timezone.utc)
 
 
 def live_detection_size(engine) -> tuple[int, int]:

@@ -96,6 +96,7 @@ class AlertCandidate:
     model_id: str
     threshold: float
     quality_score: float
+    read_at: float | None = None  # wall-clock time (time.time()) the frame was read, set by run_cameras
 
 
 @dataclass
@@ -608,7 +609,10 @@ def run_cameras(
                 frames_in_batches += len(batch)
                 for key, counts in result.cameras.items():
                     interval[key].add(counts)
+                wall_offset = time.time() - time.monotonic()
+                read_at = {key: received_at + wall_offset for key, _, received_at in batch}
                 for alert in result.alerts:
+                    alert.read_at = read_at.get(alert.camera_key)
                     on_alert(alert)
             now = time.monotonic()
             if now - last_stats >= stats_interval:

@@ -57,6 +57,7 @@ def test_wanted_man_walking_past_gives_exactly_one_alert(detective, commander, o
     alert = Alert.objects.get(deployment=deployment)
     assert alert.subject_reference == "PNC-YAO" and alert.score >= deployment.threshold
     assert alert.threshold == deployment.threshold and alert.model_id == deployment.snapshot.model_id
+    assert 0 <= (alert.created_at - alert.frame_time).total_seconds() < 10  # frame_time: when the frame was read
     # The only new file is that alert's face crop.
     assert every_file(Path(settings.PROTECTED_MEDIA_ROOT)) - media_before == {
         Path(settings.PROTECTED_MEDIA_ROOT) / alert.probe_file}
