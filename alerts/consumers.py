@@ -39,7 +39,7 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
     async def deployment_event(self, message: dict) -> None:
         event = message["event"]
         if event in ("alert.created", "alert.updated"):
-            payload = await self._alert(message["alert_id"])
+            payload = message.get("alert") or await self._alert(message["alert_id"])
             if payload is not None:
                 await self.send_json({"type": event, "alert": payload})
         else:

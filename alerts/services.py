@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import require_capability
-from alerts.broadcast import broadcast_on_commit
+from alerts.broadcast import broadcast_alert_on_commit
 from alerts.models import Adjudication, Alert, Decision
 from audit.services import audit_record
 from config.errors import ConcurrentEditError, PermissionDenied, RuleViolation
@@ -38,7 +38,7 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
             audit_record(actor=None, action="alert.created", target=alert, deployment=deployment_id, details={
                 "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
                 "camera": camera_id, "model_id": model_id})
-            broadcast_on_commit(deployment_id=deployment_id, event="alert.created", alert_id=alert.pk)
+            broadcast_alert_on_commit(alert_id=alert.pk, event="alert.created")
     except BaseException:
         protected_delete(name)
         raise
@@ -84,7 +84,7 @@ def alert_adjudicate(*, actor, alert: Alert, decision: str, notes: str = "", out
         audit_record(actor=actor, action="alert.adjudicated", target=locked, deployment=locked.deployment_id,
                      request=request, details={"decision": decision, "kind": kind, "status": new_status,
                                                "outcome": locked.outcome})
-        broadcast_on_commit(deployment_id=locked.deployment_id, event="alert.updated", alert_id=locked.pk)
+        broadcast_alert_on_commit(alert_id=locked.pk, event="alert.updated")
     return locked
 
 

@@ -183,7 +183,8 @@ def browser_latency(base: str, deployment, officer, alerts: int, timeout: float)
         arrivals = []
         while time.monotonic() < deadline:
             arrivals = page.evaluate("window.__arrivals")
-            print(f"\r  browser received {len(arrivals)}/{alerts} alerts", end="", flush=True)
+            if sys.stdout.isatty():
+                print(f"\r  browser received {len(arrivals)}/{alerts} alerts", end="", flush=True)
             if len(arrivals) >= alerts:
                 break
             time.sleep(0.5)
