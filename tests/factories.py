@@ -26,6 +26,13 @@ from watchlists.services import (
 )
 
 
+def make_subject(actor, **overrides):
+    """A justified subject (no image yet); `overrides` replace any field."""
+    values = dict(reference="PNC-01/123456A", name="Alex Example", category=InclusionCategory.WANTED_BY_COURTS,
+                  reason="Failed to appear at Crown Court; warrant issued", legal_basis="Warrant W-2026-1182")
+    return subject_create(actor=actor, **(values | overrides))
+
+
 def enrolled_subject(actor, index: int, reference: str | None = None, data: bytes | None = None):
     subject = subject_create(actor=actor, reference=reference or f"PNC-{index:04d}", name=f"Subject {index}",
                              category=InclusionCategory.WANTED_FOR_OFFENCE, reason="Wanted for robbery",
@@ -83,3 +90,7 @@ def import_zip(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def import_row(ref, image, category="wanted_for_offence", dob=""):
+    return [ref, f"Name {ref}", category, "Suspected of robbery (CRIME/55/26)", "PACE s.24", image, dob]

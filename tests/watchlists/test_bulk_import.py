@@ -5,17 +5,13 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from config.errors import RuleViolation
-from tests.factories import import_csv, import_zip
+from tests.factories import import_csv, import_row as row, import_zip
 from tests.samples import YAO_MING, group_jpeg, no_face_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.bulk_import import bulk_import_run, bulk_import_start
 from watchlists.models import BulkImport, Subject
 from watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.django_db
-
-
-def row(ref, image, category="wanted_for_offence", dob=""):
-    return [ref, f"Name {ref}", category, "Suspected of robbery (CRIME/55/26)", "PACE s.24", image, dob]
 
 
 @pytest.fixture

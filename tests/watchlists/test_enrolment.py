@@ -11,7 +11,7 @@ from django.conf import settings
 from audit.models import AuditEvent
 from config.errors import RuleViolation
 from tests.samples import YAO_MING, encode_jpeg, group_jpeg, no_face_jpeg, person_image, person_jpeg, yao_ming_second_photo_jpeg
-from tests.watchlists.test_subject_services import make_subject
+from tests.factories import make_subject
 from watchlists.models import ReferenceImage, Watchlist
 from watchlists.services import (
     reference_image_add,

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from tests.samples import no_face_jpeg, person_jpeg
-from tests.watchlists.test_subject_services import make_subject
+from tests.factories import make_subject
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_image_add
 

@@ -6,16 +6,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from config.errors import ConcurrentEditError, RuleViolation
+from tests.factories import make_subject
 from watchlists.models import InclusionCategory, Subject
-from watchlists.services import subject_create, subject_update
+from watchlists.services import subject_update
 
 pytestmark = pytest.mark.django_db
-
-
-def make_subject(actor, **overrides):
-    values = dict(reference="PNC-01/123456A", name="Alex Example", category=InclusionCategory.WANTED_BY_COURTS,
-                  reason="Failed to appear at Crown Court; warrant issued", legal_basis="Warrant W-2026-1182")
-    return subject_create(actor=actor, **(values | overrides))
 
 
 def test_detective_adds_a_justified_subject(detective):

@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.samples import no_face_jpeg, person_jpeg
-from tests.watchlists.test_bulk_import import make_csv, make_zip, row
+from tests.factories import import_csv, import_zip
+from tests.factories import import_row as row
 from watchlists.bulk_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, bulk_import_run
 from watchlists.models import BulkImport
 from watchlists.services import watchlist_create
@@ -46,8 +47,8 @@ def test_the_csv_template_lists_every_column(client_as, detective):
 
 def test_upload_then_progress_then_report(client_as, detective, watchlist):
     client = client_as(detective)
-    response = upload(client, watchlist, make_csv([row("R1", "p0.jpg"), row("R2", "noface.jpg"), row("R3", "gone.jpg")]),
-                      make_zip({"p0.jpg": person_jpeg(0), "noface.jpg": no_face_jpeg()}))
+    response = upload(client, watchlist, import_csv([row("R1", "p0.jpg"), row("R2", "noface.jpg"), row("R3", "gone.jpg")]),
+                      import_zip({"p0.jpg": person_jpeg(0), "noface.jpg": no_face_jpeg()}))
     job = BulkImport.objects.get()
     status_page = reverse("watchlists:import_status", args=[watchlist.pk, job.pk])
     assert response.status_code == 302 and response.url == status_page
@@ -79,13 +80,13 @@ def test_upload_then_progress_then_report(client_as, detective, watchlist):
 
 
 def test_a_csv_without_the_required_columns_is_refused_on_the_form(client_as, detective, watchlist):
-    response = upload(client_as(detective), watchlist, b"reference,name\nR1,A\n", make_zip({}))
+    response = upload(client_as(detective), watchlist, b"reference,name\nR1,A\n", import_zip({}))
     assert response.status_code == 400 and "the CSV lacks the column(s)" in response.content.decode()
     assert not BulkImport.objects.exists()
 
 
 def test_an_import_is_only_reachable_through_its_own_watchlist(client_as, detective, oversight, officer, watchlist):
-    upload(client_as(detective), watchlist, make_csv([row("R1", "p0.jpg")]), make_zip({"p0.jpg": b"x"}))
+    upload(client_as(detective), watchlist, import_csv([row("R1", "p0.jpg")]), import_zip({"p0.jpg": b"x"}))
     job = BulkImport.objects.get()
     other = watchlist_create(actor=detective, name="Other", purpose="p")
     client = client_as(oversight)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from audit.models import AuditEvent
 from tests.samples import YAO_MING, group_jpeg, person_jpeg, yao_ming_second_photo_jpeg
-from tests.watchlists.test_subject_services import make_subject
+from tests.factories import make_subject
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_image_add, reference_images_enrol
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from tests.samples import person_jpeg
-from tests.watchlists.test_subject_services import make_subject
+from tests.factories import make_subject
 from watchlists.models import InclusionCategory, ReferenceImage, Subject, Watchlist
 from watchlists.services import subject_update, watchlist_create, watchlist_subjects_add
 

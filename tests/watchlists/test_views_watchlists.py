@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from tests.watchlists.test_subject_services import make_subject
+from tests.factories import make_subject
 from watchlists.models import Watchlist
 from watchlists.services import watchlist_approve, watchlist_create, watchlist_subjects_add, watchlist_submit
 
