@@ -104,7 +104,7 @@ def deployment_create(*, actor, name: str, purpose: str, location: str, location
     with transaction.atomic():
         deployment = Deployment.objects.create(created_by=actor, **values)
         deployment.cameras.set(cameras)
-        deployment.officers.set(officers)
+        deployment.officers.set(_check_officers(officers))
         _transition_log(deployment, "", State.DRAFT, actor, "created")
         audit_record(actor=actor, action="deployment.created", target=deployment, deployment=deployment,
                      request=request, details={"name": deployment.name, "watchlist": watchlist.pk,
@@ -132,7 +132,7 @@ def deployment_update(*, actor, deployment: Deployment, expected_version: int, c
         if cameras is not None:
             locked.cameras.set(cameras)
         if officers is not None:
-            locked.officers.set(officers)
+            locked.officers.set(_check_officers(officers))
         audit_record(actor=actor, action="deployment.updated", target=locked, deployment=locked, request=request,
                      details={"fields": sorted(changes) + (["cameras"] if cameras is not None else [])})
     return locked
@@ -143,10 +143,20 @@ def deployment_officers_set(*, actor, deployment: Deployment, officers, request=
     if not (deployment.state in (State.DRAFT, State.REJECTED, State.SUBMITTED)
             and _can(actor, "plan_deployment")) and not _can(actor, "stop_deployment"):
         raise PermissionDenied("only the planner (before authorisation) or a commander can assign officers")
+    officers = _check_officers(officers)
     with transaction.atomic():
         deployment.officers.set(officers)
         audit_record(actor=actor, action="deployment.officers_assigned", target=deployment, deployment=deployment,
                      request=request, details={"officers": sorted(o.username for o in officers)})
+
+
+def _check_officers(officers) -> list:
+    """Alerts go only to people who may decide them: active users holding the officer role."""
+    officers = list(officers)
+    not_officers = [o.get_username() for o in officers if not (o.is_active and _can(o, "adjudicate_alert"))]
+    if not_officers:
+        raise RuleViolation(f"only active officers can be assigned to a deployment: {', '.join(sorted(not_officers))}")
+    return officers
 
 
 def _can(user, capability: str) -> bool:

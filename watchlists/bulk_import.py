@@ -70,6 +70,9 @@ def bulk_import_start(*, actor, watchlist: Watchlist, csv_data: bytes, zip_data:
                       request=None) -> BulkImport:
     require_capability(user=actor, capability="manage_watchlist")
     rows = _parse_csv(csv_data)
+    if len(zip_data) > settings.BULK_IMPORT_MAX_BYTES:
+        raise RuleViolation(f"the images file is {len(zip_data) / 1e6:.0f} MB; the limit is "
+                            f"{settings.BULK_IMPORT_MAX_BYTES / 1e6:.0f} MB per import (split the list)")
     if not zipfile.is_zipfile(io.BytesIO(zip_data)):
         raise RuleViolation("the images file is not a zip archive")
     zip_name, zip_sha = protected_save(data=zip_data, folder="imports", suffix=".zip")

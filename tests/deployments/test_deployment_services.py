@@ -208,3 +208,14 @@ def test_camera_sources_are_checked(source, ok):
     else:
         with pytest.raises(RuleViolation):
             camera_source_validate(source)
+
+
+def test_only_officers_can_be_assigned(detective, commander, officer, outsider, ready):
+    from deployments.services import deployment_officers_set
+
+    deployment = submitted_deployment(detective, ready["watchlist"], [ready["camera"]])
+    with pytest.raises(RuleViolation, match="only active officers can be assigned.*no_role"):
+        deployment_officers_set(actor=commander, deployment=deployment, officers=[officer, outsider])
+    assert not deployment.officers.exists()
+    deployment_officers_set(actor=commander, deployment=deployment, officers=[officer])
+    assert list(deployment.officers.all()) == [officer]

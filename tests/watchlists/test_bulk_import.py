@@ -75,3 +75,11 @@ def test_the_command_shows_progress_and_writes_the_report(detective, watchlist, 
     report = list(csv.DictReader(open(tmp_path / "report.csv")))
     assert [r["status"] for r in report] == ["enrolled", "refused"]
     assert "could not decode image" in report[1]["detail"]
+
+
+def test_an_oversized_images_file_is_refused(detective, watchlist, settings):
+    settings.BULK_IMPORT_MAX_BYTES = 1000
+    with pytest.raises(RuleViolation, match="the limit is 0 MB per import"):
+        bulk_import_start(actor=detective, watchlist=watchlist, csv_data=import_csv([row("R1", "a.jpg")]),
+                          zip_data=import_zip({"a.jpg": person_jpeg(0)}), enqueue=False)
+    assert not BulkImport.objects.exists()
