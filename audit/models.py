@@ -33,3 +33,15 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor_username or 'system'}"
+
+
+class AuditAnchor(models.Model):
+    """The chain's head recorded at intervals (beat, hourly) and printed to the log, which is shipped
+    elsewhere: rewriting history after the fact, even recomputing every hash, no longer matches."""
+
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    head_sequence = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["head_sequence", "pk"]

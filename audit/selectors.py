@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.chain import GENESIS_HASH, event_hash
-from audit.models import AuditEvent
+from audit.models import AuditAnchor, AuditEvent
 from audit.services import event_fields
 
 
@@ -38,4 +38,24 @@ def audit_chain_verify(*, chunk_size: int = 5000) -> ChainReport:
         expected_sequence += 1
         checked += 1
     head = expected_sequence - 1
+    broken_anchor = _first_broken_anchor(head_sequence=head)
+    if broken_anchor is not None:
+        sequence, reason = broken_anchor
+        return ChainReport(False, checked, head or None, previous_hash if head else None, sequence, reason)
     return ChainReport(True, checked, head or None, previous_hash if head else None)
+
+
+def _first_broken_anchor(*, head_sequence: int) -> tuple[int, str] | None:
+    """A chain that verifies on its own may still have been rewritten: compare it with the heads recorded."""
+    hashes = dict(AuditEvent.objects.filter(sequence__in=AuditAnchor.objects.values("head_sequence"))
+                  .values_list("sequence", "hash"))
+    for anchor in AuditAnchor.objects.order_by("head_sequence", "pk"):
+        if anchor.head_sequence > head_sequence:
+            return anchor.head_sequence, (f"the chain ends at #{head_sequence} but an anchor recorded at "
+                                          f"{anchor.recorded_at:%Y-%m-%d %H:%M:%S} saw event #{anchor.head_sequence}: "
+                                          f"events were removed")
+        if hashes.get(anchor.head_sequence) != anchor.head_hash:
+            return anchor.head_sequence, (f"history was rewritten: the anchor recorded at "
+                                          f"{anchor.recorded_at:%Y-%m-%d %H:%M:%S} holds a different hash for event "
+                                          f"#{anchor.head_sequence}")
+    return None

@@ -83,3 +83,18 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
         "client_ip": event.client_ip,
         "prev_hash": event.prev_hash,
     }
+
+
+def audit_anchor_record() -> "AuditAnchor | None":
+    """Record the chain's head in the anchor table and in the log (beat, hourly)."""
+    import logging
+
+    from audit.models import AuditAnchor
+
+    head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+    if head is None:
+        return None
+    anchor = AuditAnchor.objects.create(head_sequence=head["sequence"], head_hash=head["hash"])
+    logging.getLogger("audit.anchor").warning("AUDIT ANCHOR %s: event #%s %s", anchor.recorded_at.isoformat(),
+                                              anchor.head_sequence, anchor.head_hash)
+    return anchor
