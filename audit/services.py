@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -8,7 +9,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.chain import GENESIS_HASH, event_hash, format_time
-from audit.models import AuditEvent
+from audit.models import AuditAnchor, AuditEvent
 
 # Any fixed 64-bit key: every appender takes this lock for the rest of its transaction, so
 # events are chained one at a time even with many concurrent writers.
@@ -85,12 +86,8 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def audit_anchor_record() -> "AuditAnchor | None":
+def audit_anchor_record() -> AuditAnchor | None:
     """Record the chain's head in the anchor table and in the log (beat, hourly)."""
-    import logging
-
-    from audit.models import AuditAnchor
-
     head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
     if head is None:
         return None
