@@ -32,7 +32,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -166,27 +165,12 @@ class BatchResult:
         return sum(counts.faces_seen for counts in self.cameras.values())
 
 
-_LIVE_DETECTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_LIVE_DETECTORS_LOCK = threading.Lock()
-
-
 def live_detector(engine, det_size: tuple[int, int] = DEFAULT_LIVE_DET_SIZE) -> FaceDetector:
     """A detector at ``det_size`` sharing the engine's detector session (no second model in memory).
 
     The engine's own detector keeps its size (640x640) for enrolment photos.
     """
-    det_size = (int(det_size[0]), int(det_size[1]))
-    base: FaceDetector = engine.detector
-    if base.input_size == det_size:
-        return base
-    with _LIVE_DETECTORS_LOCK:
-        by_size = _LIVE_DETECTORS.setdefault(engine, {})
-        if det_size not in by_size:
-            by_size[det_size] = FaceDetector(
-                backend=base.backend, spec=base.spec, input_size=det_size, score_threshold=base.score_threshold,
-                nms_threshold=base.nms_threshold, batch_size=base.batch_size,
-            )
-        return by_size[det_size]
+    return engine.detector_at(det_size)
 
 
 def face_context_crop(image: np.ndarray, box: np.ndarray, *, scale: float = 2.0, max_side: int = 256) -> np.ndarray:

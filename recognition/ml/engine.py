@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -96,16 +97,32 @@ class FaceEngine:
             backend=create_backend(config.backend, model_path=self.pack.recogniser.path, settings=settings),
             spec=recogniser_spec, model_id=self.pack.recogniser.model_id, flip=config.flip,
         )
+        self._detectors: dict[tuple[int, int], FaceDetector] = {}
+        self._detectors_lock = threading.Lock()
         logger.info("face engine ready: pack %s on %s", self.pack.pack_id, self.detector.backend.providers)
 
     @property
     def model_id(self) -> str:
         return self.embedder.model_id
 
-    def analyse(self, frames: Sequence[np.ndarray], *, embed: bool = True) -> list[list[Face]]:
+    def detector_at(self, size: tuple[int, int] | None) -> FaceDetector:
+        """A detector at another input size sharing this engine's model session (no second model loaded)."""
+        if size is None or tuple(size) == self.detector.input_size:
+            return self.detector
+        size = (int(size[0]), int(size[1]))
+        with self._detectors_lock:
+            if size not in self._detectors:
+                base = self.detector
+                self._detectors[size] = FaceDetector(
+                    backend=base.backend, spec=base.spec, input_size=size, score_threshold=base.score_threshold,
+                    nms_threshold=base.nms_threshold, batch_size=base.batch_size)
+            return self._detectors[size]
+
+    def analyse(self, frames: Sequence[np.ndarray], *, embed: bool = True,
+                det_size: tuple[int, int] | None = None) -> list[list[Face]]:
         """Detect, align, assess and (optionally) embed every face in every frame, batched across frames."""
         frames = [ensure_bgr(frame) for frame in frames]
-        detections = self.detector.detect(frames)
+        detections = self.detector_at(det_size).detect(frames)
         crop_size = self.embedder.spec.input_size
         crops = [align_faces(frame, found.landmarks, image_size=crop_size) for frame, found in zip(frames, detections)]
         vectors = None
@@ -127,14 +144,16 @@ class FaceEngine:
         """Embed the one face of a reference image; several faces -> the largest, flagged."""
         return self.embed_single_faces([image], policy=policy)[0]
 
-    def embed_single_faces(self, images: Sequence[np.ndarray | bytes], *,
-                           policy: QualityPolicy | None = None) -> list[SingleFaceResult]:
-        """`embed_single_face` for many reference images: one detector pass and one embedder pass in batches."""
+    def embed_single_faces(self, images: Sequence[np.ndarray | bytes], *, policy: QualityPolicy | None = None,
+                           det_size: tuple[int, int] | None = None) -> list[SingleFaceResult]:
+        """`embed_single_face` for many reference images: one detector pass and one embedder pass in batches.
+
+        `det_size` runs the detector at another input size (small photos need no 640x640 canvas)."""
         frames = [decode_image(i) if isinstance(i, (bytes, bytearray, memoryview)) else i for i in images]
         chosen: list[Face | None] = []
         counts: list[int] = []
         runners_up: list[float] = []
-        for frame, faces in zip(frames, self.analyse(frames, embed=False)):
+        for frame, faces in zip(frames, self.analyse(frames, embed=False, det_size=det_size)):
             by_area = sorted(faces or self._analyse_tight_crop(frame), key=lambda f: -f.area)
             counts.append(len(by_area))
             chosen.append(by_area[0] if by_area else None)

@@ -230,8 +230,8 @@ def test_run_cameras_batches_live_and_file_sources_and_survives_a_dead_camera(en
 
 
 def test_a_slow_worker_skips_live_frames_instead_of_building_a_backlog(engine, matcher, walk_frames):
-    # A 100 fps live camera is far faster than this CPU processes frames: the latest one is taken.
-    source = FramesFromImages([f.image for f in walk_frames], fps=100, realtime=True, loop=True)
+    # A 400 fps live camera is far faster than any CPU processes frames: the latest one is taken.
+    source = FramesFromImages([f.image for f in walk_frames], fps=400, realtime=True, loop=True)
     stop_at = time.monotonic() + 2.0
     asked_to_stop = []
 

@@ -66,3 +66,14 @@ def test_many_reference_images_in_one_call(engine, photos, analysed):
                                             SingleFaceOutcome.NO_FACE, SingleFaceOutcome.ONE_FACE]
     single = engine.embed_single_face(photos["t1"])
     assert results[1].embedding @ single.embedding > 0.999
+
+
+def test_small_photos_can_be_detected_on_a_smaller_canvas(engine, photos):
+    """A detector at another size shares the model session, and finds the same face in a small photo."""
+    small = engine.detector_at((320, 320))
+    assert small is engine.detector_at((320, 320)) and small.backend is engine.detector.backend
+    assert engine.detector_at(None) is engine.detector
+    photo = cv2.resize(photos["yaoming"], (250, 250 * photos["yaoming"].shape[0] // photos["yaoming"].shape[1]))
+    default, reduced = engine.embed_single_faces([photo]), engine.embed_single_faces([photo], det_size=(320, 320))
+    assert default[0].face_count == reduced[0].face_count == 1
+    assert float(np.dot(default[0].embedding, reduced[0].embedding)) > 0.98
