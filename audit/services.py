@@ -17,9 +17,9 @@ AUDIT_CHAIN_LOCK = 0x4C46_5241_5544_4954
 
 
 def _client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    from accounts.auth_audit import client_ip
+
+    return None if request is None else client_ip(request)
 
 
 def _target(target: models.Model | tuple[str, Any] | None) -> tuple[str, str]:
