@@ -167,46 +167,40 @@ def deployment_submit(request, pk: int):
         success="Submitted: an authorising officer other than you must now decide.")
 
 
+def _decision(request, pk: int, service, *, form_class, field: str, success: str, form_name: str):
+    """The four state changes that carry a written reason: one shape, one place."""
+    deployment = access_deployment(user=request.user, id=pk)
+    form = form_class(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: service(
+        actor=request.user, deployment=deployment, request=request, **{field: form.cleaned_data.get(field, "")}),
+        success=success, form_name=form_name, form=form)
+
+
 @require_POST
 def deployment_authorise(request, pk: int):
-    deployment = access_deployment(user=request.user, id=pk)
-    form = ReasonsForm(request.POST)
-    form.is_valid()
-    return _action(request, pk, lambda: services.deployment_authorise(
-        actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""), request=request),
-        success="Authorised: the watchlist is frozen into this deployment's snapshot.",
-        form_name="authorise_form", form=form)
+    return _decision(request, pk, services.deployment_authorise, form_class=ReasonsForm, field="reasons",
+                     success="Authorised: the watchlist is frozen into this deployment's snapshot.",
+                     form_name="authorise_form")
 
 
 @require_POST
 def deployment_reject(request, pk: int):
-    deployment = access_deployment(user=request.user, id=pk)
-    form = ReasonsForm(request.POST)
-    form.is_valid()
-    return _action(request, pk, lambda: services.deployment_reject(
-        actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""), request=request),
-        success="Rejected; the planner sees your reasons.", form_name="reject_form", form=form)
+    return _decision(request, pk, services.deployment_reject, form_class=ReasonsForm, field="reasons",
+                     success="Rejected; the planner sees your reasons.", form_name="reject_form")
 
 
 @require_POST
 def deployment_stop(request, pk: int):
-    deployment = access_deployment(user=request.user, id=pk)
-    form = ReasonForm(request.POST)
-    form.is_valid()
-    return _action(request, pk, lambda: services.deployment_stop(
-        actor=request.user, deployment=deployment, reason=form.cleaned_data.get("reason", ""), request=request),
-        success="Stopped. Recognition ends within seconds; the snapshot's biometric data will be deleted.",
-        form_name="stop_form", form=form)
+    return _decision(request, pk, services.deployment_stop, form_class=ReasonForm, field="reason",
+                     success="Stopped. Recognition ends within seconds; the snapshot's biometric data will be deleted.",
+                     form_name="stop_form")
 
 
 @require_POST
 def deployment_cancel(request, pk: int):
-    deployment = access_deployment(user=request.user, id=pk)
-    form = ReasonForm(request.POST)
-    form.is_valid()
-    return _action(request, pk, lambda: services.deployment_cancel(
-        actor=request.user, deployment=deployment, reason=form.cleaned_data.get("reason", ""), request=request),
-        success="Deployment cancelled.", form_name="cancel_form", form=form)
+    return _decision(request, pk, services.deployment_cancel, form_class=ReasonForm, field="reason",
+                     success="Deployment cancelled.", form_name="cancel_form")
 
 
 @require_POST
