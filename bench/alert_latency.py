@@ -44,18 +44,11 @@ def summary(values_ms: list[float]) -> dict:
 
 
 def start_services(var: Path):
-    from config.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+    from bench.services import fresh_services
 
-    shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True)
-    postgres = EmbeddedPostgres(data_dir=var / "pgdata", port=free_port(), log_file=var / "postgres.log")
-    redis = EmbeddedRedis(data_dir=var / "redis", port=free_port(), log_file=var / "redis.log")
-    postgres.start()
-    redis.start()
-    os.environ.update(DATABASE_URL=postgres.url, REDIS_URL=redis.url, PROTECTED_MEDIA_ROOT=str(var / "protected"),
-                      CAMERA_FILE_ROOT=str(var / "video"), DJANGO_SETTINGS_MODULE="config.settings",
-                      ALERT_REPEAT_SUPPRESSION_SECONDS="0", SESSION_IDLE_SECONDS="86400")
-    return postgres, redis
+    # Every pass of the looping video is a new alert: no repeat suppression in this measurement.
+    return fresh_services(var, CAMERA_FILE_ROOT=str(var / "video"), ALERT_REPEAT_SUPPRESSION_SECONDS="0",
+                          SESSION_IDLE_SECONDS="86400")
 
 
 def spawn(command: list[str]) -> subprocess.Popen:

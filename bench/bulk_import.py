@@ -16,7 +16,6 @@ import io
 import json
 import os
 import platform
-import shutil
 import sys
 import time
 import zipfile
@@ -51,17 +50,9 @@ def main() -> int:
         print(f"dataset not found at {args.dataset}; nothing to measure")
         return 0
 
-    from config.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+    from bench.services import fresh_services
 
-    var = ROOT / "var" / "bench"
-    shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True)
-    postgres = EmbeddedPostgres(data_dir=var / "pgdata", port=free_port(), log_file=var / "postgres.log")
-    redis = EmbeddedRedis(data_dir=var / "redis", port=free_port(), log_file=var / "redis.log")
-    postgres.start()
-    redis.start()
-    os.environ.update(DATABASE_URL=postgres.url, REDIS_URL=redis.url, PROTECTED_MEDIA_ROOT=str(var / "protected"),
-                      DJANGO_SETTINGS_MODULE="config.settings")
+    postgres, redis = fresh_services(ROOT / "var" / "bench")
     try:
         import django
 

@@ -62,6 +62,19 @@ def outsider(make_user):
 
 
 @pytest.fixture
+def api_as():
+    """A DRF APIClient signed in (by session) as the given user."""
+    from rest_framework.test import APIClient
+
+    def login(user):
+        api = APIClient()
+        api.force_login(user)
+        return api
+
+    return login
+
+
+@pytest.fixture
 def client_as(client):
     def login(user):
         client.force_login(user)

@@ -26,6 +26,12 @@ from watchlists.services import (
 )
 
 
+def protected_files() -> set[Path]:
+    """Every file under the protected media root: to prove an operation stored nothing (or only X)."""
+    folder = Path(settings.PROTECTED_MEDIA_ROOT)
+    return {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
 def make_subject(actor, **overrides):
     """A justified subject (no image yet); `overrides` replace any field."""
     values = dict(reference="PNC-01/123456A", name="Alex Example", category=InclusionCategory.WANTED_BY_COURTS,

@@ -3,22 +3,11 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from deployments.models import Camera
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_as():
-    def login(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from audit.models import AuditEvent
@@ -18,16 +17,6 @@ from watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.django_db
 State = Deployment.State
-
-
-@pytest.fixture
-def api_as():
-    def login(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture

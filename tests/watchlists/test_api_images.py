@@ -1,15 +1,13 @@
 """API: reference images (upload, enrolment status, refused files, audited reads, duplicates)."""
 
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from django.conf import settings
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from tests.factories import enrolled_subject
+from tests.factories import enrolled_subject, protected_files
 from tests.samples import YAO_MING, no_face_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_images_enrol, subject_create
@@ -18,24 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api_as():
-    def login(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
 def subject(detective):
     return subject_create(actor=detective, reference="PNC-77", name="Alex Example", category="wanted_for_offence",
                           reason="Suspected of robbery", legal_basis="PACE s.24")
-
-
-def protected_files() -> set[Path]:
-    root = Path(settings.PROTECTED_MEDIA_ROOT)
-    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
 def upload(client, subject, data: bytes, name: str = "face.jpg", **fields):

@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from tests.factories import import_csv, import_zip
@@ -16,21 +15,6 @@ from watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.django_db
 HEADER = ["reference", "name", "category", "reason", "legal_basis", "image"]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def api_as():
-    def login(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from tests.factories import enrolled_subject
@@ -15,16 +14,6 @@ pytestmark = pytest.mark.django_db
 
 NEW_SUBJECT = {"reference": "PNC-01/123456A", "name": "Alex Example", "category": "wanted_by_courts",
                "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182"}
-
-
-@pytest.fixture
-def api_as():
-    def login(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return login
 
 
 def test_detective_adds_a_subject(api_as, detective):

@@ -23,15 +23,6 @@ def api():
     return APIClient()
 
 
-@pytest.fixture
-def api_as(api):
-    def login(user):
-        api.force_login(user)
-        return api
-
-    return login
-
-
 def plain_subjects(actor, count: int, start: int = 0) -> list[Subject]:
     """Subjects without images, straight into the table: fast, for list and cap tests."""
     today = timezone.localdate()

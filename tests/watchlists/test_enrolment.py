@@ -11,7 +11,7 @@ from django.conf import settings
 from audit.models import AuditEvent
 from config.errors import RuleViolation
 from tests.samples import YAO_MING, encode_jpeg, group_jpeg, no_face_jpeg, person_image, person_jpeg, yao_ming_second_photo_jpeg
-from tests.factories import make_subject
+from tests.factories import make_subject, protected_files
 from watchlists.models import ReferenceImage, Watchlist
 from watchlists.services import (
     reference_image_add,
@@ -24,11 +24,6 @@ from watchlists.services import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def protected_files() -> set[Path]:
-    root = Path(settings.PROTECTED_MEDIA_ROOT)
-    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
 def add_and_enrol(actor, subject, data: bytes, **kwargs) -> ReferenceImage:

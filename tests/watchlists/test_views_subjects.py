@@ -1,7 +1,6 @@
 """Subject pages: create (with an image), audited detail page, edit with optimistic locking, lists."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from tests.samples import person_jpeg
-from tests.factories import make_subject
+from tests.factories import make_subject, protected_files
 from watchlists.models import InclusionCategory, ReferenceImage, Subject, Watchlist
 from watchlists.services import subject_update, watchlist_create, watchlist_subjects_add
 
@@ -24,11 +23,6 @@ def subject_form(**overrides) -> dict:
               "priority": "high", "date_of_birth": "1990-04-02", "under_18_justification": "",
               "review_date": "", "expires_on": "", "image_source": "", "capture_date": ""}
     return values | overrides
-
-
-def protected_files() -> set[Path]:
-    root = Path(settings.PROTECTED_MEDIA_ROOT)
-    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
 def test_subject_form_is_for_detectives_only(request, client_as, detective):

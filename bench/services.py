@@ -1,0 +1,22 @@
+"""A fresh embedded PostgreSQL + Redis for one benchmark run, wired into the environment Django reads."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+
+def fresh_services(var: Path, **environment: str):
+    """Start both servers with empty data under `var`; returns (postgres, redis) for the caller to stop."""
+    from config.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    postgres = EmbeddedPostgres(data_dir=var / "pgdata", port=free_port(), log_file=var / "postgres.log")
+    redis = EmbeddedRedis(data_dir=var / "redis", port=free_port(), log_file=var / "redis.log")
+    postgres.start()
+    redis.start()
+    os.environ.update(DATABASE_URL=postgres.url, REDIS_URL=redis.url, PROTECTED_MEDIA_ROOT=str(var / "protected"),
+                      DJANGO_SETTINGS_MODULE="config.settings", **environment)
+    return postgres, redis
