@@ -14,7 +14,7 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Cameras", "deployments:cameras", "view_deployment"),
     ("Live alerts", "alerts:live_index", "view_alerts"),
     ("Audit log", "audit:log", "view_audit_log"),
-    ("Statistics", "audit:statistics", "view_statistics"),
+    ("Statistics", "reports:index", "view_statistics"),
     ("Subject access", "watchlists:subject_access", "search_subject_access"),
     ("Users", "accounts:users", "manage_users"),
 ]

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI / Redoc served locally: no CDN
     "channels",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "config",
     "accounts",
     "audit",
@@ -106,6 +108,7 @@ INSTALLED_APPS = [
     "deployments",
     "recognition",
     "alerts",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ urlpatterns = [
     path("watchlists/", include("watchlists.urls")),
     path("deployments/", include("deployments.urls")),
     path("alerts/", include("alerts.urls")),
+    path("audit/", include("audit.urls")),
+    path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
     path("healthz", health.healthz, name="healthz"),
 ]
