@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install install-system demo up test test-fast check clean-var
+.PHONY: install install-system demo up test test-fast fuzz check clean-var
 
 # Debian's chromium for the real-browser tests (Playwright drives it; it cannot download browsers here).
 install-system:
@@ -35,6 +35,12 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
+
+# Fuzz the REST API from its OpenAPI schema (schemathesis), once per role, against a real server:
+# no input may give a server error. Figures in bench/results/fuzz_api.json. FUZZ_EXAMPLES sets the depth.
+FUZZ_EXAMPLES ?= 30
+fuzz: install
+	$(BIN)/python -m bench.fuzz_api --max-examples $(FUZZ_EXAMPLES)
 
 check: install
 	$(BIN)/python manage.py check

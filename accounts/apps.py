@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import auth_audit
+        from accounts import auth_audit, mfa  # noqa: F401  (mfa registers its system check)
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
         auth_audit.connect()

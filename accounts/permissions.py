@@ -1,3 +1,6 @@
+from collections.abc import Callable, Iterable
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
 
 from accounts.roles import CAPABILITIES
@@ -6,7 +9,34 @@ from accounts.selectors import user_can
 
 def require_capability(*, user, capability: str) -> None:
     """Server-side check used by services: raise PermissionDenied with a reason a user understands."""
-    if capability not in CAPABILITIES:
-        raise ValueError(f"unknown capability {capability!r}")
-    if user is None or not user_can(user=user, capability=capability):
-        raise PermissionDenied(f"your role does not allow this ({CAPABILITIES[capability].lower()})")
+    require_any_capability(user=user, capabilities=(capability,))
+
+
+def require_any_capability(*, user, capabilities: Iterable[str]) -> None:
+    capabilities = tuple(capabilities)
+    unknown = [c for c in capabilities if c not in CAPABILITIES]
+    if unknown:
+        raise ValueError(f"unknown capability {unknown[0]!r}")
+    if user is None or not any(user_can(user=user, capability=c) for c in capabilities):
+        raise PermissionDenied("your role does not allow this ("
+                               + " or ".join(CAPABILITIES[c].lower() for c in capabilities) + ")")
+
+
+def capability_required(*capabilities: str, methods: Iterable[str] = ("GET", "POST")) -> Callable:
+    """For portal views: refuse (403) a user holding none of `capabilities` before the form is read.
+
+    The services still check the full rule (state, ownership); this only stops a role that can never
+    act from getting a 400 about the form instead of a 403.
+    """
+    methods = frozenset(methods)
+
+    def decorate(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if request.method in methods:
+                require_any_capability(user=request.user, capabilities=capabilities)
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return decorate

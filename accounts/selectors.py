@@ -20,3 +20,52 @@ def user_has_role(*, user, role: Role) -> bool:
 
 def user_can(*, user, capability: str) -> bool:
     return bool(getattr(user, "is_active", False)) and user.has_perm(permission_name(capability))
+
+
+# --- multi-factor authentication ---------------------------------------------------------------
+
+def mfa_required(*, user) -> bool:
+    """Whether this user must give a TOTP code after the password (settings MFA_REQUIRED_ROLES / _FOR_ALL)."""
+    from django.conf import settings
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if settings.MFA_REQUIRED_FOR_ALL or user.is_superuser:
+        return True
+    return bool(set(user_roles(user=user)) & set(settings.MFA_REQUIRED_ROLES))
+
+
+def mfa_device(*, user, confirmed: bool = True):
+    """The user's TOTP device (confirmed: in use; unconfirmed: an enrolment not finished), or None."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
+
+
+def mfa_session_verified(*, user, session) -> bool:
+    """For code without django-otp's middleware (websockets): did this session give a code of this user's
+    current device? A device reset by an administrator no longer counts."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is not None and device.user_id == user.pk and device.confirmed
+
+
+def mfa_satisfied(*, user, session) -> bool:
+    return not mfa_required(user=user) or mfa_session_verified(user=user, session=session)
+
+
+def users_for_management(*, actor):
+    """Every account with its roles and whether it has an authenticator enrolled, for the users page."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.permissions import require_capability
+
+    require_capability(user=actor, capability="manage_users")
+    enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return (get_user_model().objects.annotate(mfa_enrolled=Exists(enrolled))
+            .prefetch_related("groups").order_by("username"))

@@ -37,3 +37,88 @@ def user_roles_set(*, actor, user, roles: list[Role], request=None) -> None:
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
         audit_record(actor=actor, action="user.roles_changed", target=user,
                      details={"before": before, "after": sorted(r.value for r in roles)}, request=request)
+
+
+# --- multi-factor authentication ---------------------------------------------------------------
+# The services check codes and write the audit trail; marking the session verified (django_otp.login)
+# is the view's job, as signing in is.
+
+MFA_DEVICE_NAME = "Authenticator app"
+
+
+def mfa_enrolment_start(*, user, request=None):
+    """The user's pending TOTP device (created on first call; the same one, so the same QR code, after)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.selectors import mfa_device
+    from config.errors import RuleViolation
+
+    with transaction.atomic():
+        if mfa_device(user=user) is not None:
+            raise RuleViolation("an authenticator is already enrolled for this account; an administrator can "
+                                "reset it if the phone was lost")
+        device = mfa_device(user=user, confirmed=False)
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=MFA_DEVICE_NAME, confirmed=False)
+            audit_record(actor=user, action="mfa.enrolment_started", target=user, request=request)
+    return device
+
+
+def mfa_enrolment_confirm(*, user, token: str, request=None):
+    """Finish enrolment with a code from the new authenticator; returns the now confirmed device."""
+    return _mfa_check(user=user, token=token, confirmed=False, request=request)
+
+
+def mfa_verify(*, user, token: str, request=None):
+    """Check a sign-in code against the user's device; returns the device. Codes are single use (django-otp
+    keeps the last accepted time step), one step of clock drift either way is accepted, and wrong codes
+    make the next try wait 1, 2, 4... seconds (times MFA_THROTTLE_SECONDS)."""
+    return _mfa_check(user=user, token=token, confirmed=True, request=request)
+
+
+def _mfa_check(*, user, token: str, confirmed: bool, request):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from config.errors import RuleViolation
+
+    stage = "sign_in" if confirmed else "enrolment"
+    token = "".join((token or "").split())
+    with transaction.atomic():
+        device = (TOTPDevice.objects.select_for_update()
+                  .filter(user=user, confirmed=confirmed).order_by("pk").first())
+        if device is None:
+            raise RuleViolation("no authenticator is waiting for a code; start again from the sign-in page")
+        allowed, _ = device.verify_is_allowed()
+        verified = allowed and device.verify_token(token)  # records the step used, or counts the failure
+        if verified:
+            if not confirmed:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            audit_record(actor=user, action="mfa.verified" if confirmed else "mfa.enrolled", target=user,
+                         details={"device_id": device.pk}, request=request)
+        else:
+            audit_record(actor=user, action="mfa.failed", target=user, request=request,
+                         details={"stage": stage, "reason": "wrong_code" if allowed else "throttled",
+                                  "consecutive_failures": device.throttling_failure_count})
+    # Raised after the commit, so the failure count and its audit event stay.
+    if not allowed:
+        raise RuleViolation("too many wrong codes: wait a few seconds, then enter the newest code")
+    if not verified:
+        raise RuleViolation("that code is not right or has already been used: enter the newest code from "
+                            "your authenticator app")
+    return device
+
+
+def mfa_device_reset(*, actor, user, request=None) -> int:
+    """Remove the user's authenticator (a lost phone): their next sign-in enrols a new one. Any session
+    verified with the old device is no longer verified. Returns how many devices were removed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.permissions import require_capability
+
+    require_capability(user=actor, capability="manage_users")
+    with transaction.atomic():
+        removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        audit_record(actor=actor, action="mfa.reset", target=user, request=request,
+                     details={"username": user.get_username(), "devices_removed": removed})
+    return removed

@@ -1,7 +1,22 @@
-from django.contrib.auth import views as auth_views
-from django.shortcuts import render
+from __future__ import annotations
 
+import django_otp
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import MfaCodeForm
+from accounts.mfa import mfa_exempt, totp_qr_svg, totp_secret_text
 from accounts.navigation import NAVIGATION
+from accounts.permissions import require_capability
+from accounts.selectors import mfa_device, mfa_required, users_for_management
+from config.views_errors import perform
 
 
 class LoginView(auth_views.LoginView):
@@ -15,3 +30,84 @@ class LogoutView(auth_views.LogoutView):
 
 def home(request):
     return render(request, "home.html", {"navigation_size": len(NAVIGATION)})
+
+
+# --- multi-factor authentication ---------------------------------------------------------------
+
+def _next_url(request) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return wanted
+    return reverse("home")
+
+
+def _mfa_done(request) -> bool:
+    return not mfa_required(user=request.user) or request.user.is_verified()
+
+
+def _verified(request, device):
+    """Mark the session verified: a new session key (more privilege now), then django-otp's device id."""
+    request.session.cycle_key()
+    django_otp.login(request, device)
+    return redirect(_next_url(request))
+
+
+@mfa_exempt
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request):
+    if _mfa_done(request):
+        return redirect(_next_url(request))
+    if mfa_device(user=request.user) is None:
+        return redirect(f"{reverse('accounts:mfa_enrol')}?{request.GET.urlencode()}")
+    form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.mfa_verify(user=request.user, token=form.cleaned_data["token"], request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            return _verified(request, device)
+    status = 400 if form.errors else 200
+    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+@mfa_exempt
+@require_http_methods(["GET", "POST"])
+def mfa_enrol(request):
+    if _mfa_done(request):
+        return redirect(_next_url(request))
+    if mfa_device(user=request.user) is not None:
+        return redirect(f"{reverse('accounts:mfa_verify')}?{request.GET.urlencode()}")
+    device = services.mfa_enrolment_start(user=request.user, request=request)
+    form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.mfa_enrolment_confirm(user=request.user, token=form.cleaned_data["token"],
+                                                    request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "Authenticator set up: you will be asked for a code at each sign-in.")
+            return _verified(request, device)
+    status = 400 if form.errors else 200
+    return render(request, "accounts/mfa_enrol.html", {
+        "form": form, "next": _next_url(request), "qr_svg": totp_qr_svg(device),
+        "secret": totp_secret_text(device)}, status=status)
+
+
+# --- user administration -----------------------------------------------------------------------
+
+@require_GET
+def users(request):
+    return render(request, "accounts/users.html", {"users": users_for_management(actor=request.user)})
+
+
+@require_POST
+def user_mfa_reset(request, user_id: int):
+    require_capability(user=request.user, capability="manage_users")  # before the lookup: no probing of ids
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    return perform(request, lambda: services.mfa_device_reset(actor=request.user, user=user, request=request),
+                   success=f"Authenticator of {user.get_username()} removed: they set up a new one at next sign-in.",
+                   redirect_to=reverse("accounts:users"),
+                   failure=lambda call: redirect(reverse("accounts:users")))

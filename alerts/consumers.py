@@ -5,6 +5,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.selectors import mfa_satisfied
 from alerts.broadcast import deployment_group
 from alerts.models import Alert
 from alerts.payloads import alert_payload
@@ -47,6 +48,8 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _access(self) -> str | None:
+        if not mfa_satisfied(user=self.scope.get("user"), session=self.scope.get("session")):
+            return None  # a role that needs MFA, signed in with the password only
         deployment = Deployment.objects.filter(pk=self.deployment_id).first()
         if deployment is None:
             return None

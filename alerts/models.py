@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from alerts.demographics import AgeBand, Ethnicity, PerceivedSex
 from watchlists.models import InclusionCategory
 
 
@@ -9,6 +10,16 @@ class Decision(models.TextChoices):
     NOT_A_MATCH = "not_a_match", "Not a match"
     NOT_LOCATED = "not_located", "Could not locate"
     OTHER = "other", "Other"
+
+
+class EngagementResult(models.TextChoices):
+    """What came of engaging a confirmed match (counted by the statistics; the outcome text adds detail)."""
+
+    ARRESTED = "arrested", "Arrested"
+    WORDS_OF_ADVICE = "words_of_advice", "Words of advice"
+    SAFEGUARDING = "safeguarding", "Safeguarding"
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    OTHER = "other", "Other (see outcome)"
 
 
 class Alert(models.Model):
@@ -64,8 +75,34 @@ class Adjudication(models.Model):
     decision = models.CharField(max_length=16, choices=Decision.choices)
     notes = models.TextField(blank=True)
     outcome = models.CharField(max_length=200, blank=True)
-    demographics = models.JSONField(default=dict, blank=True, help_text="recorded for false alerts (optional)")
+    engaged = models.BooleanField(null=True, help_text="confirmed matches: was the person engaged (optional)")
+    result = models.CharField(max_length=20, choices=EngagementResult.choices, blank=True)
+    demographics = models.JSONField(default=dict, blank=True,
+                                    help_text="false alerts: alerts.demographics codes (optional)")
     decided_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["decided_at", "pk"]
+
+
+class AlertRecord(models.Model):
+    """What the statistics count about one alert: no subject, no image, so it outlives the alert's retention.
+
+    Written with the alert and updated by each adjudication; when the alert is purged the link is cut
+    (SET_NULL) and the figures stay.
+    """
+
+    alert = models.OneToOneField(Alert, null=True, on_delete=models.SET_NULL, related_name="record")
+    deployment = models.ForeignKey("deployments.Deployment", on_delete=models.PROTECT, related_name="alert_records")
+    camera = models.ForeignKey("deployments.Camera", on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField()
+    first_decided_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=24, choices=Alert.Status.choices, default=Alert.Status.PENDING)
+    engaged = models.BooleanField(null=True)
+    result = models.CharField(max_length=20, choices=EngagementResult.choices, blank=True)
+    ethnicity = models.CharField(max_length=8, choices=Ethnicity.choices, blank=True)
+    perceived_sex = models.CharField(max_length=8, choices=PerceivedSex.choices, blank=True)
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["deployment", "raised_at"]), models.Index(fields=["raised_at"])]

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from alerts.broadcast import broadcast_alert_on_commit
-from alerts.models import Adjudication, Alert, Decision
+from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
+from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult
 from audit.services import audit_record
 from config.errors import ConcurrentEditError, PermissionDenied, RuleViolation
 from watchlists.storage import protected_delete, protected_save
@@ -35,6 +36,8 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
                 reason=snapshot_reference.reason, priority=snapshot_reference.priority,
                 reference_image_id=snapshot_reference.reference_image_id, score=round(float(score), 4),
                 threshold=threshold, model_id=model_id, probe_file=name)
+            AlertRecord.objects.create(alert=alert, deployment_id=deployment_id, camera_id=camera_id,
+                                       raised_at=alert.created_at)
             audit_record(actor=None, action="alert.created", target=alert, deployment=deployment_id, details={
                 "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
                 "camera": camera_id, "model_id": model_id})
@@ -49,12 +52,51 @@ def alert_view_record(*, actor, alert: Alert, request=None) -> None:
     audit_record(actor=actor, action="alert.viewed", target=alert, deployment=alert.deployment_id, request=request)
 
 
+def _engagement_clean(*, decision: str, engaged: bool | None, result: str) -> tuple[bool | None, str]:
+    if engaged is None and not result:
+        return None, ""
+    if decision != Decision.CONFIRMED:
+        raise RuleViolation("engagement and its result are recorded only with a confirmed match")
+    if result and result not in EngagementResult.values:
+        raise RuleViolation(f"{result!r} is not a result: use one of {', '.join(EngagementResult.values)}")
+    if result and engaged is False:
+        raise RuleViolation("a result is recorded only when the person was engaged")
+    return (True if result else engaged), result
+
+
+def _record_decision(*, alert: Alert, adjudication: Adjudication, status: str) -> None:
+    """Keep the statistics record in step: engagement belongs to confirmed matches, demographics to false alerts."""
+    record = AlertRecord.objects.select_for_update().filter(alert=alert).first()
+    if record is None:
+        return  # raised before records existed and not backfilled: nothing to keep in step
+    record.status = status
+    record.first_decided_at = record.first_decided_at or adjudication.decided_at
+    if status in (Alert.Status.CONFIRMED, Alert.Status.AWAITING_VERIFICATION):
+        if adjudication.engaged is not None:
+            record.engaged, record.result = adjudication.engaged, adjudication.result
+    else:
+        record.engaged, record.result = None, ""
+    keep = status == Alert.Status.NOT_A_MATCH
+    for field in DEMOGRAPHIC_FIELDS:
+        setattr(record, field, adjudication.demographics.get(field, "") if keep else "")
+    record.save()
+
+
 def alert_adjudicate(*, actor, alert: Alert, decision: str, notes: str = "", outcome: str = "",
-                     demographics: dict | None = None, expected_version: int | None = None, request=None) -> Alert:
-    """An officer's decision. With two-person confirmation on, a "confirmed" needs a second officer."""
+                     engaged: bool | None = None, result: str = "", demographics: dict | None = None,
+                     expected_version: int | None = None, request=None) -> Alert:
+    """An officer's decision. With two-person confirmation on, a "confirmed" needs a second officer.
+
+    Optional, for the statistics: with a confirmed match, whether the person was engaged and the result;
+    with "not a match", the person's perceived demographics (alerts.demographics codes).
+    """
     require_capability(user=actor, capability="adjudicate_alert")
     if decision not in Decision.values:
         raise RuleViolation(f"decision must be one of: {', '.join(Decision.values)}")
+    engaged, result = _engagement_clean(decision=decision, engaged=engaged, result=result or "")
+    demographics = demographics_clean(demographics)
+    if demographics and decision != Decision.NOT_A_MATCH:
+        raise RuleViolation("demographics are recorded only when the alert was not a match")
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if not locked.deployment.officers.filter(pk=actor.pk).exists():
@@ -74,8 +116,10 @@ def alert_adjudicate(*, actor, alert: Alert, decision: str, notes: str = "", out
                 new_status = Alert.Status.AWAITING_VERIFICATION
         else:
             raise RuleViolation(f"this alert has already been decided: {locked.get_status_display().lower()}")
-        Adjudication.objects.create(alert=locked, officer=actor, kind=kind, decision=decision, notes=notes.strip(),
-                                    outcome=outcome.strip(), demographics=demographics or {})
+        adjudication = Adjudication.objects.create(
+            alert=locked, officer=actor, kind=kind, decision=decision, notes=notes.strip(), outcome=outcome.strip(),
+            engaged=engaged, result=result, demographics=demographics)
+        _record_decision(alert=locked, adjudication=adjudication, status=new_status)
         locked.status = new_status
         if outcome.strip():
             locked.outcome = outcome.strip()
@@ -83,7 +127,8 @@ def alert_adjudicate(*, actor, alert: Alert, decision: str, notes: str = "", out
         locked.save(update_fields=["status", "outcome", "version", "updated_at"])
         audit_record(actor=actor, action="alert.adjudicated", target=locked, deployment=locked.deployment_id,
                      request=request, details={"decision": decision, "kind": kind, "status": new_status,
-                                               "outcome": locked.outcome})
+                                               "outcome": locked.outcome, "engaged": engaged, "result": result,
+                                               "demographics": demographics})
         broadcast_alert_on_commit(alert_id=locked.pk, event="alert.updated")
     return locked
 

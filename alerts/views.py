@@ -7,8 +7,10 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.permissions import capability_required
 from alerts import services
-from alerts.models import Decision
+from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, PerceivedSex
+from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
 from alerts.selectors import access_alert, alerts_for_deployment, deployment_alert_access
 from config.errors import ConcurrentEditError
@@ -25,6 +27,7 @@ def _image_response(data: bytes) -> HttpResponse:
 
 
 @require_GET
+@capability_required("view_alerts")
 def live_index(request):
     deployments = [d for d in deployment_list(user=request.user).filter(state__in=["authorised", "live"])
                    if deployment_alert_access(user=request.user, deployment=d)]
@@ -39,7 +42,8 @@ def live_page(request, deployment_id: int):
         raise PermissionDenied("you are not assigned to this deployment")
     return render(request, "alerts/live.html", {
         "deployment": deployment, "access": access, "decisions": Decision.choices,
-        "cameras": deployment.cameras.all(),
+        "cameras": deployment.cameras.all(), "results": EngagementResult.choices,
+        "ethnicities": Ethnicity.choices, "sexes": PerceivedSex.choices, "age_bands": AgeBand.choices,
     })
 
 
@@ -71,20 +75,43 @@ def reference_image(request, alert_id: int):
     return _image_response(protected_read(image.file_name))
 
 
+_YES_NO = {True: True, False: False, None: None, "": None, "yes": True, "no": False, "true": True, "false": False}
+
+
+def _engaged(value) -> bool | None:
+    key = value.lower() if isinstance(value, str) else value
+    if not isinstance(key, (str, bool, type(None))) or key not in _YES_NO:
+        raise ValidationError("engaged must be yes or no")
+    return _YES_NO[key]
+
+
+def _demographics(body) -> dict | None:
+    """JSON posts nest them ({"demographics": {...}}); a plain form posts the fields themselves."""
+    if "demographics" in body:
+        return body["demographics"]
+    flat = {name: body.get(name) for name in DEMOGRAPHIC_FIELDS if name in body}
+    return flat or None
+
+
 @require_POST
 def adjudicate(request, alert_id: int):
     alert = access_alert(user=request.user, id=alert_id)
     try:
         body = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        if not hasattr(body, "get"):
+            raise ValidationError("send the decision as a JSON object")
         version = body.get("version")
         alert = services.alert_adjudicate(
             actor=request.user, alert=alert, decision=str(body.get("decision", "")), notes=str(body.get("notes", "")),
-            outcome=str(body.get("outcome", "")), expected_version=int(version) if version not in (None, "") else None,
-            request=request)
+            outcome=str(body.get("outcome", "")), engaged=_engaged(body.get("engaged")),
+            result=str(body.get("result") or ""), demographics=_demographics(body),
+            expected_version=int(version) if version not in (None, "") else None, request=request)
     except ConcurrentEditError as exc:
         return JsonResponse({"errors": exc.messages}, status=409)
     except ValidationError as exc:
         return JsonResponse({"errors": exc.messages}, status=400)
     except PermissionDenied as exc:
         return JsonResponse({"errors": [str(exc)]}, status=403)
+    except ValueError:  # unreadable JSON or a version that is not a number
+        return JsonResponse({"errors": ["the request could not be read: send JSON with a decision"]}, status=400)
     return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})

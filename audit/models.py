@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 
@@ -29,6 +30,12 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id"]),
             models.Index(fields=["actor", "sequence"]),
+            # The audit log page's filters, each ordered by sequence for keyset pages (audit/0005).
+            models.Index(fields=["actor_username", "sequence"], name="audit_actor_username_seq"),
+            models.Index(fields=["action", "sequence"], name="audit_action_seq",
+                         opclasses=["varchar_pattern_ops", "int8_ops"]),  # exact and prefix ("alert.")
+            models.Index(fields=["deployment_id", "sequence"], name="audit_deployment_seq"),
+            GinIndex(fields=["actor_roles"], name="audit_actor_roles_gin", opclasses=["jsonb_path_ops"]),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.permissions import require_capability
 from audit.chain import GENESIS_HASH, event_hash
+from audit.filters import AuditFilter
 from audit.models import AuditAnchor, AuditEvent
 from audit.services import event_fields
 
@@ -59,3 +64,72 @@ def _first_broken_anchor(*, head_sequence: int) -> tuple[int, str] | None:
                                           f"{anchor.recorded_at:%Y-%m-%d %H:%M:%S} holds a different hash for event "
                                           f"#{anchor.head_sequence}")
     return None
+
+
+# --- browsing the log ----------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+LIST_FIELDS = ("sequence", "occurred_at", "actor_username", "actor_roles", "action", "target_type", "target_id",
+               "deployment_id", "client_ip")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the log, newest first; `older` / `newer` are the keyset cursors for the links
+    (?before=<older> / ?after=<newer>), None where there is nothing further that way."""
+
+    events: list[AuditEvent]
+    older: int | None
+    newer: int | None
+
+
+def audit_events(*, user, filters: AuditFilter) -> QuerySet[AuditEvent]:
+    """The events a filter selects, unordered; only for those who may browse the log."""
+    require_capability(user=user, capability="view_audit_log")
+    return AuditEvent.objects.filter(filters.q())
+
+
+def audit_event_page(*, user, filters: AuditFilter, before: int | None = None, after: int | None = None,
+                     size: int = AUDIT_PAGE_SIZE) -> AuditPage:
+    """Keyset pagination on `sequence`: one indexed query per page (two when `after` reaches the
+    newest events), never OFFSET and never a COUNT over the log."""
+    events = audit_events(user=user, filters=filters).only(*LIST_FIELDS)
+    if after is not None:
+        rows = list(events.filter(sequence__gt=after).order_by("sequence")[:size + 1])
+        if len(rows) > size:
+            page = rows[:size][::-1]
+            return AuditPage(page, older=page[-1].sequence, newer=page[0].sequence)
+        before = None  # nothing newer beyond these: show the newest page, full
+    if before is not None:
+        events = events.filter(sequence__lt=before)
+    rows = list(events.order_by("-sequence")[:size + 1])
+    page = rows[:size]
+    older = page[-1].sequence if len(rows) > size else None
+    newer = page[0].sequence if before is not None and page else None
+    if before is not None and not page:
+        newer = before - 1  # an empty page past the oldest event still links back
+    return AuditPage(page, older=older, newer=newer)
+
+
+def access_audit_event(*, user, sequence: int) -> AuditEvent:
+    require_capability(user=user, capability="view_audit_log")
+    event = AuditEvent.objects.filter(sequence=sequence).first()
+    if event is None:
+        raise Http404("No audit event with that number.")
+    return event
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    hash_matches: bool  # the stored content still gives the stored hash
+    links_to_previous: bool | None  # prev_hash is the previous event's hash (None: previous missing)
+
+
+def audit_event_check(*, event: AuditEvent) -> EventCheck:
+    """The two checks `audit_verify` makes, for one event (shown on its page)."""
+    if event.sequence == 1:
+        links = event.prev_hash == GENESIS_HASH
+    else:
+        previous = AuditEvent.objects.filter(sequence=event.sequence - 1).values_list("hash", flat=True).first()
+        links = None if previous is None else previous == event.prev_hash
+    return EventCheck(hash_matches=event_hash(event_fields(event)) == event.hash, links_to_previous=links)

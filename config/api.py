@@ -22,6 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler, set_rollback
 
+from accounts.permissions import require_any_capability
 from config.errors import ConcurrentEditError
 
 PAGE_SIZE = 50
@@ -46,12 +47,21 @@ class ApiPagination(PageNumberPagination):
 
 # Base of every API view: authenticated users only (token, or session with CSRF). DRF marks its views
 # exempt from Django's LoginRequiredMiddleware (``login_required = False``), so an anonymous API call
-# gets a 403 JSON answer, never a redirect to the login page. Capabilities are checked by the services
-# and selectors each view calls, not here. (A comment, not a docstring: drf-spectacular would copy a
+# gets a 403 JSON answer, never a redirect to the login page. The services and selectors each view calls
+# check capabilities and object access; ``required_capabilities`` (method -> any one of these) refuses a
+# role that can never do the write before its input is read, so a caller without the role gets 403,
+# not a 400 about fields it may not send. (A comment, not a docstring: drf-spectacular would copy a
 # docstring into every operation's description.)
 class ApiView(APIView):
     permission_classes = [IsAuthenticated]
     pagination_class = ApiPagination  # used by paginated(); tells drf-spectacular list answers are pages
+    required_capabilities: dict[str, tuple[str, ...]] = {}
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        capabilities = self.required_capabilities.get(request.method)
+        if capabilities:
+            require_any_capability(user=request.user, capabilities=capabilities)
 
     def paginated(self, queryset: QuerySet, serializer_class) -> Response:
         paginator = self.pagination_class()

@@ -51,6 +51,9 @@ urlpatterns = [
     path("reference-images/<int:pk>/file", _api(watchlists.ReferenceImageFileView), name="reference-image-file"),
     path("reference-images/<int:pk>/confirm-duplicate", _api(watchlists.ReferenceImageConfirmDuplicateView),
          name="reference-image-confirm-duplicate"),
+    path("subject-access/", _api(watchlists.SubjectAccessSearchView), name="subject-access-search"),
+    path("subject-access/<int:subject_id>/report", _api(watchlists.SubjectAccessReportView),
+         name="subject-access-report"),
     # cameras and deployments
     path("cameras/", _api(deployments.CameraListView), name="camera-list"),
     path("cameras/<int:pk>/", _api(deployments.CameraDetailView), name="camera-detail"),

@@ -118,7 +118,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a TOTP code was given this session
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "accounts.mfa.MfaRequiredMiddleware",  # roles that need MFA reach nothing else until verified
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a clear 429 page
@@ -207,6 +209,13 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.auth_audit.client_ip"
 AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
+# Multi-factor authentication (TOTP, django-otp): these roles must give a code after the password before
+# reaching any page or API call; "none" requires it of no role. MFA_REQUIRED_FOR_ALL requires it of everyone.
+MFA_REQUIRED_ROLES = [r for r in env_list("MFA_REQUIRED_ROLES", ["authorising_officer", "oversight", "admin"])
+                      if r != "none"]
+MFA_REQUIRED_FOR_ALL = env_bool("MFA_REQUIRED_FOR_ALL", False)
+OTP_TOTP_ISSUER = env_str("MFA_ISSUER", "LFR Portal")  # the name authenticator apps show
+OTP_TOTP_THROTTLE_FACTOR = env_int("MFA_THROTTLE_SECONDS", 1)  # after n wrong codes, wait factor * 2^(n-1) s
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 

@@ -37,6 +37,8 @@ def _officers(ids):
 # --- cameras ------------------------------------------------------------------------------------
 
 class CameraListView(ApiView):
+    required_capabilities = {"POST": ("plan_deployment",)}
+
     @extend_schema(tags=CAMERAS, summary="Cameras", responses={200: s.CameraSerializer(many=True), **errors()})
     def get(self, request):
         return self.paginated(camera_list(user=request.user).select_related("created_by"), s.CameraSerializer)
@@ -63,6 +65,8 @@ def _deployment(view: ApiView, pk: int):
 
 
 class DeploymentListView(ApiView):
+    required_capabilities = {"POST": ("plan_deployment",)}
+
     @extend_schema(tags=DEPLOYMENTS, summary="Deployments (officers: those they are assigned to)",
                    responses={200: s.DeploymentSerializer(many=True), **errors()})
     def get(self, request):
@@ -89,6 +93,8 @@ class DeploymentAuthorisationQueueView(ApiView):
 
 
 class DeploymentDetailView(ApiView):
+    required_capabilities = {"PATCH": ("plan_deployment",)}
+
     @extend_schema(tags=DEPLOYMENTS, summary="A deployment, with its authorisation record",
                    responses={200: s.DeploymentDetailSerializer, **errors(404)})
     def get(self, request, pk: int):
@@ -118,6 +124,8 @@ class DeploymentDetailView(ApiView):
 
 
 class DeploymentSubmitView(ApiView):
+    required_capabilities = {"POST": ("plan_deployment",)}
+
     @extend_schema(tags=DEPLOYMENTS, summary="Submit a draft for authorisation", request=None,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -126,6 +134,8 @@ class DeploymentSubmitView(ApiView):
 
 
 class DeploymentAuthoriseView(ApiView):
+    required_capabilities = {"POST": ("authorise_deployment",)}
+
     @extend_schema(tags=DEPLOYMENTS, summary="Authorise a submitted deployment (freezes the watchlist)",
                    description="Only an authorising officer who neither planned nor submitted it. Refused with "
                                "every authorisation problem listed (see authorisation-problems).",
@@ -139,6 +149,8 @@ class DeploymentAuthoriseView(ApiView):
 
 
 class DeploymentRejectView(ApiView):
+    required_capabilities = {"POST": ("authorise_deployment",)}
+
     @extend_schema(tags=DEPLOYMENTS, summary="Reject a submitted deployment", request=s.DeploymentReasonsSerializer,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -149,6 +161,8 @@ class DeploymentRejectView(ApiView):
 
 
 class DeploymentStopView(ApiView):
+    required_capabilities = {"POST": ("stop_deployment",)}
+
     @extend_schema(tags=DEPLOYMENTS, summary="Kill switch: stop a live or authorised deployment now",
                    request=s.DeploymentOptionalReasonsSerializer,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
@@ -160,6 +174,8 @@ class DeploymentStopView(ApiView):
 
 
 class DeploymentCancelView(ApiView):
+    required_capabilities = {"POST": ("plan_deployment", "authorise_deployment")}
+
     @extend_schema(tags=DEPLOYMENTS, summary="Cancel a deployment that has not gone live",
                    request=s.DeploymentOptionalReasonsSerializer,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
@@ -171,10 +187,13 @@ class DeploymentCancelView(ApiView):
 
 
 class DeploymentOfficersView(ApiView):
+    required_capabilities = {"PUT": ("plan_deployment", "stop_deployment")}
+
     @extend_schema(tags=DEPLOYMENTS, summary="Assign the officers who receive the alerts", request=s.OfficersSerializer,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def put(self, request, pk: int):
         deployment = _deployment(self, pk)
+        services.deployment_officers_require_permission(actor=request.user, deployment=deployment)
         officers = _officers(self.input(s.OfficersSerializer)["officers"])
         services.deployment_officers_set(actor=request.user, deployment=deployment, officers=officers, request=request)
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
@@ -189,6 +208,8 @@ class DeploymentAuthorisationProblemsView(ApiView):
 
 
 class DeploymentPostRecordView(ApiView):
+    required_capabilities = {"PUT": ("stop_deployment",)}
+
     @extend_schema(tags=DEPLOYMENTS, summary="The post-deployment record",
                    responses={200: s.PostRecordSerializer, **errors(404)})
     def get(self, request, pk: int):

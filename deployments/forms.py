@@ -129,6 +129,11 @@ class ReasonsForm(forms.Form):
     reasons = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class AuthoriseForm(ReasonsForm):
+    # The key of the expected false alert figure the page showed: the service refuses if it has changed.
+    calibration = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

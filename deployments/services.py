@@ -138,11 +138,16 @@ def deployment_update(*, actor, deployment: Deployment, expected_version: int, c
     return locked
 
 
-def deployment_officers_set(*, actor, deployment: Deployment, officers, request=None) -> None:
-    """Who receives the alerts: the planner before authorisation, a commander at any time."""
+def deployment_officers_require_permission(*, actor, deployment: Deployment) -> None:
+    """Who may assign officers: the planner before authorisation, a commander at any time."""
     if not (deployment.state in (State.DRAFT, State.REJECTED, State.SUBMITTED)
             and _can(actor, "plan_deployment")) and not _can(actor, "stop_deployment"):
         raise PermissionDenied("only the planner (before authorisation) or a commander can assign officers")
+
+
+def deployment_officers_set(*, actor, deployment: Deployment, officers, request=None) -> None:
+    """Who receives the alerts."""
+    deployment_officers_require_permission(actor=actor, deployment=deployment)
     officers = _check_officers(officers)
     with transaction.atomic():
         deployment.officers.set(officers)
@@ -238,8 +243,16 @@ def deployment_submit(*, actor, deployment: Deployment, request=None) -> Deploym
     return locked
 
 
-def deployment_authorise(*, actor, deployment: Deployment, reasons: str, request=None) -> Deployment:
-    """The authorising officer's decision; freezes the watchlist into the deployment's snapshot."""
+def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_calibration: str | None = None,
+                         request=None) -> Deployment:
+    """The authorising officer's decision; freezes the watchlist into the deployment's snapshot.
+
+    Records the expected false alert rate at the threshold for the model in use; ``shown_calibration``
+    (the key of the figure the officer's page showed) must still match it, so the record says what
+    number was authorised."""
+    from recognition.calibration import threshold_expectation
+    from recognition.runtime import current_model_id
+
     require_capability(user=actor, capability="authorise_deployment")
     with transaction.atomic():
         locked = _locked(deployment)
@@ -254,6 +267,10 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, request
         problems = deployment_authorisation_problems(deployment=locked)
         if problems:
             raise RuleViolation(problems)
+        expected = threshold_expectation(model_id=current_model_id(), threshold=locked.threshold)
+        if shown_calibration is not None and shown_calibration != expected.key:
+            raise RuleViolation("the expected false alert rate has changed since your page was loaded (another "
+                                "model or calibration): reload the page, read the new figure and decide again")
         snapshot = _snapshot_create(deployment=locked, watchlist=watchlist)
         DeploymentAuthorisation.objects.create(
             deployment=locked, decision=DeploymentAuthorisation.Decision.AUTHORISED, decided_by=actor,
@@ -264,7 +281,7 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, request
                               "window": [locked.starts_at.isoformat(), locked.ends_at.isoformat()],
                               "watchlist": watchlist.pk, "watchlist_version": watchlist.version,
                               "subjects": snapshot.subject_count, "references": snapshot.reference_count,
-                              "model_id": snapshot.model_id})
+                              "model_id": snapshot.model_id, "expected_false_alerts": expected.as_record()})
     return locked
 
 

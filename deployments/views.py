@@ -7,6 +7,7 @@ back through ``config.views_errors`` (400, or 409 for a concurrent edit).
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -16,11 +17,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import require_capability
+from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
 from config.views_errors import ServiceCall, perform, service_call
 from deployments import services
 from deployments.forms import (
+    AuthoriseForm,
     CameraForm,
     DeploymentEditForm,
     DeploymentForm,
@@ -31,6 +33,8 @@ from deployments.forms import (
 )
 from deployments.models import Deployment, WatchlistSnapshot
 from deployments.selectors import access_deployment, camera_list, deployment_authorisation_queue, deployment_list
+from recognition.calibration import threshold_expectation_table
+from recognition.ml.models import ModelFileError
 
 State = Deployment.State
 DEPLOYMENTS_PER_PAGE = 50
@@ -58,10 +62,29 @@ def authorisation_queue(request):
                   {"deployments": deployment_authorisation_queue(user=request.user)})
 
 
+def _calibration(threshold) -> dict:
+    """What the threshold means for the model the workers use now: the figure, rows around it, the curve."""
+    from recognition.runtime import current_model_id
+
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError):
+        threshold = settings.DEPLOYMENT_DEFAULT_THRESHOLD
+    if not 0.0 <= threshold <= 1.0:
+        threshold = settings.DEPLOYMENT_DEFAULT_THRESHOLD
+    try:
+        model_id = current_model_id()
+    except ModelFileError as exc:
+        return {"model_error": str(exc)}
+    table = threshold_expectation_table(model_id=model_id, threshold=threshold)
+    return table | {"curve_json": json.dumps(table["curve"])}
+
+
 def _form_page(request, form, *, deployment=None, status=200):
     return render(request, "deployments/deployment_form.html", {
         "form": form, "deployment": deployment, "floor": settings.DEPLOYMENT_THRESHOLD_FLOOR,
-        "max_hours": settings.DEPLOYMENT_MAX_HOURS, "stale": status == 409}, status=status)
+        "max_hours": settings.DEPLOYMENT_MAX_HOURS, "stale": status == 409,
+        "calibration": _calibration(form["threshold"].value())}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,7 +163,8 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
         "snapshot": snapshot, "manifest_count": deployment.manifest.count(), "post_record": post_record,
         "problems": services.deployment_authorisation_problems(deployment=deployment) if actions["checklist"] else None,
         "floor": settings.DEPLOYMENT_THRESHOLD_FLOOR,
-        "authorise_form": forms.get("authorise_form") or ReasonsForm(),
+        "calibration": _calibration(deployment.threshold) if actions["decide"] else None,
+        "authorise_form": forms.get("authorise_form") or AuthoriseForm(),
         "reject_form": forms.get("reject_form") or ReasonsForm(),
         "stop_form": forms.get("stop_form") or ReasonForm(),
         "cancel_form": forms.get("cancel_form") or ReasonForm(),
@@ -160,6 +184,7 @@ def _action(request, pk: int, run, *, success: str, form_name: str | None = None
 
 
 @require_POST
+@capability_required("plan_deployment")
 def deployment_submit(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     return _action(request, pk, lambda: services.deployment_submit(
@@ -178,19 +203,27 @@ def _decision(request, pk: int, service, *, form_class, field: str, success: str
 
 
 @require_POST
+@capability_required("authorise_deployment")
 def deployment_authorise(request, pk: int):
-    return _decision(request, pk, services.deployment_authorise, form_class=ReasonsForm, field="reasons",
-                     success="Authorised: the watchlist is frozen into this deployment's snapshot.",
-                     form_name="authorise_form")
+    deployment = access_deployment(user=request.user, id=pk)
+    form = AuthoriseForm(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: services.deployment_authorise(
+        actor=request.user, deployment=deployment, request=request, reasons=form.cleaned_data.get("reasons", ""),
+        shown_calibration=form.cleaned_data.get("calibration") or None),
+        success="Authorised: the watchlist is frozen into this deployment's snapshot.",
+        form_name="authorise_form", form=form)
 
 
 @require_POST
+@capability_required("authorise_deployment")
 def deployment_reject(request, pk: int):
     return _decision(request, pk, services.deployment_reject, form_class=ReasonsForm, field="reasons",
                      success="Rejected; the planner sees your reasons.", form_name="reject_form")
 
 
 @require_POST
+@capability_required("stop_deployment")
 def deployment_stop(request, pk: int):
     return _decision(request, pk, services.deployment_stop, form_class=ReasonForm, field="reason",
                      success="Stopped. Recognition ends within seconds; the snapshot's biometric data will be deleted.",
@@ -198,12 +231,14 @@ def deployment_stop(request, pk: int):
 
 
 @require_POST
+@capability_required("plan_deployment", "authorise_deployment")
 def deployment_cancel(request, pk: int):
     return _decision(request, pk, services.deployment_cancel, form_class=ReasonForm, field="reason",
                      success="Deployment cancelled.", form_name="cancel_form")
 
 
 @require_POST
+@capability_required("plan_deployment", "stop_deployment")
 def deployment_officers(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     form = OfficersForm(request.POST)
@@ -215,6 +250,7 @@ def deployment_officers(request, pk: int):
 
 
 @require_POST
+@capability_required("stop_deployment")
 def deployment_post_record(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     form = PostDeploymentForm(request.POST)
@@ -259,6 +295,7 @@ def camera_index(request):
 
 
 @require_POST
+@capability_required("plan_deployment")
 def camera_create(request):
     form = CameraForm(request.POST)
     call = ServiceCall()

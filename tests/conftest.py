@@ -61,14 +61,47 @@ def outsider(make_user):
     return make_user(username="no_role")
 
 
+def mfa_test_device(user):
+    """The user's confirmed TOTP device, created when missing (as if they had enrolled)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+
+
+def totp_code(device) -> str:
+    """The code the user's authenticator app shows now (the next one if this one was already used)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if totp.t() <= device.last_t:  # used in this 30 s step: the next step's code is within the tolerance
+        totp.time += device.step * (device.last_t - totp.t() + 1)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def mfa_verify_session(session, user) -> None:
+    """Mark a signed-in session as having given a TOTP code, for users whose role needs one."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.selectors import mfa_required
+
+    if mfa_required(user=user):
+        session[DEVICE_ID_SESSION_KEY] = mfa_test_device(user).persistent_id
+        session.save()
+
+
 @pytest.fixture
 def api_as():
-    """A DRF APIClient signed in (by session) as the given user."""
+    """A DRF APIClient signed in (by session, MFA verified where the role needs it) as the given user."""
     from rest_framework.test import APIClient
 
     def login(user):
         api = APIClient()
         api.force_login(user)
+        mfa_verify_session(api.session, user)
         return api
 
     return login
@@ -76,8 +109,11 @@ def api_as():
 
 @pytest.fixture
 def client_as(client):
+    """The test client signed in (MFA verified where the role needs it) as the given user."""
+
     def login(user):
         client.force_login(user)
+        mfa_verify_session(client.session, user)
         return client
 
     return login

@@ -17,6 +17,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from config.api import ApiView, errors, resolve_ids
 from watchlists import serializers as s
 from watchlists import services
+from watchlists import subject_access as sar
+from watchlists import subject_access_serializers as sas
 from watchlists.bulk_import import bulk_import_start
 from watchlists.selectors import (
     access_bulk_import,
@@ -41,6 +43,8 @@ def _watchlist(view: ApiView, pk: int):
 # --- watchlists ---------------------------------------------------------------------------------
 
 class WatchlistListView(ApiView):
+    required_capabilities = {"POST": ("manage_watchlist",)}
+
     @extend_schema(tags=WATCHLISTS, summary="Watchlists", responses={200: s.WatchlistSerializer(many=True), **errors()})
     def get(self, request):
         return self.paginated(watchlist_list(user=request.user), s.WatchlistSerializer)
@@ -68,6 +72,8 @@ class WatchlistDetailView(ApiView):
 
 
 class WatchlistSubjectsView(ApiView):
+    required_capabilities = {"POST": ("manage_watchlist",)}
+
     @extend_schema(tags=WATCHLISTS, summary="Subjects on a watchlist",
                    responses={200: s.SubjectSerializer(many=True), **errors(404)})
     def get(self, request, pk: int):
@@ -90,6 +96,8 @@ class WatchlistSubjectsView(ApiView):
 
 
 class WatchlistSubjectRemoveView(ApiView):
+    required_capabilities = {"DELETE": ("manage_watchlist",)}
+
     @extend_schema(tags=WATCHLISTS, summary="Remove a subject from a watchlist",
                    responses={204: None, **errors(400, 404)})
     def delete(self, request, pk: int, subject_id: int):
@@ -100,6 +108,8 @@ class WatchlistSubjectRemoveView(ApiView):
 
 
 class WatchlistSubmitView(ApiView):
+    required_capabilities = {"POST": ("manage_watchlist",)}
+
     @extend_schema(tags=WATCHLISTS, summary="Submit a draft watchlist for approval", request=None,
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -108,6 +118,8 @@ class WatchlistSubmitView(ApiView):
 
 
 class WatchlistApproveView(ApiView):
+    required_capabilities = {"POST": ("approve_watchlist",)}
+
     @extend_schema(tags=WATCHLISTS, summary="Approve a submitted watchlist (authorising officer, not the compiler)",
                    request=s.WatchlistApproveSerializer,
                    responses={200: s.WatchlistSerializer, **errors(400, 404, 409)})
@@ -119,6 +131,8 @@ class WatchlistApproveView(ApiView):
 
 
 class WatchlistRejectView(ApiView):
+    required_capabilities = {"POST": ("approve_watchlist",)}
+
     @extend_schema(tags=WATCHLISTS, summary="Return a submitted watchlist to its compiler", request=s.ReasonsSerializer,
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -129,6 +143,8 @@ class WatchlistRejectView(ApiView):
 
 
 class WatchlistReviewView(ApiView):
+    required_capabilities = {"POST": ("approve_watchlist",)}
+
     @extend_schema(tags=WATCHLISTS, summary="Confirm an approved watchlist is still necessary",
                    request=s.WatchlistReviewSerializer, responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -141,6 +157,8 @@ class WatchlistReviewView(ApiView):
 # --- bulk imports -------------------------------------------------------------------------------
 
 class WatchlistImportsView(ApiView):
+    required_capabilities = {"POST": ("manage_watchlist",)}
+
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(tags=IMPORTS, summary="Start a bulk import (CSV + zip of images) into a watchlist",
@@ -167,6 +185,8 @@ class ImportDetailView(ApiView):
 # --- subjects -----------------------------------------------------------------------------------
 
 class SubjectListView(ApiView):
+    required_capabilities = {"POST": ("manage_watchlist",)}
+
     @extend_schema(tags=SUBJECTS, summary="Subjects", parameters=[
         OpenApiParameter("search", OpenApiTypes.STR, description="part of the name or reference")],
         responses={200: s.SubjectSerializer(many=True), **errors()})
@@ -184,6 +204,8 @@ class SubjectListView(ApiView):
 
 
 class SubjectDetailView(ApiView):
+    required_capabilities = {"PATCH": ("manage_watchlist",)}
+
     @extend_schema(tags=SUBJECTS, summary="A subject (the view is audited)",
                    responses={200: s.SubjectSerializer, **errors(404)})
     def get(self, request, pk: int):
@@ -205,6 +227,8 @@ class SubjectDetailView(ApiView):
 
 
 class SubjectImagesView(ApiView):
+    required_capabilities = {"POST": ("manage_watchlist",)}
+
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(tags=IMAGES, summary="Reference images of a subject (status, quality, reasons)",
@@ -235,6 +259,8 @@ class SubjectImagesView(ApiView):
 # --- reference images ---------------------------------------------------------------------------
 
 class ReferenceImageDetailView(ApiView):
+    required_capabilities = {"DELETE": ("manage_watchlist",)}
+
     @extend_schema(tags=IMAGES, summary="Enrolment status, quality and reasons of an image",
                    responses={200: s.ReferenceImageSerializer, **errors(404)})
     def get(self, request, pk: int):
@@ -275,6 +301,8 @@ class ReferenceImageFileView(ApiView):
 
 
 class ReferenceImageConfirmDuplicateView(ApiView):
+    required_capabilities = {"POST": ("manage_watchlist",)}
+
     @extend_schema(tags=IMAGES, summary="Confirm an image flagged as looking like another subject",
                    request=s.DuplicateConfirmSerializer,
                    responses={200: s.ReferenceImageSerializer, **errors(400, 404)})
@@ -284,3 +312,34 @@ class ReferenceImageConfirmDuplicateView(ApiView):
         image = services.reference_image_confirm_duplicate(actor=request.user, image=image,
                                                            justification=data["justification"], request=request)
         return self.output(s.ReferenceImageSerializer, image)
+
+
+# --- subject access -----------------------------------------------------------------------------
+
+SUBJECT_ACCESS = ["subject access"]
+
+
+class SubjectAccessSearchView(ApiView):
+    @extend_schema(tags=SUBJECT_ACCESS, summary="Everything held about the people a reference or name points to",
+                   description="A reference matches exactly; a name in part, ignoring case and accents (at least "
+                               f"{sar.MIN_QUERY_LENGTH} characters). Searches subjects (purged ones too), watchlists, "
+                               "deployment manifests and alerts; at most "
+                               f"{sar.MAX_PEOPLE} people. Every search is audited.",
+                   parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True,
+                                                description="a full reference, or part of a name")],
+                   responses={200: sas.SubjectAccessResultSerializer, **errors(400)})
+    def get(self, request):
+        result = sar.subject_access_search(user=request.user, query=request.query_params.get("q", ""),
+                                           request=request)
+        return self.output(sas.SubjectAccessResultSerializer, result)
+
+
+class SubjectAccessReportView(ApiView):
+    @extend_schema(tags=SUBJECT_ACCESS, summary="The subject access report for one person (an audited export)",
+                   responses={200: sas.SubjectAccessReportSerializer, **errors(404)})
+    def get(self, request, subject_id: int):
+        person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="json",
+                                           request=request)
+        response = self.output(sas.SubjectAccessReportSerializer, {"person": person, "rows": sar.report_rows(person)})
+        response["Cache-Control"] = "no-store, private"
+        return response

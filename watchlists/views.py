@@ -16,12 +16,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import require_capability
+from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
 from config.views_errors import ServiceCall, perform, service_call
 from watchlists import bulk_import, services
+from watchlists import subject_access as sar
 from watchlists.forms import (
     AddSubjectsForm,
     BulkImportForm,
@@ -60,6 +62,7 @@ def _page(request, queryset, per_page: int = SUBJECTS_PER_PAGE):
 # --- watchlists ---------------------------------------------------------------------------------
 
 @require_http_methods(["GET", "POST"])
+@capability_required("manage_watchlist", methods=("POST",))
 def watchlist_index(request):
     watchlists = watchlist_list(user=request.user)
     form = WatchlistForm(request.POST or None)
@@ -112,6 +115,7 @@ def watchlist_detail(request, pk: int):
 
 
 @require_POST
+@capability_required("manage_watchlist")
 def watchlist_subjects_add(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     form = AddSubjectsForm(request.POST)
@@ -136,6 +140,7 @@ def watchlist_subjects_add(request, pk: int):
 
 
 @require_POST
+@capability_required("manage_watchlist")
 def watchlist_subject_remove(request, pk: int, subject_pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     subject = access_subject(user=request.user, id=subject_pk)
@@ -147,6 +152,7 @@ def watchlist_subject_remove(request, pk: int, subject_pk: int):
 
 
 @require_POST
+@capability_required("manage_watchlist")
 def watchlist_submit(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     return perform(request, lambda: services.watchlist_submit(actor=request.user, watchlist=watchlist, request=request),
@@ -156,6 +162,7 @@ def watchlist_submit(request, pk: int):
 
 
 @require_POST
+@capability_required("approve_watchlist")
 def watchlist_approve(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     form = VersionForm(request.POST)
@@ -168,6 +175,7 @@ def watchlist_approve(request, pk: int):
 
 
 @require_POST
+@capability_required("approve_watchlist")
 def watchlist_return(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     form = ReturnWatchlistForm(request.POST)
@@ -179,6 +187,7 @@ def watchlist_return(request, pk: int):
 
 
 @require_POST
+@capability_required("approve_watchlist")
 def watchlist_review(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     form = ReviewWatchlistForm(request.POST)
@@ -300,6 +309,7 @@ def subject_edit(request, pk: int):
 # --- reference images ---------------------------------------------------------------------------
 
 @require_POST
+@capability_required("manage_watchlist")
 def image_add(request, pk: int):
     subject = access_subject(user=request.user, id=pk)
     form = ImageAddForm(request.POST, request.FILES)
@@ -348,6 +358,7 @@ def image_file(request, pk: int):
 
 
 @require_POST
+@capability_required("manage_watchlist")
 def image_confirm_duplicate(request, pk: int):
     image = access_reference_image(user=request.user, id=pk)
     form = ConfirmDuplicateForm(request.POST)
@@ -361,6 +372,7 @@ def image_confirm_duplicate(request, pk: int):
 
 
 @require_POST
+@capability_required("manage_watchlist")
 def image_delete(request, pk: int):
     image = access_reference_image(user=request.user, id=pk)
     subject_pk = image.subject_id
@@ -435,3 +447,46 @@ def import_template(request):
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="watchlist-import-template.csv"'
     return response
+
+
+# --- subject access -----------------------------------------------------------------------------
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@require_GET
+def subject_access(request):
+    """Search by reference or name across subjects, watchlists, deployment manifests and alerts (audited)."""
+    require_capability(user=request.user, capability="search_subject_access")
+    search = request.GET.get("q", "")
+    context = {"search": search.strip(), "result": None, "call": None, "min_length": sar.MIN_QUERY_LENGTH}
+    status = 200
+    if "q" in request.GET:
+        with service_call() as call:
+            context["result"] = sar.subject_access_search(user=request.user, query=search,
+                                                                       request=request)
+        if call.failed:
+            context["call"], status = call, call.status
+    return _no_store(render(request, "watchlists/subject_access.html", context, status=status))
+
+
+@require_GET
+def subject_access_report(request, subject_id: int):
+    """The printable report for one person (an audited export)."""
+    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="html",
+                                                   request=request)
+    return _no_store(render(request, "watchlists/subject_access_report.html", {
+        "person": person, "rows": sar.report_rows(person), "generated_at": timezone.now(),
+        "alert_retention_days": settings.ALERT_RETENTION_DAYS,
+        "snapshot_hours": settings.SNAPSHOT_DELETE_WITHIN_HOURS}))
+
+
+@require_GET
+def subject_access_report_csv(request, subject_id: int):
+    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv",
+                                                   request=request)
+    response = HttpResponse(sar.report_csv(person), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="subject-access-{subject_id}.csv"'
+    return _no_store(response)

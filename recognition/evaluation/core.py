@@ -15,7 +15,7 @@ from recognition.ml.engine import EngineConfig, FaceEngine
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import FaceQuality, QualityPolicy
 
-from . import label_fixes, metrics
+from . import calibration, label_fixes, metrics
 from .cache import EmbeddingCache, FaceRecord
 from .dataset import list_dataset
 from .degrade import CctvProfile, degrade_image, draw_params
@@ -186,6 +186,7 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         "several_faces": _several_faces(split, clean_by_item, probes_by_item, options),
         **summary,
         "operating_threshold": operating.as_dict(),
+        "calibration_curve": calibration.calibration_curve(mated.scores, mated.correct, nonmated.scores),
         "top_nonmated": _top_nonmated(nonmated, options.top_n),
         "rank1_errors": _rank1_errors(mated, options.top_n),
         "label_noise_candidates": _label_noise_candidates(split, clean_by_item, label_of, options.top_n),

@@ -74,11 +74,21 @@
     const error = card.querySelector(".error");
     error.textContent = "";
     const notes = card.querySelector(".notes").value;
+    const request = {decision: decision, notes: notes, outcome: decision === "confirmed" ? notes : "",
+                     version: card.dataset.version};
+    // Only the details that belong to the chosen decision are sent (the server refuses the others).
+    const pick = (selector) => card.querySelector(selector).value;
+    if (decision === "confirmed") {
+      request.engaged = pick(".engaged");
+      request.result = pick(".result");
+    } else if (decision === "not_a_match") {
+      request.demographics = {ethnicity: pick(".ethnicity"), perceived_sex: pick(".perceived-sex"),
+                              age_band: pick(".age-band")};
+    }
     const response = await fetch("/alerts/" + id + "/adjudicate/", {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify({decision: decision, notes: notes, outcome: decision === "confirmed" ? notes : "",
-                            version: card.dataset.version}),
+      body: JSON.stringify(request),
     });
     if (response.redirected || response.status === 401) { window.location.reload(); return; }
     const body = await response.json().catch(() => ({errors: ["unexpected reply " + response.status]}));
@@ -89,6 +99,7 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + root.dataset.socket);
+    current = socket;
     socket.addEventListener("open", () => {
       retry = 1000;
       connection.textContent = "live";
@@ -114,15 +125,76 @@
       }
     });
     socket.addEventListener("close", (event) => {
-      connection.textContent = event.code === 4403 ? "not allowed" : "reconnecting…";
+      if (current !== socket) return;  // closed on purpose (signed out)
+      current = null;
+      if (event.code === 4403) { checkSession(true); return; }  // refused: signed out, or not allowed?
+      connection.textContent = "reconnecting…";
       connection.className = "badge warn";
-      if (event.code === 4403) return;
-      setTimeout(connect, retry);
+      setTimeout(() => { if (!signedOut) connect(); }, retry);
       retry = Math.min(retry * 2, 15000);
     });
   }
 
-  // Keep the session alive while the page is open (the idle timeout must not log a watching officer out).
-  setInterval(() => fetch(root.dataset.catchup + "?after=999999999", {credentials: "same-origin"}), 5 * 60 * 1000);
+  // The session. A ping keeps it alive while the page is open (the idle timeout must not sign a watching
+  // officer out) and tells when it has ended anyway (expired, signed out elsewhere, MFA reset): the page
+  // then says so, stops listening and keeps asking. Once the officer signs in again, here or in another
+  // tab, the socket reconnects and its resume brings every alert raised meanwhile: none is lost.
+  let current = null;
+  let signedOut = false;
+  let recheck = null;
+
+  async function sessionAlive() {
+    try {
+      const response = await fetch(root.dataset.catchup + "?after=999999999",
+                                   {credentials: "same-origin", headers: {"Accept": "application/json"}});
+      if (response.redirected || response.status === 401 || response.status === 403) return false;
+      return response.ok ? true : null;
+    } catch (err) {
+      return null;  // offline or server down: not a sign-out, the socket's retries cover it
+    }
+  }
+
+  async function checkSession(refused) {
+    const alive = await sessionAlive();
+    if (alive === false) {
+      showSignedOut();
+    } else if (alive === true && signedOut) {
+      signedOut = false;
+      document.getElementById("signed-out").remove();
+      retry = 1000;
+      connect();
+    } else if (alive === true && refused) {
+      connection.textContent = "not allowed";
+      connection.className = "badge warn";
+    } else if (refused) {  // could not tell: try the socket again later
+      setTimeout(() => { if (!signedOut && !current) connect(); }, retry);
+      retry = Math.min(retry * 2, 15000);
+    }
+    clearTimeout(recheck);
+    if (signedOut) recheck = setTimeout(() => checkSession(false), 5000);
+  }
+
+  function showSignedOut() {
+    connection.textContent = "signed out";
+    connection.className = "badge warn";
+    if (signedOut) return;
+    signedOut = true;
+    if (current) { const socket = current; current = null; socket.close(); }
+    const banner = document.createElement("div");
+    banner.id = "signed-out";
+    banner.className = "alert-box";
+    banner.setAttribute("role", "alert");
+    banner.dataset.testid = "signed-out";
+    const link = document.createElement("a");
+    link.href = "/accounts/login/?next=" + encodeURIComponent(location.pathname);
+    link.textContent = "Sign in again";
+    banner.append("Signed out: your session has ended and this page is not receiving alerts. ", link,
+                  " (here or in another tab). Alerts raised meanwhile are kept and appear here once you are back.");
+    root.insertBefore(banner, root.firstChild);
+  }
+
+  setInterval(() => checkSession(false), 5 * 60 * 1000);
+  window.addEventListener("focus", () => checkSession(false));
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) checkSession(false); });
   connect();
 })();

@@ -9,6 +9,7 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from accounts.roles import Role
 from config.asgi import application
+from tests.conftest import mfa_verify_session
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +19,7 @@ def session_cookie(user) -> bytes:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    mfa_verify_session(session, user)
     session.save()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}".encode()
 

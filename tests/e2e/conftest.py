@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import urllib.request
 import pytest
 
 from config.embedded import free_port
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, mfa_test_device, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -86,13 +87,39 @@ def page(browser):
     context.close()
 
 
+def password_step(page, user) -> None:
+    """Fill and send the login form the page is on."""
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+
+
+def needs_code(user) -> bool:
+    """For a role that needs MFA, make sure the user has an authenticator (as if enrolled earlier;
+    tests/accounts/test_mfa.py and test_session_and_mfa.py cover enrolment) before the password step."""
+    from accounts.selectors import mfa_required
+
+    if not mfa_required(user=user):
+        return False
+    mfa_test_device(user)
+    return True
+
+
+def code_step(page, user) -> None:
+    """On the code page after the password: enter the current code of the user's authenticator."""
+    if needs_code(user):
+        page.wait_for_url(re.compile(r".*/accounts/mfa/.*"))
+        page.fill("#id_token", totp_code(mfa_test_device(user)))
+        page.click("form:has(#id_token) button[type=submit]")  # not the header's sign-out button
+
+
 @pytest.fixture
 def login(asgi_server):
     def sign_in(page, user):
+        needs_code(user)
         page.goto(f"{asgi_server}/accounts/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", TEST_PASSWORD)
-        page.click("button[type=submit]")
+        password_step(page, user)
+        code_step(page, user)
         page.wait_for_url(f"{asgi_server}/")
         return page
 

@@ -10,9 +10,12 @@ import argparse
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from recognition.evaluation import EvaluationOptions, default_out_dir, run_evaluation, summary_lines, write_report
+from recognition.evaluation.calibration import calibration_from_report, calibration_json
 from recognition.evaluation.core import DEGRADE_CHOICES, PROBE_POLICIES, REFERENCE_CHOICES
 from recognition.evaluation.embedding import FACE_SELECTIONS
 from recognition.evaluation.report import variant_suffix
@@ -28,7 +31,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 class Command(BaseCommand):
-    requires_system_checks: list = []  # needs no database or other app
+    requires_system_checks: list = []  # needs no database or other app (but --store-calibration does)
     help = "Measure rank-1, TPIR/FPIR and a DET curve of the configured face models on an <identity>/<image> folder."
 
     def add_arguments(self, parser) -> None:
@@ -63,6 +66,14 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=None, help="report folder (default bench/results/eval-<model>-<dataset>-<degrade>)")
         parser.add_argument("--cache-dir", default=None, help="embedding cache folder (default <VAR_DIR>/cache/embeddings)")
         parser.add_argument("--no-cache", action="store_true")
+        parser.add_argument("--store-calibration", action="store_true",
+                            help="keep this run's FPIR/TPIR curve as the threshold calibration of the model it "
+                                 "evaluated: authorising officers are shown it (audited; needs the database)")
+        parser.add_argument("--write-calibration", default=None, metavar="PATH",
+                            help="write the calibration as JSON (e.g. to package it under "
+                                 "recognition/evaluation/calibrations/<model_id>.json)")
+        parser.add_argument("--actor", default=None, metavar="USERNAME",
+                            help="the user the stored calibration is recorded against (default: the system)")
 
     def handle(self, *args, **options) -> None:
         dataset = Path(options["dataset"]).expanduser()
@@ -75,6 +86,7 @@ class Command(BaseCommand):
         )
         cache_dir = None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings")
         threshold = options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD
+        actor = self._actor(options["actor"]) if options["store_calibration"] else None
         try:
             evaluation = EvaluationOptions(
                 dataset=dataset, gallery_size=options["gallery_size"],
@@ -95,3 +107,46 @@ class Command(BaseCommand):
         for line in summary_lines(report):
             self.stdout.write(line)
         self.stdout.write(f"wrote {paths['json']}, {paths['markdown']}, {paths['det']}")
+        if options["store_calibration"] or options["write_calibration"]:
+            self._calibration(report, options, threshold, actor)
+
+    def _actor(self, username: str | None):
+        if username is None:
+            return None
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {username!r}")
+        return user
+
+    def _calibration(self, report: dict, options: dict, threshold: float, actor) -> None:
+        calibration = calibration_from_report(report, command=_command_line(options, threshold),
+                                              measured_on=timezone.localdate().isoformat())
+        if options["write_calibration"]:
+            path = Path(options["write_calibration"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(calibration_json(calibration))
+            self.stdout.write(f"wrote calibration {path}")
+        if options["store_calibration"]:
+            from recognition.calibration import model_calibration_store
+
+            record = model_calibration_store(actor=actor, calibration=calibration)
+            self.stdout.write(f"stored calibration {record.pk} for model {record.model_id}: authorisation forms "
+                              f"now show its false alert rates")
+
+
+def _command_line(options: dict, threshold: float) -> list[str]:
+    """The run's effective options, spelt out so the calibration can be reproduced whatever was defaulted."""
+    line = ["manage.py", "evaluate_watchlist", "--dataset", str(options["dataset"]),
+            "--gallery-size", str(options["gallery_size"]),
+            "--references-per-subject", str(options["references_per_subject"]),
+            "--reference-choice", options["reference_choice"], "--degrade", options["degrade"],
+            "--flip" if options["flip"] else "--no-flip", "--probe-policy", options["probe_policy"],
+            "--face-selection", options["face_selection"], "--holdout-fraction", str(options["holdout_fraction"]),
+            "--seed", str(options["seed"]), "--threshold", str(threshold), "--det-size", options["det_size"]]
+    if options["label_fixes"]:
+        line += ["--label-fixes", str(options["label_fixes"])]
+    if options["max_probes_per_identity"] is not None:
+        line += ["--max-probes-per-identity", str(options["max_probes_per_identity"])]
+    if options["limit_nonmated"] is not None:
+        line += ["--limit-nonmated", str(options["limit_nonmated"])]
+    return line

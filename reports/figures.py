@@ -1,0 +1,113 @@
+"""The typed figures the statistics pages, charts and CSV share (no Django queries here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CodeCount:
+    code: str  # "" where nothing was recorded
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Counts by one recorded field, every code listed (zeros too) so reports compare period with period."""
+
+    field: str
+    title: str
+    counts: tuple[CodeCount, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(c.count for c in self.counts)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    confirmed: int = 0
+    not_a_match: int = 0
+    not_located: int = 0
+    other: int = 0
+    pending: int = 0  # awaiting a decision, or a confirmation awaiting its second officer
+
+    @property
+    def decided(self) -> int:
+        return self.confirmed + self.not_a_match + self.not_located + self.other
+
+    @property
+    def total(self) -> int:
+        return self.decided + self.pending
+
+
+@dataclass(frozen=True)
+class Figures:
+    time_live: dt.timedelta
+    cameras: int
+    faces: int
+    outcomes: Outcomes
+    decision_time_median: dt.timedelta | None
+    decision_time_p90: dt.timedelta | None
+    engagements: int
+    arrests: int
+    results: Breakdown
+    false_alert_demographics: tuple[Breakdown, ...]
+
+    @property
+    def alerts(self) -> int:
+        return self.outcomes.total
+
+    @property
+    def false_alerts(self) -> int:
+        return self.outcomes.not_a_match
+
+    @property
+    def false_alerts_per_1000_faces(self) -> float | None:
+        return None if not self.faces else self.false_alerts * 1000 / self.faces
+
+    @property
+    def false_alert_share(self) -> float | None:
+        """False alerts as a fraction of the alerts an officer decided."""
+        return None if not self.outcomes.decided else self.false_alerts / self.outcomes.decided
+
+
+@dataclass(frozen=True)
+class DeploymentSummary:
+    """What a published report may say about a deployment: no watchlist, no subjects."""
+
+    id: int
+    name: str
+    location: str
+    purpose: str
+    state: str
+    went_live_at: dt.datetime | None
+    ended_at: dt.datetime | None  # None while still live
+
+
+@dataclass(frozen=True)
+class DeploymentStatistics:
+    deployment: DeploymentSummary
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    start: dt.date
+    faces: int
+    alerts: int
+    false_alerts: int
+    confirmed: int
+
+
+@dataclass(frozen=True)
+class PeriodStatistics:
+    start: dt.datetime
+    end: dt.datetime  # exclusive
+    title: str
+    step: str  # "day" or "week": the series' bucket
+    deployments: tuple[DeploymentStatistics, ...]
+    totals: Figures
+    series: tuple[SeriesPoint, ...]

@@ -1,0 +1,271 @@
+"""Deployment statistics and per-period figures.
+
+Everything is counted in SQL from three non-biometric sources: DeploymentTransition (when a deployment
+was live), CameraMinuteCount (faces processed) and AlertRecord (one row per alert, kept after the alert
+itself is purged). The number of queries is fixed, whatever the number of deployments or alerts.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import Counter, defaultdict
+
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Trunc, TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.permissions import require_capability
+from alerts.demographics import DEMOGRAPHIC_FIELDS
+from alerts.models import Alert, AlertRecord, EngagementResult
+from config.errors import RuleViolation
+from deployments.models import Deployment, DeploymentTransition
+from recognition.models import CameraMinuteCount
+from reports.figures import (
+    Breakdown,
+    CodeCount,
+    DeploymentStatistics,
+    DeploymentSummary,
+    Figures,
+    Outcomes,
+    PeriodStatistics,
+    SeriesPoint,
+)
+
+LIVE = Deployment.State.LIVE
+NOT_RECORDED = "Not recorded"
+# Alert statuses as the reports group them: a confirmation awaiting its second officer is still pending.
+OUTCOME_OF_STATUS = {
+    Alert.Status.CONFIRMED: "confirmed", Alert.Status.NOT_A_MATCH: "not_a_match",
+    Alert.Status.NOT_LOCATED: "not_located", Alert.Status.OTHER: "other",
+    Alert.Status.PENDING: "pending", Alert.Status.AWAITING_VERIFICATION: "pending",
+}
+DAILY_SERIES_UP_TO = dt.timedelta(days=62)
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont (interpolated), over an interval here."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+WAIT_FOR_DECISION = ExpressionWrapper(F("first_decided_at") - F("raised_at"), output_field=DurationField())
+
+
+# --- public selectors ----------------------------------------------------------------------------
+
+def deployment_statistics(*, user, deployment_id: int) -> DeploymentStatistics:
+    require_capability(user=user, capability="view_statistics")
+    deployment = Deployment.objects.filter(pk=deployment_id).first()
+    if deployment is None:
+        raise Http404("no such deployment")
+    now = timezone.now()
+    intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id=deployment_id))
+    live = {deployment.pk: _time_live(intervals.get(deployment.pk, []), None, None, now)}
+    rows, _ = _figures(ids=[deployment.pk], start=None, end=None, live=live, with_totals=False)
+    return DeploymentStatistics(deployment=_summary(deployment, intervals.get(deployment.pk, [])),
+                                figures=rows[deployment.pk])
+
+
+def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str = "") -> PeriodStatistics:
+    """Every deployment live at some time in [start, end), with figures counted inside the period only."""
+    require_capability(user=user, capability="view_statistics")
+    if end <= start:
+        raise RuleViolation("the period must end after it starts")
+    now = timezone.now()
+    went_live_before_end = DeploymentTransition.objects.filter(to_state=LIVE, at__lt=end).values("deployment_id")
+    intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id__in=went_live_before_end)
+                                .select_related("deployment"))
+    live = {pk: _time_live(spans, start, end, now) for pk, spans in intervals.items()}
+    live = {pk: duration for pk, duration in live.items() if duration > dt.timedelta(0)}
+    deployments = {pk: spans[0][0].deployment for pk, spans in intervals.items()}
+    ids = sorted(live, key=lambda pk: (_first_live(intervals[pk]), pk))
+    rows, totals = _figures(ids=ids, start=start, end=end, live=live, with_totals=True)
+    step = "day" if end - start <= DAILY_SERIES_UP_TO else "week"
+    return PeriodStatistics(
+        start=start, end=end, title=title, step=step,
+        deployments=tuple(DeploymentStatistics(deployment=_summary(deployments[pk], intervals[pk]), figures=rows[pk])
+                          for pk in ids),
+        totals=totals, series=_series(ids=ids, start=start, end=end, step=step))
+
+
+def month_period(year: int, month: int) -> tuple[dt.datetime, dt.datetime, str]:
+    """A calendar month in local time (the force's), as [start, end) and a title."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime(year, month, 1, tzinfo=tz)
+    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return start, end, f"{calendar.month_name[month]} {year}"
+
+
+def year_period(year: int) -> tuple[dt.datetime, dt.datetime, str]:
+    tz = timezone.get_current_timezone()
+    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz), str(year)
+
+
+def report_months(*, user) -> dict[int, list[int]]:
+    """Years (newest first) and the months in them when some deployment went live or ended live."""
+    require_capability(user=user, capability="view_statistics")
+    tz = timezone.get_current_timezone()
+    months = (DeploymentTransition.objects.filter(Q(to_state=LIVE) | Q(from_state=LIVE))
+              .annotate(month=TruncMonth("at", tzinfo=tz)).values_list("month", flat=True).distinct())
+    found: dict[int, set[int]] = defaultdict(set)
+    for month in months:
+        local = timezone.localtime(month, tz)
+        found[local.year].add(local.month)
+    return {year: sorted(found[year]) for year in sorted(found, reverse=True)}
+
+
+def deployments_with_statistics(*, user) -> QuerySet[Deployment]:
+    """Deployments that have been live, newest first (the others have nothing to count)."""
+    require_capability(user=user, capability="view_statistics")
+    return (Deployment.objects.filter(pk__in=DeploymentTransition.objects.filter(to_state=LIVE)
+                                      .values("deployment_id"))
+            .annotate(camera_count=Count("cameras")).order_by("-starts_at", "pk"))
+
+
+# --- live time from the transitions --------------------------------------------------------------
+
+Span = tuple[DeploymentTransition, DeploymentTransition | None]  # into live, out of live (None: still live)
+
+
+def _live_intervals(transitions: QuerySet[DeploymentTransition]) -> dict[int, list[Span]]:
+    spans: dict[int, list[Span]] = defaultdict(list)
+    opened: dict[int, DeploymentTransition] = {}
+    for t in transitions.filter(Q(to_state=LIVE) | Q(from_state=LIVE)).order_by("deployment_id", "at", "pk"):
+        if t.to_state == LIVE:
+            opened[t.deployment_id] = t
+        elif t.deployment_id in opened:
+            spans[t.deployment_id].append((opened.pop(t.deployment_id), t))
+    for pk, t in opened.items():
+        spans[pk].append((t, None))
+    return dict(spans)
+
+
+def _first_live(spans: list[Span]) -> dt.datetime:
+    return spans[0][0].at
+
+
+def _time_live(spans: list[Span], start, end, now) -> dt.timedelta:
+    total = dt.timedelta(0)
+    for into, out in spans:
+        lo = max(into.at, start) if start else into.at
+        hi = out.at if out else now
+        hi = min(hi, end) if end else hi
+        total += max(hi - lo, dt.timedelta(0))
+    return total
+
+
+def _summary(deployment: Deployment, spans: list[Span]) -> DeploymentSummary:
+    return DeploymentSummary(
+        id=deployment.pk, name=deployment.name, location=deployment.location,
+        purpose=deployment.get_purpose_display(), state=deployment.get_state_display(),
+        went_live_at=spans[0][0].at if spans else None,
+        ended_at=spans[-1][1].at if spans and spans[-1][1] else None)
+
+
+# --- the counts ----------------------------------------------------------------------------------
+
+def _window(field: str, start, end) -> Q:
+    q = Q()
+    if start is not None:
+        q &= Q(**{f"{field}__gte": start})
+    if end is not None:
+        q &= Q(**{f"{field}__lt": end})
+    return q
+
+
+def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta],
+             with_totals: bool) -> tuple[dict[int, Figures], Figures | None]:
+    """Figures per deployment and, when asked, for all of them together: seven queries at most."""
+    if not ids:
+        return {}, _empty_figures() if with_totals else None
+    records = AlertRecord.objects.filter(deployment_id__in=ids).filter(_window("raised_at", start, end))
+    keys = ("status", "engaged", "result", *DEMOGRAPHIC_FIELDS)
+    groups: dict[int, Counter] = defaultdict(Counter)
+    for row in records.values("deployment_id", *keys).annotate(n=Count("id")).order_by():
+        groups[row["deployment_id"]][tuple(row[k] for k in keys)] += row["n"]
+    decided = records.filter(first_decided_at__isnull=False)
+    timing = {row[0]: row[1:] for row in decided.values("deployment_id").order_by().annotate(
+        p50=Percentile(WAIT_FOR_DECISION, 0.5), p90=Percentile(WAIT_FOR_DECISION, 0.9)
+    ).values_list("deployment_id", "p50", "p90")}
+    faces = dict(CameraMinuteCount.objects.filter(deployment_id__in=ids).filter(_window("minute", start, end))
+                 .values("deployment_id").order_by().annotate(n=Sum("faces")).values_list("deployment_id", "n"))
+    links = Deployment.cameras.through.objects.filter(deployment_id__in=ids)
+    cameras = dict(links.values("deployment_id").order_by().annotate(n=Count("camera_id"))
+                   .values_list("deployment_id", "n"))
+    rows = {pk: _build(groups[pk], live=live.get(pk, dt.timedelta(0)), cameras=cameras.get(pk, 0),
+                       faces=faces.get(pk) or 0, timing=timing.get(pk, (None, None))) for pk in ids}
+    if not with_totals:
+        return rows, None
+    every = Counter()
+    for counter in groups.values():
+        every.update(counter)
+    overall = decided.aggregate(p50=Percentile(WAIT_FOR_DECISION, 0.5), p90=Percentile(WAIT_FOR_DECISION, 0.9))
+    totals = _build(every, live=sum(live.values(), dt.timedelta(0)),
+                    cameras=links.values("camera_id").distinct().count(),
+                    faces=sum(f or 0 for f in faces.values()), timing=(overall["p50"], overall["p90"]))
+    return rows, totals
+
+
+def _build(counts: Counter, *, live, cameras: int, faces: int, timing) -> Figures:
+    """Figures from the grouped counts: key = (status, engaged, result, ethnicity, perceived_sex, age_band)."""
+    outcomes: Counter = Counter()
+    results: Counter = Counter()
+    demographics = {name: Counter() for name in DEMOGRAPHIC_FIELDS}
+    engagements = 0
+    for (status, engaged, result, *recorded), n in counts.items():
+        outcomes[OUTCOME_OF_STATUS[status]] += n
+        if engaged:
+            engagements += n
+            results[result] += n
+        if status == Alert.Status.NOT_A_MATCH:
+            for name, code in zip(DEMOGRAPHIC_FIELDS, recorded):
+                demographics[name][code] += n
+    return Figures(
+        time_live=live, cameras=cameras, faces=faces, outcomes=Outcomes(**outcomes),
+        decision_time_median=timing[0], decision_time_p90=timing[1], engagements=engagements,
+        arrests=results[EngagementResult.ARRESTED],
+        results=_breakdown("result", "Result of engagements", EngagementResult, results),
+        false_alert_demographics=tuple(_breakdown(name, words.capitalize(), choices, demographics[name])
+                                       for name, (choices, words) in DEMOGRAPHIC_FIELDS.items()))
+
+
+def _breakdown(field: str, title: str, choices, counts: Counter) -> Breakdown:
+    listed = [CodeCount(code=value, label=label, count=counts.get(value, 0)) for value, label in choices.choices]
+    return Breakdown(field=field, title=title, counts=(*listed, CodeCount("", NOT_RECORDED, counts.get("", 0))))
+
+
+def _empty_figures() -> Figures:
+    return _build(Counter(), live=dt.timedelta(0), cameras=0, faces=0, timing=(None, None))
+
+
+def _series(*, ids: list[int], start: dt.datetime, end: dt.datetime, step: str) -> tuple[SeriesPoint, ...]:
+    """Alerts, false alerts, confirmed matches and faces per day or week (local time), empty buckets included."""
+    tz = timezone.get_current_timezone()
+    first, last = timezone.localtime(start, tz).date(), timezone.localtime(end, tz).date()
+    if step == "week":
+        first -= dt.timedelta(days=first.weekday())
+    buckets, day = [], first
+    while day < last:
+        buckets.append(day)
+        day += dt.timedelta(days=7 if step == "week" else 1)
+    alerts: dict[dt.date, dict] = {}
+    faces: dict[dt.date, int] = {}
+    if ids:
+        records = AlertRecord.objects.filter(deployment_id__in=ids).filter(_window("raised_at", start, end))
+        for row in (records.annotate(bucket=Trunc("raised_at", step, tzinfo=tz)).values("bucket").order_by()
+                    .annotate(alerts=Count("id"), false_alerts=Count("id", filter=Q(status=Alert.Status.NOT_A_MATCH)),
+                              confirmed=Count("id", filter=Q(status=Alert.Status.CONFIRMED)))):
+            alerts[timezone.localtime(row.pop("bucket"), tz).date()] = row
+        counts = CameraMinuteCount.objects.filter(deployment_id__in=ids).filter(_window("minute", start, end))
+        for bucket, n in (counts.annotate(bucket=Trunc("minute", step, tzinfo=tz)).values("bucket").order_by()
+                          .annotate(n=Sum("faces")).values_list("bucket", "n")):
+            faces[timezone.localtime(bucket, tz).date()] = n or 0
+    empty = {"alerts": 0, "false_alerts": 0, "confirmed": 0}
+    return tuple(SeriesPoint(start=day, faces=faces.get(day, 0), **alerts.get(day, empty)) for day in buckets)

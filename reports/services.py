@@ -1,0 +1,85 @@
+"""Exports of the statistics: audited like every other export, though they hold no personal data."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.db import transaction
+
+from accounts.permissions import require_capability
+from audit.services import audit_record
+from reports.figures import DeploymentStatistics, Figures, PeriodStatistics
+
+TOTALS_LABEL = "All deployments"
+_SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """A name typed by a user must not run as a formula when the CSV is opened in a spreadsheet."""
+    return "'" + value if value.startswith(_SPREADSHEET_FORMULA) else value
+
+
+def _minutes(value: dt.timedelta | None) -> str:
+    return "" if value is None else f"{value.total_seconds() / 60:.1f}"
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _header(figures: Figures) -> list[str]:
+    return [
+        "deployment_id", "deployment", "location", "purpose", "went_live", "ended", "hours_live", "cameras",
+        "faces_processed", "alerts", "confirmed", "false_alerts", "not_located", "other", "pending",
+        "false_alerts_per_1000_faces", "false_alerts_percent_of_decided", "median_minutes_to_decision",
+        "p90_minutes_to_decision", "engagements", "arrests",
+        *(f"result_{c.code or 'not_recorded'}" for c in figures.results.counts),
+        *(f"false_alerts_{b.field}_{c.code or 'not_recorded'}" for b in figures.false_alert_demographics
+          for c in b.counts),
+    ]
+
+
+def _figures_row(figures: Figures) -> list[str]:
+    share = None if figures.false_alert_share is None else figures.false_alert_share * 100
+    return [
+        f"{figures.time_live.total_seconds() / 3600:.2f}", str(figures.cameras), str(figures.faces),
+        str(figures.alerts), str(figures.outcomes.confirmed), str(figures.false_alerts),
+        str(figures.outcomes.not_located), str(figures.outcomes.other), str(figures.outcomes.pending),
+        _number(figures.false_alerts_per_1000_faces, 4), _number(share, 1),
+        _minutes(figures.decision_time_median), _minutes(figures.decision_time_p90),
+        str(figures.engagements), str(figures.arrests),
+        *(str(c.count) for c in figures.results.counts),
+        *(str(c.count) for b in figures.false_alert_demographics for c in b.counts),
+    ]
+
+
+def _deployment_row(row: DeploymentStatistics) -> list[str]:
+    d = row.deployment
+    return [str(d.id), _text(d.name), _text(d.location), d.purpose,
+            d.went_live_at.isoformat() if d.went_live_at else "", d.ended_at.isoformat() if d.ended_at else "",
+            *_figures_row(row.figures)]
+
+
+def statistics_csv_export(*, actor, report: PeriodStatistics | DeploymentStatistics, request=None) -> str:
+    """The figures as CSV: one row per deployment, then the totals (a period report only)."""
+    require_capability(user=actor, capability="view_statistics")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if isinstance(report, PeriodStatistics):
+        writer.writerow(_header(report.totals))
+        writer.writerows(_deployment_row(row) for row in report.deployments)
+        writer.writerow(["", TOTALS_LABEL, "", "", "", "", *_figures_row(report.totals)])
+        target, deployment = None, None
+        details = {"period": report.title, "start": report.start.isoformat(), "end": report.end.isoformat(),
+                   "deployments": len(report.deployments)}
+    else:
+        writer.writerow(_header(report.figures))
+        writer.writerow(_deployment_row(report))
+        target, deployment = ("deployments.deployment", report.deployment.id), report.deployment.id
+        details = {"deployment": report.deployment.id}
+    with transaction.atomic():
+        audit_record(actor=actor, action="statistics.exported", target=target, deployment=deployment,
+                     details=details, request=request)
+    return out.getvalue()

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import calendar
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from reports import charts
+from reports.selectors import (
+    deployment_statistics,
+    deployments_with_statistics,
+    month_period,
+    period_statistics,
+    report_months,
+    year_period,
+)
+from reports.services import statistics_csv_export
+
+DEPLOYMENTS_PER_PAGE = 25
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _period(year: int, month: int | None):
+    if not FIRST_YEAR <= year <= LAST_YEAR or (month is not None and not 1 <= month <= 12):
+        raise Http404("no such period")
+    return month_period(year, month) if month else year_period(year)
+
+
+def _csv(content: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def index(request):
+    months = report_months(user=request.user)
+    page = Paginator(deployments_with_statistics(user=request.user), DEPLOYMENTS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "reports/index.html", {"months": months, "page": page})
+
+
+@require_GET
+def deployment_report(request, deployment_id: int):
+    stats = deployment_statistics(user=request.user, deployment_id=deployment_id)
+    return render(request, "reports/deployment.html", {
+        "stats": stats, "figures": stats.figures,
+        "outcomes_chart": charts.outcomes_chart(stats.figures.outcomes, title="Outcomes of this deployment's alerts"),
+    })
+
+
+@require_GET
+def deployment_csv(request, deployment_id: int):
+    stats = deployment_statistics(user=request.user, deployment_id=deployment_id)
+    content = statistics_csv_export(actor=request.user, report=stats, request=request)
+    return _csv(content, f"deployment-{stats.deployment.id}-statistics.csv")
+
+
+def _neighbours(year: int, month: int | None) -> dict:
+    """Links to the periods either side (and, from a year, to its months)."""
+    if month is None:
+        return {"previous": (year - 1,), "next": (year + 1,), "months": [(year, m, calendar.month_name[m]) for m in range(1, 13)]}
+    previous = (year - 1, 12) if month == 1 else (year, month - 1)
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    return {"previous": previous, "next": following, "months": []}
+
+
+@require_GET
+def period_report(request, year: int, month: int | None = None):
+    start, end, title = _period(year, month)
+    report = period_statistics(user=request.user, start=start, end=end, title=title)
+    return render(request, "reports/period.html", {
+        "report": report, "figures": report.totals, "year": year, "month": month, **_neighbours(year, month),
+        "series_chart": charts.series_chart(report.series, step=report.step,
+                                            title=f"Alerts and false alerts per {report.step}, {title}"),
+        "outcomes_chart": charts.outcomes_chart(report.totals.outcomes, title=f"Outcomes of alerts, {title}"),
+    })
+
+
+@require_GET
+def period_csv(request, year: int, month: int | None = None):
+    start, end, title = _period(year, month)
+    report = period_statistics(user=request.user, start=start, end=end, title=title)
+    content = statistics_csv_export(actor=request.user, report=report, request=request)
+    return _csv(content, f"lfr-figures-{year}{f'-{month:02d}' if month else ''}.csv")

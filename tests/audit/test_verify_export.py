@@ -1,0 +1,190 @@
+"""Offline verification of an export: `manage.py audit_verify --export` and the standalone script."""
+
+import ast
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from audit import chain, verify_export
+from audit.export import export_bundle
+from audit.filters import AuditFilter
+from audit.services import audit_export_record, audit_record, event_fields
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def events(detective, officer):
+    recorded = [
+        audit_record(actor=detective, action="subject.viewed", target=("watchlists.subject", 1),
+                     details={"name": "Zoë Ødegård 李", "nested": {"list": [1, 2.5, None, {"deep": "€"}], "b": False}}),
+        audit_record(actor=officer, action="alert.viewed", deployment=4, details={"emoji": "👮", "tab": "a\tb"}),
+        audit_record(actor=None, action="system.purge", details={}),
+        audit_record(actor=officer, action="alert.adjudicated", deployment=4, details={"outcome": "no_match"}),
+        audit_record(actor=detective, action="subject.viewed", details={"quote": "\"x\",y\nz"}),
+    ]
+    return recorded
+
+
+def write_bundle(folder: Path, actor, export_format: str = "csv", filters: AuditFilter = AuditFilter()) -> Path:
+    export_event = audit_export_record(actor=actor, filters=filters, export_format=export_format)
+    path = folder / f"export-{export_format}.zip"
+    path.write_bytes(b"".join(export_bundle(filters=filters, export_format=export_format, export_event=export_event)))
+    return path
+
+
+def rewrite(path: Path, member: str, change) -> None:
+    with zipfile.ZipFile(path) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    contents[member] = change(contents[member])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+
+
+def lines_changed(change):
+    def apply(data: bytes) -> bytes:
+        lines = data.decode("utf-8").splitlines(keepends=True)
+        return "".join(change(lines)).encode("utf-8")
+    return apply
+
+
+def verify_fails(path: Path, message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("audit_verify", export=str(path))
+
+
+def test_both_canonical_forms_give_the_chain_hash_of_real_events(events):
+    for event in events:
+        fields = event_fields(event)
+        assert verify_export.canonical_json(fields) == chain.canonical_json(fields)
+        assert verify_export.event_hash(fields) == chain.event_hash(fields) == event.hash
+    assert verify_export.HASHED_FIELDS == chain.HASHED_FIELDS
+    assert verify_export.GENESIS_HASH == chain.GENESIS_HASH
+
+
+@pytest.mark.parametrize("export_format", ["csv", "jsonl"])
+def test_a_good_export_verifies(tmp_path, oversight, events, export_format, capsys):
+    path = write_bundle(tmp_path, oversight, export_format)
+    call_command("audit_verify", export=str(path))
+    assert "export OK: 6 events verified" in capsys.readouterr().out
+
+
+def test_a_loose_events_file_verifies_with_its_manifest_beside_it(tmp_path, oversight, events, capsys):
+    with zipfile.ZipFile(write_bundle(tmp_path, oversight, "jsonl")) as archive:
+        archive.extractall(tmp_path / "unpacked")
+    call_command("audit_verify", export=str(tmp_path / "unpacked" / "events.jsonl"))
+    assert "export OK" in capsys.readouterr().out
+
+
+def test_an_altered_line_is_named(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "csv")
+    # line 1 is the header; event #2 is on line 3
+    rewrite(path, "events.csv", lines_changed(lambda lines: lines[:2] + [lines[2].replace("👮", "🕵")] + lines[3:]))
+    verify_fails(path, r"BROKEN at line 3 \(event #2\): altered")
+
+
+def test_an_altered_and_rehashed_line_is_named_by_the_next_link(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "jsonl")
+
+    def forge(lines):
+        event = json.loads(lines[1])
+        event["actor_username"] = "someone_else"
+        event["hash"] = verify_export.event_hash(event)
+        return lines[:1] + [verify_export.canonical_json(event) + "\n"] + lines[2:]
+
+    rewrite(path, "events.jsonl", lines_changed(forge))
+    verify_fails(path, r"BROKEN at line 3 \(event #3\): does not link to the hash of event #2")
+
+
+def test_a_deleted_line_is_named(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "jsonl")
+    rewrite(path, "events.jsonl", lines_changed(lambda lines: lines[:2] + lines[3:]))
+    verify_fails(path, r"BROKEN at line 3 \(event #4\): event #3 is missing")
+
+
+def test_a_deleted_line_in_a_filtered_export_is_caught_by_the_manifest(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "csv", AuditFilter(action="subject.viewed"))
+    rewrite(path, "events.csv", lines_changed(lambda lines: lines[:2]))
+    verify_fails(path, r"manifest mismatch: count is 2 in manifest.json but 1 in the events file")
+
+
+def test_a_deleted_first_line_no_longer_links_to_the_manifest(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "jsonl")
+    rewrite(path, "events.jsonl", lines_changed(lambda lines: lines[1:]))
+    verify_fails(path, r"BROKEN at line 1 \(event #2\): does not link to the manifest's prev_hash")
+
+
+def test_a_reordered_line_is_named(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "csv")
+    rewrite(path, "events.csv", lines_changed(lambda lines: lines[:2] + [lines[3], lines[2]] + lines[4:]))
+    # event #3 now comes first: #2 is missing before it
+    verify_fails(path, r"BROKEN at line 3 \(event #3\): event #2 is missing")
+
+
+def test_a_reordered_line_in_a_filtered_export_is_out_of_order(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "jsonl", AuditFilter(action="s*"))  # events #1, #3, #5
+    rewrite(path, "events.jsonl", lines_changed(lambda lines: [lines[0], lines[2], lines[1]]))
+    verify_fails(path, r"BROKEN at line 3 \(event #3\): out of order: it follows event #5")
+
+
+def test_a_manifest_mismatch_is_named(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "jsonl")
+
+    def edit(data: bytes) -> bytes:
+        manifest = json.loads(data)
+        manifest["last_hash"] = "f" * 64
+        return json.dumps(manifest).encode()
+
+    rewrite(path, "manifest.json", edit)
+    verify_fails(path, r"manifest mismatch: last_hash is 'f{64}' in manifest.json")
+
+
+def test_an_added_trailing_byte_changes_the_sha256(tmp_path, oversight, events):
+    path = write_bundle(tmp_path, oversight, "csv")
+    rewrite(path, "events.csv", lambda data: data.replace(b"\n", b"\r\n", 1))  # still parses, same content
+    verify_fails(path, r"manifest mismatch: events_sha256")
+
+
+def test_not_an_export(tmp_path):
+    path = tmp_path / "nothing.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    verify_fails(path, "no readable manifest.json")
+
+
+def run_standalone(bundle: Path, folder: Path) -> subprocess.CompletedProcess:
+    """The script copied out of the bundle, run by a bare interpreter: -I keeps the project off sys.path."""
+    script = folder / "verify_export.py"
+    with zipfile.ZipFile(bundle) as archive:
+        script.write_bytes(archive.read("verify_export.py"))
+    return subprocess.run([sys.executable, "-I", str(script), str(bundle)], cwd=folder, capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+
+
+def test_the_standalone_script_verifies_a_real_bundle(tmp_path, oversight, events):
+    bundle = write_bundle(tmp_path, oversight, "csv")
+    good = run_standalone(bundle, tmp_path)
+    assert good.returncode == 0, good.stderr
+    assert "export OK: 6 events verified" in good.stdout
+
+    rewrite(bundle, "events.csv", lines_changed(lambda lines: lines[:4] + [lines[4].replace("no_match", "match")]
+                                                + lines[5:]))
+    bad = run_standalone(bundle, tmp_path)
+    assert bad.returncode == 1
+    assert "BROKEN at line 5 (event #4): altered" in bad.stderr
+
+
+def test_the_standalone_script_imports_only_the_standard_library():
+    tree = ast.parse(Path(verify_export.__file__).read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported - {"__future__"} <= set(sys.stdlib_module_names)

@@ -1,0 +1,314 @@
+"""Every URL and API endpoint × every role, and anonymous: who gets in and who is refused.
+
+The list of URLs comes from the URL conf, so a new endpoint without a rule here fails
+`test_every_url_has_a_rule`. Each rule names, per HTTP method, the roles that may use the URL; every
+other role must be refused (403, or 404 where the object is hidden from them), and an anonymous
+caller is sent to the login page (portal) or refused with 401/403 (API).
+
+"Allowed" means the view did its work: any answer but 401/403/404, a redirect to the login page or a
+server error. An empty POST that the service then refuses as invalid (400) counts as allowed: the
+permission check let the caller through to the rule checks. Every request runs inside a savepoint
+that is rolled back, so one role's POST does not change what the next role sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+D, C, O, V, A, X = "detective", "commander", "officer", "oversight", "administrator", "outsider"
+ROLES = (D, C, O, V, A, X)
+EVERYONE = frozenset(ROLES)  # every signed-in user, the outsider (no role) included
+NOBODY: frozenset[str] = frozenset()
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+# Who holds each capability (accounts/roles.py), spelled out so a change to the role table shows here.
+VIEW_WATCHLIST = roles(D, C, V)
+MANAGE_WATCHLIST = roles(D)
+APPROVE_WATCHLIST = roles(C)
+VIEW_BIOMETRICS = roles(D, C, V)
+PLAN = roles(D)
+AUTHORISE = roles(C)
+COMMAND = roles(C)  # stop_deployment: the kill switch, officers on a live deployment, the record after
+VIEW_DEPLOYMENT = roles(D, C, O, V)
+VIEW_ALERTS = roles(C, O, V)  # officers: only deployments they are assigned to (the world assigns `officer`)
+ADJUDICATE = roles(O)
+VIEW_AUDIT = roles(V, A)
+EXPORT_AUDIT = roles(V)
+VIEW_STATISTICS = roles(C, V)
+SUBJECT_ACCESS = roles(V)
+MANAGE_USERS = roles(A)
+
+
+@dataclass(frozen=True)
+class Rule:
+    methods: dict[str, frozenset[str]]
+    kwargs: dict[str, str] = field(default_factory=dict)  # URL kwarg -> attribute of the world
+    public: bool = False  # reachable without signing in
+    ends_on_login_page: bool = False  # success is a redirect to the login page (signing out)
+
+
+def get(allowed, **kwargs) -> Rule:
+    return Rule({"GET": allowed}, kwargs)
+
+
+def post(allowed, **kwargs) -> Rule:
+    return Rule({"POST": allowed}, kwargs)
+
+
+def get_post(read, write, **kwargs) -> Rule:
+    return Rule({"GET": read, "POST": write}, kwargs)
+
+
+WATCHLIST = {"pk": "watchlist"}
+SUBJECT = {"pk": "subject"}
+IMAGE = {"pk": "image"}
+DEPLOYMENT = {"pk": "deployment"}
+LIVE = {"deployment_id": "deployment"}
+ALERT = {"alert_id": "alert"}
+IMPORT = {"pk": "watchlist", "import_pk": "bulk_import"}
+
+RULES: dict[str, Rule] = {
+    "home": get(EVERYONE),
+    "healthz": Rule({"GET": EVERYONE}, public=True),
+    "accounts:login": Rule({"GET": EVERYONE}, public=True),
+    "accounts:logout": Rule({"POST": EVERYONE}, public=True, ends_on_login_page=True),
+    # watchlists and subjects
+    "watchlists:list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
+    "watchlists:approval_queue": get(APPROVE_WATCHLIST),
+    "watchlists:detail": get(VIEW_WATCHLIST, **WATCHLIST),
+    "watchlists:subjects_add": post(MANAGE_WATCHLIST, **WATCHLIST),
+    "watchlists:subject_remove": post(MANAGE_WATCHLIST, pk="watchlist", subject_pk="subject"),
+    "watchlists:submit": post(MANAGE_WATCHLIST, **WATCHLIST),
+    "watchlists:approve": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "watchlists:return": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "watchlists:review": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "watchlists:import": get_post(MANAGE_WATCHLIST, MANAGE_WATCHLIST, **WATCHLIST),
+    "watchlists:import_status": get(VIEW_WATCHLIST, **IMPORT),
+    "watchlists:import_status_json": get(VIEW_WATCHLIST, **IMPORT),
+    "watchlists:import_template": get(MANAGE_WATCHLIST),
+    "watchlists:subjects": get(VIEW_WATCHLIST),
+    "watchlists:subject_create": get_post(MANAGE_WATCHLIST, MANAGE_WATCHLIST),
+    "watchlists:review_due": get(MANAGE_WATCHLIST),
+    "watchlists:subject_detail": get(VIEW_WATCHLIST, **SUBJECT),
+    "watchlists:subject_edit": get_post(MANAGE_WATCHLIST, MANAGE_WATCHLIST, **SUBJECT),
+    "watchlists:image_add": post(MANAGE_WATCHLIST, **SUBJECT),
+    "watchlists:image": get(VIEW_BIOMETRICS, **IMAGE),
+    "watchlists:image_confirm_duplicate": post(MANAGE_WATCHLIST, **IMAGE),
+    "watchlists:image_delete": post(MANAGE_WATCHLIST, **IMAGE),
+    # deployments and cameras
+    "deployments:list": get(VIEW_DEPLOYMENT),
+    "deployments:create": get_post(PLAN, PLAN),
+    "deployments:authorisation_queue": get(AUTHORISE),
+    "deployments:cameras": get(VIEW_DEPLOYMENT),
+    "deployments:camera_create": post(PLAN),
+    "deployments:detail": get(VIEW_DEPLOYMENT, **DEPLOYMENT),
+    "deployments:edit": get_post(PLAN, PLAN, **DEPLOYMENT),
+    "deployments:submit": post(PLAN, **DEPLOYMENT),
+    "deployments:authorise": post(AUTHORISE, **DEPLOYMENT),
+    "deployments:reject": post(AUTHORISE, **DEPLOYMENT),
+    "deployments:stop": post(AUTHORISE, **DEPLOYMENT),
+    "deployments:cancel": post(PLAN | AUTHORISE, **DEPLOYMENT),
+    "deployments:officers": post(COMMAND, **DEPLOYMENT),  # the planner too, before authorisation
+    "deployments:post_record": post(COMMAND, pk="ended_deployment"),
+    # live alerts
+    "alerts:live_index": get(VIEW_ALERTS),
+    "alerts:live": get(VIEW_ALERTS, **LIVE),
+    "alerts:deployment_alerts_json": get(VIEW_ALERTS, **LIVE),
+    "alerts:probe_image": get(VIEW_ALERTS, **ALERT),
+    "alerts:reference_image": get(VIEW_ALERTS, **ALERT),
+    "alerts:adjudicate": post(ADJUDICATE, **ALERT),
+    # REST API
+    "api:watchlist-list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
+    "api:watchlist-approval-queue": get(APPROVE_WATCHLIST),
+    "api:watchlist-detail": get(VIEW_WATCHLIST, **WATCHLIST),
+    "api:watchlist-subjects": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST, **WATCHLIST),
+    "api:watchlist-subject": Rule({"DELETE": MANAGE_WATCHLIST}, {"pk": "watchlist", "subject_id": "subject"}),
+    "api:watchlist-submit": post(MANAGE_WATCHLIST, **WATCHLIST),
+    "api:watchlist-approve": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "api:watchlist-reject": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "api:watchlist-review": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "api:watchlist-imports": post(MANAGE_WATCHLIST, **WATCHLIST),
+    "api:import-detail": get(VIEW_WATCHLIST, pk="bulk_import"),
+    "api:subject-list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
+    "api:subject-detail": Rule({"GET": VIEW_WATCHLIST, "PATCH": MANAGE_WATCHLIST}, SUBJECT),
+    "api:subject-images": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST, **SUBJECT),
+    "api:reference-image-detail": Rule({"GET": VIEW_WATCHLIST, "DELETE": MANAGE_WATCHLIST}, IMAGE),
+    "api:reference-image-file": get(VIEW_BIOMETRICS, **IMAGE),
+    "api:reference-image-confirm-duplicate": post(MANAGE_WATCHLIST, **IMAGE),
+    "api:camera-list": get_post(VIEW_DEPLOYMENT, PLAN),
+    "api:camera-detail": get(VIEW_DEPLOYMENT, pk="camera"),
+    "api:deployment-list": get_post(VIEW_DEPLOYMENT, PLAN),
+    "api:deployment-authorisation-queue": get(AUTHORISE),
+    "api:deployment-detail": Rule({"GET": VIEW_DEPLOYMENT, "PATCH": PLAN}, DEPLOYMENT),
+    "api:deployment-submit": post(PLAN, **DEPLOYMENT),
+    "api:deployment-authorise": post(AUTHORISE, **DEPLOYMENT),
+    "api:deployment-reject": post(AUTHORISE, **DEPLOYMENT),
+    "api:deployment-stop": post(AUTHORISE, **DEPLOYMENT),
+    "api:deployment-cancel": post(PLAN | AUTHORISE, **DEPLOYMENT),
+    "api:deployment-officers": Rule({"PUT": COMMAND}, DEPLOYMENT),
+    "api:deployment-authorisation-problems": get(VIEW_DEPLOYMENT, **DEPLOYMENT),
+    "api:deployment-post-record": Rule({"GET": VIEW_DEPLOYMENT, "PUT": COMMAND}, {"pk": "ended_deployment"}),
+    "api:schema": get(EVERYONE),
+    "api:docs": get(EVERYONE),
+}
+
+
+def url_names() -> set[str]:
+    """Every named URL in the URL conf, with its namespace."""
+
+    def walk(patterns, namespace: str | None) -> set[str]:
+        names = set()
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                if pattern.namespace and namespace:
+                    inner = f"{namespace}:{pattern.namespace}"
+                names |= walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"URL {pattern.pattern} has no name: name it so the matrix can list it"
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+        return names
+
+    return walk(get_resolver().url_patterns, None)
+
+
+def test_every_url_has_a_rule():
+    names = url_names()
+    assert sorted(names - RULES.keys()) == [], "new URLs: add who may use them to RULES"
+    assert sorted(RULES.keys() - names) == [], "RULES names URLs that no longer exist"
+
+
+@dataclass
+class World:
+    watchlist: object
+    subject: object
+    image: object
+    deployment: object
+    ended_deployment: object
+    camera: object
+    alert: object
+    bulk_import: object
+    users: dict
+
+
+def _ended_deployment(*, detective, commander, officer, watchlist):
+    """A second deployment, authorised then cancelled, with its post-deployment record written."""
+    from deployments.services import deployment_authorise, deployment_cancel, post_deployment_record_save
+    from tests.factories import submitted_deployment, video_camera
+
+    deployment = submitted_deployment(detective, watchlist, [video_camera(detective, "Camera 2")],
+                                      starts_in=dt.timedelta(days=1))
+    deployment.officers.set([officer])
+    deployment_authorise(actor=commander, deployment=deployment, reasons="Necessary and proportionate")
+    deployment = deployment_cancel(actor=commander, deployment=deployment, reason="Event called off")
+    post_deployment_record_save(actor=commander, deployment=deployment, outcomes="Did not take place")
+    return deployment
+
+
+@pytest.fixture
+def world(detective, commander, officer, oversight, administrator, outsider, live_deployment, raise_alert) -> World:
+    from watchlists.models import BulkImport
+
+    subject = live_deployment.watchlist.subjects.order_by("pk").first()
+    return World(
+        watchlist=live_deployment.watchlist, subject=subject, image=subject.images.order_by("pk").first(),
+        deployment=live_deployment, camera=live_deployment.cameras.first(), alert=raise_alert(0),
+        ended_deployment=_ended_deployment(detective=detective, commander=commander, officer=officer,
+                                           watchlist=live_deployment.watchlist),
+        bulk_import=BulkImport.objects.create(watchlist=live_deployment.watchlist, created_by=detective),
+        users={D: detective, C: commander, O: officer, V: oversight, A: administrator, X: outsider})
+
+
+def _request(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    if method == "POST":
+        return client.post(url, {})
+    return client.generic(method, url, b"{}", content_type="application/json")
+
+
+def _verdict(response) -> str:
+    status = response.status_code
+    if status >= 500:
+        return f"server error {status}"
+    if status == 302 and "/accounts/login/" in response.get("Location", ""):
+        return "sent to login"
+    if status in (401, 403, 404):
+        return "refused"
+    if status == 405:
+        return "method not allowed"
+    return "allowed"
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_permission_matrix(name, world, client_as, client):
+    rule = RULES[name]
+    url = reverse(name, kwargs={kwarg: getattr(world, attribute).pk for kwarg, attribute in rule.kwargs.items()})
+    is_api = name.startswith("api:") and name != "api:docs"
+    view_class = getattr(resolve(url).func, "cls", None)
+    if view_class is not None:  # an API view: its methods are known, so a method without a rule fails too
+        handled = {m.upper() for m in view_class.http_method_names if m not in ("head", "options")
+                   and hasattr(view_class, m)}
+        assert handled == set(rule.methods), f"{name} handles {sorted(handled)}; RULES lists {sorted(rule.methods)}"
+    wrong = []
+    for method, allowed in rule.methods.items():
+        for role in (*ROLES, None):
+            if role is None:
+                client.logout()
+            else:
+                client_as(world.users[role])
+            savepoint = transaction.savepoint()
+            try:
+                verdict = _verdict(_request(client, method, url))
+                if rule.ends_on_login_page and verdict == "sent to login":
+                    verdict = "allowed"
+            finally:
+                transaction.savepoint_rollback(savepoint)
+            if role is None:
+                expected = "allowed" if rule.public else ("refused" if is_api else "sent to login")
+            else:
+                expected = "allowed" if role in allowed else "refused"
+            if verdict != expected:
+                wrong.append(f"{method} {url} as {role or 'anonymous'}: expected {expected}, got {verdict}")
+    assert not wrong, "\n".join(wrong)
+
+
+# --- websockets -----------------------------------------------------------------------------------
+
+WEBSOCKET_RULES: dict[str, tuple[frozenset[str], dict[str, str]]] = {
+    "ws/deployments/<int:deployment_id>/alerts/": (VIEW_ALERTS, LIVE),
+}
+
+
+def test_every_websocket_route_has_a_rule():
+    from config.websocket_urls import websocket_urlpatterns
+
+    assert sorted(str(p.pattern) for p in websocket_urlpatterns) == sorted(WEBSOCKET_RULES)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("route", sorted(WEBSOCKET_RULES))
+async def test_websocket_matrix(route, world):
+    from tests.alerts.test_consumer import connect
+
+    allowed, kwargs = WEBSOCKET_RULES[route]
+    deployment_id = getattr(world, kwargs["deployment_id"]).pk  # the only websocket route so far
+    wrong = []
+    for role in (*ROLES, None):
+        socket, connected, code = await connect(world.users[role] if role else None, deployment_id)
+        if connected:
+            await socket.disconnect()
+        if connected != (role in allowed):
+            wrong.append(f"{route} as {role or 'anonymous'}: expected {'open' if role in allowed else 'refused'}, "
+                         f"got {'open' if connected else f'refused ({code})'}")
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,138 @@
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from reports.services import TOTALS_LABEL
+from tests.reports.conftest import at
+
+pytestmark = pytest.mark.django_db
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def march(make_live, raise_at, count_faces):
+    first = make_live("Harbour Festival", at(2025, 3, 3, 9), at(2025, 3, 3, 17))
+    second = make_live("Station Approach", at(2025, 3, 20, 8), at(2025, 3, 20, 10))
+    count_faces(first, at(2025, 3, 3, 10), 6000)
+    count_faces(second, at(2025, 3, 20, 9), 2000)
+    raise_at(first, at(2025, 3, 3, 10), "confirmed", engaged=True, result="arrested")
+    raise_at(first, at(2025, 3, 3, 11), "not_a_match", demographics={"ethnicity": "IC2", "age_band": "25_34"})
+    raise_at(first, at(2025, 3, 3, 12), "not_a_match")
+    raise_at(second, at(2025, 3, 20, 9), "not_located")
+    return first, second
+
+
+def charts(html: str) -> dict[str, ET.Element]:
+    """Each inline chart, parsed as standalone XML (so it is valid SVG a force can also publish alone)."""
+    found = {}
+    for testid, svg in re.findall(r'data-testid="([a-z-]+-chart)">(<svg.*?</svg>)', html, re.S):
+        found[testid] = ET.fromstring(svg)
+    return found
+
+
+def test_month_report_shows_figures_charts_and_no_subject(client_as, oversight, march):
+    response = client_as(oversight).get(reverse("reports:month", args=[2025, 3]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "transparency report, March 2025" in html and "Harbour Festival" in html and "Station Approach" in html
+    assert 'data-figure="alerts">4<' in html and 'data-figure="false_alerts">2<' in html
+    assert 'data-figure="faces">8000<' in html and 'data-figure="arrests">1<' in html
+    assert "What the figures mean" in html
+    assert "Subject 0" not in html and "PNC-0000" not in html and "probe" not in html
+
+    svgs = charts(html)
+    series = {g.get("data-series"): g for g in svgs["series-chart"].iter(f"{SVG}g") if g.get("data-series")}
+    assert set(series) == {"alerts", "false_alerts"}
+    alerts = {r.get("data-start"): int(r.get("data-value")) for r in series["alerts"].iter(f"{SVG}rect")}
+    false_alerts = {r.get("data-start"): int(r.get("data-value")) for r in series["false_alerts"].iter(f"{SVG}rect")}
+    assert len(alerts) == 31 and alerts["2025-03-03"] == 3 and alerts["2025-03-20"] == 1
+    assert false_alerts["2025-03-03"] == 2 and sum(false_alerts.values()) == 2
+    outcomes = {r.get("data-key"): int(r.get("data-value")) for r in svgs["outcomes-chart"].iter(f"{SVG}rect")}
+    assert outcomes == {"confirmed": 1, "not_a_match": 2, "not_located": 1, "other": 0, "pending": 0}
+
+
+def test_year_report_has_weekly_series_and_links_to_months(client_as, commander, march):
+    response = client_as(commander).get(reverse("reports:year", args=[2025]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert reverse("reports:month", args=[2025, 3]) in html
+    series = charts(html)["series-chart"]
+    starts = [r.get("data-start") for r in series.iter(f"{SVG}rect") if r.get("data-start")]
+    assert "2025-03-03" in starts and len(set(starts)) in (52, 53)
+
+
+def test_month_csv_has_a_row_per_deployment_then_totals_and_is_audited(client_as, oversight, march):
+    first, second = march
+    response = client_as(oversight).get(reverse("reports:month_csv", args=[2025, 3]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["deployment"] for r in rows] == ["Harbour Festival", "Station Approach", TOTALS_LABEL]
+    by_name = {r["deployment"]: r for r in rows}
+    assert by_name["Harbour Festival"]["faces_processed"] == "6000" and by_name["Harbour Festival"]["alerts"] == "3"
+    assert by_name["Harbour Festival"]["hours_live"] == "8.00"
+    assert by_name["Station Approach"]["not_located"] == "1"
+    totals = by_name[TOTALS_LABEL]
+    assert totals["alerts"] == "4" and totals["false_alerts"] == "2" and totals["arrests"] == "1"
+    assert totals["faces_processed"] == "8000" and float(totals["false_alerts_per_1000_faces"]) == 2 * 1000 / 8000
+    assert totals["false_alerts_ethnicity_IC2"] == "1" and totals["false_alerts_ethnicity_not_recorded"] == "1"
+    assert "Subject 0" not in response.content.decode()
+    event = AuditEvent.objects.get(action="statistics.exported")
+    assert event.actor == oversight and event.details["period"] == "March 2025"
+
+
+def test_deployment_page_and_csv(client_as, commander, march):
+    first, _ = march
+    client = client_as(commander)
+    detail = client.get(reverse("deployments:detail", args=[first.pk])).content.decode()
+    assert reverse("reports:deployment", args=[first.pk]) in detail
+    page = client.get(reverse("reports:deployment", args=[first.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-figure="alerts">3<' in html and 'data-figure="time_live">8 h 00 min<' in html
+    assert "outcomes-chart" in charts(html)
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("reports:deployment_csv", args=[first.pk]))
+                                           .content.decode())))
+    assert len(rows) == 1 and rows[0]["deployment_id"] == str(first.pk) and rows[0]["false_alerts"] == "2"
+    assert AuditEvent.objects.get(action="statistics.exported").deployment_id == first.pk
+
+
+def test_index_lists_report_months_and_deployments(client_as, oversight, march, django_assert_max_num_queries):
+    client = client_as(oversight)
+    client.get(reverse("reports:index"))
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("reports:index"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("reports:month", args=[2025, 3]) in html and reverse("reports:year", args=[2025]) in html
+    assert reverse("reports:deployment", args=[march[0].pk]) in html
+
+
+@pytest.mark.parametrize("name,args", [
+    ("reports:index", []), ("reports:year", [2025]), ("reports:month", [2025, 3]),
+    ("reports:month_csv", [2025, 3]), ("reports:year_csv", [2025]),
+])
+def test_officers_detectives_and_outsiders_are_refused(client_as, officer, detective, outsider, name, args):
+    for user in (officer, detective, outsider):
+        assert client_as(user).get(reverse(name, args=args)).status_code == 403
+    assert not AuditEvent.objects.filter(action="statistics.exported").exists()
+
+
+def test_deployment_statistics_refused_to_officers_and_the_link_hidden(client_as, officer, march):
+    first, _ = march
+    client = client_as(officer)
+    assert client.get(reverse("reports:deployment", args=[first.pk])).status_code == 403
+    assert client.get(reverse("reports:deployment_csv", args=[first.pk])).status_code == 403
+    detail = client.get(reverse("deployments:detail", args=[first.pk])).content.decode()
+    assert reverse("reports:deployment", args=[first.pk]) not in detail
+
+
+def test_impossible_periods_are_not_found(client_as, oversight):
+    client = client_as(oversight)
+    assert client.get("/reports/2025/13/").status_code == 404
+    assert client.get("/reports/2025/0/").status_code == 404
+    assert client.get("/reports/1066/").status_code == 404
