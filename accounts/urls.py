@@ -11,5 +11,5 @@ urlpatterns = [
     path("mfa/", views.mfa_verify, name="mfa_verify"),
     path("mfa/enrol/", views.mfa_enrol, name="mfa_enrol"),
     path("users/", views.users, name="users"),
-    path("users/<int:user_id>/mfa/reset/", views.user_mfa_reset, name="user_mfa_reset"),
+    path("users/mfa-reset/", views.user_mfa_reset, name="user_mfa_reset"),
 ]

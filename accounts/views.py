@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import django_otp
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import MfaCodeForm
+from accounts.forms import MfaCodeForm, UserPickForm
 from accounts.mfa import mfa_exempt, totp_qr_svg, totp_secret_text
 from accounts.navigation import NAVIGATION
 from accounts.permissions import require_capability
@@ -104,9 +103,13 @@ def users(request):
 
 
 @require_POST
-def user_mfa_reset(request, user_id: int):
-    require_capability(user=request.user, capability="manage_users")  # before the lookup: no probing of ids
-    user = get_object_or_404(get_user_model(), pk=user_id)
+def user_mfa_reset(request):
+    require_capability(user=request.user, capability="manage_users")  # before reading input: no probing
+    form = UserPickForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/users.html", {"users": users_for_management(actor=request.user),
+                                                       "form": form}, status=400)
+    user = form.cleaned_data["user"]
     return perform(request, lambda: services.mfa_device_reset(actor=request.user, user=user, request=request),
                    success=f"Authenticator of {user.get_username()} removed: they set up a new one at next sign-in.",
                    redirect_to=reverse("accounts:users"),

@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import require_capability
+from accounts.permissions import capability_required
 from accounts.selectors import user_can
 from audit.export import as_async, bundle_name, export_bundle
 from audit.forms import AuditExportForm, AuditFilterForm
@@ -31,9 +31,9 @@ def _log_page(request, form, *, status: int = 200, page=None):
 
 
 @require_GET
+@capability_required("view_audit_log")
 def audit_log(request):
     """Viewing and searching the list is not itself audited (docs/audit.md)."""
-    require_capability(user=request.user, capability="view_audit_log")
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _log_page(request, form, status=400)
@@ -43,6 +43,7 @@ def audit_log(request):
 
 
 @require_GET
+@capability_required("view_audit_log")
 def audit_event_detail(request, sequence: int):
     event = access_audit_event(user=request.user, sequence=sequence)
     audit_event_view_record(actor=request.user, event=event, request=request)
@@ -53,8 +54,8 @@ def audit_event_detail(request, sequence: int):
 
 
 @require_POST
+@capability_required("export_audit_log")
 def audit_export(request):
-    require_capability(user=request.user, capability="export_audit_log")
     form = AuditExportForm(request.POST)
     if not form.is_valid():
         return _log_page(request, form, status=400)

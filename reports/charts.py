@@ -53,7 +53,8 @@ def series_chart(points: Sequence[SeriesPoint], *, step: str, title: str) -> Saf
         y = top + plot_h - plot_h * tick / y_max
         body.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LINE}"/>'
                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick}</text>')
-    for name, noun, colour, offset in (("alerts", "alert", ALERTS, 0.0), ("false_alerts", "false alert", FALSE_ALERTS, bar)):
+    series = (("alerts", "alert", ALERTS, 0.0), ("false_alerts", "false alert", FALSE_ALERTS, bar))
+    for name, noun, colour, offset in series:
         body.append(f'<g class="series" data-series="{name}" fill="{colour}">')
         for i, point in enumerate(points):
             value = getattr(point, name)

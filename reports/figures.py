@@ -111,3 +111,8 @@ class PeriodStatistics:
     deployments: tuple[DeploymentStatistics, ...]
     totals: Figures
     series: tuple[SeriesPoint, ...]
+
+    @property
+    def last_moment(self) -> dt.datetime:
+        """The period's last instant, so a page can name its last day."""
+        return self.end - dt.timedelta(microseconds=1)

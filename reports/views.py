@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.permissions import capability_required
 from reports import charts
 from reports.selectors import (
     deployment_statistics,
@@ -35,6 +36,7 @@ def _csv(content: str, filename: str) -> HttpResponse:
 
 
 @require_GET
+@capability_required("view_statistics")
 def index(request):
     months = report_months(user=request.user)
     page = Paginator(deployments_with_statistics(user=request.user), DEPLOYMENTS_PER_PAGE).get_page(
@@ -43,6 +45,7 @@ def index(request):
 
 
 @require_GET
+@capability_required("view_statistics")
 def deployment_report(request, deployment_id: int):
     stats = deployment_statistics(user=request.user, deployment_id=deployment_id)
     return render(request, "reports/deployment.html", {
@@ -52,6 +55,7 @@ def deployment_report(request, deployment_id: int):
 
 
 @require_GET
+@capability_required("view_statistics")
 def deployment_csv(request, deployment_id: int):
     stats = deployment_statistics(user=request.user, deployment_id=deployment_id)
     content = statistics_csv_export(actor=request.user, report=stats, request=request)
@@ -61,13 +65,15 @@ def deployment_csv(request, deployment_id: int):
 def _neighbours(year: int, month: int | None) -> dict:
     """Links to the periods either side (and, from a year, to its months)."""
     if month is None:
-        return {"previous": (year - 1,), "next": (year + 1,), "months": [(year, m, calendar.month_name[m]) for m in range(1, 13)]}
+        months = [(year, m, calendar.month_name[m]) for m in range(1, 13)]
+        return {"previous": (year - 1,), "next": (year + 1,), "months": months}
     previous = (year - 1, 12) if month == 1 else (year, month - 1)
     following = (year + 1, 1) if month == 12 else (year, month + 1)
     return {"previous": previous, "next": following, "months": []}
 
 
 @require_GET
+@capability_required("view_statistics")
 def period_report(request, year: int, month: int | None = None):
     start, end, title = _period(year, month)
     report = period_statistics(user=request.user, start=start, end=end, title=title)
@@ -80,6 +86,7 @@ def period_report(request, year: int, month: int | None = None):
 
 
 @require_GET
+@capability_required("view_statistics")
 def period_csv(request, year: int, month: int | None = None):
     start, end, title = _period(year, month)
     report = period_statistics(user=request.user, start=start, end=end, title=title)

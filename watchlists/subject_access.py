@@ -13,14 +13,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Lower
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -39,33 +39,44 @@ KEPT = "kept: no automatic deletion"
 
 # --- accent-insensitive name matching -------------------------------------------------------------
 
-def _accent_table() -> tuple[str, str]:
-    """Latin letters with diacritics and the plain lower-case letter each folds to, for SQL translate().
+def _letter_variants() -> dict[str, str]:
+    """Each plain lower-case letter with every Latin letter (either case) that folds to it: {"e": "eEéÉèÈ..."}.
 
-    Done with translate() rather than the unaccent extension: no migration or superuser is needed."""
-    accented, plain = [], []
-    for code in range(0xC0, 0x250):
+    Names are matched with a regular expression built from the query (``zoe`` -> ``[zZźŹ...][oOöÖ...][eEéÉ...]``)
+    rather than by folding every row with translate() or unaccent(): no extension or migration is needed, and
+    it measured ~35x faster than translate() over 500,000 manifest rows (bench/subject_access.py)."""
+    variants: dict[str, list[str]] = {}
+    for code in range(0x41, 0x250):
         char = chr(code)
-        base = unicodedata.normalize("NFKD", char)[0]
-        if base != char and base.isascii() and base.isalpha():
-            accented.append(char)
-            plain.append(base.lower())
+        base = unicodedata.normalize("NFKD", char)[0].lower()
+        if base.isascii() and base.isalpha():
+            variants.setdefault(base, []).append(char)
     for char, base in (("Ø", "o"), ("ø", "o"), ("Ł", "l"), ("ł", "l"), ("Đ", "d"), ("đ", "d"), ("ı", "i")):
-        accented.append(char)
-        plain.append(base)
-    return "".join(accented), "".join(plain)
+        variants[base].append(char)
+    return {base: "".join(dict.fromkeys(chars)) for base, chars in variants.items()}
 
 
-_ACCENTED, _PLAIN = _accent_table()
+_VARIANTS = _letter_variants()
+_FOLD = {char: base for base, chars in _VARIANTS.items() for char in chars}
 
 
-def _folded(expression):
-    """lower(translate(x, accented, plain)): both sides of a name match go through the same SQL."""
-    return Lower(Func(expression, Value(_ACCENTED), Value(_PLAIN), function="translate"))
+def name_pattern(query: str) -> str:
+    """A PostgreSQL regular expression matching the query anywhere in a name, ignoring case and accents."""
+    parts = []
+    for char in query:
+        base = _FOLD.get(char, char.lower())
+        if base in _VARIANTS:
+            parts.append(f"[{_VARIANTS[base]}]")
+        elif char.isalpha() and len(char.upper()) == 1 and char.upper() != char.lower():
+            parts.append(f"[{char.lower()}{char.upper()}]")
+        else:
+            parts.append(re.escape(char))  # punctuation, %, _ and the like are literal
+    return "".join(parts)
 
 
-def _name_matches(field_name: str, query: str) -> Q:
-    return Q(**{f"{field_name}_folded__contains": _folded(Value(query))})
+def _named_by(query: str, *, reference_field: str, name_field: str) -> Q:
+    """An exact reference (as typed, or upper-cased like PNC numbers), or part of a name."""
+    return Q(**{f"{reference_field}__in": {query, query.upper()}}) | Q(**{f"{name_field}__regex": name_pattern(query)})
 
 
 def clean_query(query: str | None) -> str:
@@ -198,13 +209,11 @@ def _matching_subject_ids(query: str) -> tuple[list[int], bool]:
     """Subject ids named by the query in any source, at most MAX_PEOPLE (+1 to tell it was cut)."""
     limit = MAX_PEOPLE + 1
     sources = [
-        Subject.objects.annotate(name_folded=_folded(F("name")))
-        .filter(Q(reference__iexact=query) | _name_matches("name", query)).values_list("pk", flat=True),
-        ManifestEntry.objects.annotate(name_folded=_folded(F("name")))
-        .filter(Q(subject_reference__iexact=query) | _name_matches("name", query))
+        Subject.objects.filter(_named_by(query, reference_field="reference", name_field="name"))
+        .values_list("pk", flat=True),
+        ManifestEntry.objects.filter(_named_by(query, reference_field="subject_reference", name_field="name"))
         .values_list("subject_id", flat=True),
-        Alert.objects.annotate(subject_name_folded=_folded(F("subject_name")))
-        .filter(Q(subject_reference__iexact=query) | _name_matches("subject_name", query))
+        Alert.objects.filter(_named_by(query, reference_field="subject_reference", name_field="subject_name"))
         .values_list("subject_id", flat=True),
     ]
     found: dict[int, None] = {}

@@ -457,9 +457,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 @require_GET
+@capability_required("search_subject_access")
 def subject_access(request):
     """Search by reference or name across subjects, watchlists, deployment manifests and alerts (audited)."""
-    require_capability(user=request.user, capability="search_subject_access")
     search = request.GET.get("q", "")
     context = {"search": search.strip(), "result": None, "call": None, "min_length": sar.MIN_QUERY_LENGTH}
     status = 200
@@ -473,6 +473,7 @@ def subject_access(request):
 
 
 @require_GET
+@capability_required("search_subject_access")
 def subject_access_report(request, subject_id: int):
     """The printable report for one person (an audited export)."""
     person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="html",
@@ -484,6 +485,7 @@ def subject_access_report(request, subject_id: int):
 
 
 @require_GET
+@capability_required("search_subject_access")
 def subject_access_report_csv(request, subject_id: int):
     person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv",
                                                    request=request)

@@ -43,7 +43,8 @@ def test_mfa_roles_reach_no_page_or_api_before_the_code(request, fixture):
     assert "two-factor" in api.json()["detail"]
     # No device yet: the code page sends them to enrolment, keeping where they were going.
     response = client.get(reverse("accounts:mfa_verify") + "?next=/deployments/")
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:mfa_enrol") + "?next=%2Fdeployments%2F"
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:mfa_enrol") + "?next=%2Fdeployments%2F"
 
 
 def test_first_sign_in_enrols_an_authenticator_with_a_local_qr_code(commander):
@@ -150,7 +151,8 @@ def test_mfa_roles_setting_decides_which_roles_are_asked(settings, commander, de
 def test_next_cannot_send_a_verified_user_to_another_site(commander):
     device = mfa_test_device(commander)
     client = password_only(commander)
-    response = client.post(reverse("accounts:mfa_verify"), {"token": totp_code(device), "next": "https://evil.example/"})
+    response = client.post(reverse("accounts:mfa_verify"),
+                           {"token": totp_code(device), "next": "https://evil.example/"})
     assert response.status_code == 302 and response["Location"] == reverse("home")
 
 
@@ -168,7 +170,7 @@ def test_an_administrator_resets_a_lost_authenticator(client_as, commander, admi
     commander_client.post(reverse("accounts:mfa_verify"), {"token": totp_code(device)})
     assert commander_client.get("/").status_code == 200
 
-    response = client_as(administrator).post(reverse("accounts:user_mfa_reset", args=[commander.pk]))
+    response = client_as(administrator).post(reverse("accounts:user_mfa_reset"), {"user": commander.pk})
 
     assert response.status_code == 302 and response["Location"] == reverse("accounts:users")
     assert not TOTPDevice.objects.filter(user=commander).exists()
@@ -182,9 +184,15 @@ def test_an_administrator_resets_a_lost_authenticator(client_as, commander, admi
 
 def test_only_user_managers_may_reset_an_authenticator(client_as, commander, oversight):
     mfa_test_device(commander)
-    response = client_as(oversight).post(reverse("accounts:user_mfa_reset", args=[commander.pk]))
+    response = client_as(oversight).post(reverse("accounts:user_mfa_reset"), {"user": commander.pk})
     assert response.status_code == 403
     assert TOTPDevice.objects.filter(user=commander).exists()
+    assert not AuditEvent.objects.filter(action="mfa.reset").exists()
+
+
+def test_resetting_an_unknown_user_is_a_clear_400(client_as, administrator):
+    response = client_as(administrator).post(reverse("accounts:user_mfa_reset"), {"user": 999999})
+    assert response.status_code == 400 and b"no such user" in response.content
     assert not AuditEvent.objects.filter(action="mfa.reset").exists()
 
 

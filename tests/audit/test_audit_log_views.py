@@ -186,3 +186,11 @@ def test_event_page_says_when_an_event_was_altered(client_as, oversight, detecti
 
 def test_unknown_event_is_404(client_as, oversight):
     assert client_as(oversight).get(reverse("audit:event", args=[999])).status_code == 404
+
+
+def test_the_export_form_carries_the_filters_and_is_offered_to_oversight_only(client_as, oversight, administrator):
+    page = client_as(oversight).get(LOG, {"action": "alert.", "deployment": "4"}).content.decode()
+    export_form = page[page.index('data-testid="audit-export"'):]
+    export_form = export_form[:export_form.index("</form>")]
+    assert 'name="action" value="alert."' in export_form and 'name="deployment" value="4"' in export_form
+    assert 'data-testid="audit-export"' not in client_as(administrator).get(LOG).content.decode()

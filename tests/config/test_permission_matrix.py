@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
@@ -81,6 +82,10 @@ RULES: dict[str, Rule] = {
     "healthz": Rule({"GET": EVERYONE}, public=True),
     "accounts:login": Rule({"GET": EVERYONE}, public=True),
     "accounts:logout": Rule({"POST": EVERYONE}, public=True, ends_on_login_page=True),
+    "accounts:mfa_verify": get_post(EVERYONE, EVERYONE),  # verified, or not asked: back where they were going
+    "accounts:mfa_enrol": get_post(EVERYONE, EVERYONE),
+    "accounts:users": get(MANAGE_USERS),
+    "accounts:user_mfa_reset": post(MANAGE_USERS),
     # watchlists and subjects
     "watchlists:list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
     "watchlists:approval_queue": get(APPROVE_WATCHLIST),
@@ -104,6 +109,9 @@ RULES: dict[str, Rule] = {
     "watchlists:image": get(VIEW_BIOMETRICS, **IMAGE),
     "watchlists:image_confirm_duplicate": post(MANAGE_WATCHLIST, **IMAGE),
     "watchlists:image_delete": post(MANAGE_WATCHLIST, **IMAGE),
+    "watchlists:subject_access": get(SUBJECT_ACCESS),
+    "watchlists:subject_access_report": get(SUBJECT_ACCESS, subject_id="subject"),
+    "watchlists:subject_access_report_csv": get(SUBJECT_ACCESS, subject_id="subject"),
     # deployments and cameras
     "deployments:list": get(VIEW_DEPLOYMENT),
     "deployments:create": get_post(PLAN, PLAN),
@@ -126,6 +134,18 @@ RULES: dict[str, Rule] = {
     "alerts:probe_image": get(VIEW_ALERTS, **ALERT),
     "alerts:reference_image": get(VIEW_ALERTS, **ALERT),
     "alerts:adjudicate": post(ADJUDICATE, **ALERT),
+    # audit log
+    "audit:log": get(VIEW_AUDIT),
+    "audit:event": get(VIEW_AUDIT, sequence="audit_event"),
+    "audit:export": post(EXPORT_AUDIT),
+    # statistics and transparency reports
+    "reports:index": get(VIEW_STATISTICS),
+    "reports:deployment": get(VIEW_STATISTICS, deployment_id="deployment"),
+    "reports:deployment_csv": get(VIEW_STATISTICS, deployment_id="deployment"),
+    "reports:year": get(VIEW_STATISTICS, year="report_year"),
+    "reports:year_csv": get(VIEW_STATISTICS, year="report_year"),
+    "reports:month": get(VIEW_STATISTICS, year="report_year", month="report_month"),
+    "reports:month_csv": get(VIEW_STATISTICS, year="report_year", month="report_month"),
     # REST API
     "api:watchlist-list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
     "api:watchlist-approval-queue": get(APPROVE_WATCHLIST),
@@ -141,6 +161,8 @@ RULES: dict[str, Rule] = {
     "api:subject-list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
     "api:subject-detail": Rule({"GET": VIEW_WATCHLIST, "PATCH": MANAGE_WATCHLIST}, SUBJECT),
     "api:subject-images": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST, **SUBJECT),
+    "api:subject-access-search": get(SUBJECT_ACCESS),
+    "api:subject-access-report": get(SUBJECT_ACCESS, subject_id="subject"),
     "api:reference-image-detail": Rule({"GET": VIEW_WATCHLIST, "DELETE": MANAGE_WATCHLIST}, IMAGE),
     "api:reference-image-file": get(VIEW_BIOMETRICS, **IMAGE),
     "api:reference-image-confirm-duplicate": post(MANAGE_WATCHLIST, **IMAGE),
@@ -198,6 +220,9 @@ class World:
     alert: object
     bulk_import: object
     users: dict
+    audit_event: object = None  # .pk is the event's sequence, as in its URL
+    report_year: object = field(default_factory=lambda: SimpleNamespace(pk=2026))  # .pk: a report's year, month
+    report_month: object = field(default_factory=lambda: SimpleNamespace(pk=3))
 
 
 def _ended_deployment(*, detective, commander, officer, watchlist):
@@ -216,6 +241,7 @@ def _ended_deployment(*, detective, commander, officer, watchlist):
 
 @pytest.fixture
 def world(detective, commander, officer, oversight, administrator, outsider, live_deployment, raise_alert) -> World:
+    from audit.models import AuditEvent
     from watchlists.models import BulkImport
 
     subject = live_deployment.watchlist.subjects.order_by("pk").first()
@@ -225,7 +251,8 @@ def world(detective, commander, officer, oversight, administrator, outsider, liv
         ended_deployment=_ended_deployment(detective=detective, commander=commander, officer=officer,
                                            watchlist=live_deployment.watchlist),
         bulk_import=BulkImport.objects.create(watchlist=live_deployment.watchlist, created_by=detective),
-        users={D: detective, C: commander, O: officer, V: oversight, A: administrator, X: outsider})
+        users={D: detective, C: commander, O: officer, V: oversight, A: administrator, X: outsider},
+        audit_event=SimpleNamespace(pk=AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)[0]))
 
 
 def _request(client, method: str, url: str):

@@ -59,10 +59,15 @@ def test_name_is_partial_case_and_accent_insensitive(oversight, detective):
     assert subject_access_search(user=oversight, query="PNC-26").people == []
 
 
-def test_wildcards_in_the_query_are_literal(oversight, detective):
+@pytest.mark.parametrize("query", ["%%", "__", ".*", "[a-z]", "a|x", "(ex"])
+def test_wildcards_and_regex_characters_in_the_query_are_literal(oversight, detective, query):
     make_subject(detective, reference="PNC-26/1", name="Alex Example")
-    assert subject_access_search(user=oversight, query="%%").people == []
-    assert subject_access_search(user=oversight, query="__").people == []
+    assert subject_access_search(user=oversight, query=query).people == []
+
+
+def test_punctuation_in_a_name_matches_itself(oversight, detective):
+    subject = make_subject(detective, reference="PNC-26/1", name="Pat O'Brien (Jnr.)")
+    assert [p.subject_id for p in subject_access_search(user=oversight, query="o'brien (jnr.").people] == [subject.pk]
 
 
 def test_the_name_at_the_time_is_still_found_after_a_rename(oversight, detective, live_deployment):

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.demo import DEMO_USERS, demo_password
+from accounts.selectors import mfa_required
 from accounts.services import user_create, user_roles_set
 
 SHARED = Path(settings.BASE_DIR).parent / "shared" / "data"
@@ -30,6 +31,11 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (username / password / role):")
         for username, _, role in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {demo_password(username):<26} {role.label}")
+        with_code = [name for name, user in users.items() if mfa_required(user=user)]
+        if with_code:
+            self.stdout.write(f"{', '.join(with_code)} also give an authenticator code: the first sign-in shows a "
+                              "QR code to scan with a phone app; without a phone, `python manage.py mfa_code "
+                              "<username>` prints the current code.")
 
     def _users(self) -> dict:
         User = get_user_model()
