@@ -143,6 +143,7 @@ class ManifestEntry(models.Model):
     subject_reference = models.CharField(max_length=64, db_index=True)
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=32, choices=InclusionCategory.choices)
+    reason = models.TextField(blank=True, help_text="why they were on the watchlist when it was frozen")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["deployment", "subject_id"], name="one_manifest_row")]

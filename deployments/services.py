@@ -312,7 +312,7 @@ def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> Watchli
     SnapshotReference.objects.bulk_create(references, batch_size=500)
     ManifestEntry.objects.bulk_create(
         [ManifestEntry(deployment=deployment, subject_id=s.pk, subject_reference=s.reference, name=s.name,
-                       category=s.category) for s in subjects], batch_size=1000)
+                       category=s.category, reason=s.reason) for s in subjects], batch_size=1000)
     return snapshot
 
 

@@ -252,7 +252,8 @@ def _people(subject_ids: list[int]) -> list[Person]:
         person = people[entry.subject_id]
         person._note(name=entry.name, reference=entry.subject_reference)
         person.deployments.append(DeploymentInclusion(
-            entry=entry, reason=frozen.get(key) or alert_reasons.get(key, ""), biometric_copy_held=key in frozen))
+            entry=entry, reason=entry.reason or frozen.get(key) or alert_reasons.get(key, ""),
+            biometric_copy_held=key in frozen))
     for alert in alerts:
         people[alert.subject_id]._note(name=alert.subject_name, reference=alert.subject_reference)
         people[alert.subject_id].alerts.append(AlertRecord(alert=alert))

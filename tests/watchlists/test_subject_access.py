@@ -96,9 +96,24 @@ def test_purged_subject_is_found_with_its_history_but_no_biometric_data(oversigh
     [inclusion] = found.deployments
     assert inclusion.deployment.pk == live_deployment.pk and inclusion.deployment.state == "completed"
     assert not inclusion.biometric_copy_held and inclusion.biometric_copy_retention.startswith("deleted ")
-    assert inclusion.reason == alert.reason  # the frozen copy is gone; the alert kept the reason
+    assert inclusion.reason == alert.reason
     assert [r.alert.pk for r in found.alerts] == [alert.pk]
     assert "images and embeddings deleted" in found.biometric_retention
+
+
+def test_the_reason_at_the_time_outlives_the_frozen_copy_without_any_alert(oversight, detective, live_deployment):
+    subject = Subject.objects.get(reference="PNC-0000")
+    reason_then = subject.reason
+    deployments_tick(now=live_deployment.ends_at)
+    snapshots_delete_biometrics()
+    subject_update(actor=detective, subject=subject, expected_version=subject.version,
+                   changes={"reason": "Wanted for a later burglary"})
+
+    [found] = subject_access_search(user=oversight, query="PNC-0000").people
+
+    [inclusion] = found.deployments
+    assert not inclusion.biometric_copy_held and found.alerts == []
+    assert inclusion.reason == reason_then  # kept in the manifest, not today's reason
 
 
 def test_every_search_is_audited_with_what_it_found(oversight, live_deployment, raise_alert):
