@@ -90,7 +90,11 @@
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
       body: JSON.stringify(request),
     });
-    if (response.redirected || response.status === 401) { window.location.reload(); return; }
+    if (response.redirected || response.status === 401) {  // signed out: keep what was typed, say so
+      error.textContent = "Not saved: you are signed out. Sign in again, then decide.";
+      showSignedOut();
+      return;
+    }
     const body = await response.json().catch(() => ({errors: ["unexpected reply " + response.status]}));
     if (!response.ok) { error.textContent = (body.errors || []).join(" "); return; }
     render(body.alert, false);
