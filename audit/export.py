@@ -24,7 +24,7 @@ from django.utils import timezone
 from audit import verify_export
 from audit.chain import format_time
 from audit.filters import AuditFilter
-from audit.models import AuditEvent
+from audit.models import AuditAnchor, AuditEvent
 
 EXPORT_FORMATS = tuple(verify_export.EVENT_FILES)
 CHUNK_ROWS = 2000
@@ -160,6 +160,7 @@ def _manifest(*, filters: AuditFilter, export_format: str, export_event: AuditEv
         "generated_at": format_time(timezone.now()),
         "exported_by": export_event.actor_username,
         "export_event": {"sequence": export_event.sequence, "hash": export_event.hash},
+        "anchors": _anchors_within(summary),
         "hash": {
             "algorithm": "sha256",
             "fields": list(verify_export.HASHED_FIELDS),
@@ -170,6 +171,16 @@ def _manifest(*, filters: AuditFilter, export_format: str, export_event: AuditEv
                            "client_ip is null",
         "verify_with": "python verify_export.py <this bundle.zip>",
     }
+
+
+def _anchors_within(summary: ExportSummary) -> list[dict]:
+    """The chain heads recorded (hourly, and printed to the log) inside the exported range: an exported event
+    with the anchored sequence must carry the anchored hash, and a reader can compare them with the log."""
+    if summary.first_sequence is None:
+        return []
+    anchors = AuditAnchor.objects.filter(head_sequence__range=(summary.first_sequence, summary.last_sequence))
+    return [{"recorded_at": format_time(anchor.recorded_at), "head_sequence": anchor.head_sequence,
+             "head_hash": anchor.head_hash} for anchor in anchors.order_by("head_sequence", "pk")]
 
 
 async def as_async(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:

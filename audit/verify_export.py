@@ -9,8 +9,9 @@ it wherever their sequence numbers are consecutive (an unfiltered export links a
 the manifest's `prev_hash`), and that the event count, first and last events and the SHA-256 of the
 events file match manifest.json. Prints the first problem with its line number and exits 1; exits 0
 when the export holds. What it proves: the file is internally consistent and unchanged since export.
-To prove it is the portal's own history, compare `prev_hash` / `last_hash` with an anchor the
-portal logged (`AUDIT ANCHOR ...`) or with an earlier export.
+The manifest lists the chain heads the portal anchored inside the range (hourly, also printed to its
+log as `AUDIT ANCHOR ...`); each must match the exported event, and the report prints them so they can
+be compared with the log, which proves the export is the portal's own history, not a recomputed one.
 
 This file is copied into every export bundle, and `manage.py audit_verify --export` runs this same
 code; the canonical form below must stay identical to audit/chain.py (a test compares them).
@@ -101,10 +102,17 @@ class Report:
     line: int | None = None
     sequence: int | None = None
     reason: str = ""
+    anchors: list[dict] | None = None  # the manifest's anchors that the export's events matched
 
     def describe(self) -> str:
         if self.ok:
-            return f"export OK: {self.checked} events verified"
+            text = f"export OK: {self.checked} events verified"
+            if self.anchors:
+                text += (f"; {len(self.anchors)} anchored chain heads matched (compare them with the portal's "
+                         f"AUDIT ANCHOR log lines):")
+                text += "".join(f"\n  {a['recorded_at']} event #{a['head_sequence']} {a['head_hash']}"
+                                for a in self.anchors)
+            return text
         where = ""
         if self.line is not None:
             where = f" at line {self.line}" + (f" (event #{self.sequence})" if self.sequence is not None else "")
@@ -201,6 +209,8 @@ def verify_export(path: str | Path) -> Report:
 
 def _verify(manifest: dict, lines: _HashingLines) -> Report:
     contiguous = bool(manifest.get("contiguous"))
+    anchors = {anchor["head_sequence"]: anchor for anchor in manifest.get("anchors") or []}
+    matched: list[dict] = []
     previous: dict[str, Any] | None = None
     first: dict[str, Any] | None = None
     count = 0
@@ -218,6 +228,12 @@ def _verify(manifest: dict, lines: _HashingLines) -> Report:
             return broken(f"cannot be hashed: {exc}")
         if recomputed != event["hash"]:
             return broken("altered: its content no longer matches its hash")
+        anchor = anchors.get(sequence)
+        if anchor is not None:
+            if anchor["head_hash"] != event["hash"]:
+                return broken(f"history was rewritten: the chain head anchored at {anchor['recorded_at']} "
+                              f"holds a different hash for this event")
+            matched.append(anchor)
         if previous is None:
             first = event
             if event["prev_hash"] != manifest.get("prev_hash"):
@@ -247,7 +263,11 @@ def _verify(manifest: dict, lines: _HashingLines) -> Report:
             return Report(False, count, None, None,
                           f"manifest mismatch: {key} is {manifest.get(key)!r} in manifest.json but "
                           f"{actual!r} in the events file")
-    return Report(True, count)
+    if contiguous and len(matched) != len(anchors):
+        missing = sorted(set(anchors) - {anchor["head_sequence"] for anchor in matched})
+        return Report(False, count, None, None,
+                      f"manifest mismatch: an anchor names event #{missing[0]}, which is not in the export")
+    return Report(True, count, anchors=matched)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,12 +43,12 @@ def summary(values_ms: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(values_ms), 1)}
 
 
-def start_services(var: Path):
-    from bench.services import fresh_services
+def started_services(var: Path):
+    from bench.services import django_on_fresh_services
 
     # Every pass of the looping video is a new alert: no repeat suppression in this measurement.
-    return fresh_services(var, CAMERA_FILE_ROOT=str(var / "video"), ALERT_REPEAT_SUPPRESSION_SECONDS="0",
-                          SESSION_IDLE_SECONDS="86400")
+    return django_on_fresh_services(var, CAMERA_FILE_ROOT=str(var / "video"), ALERT_REPEAT_SUPPRESSION_SECONDS="0",
+                                    SESSION_IDLE_SECONDS="86400")
 
 
 def spawn(command: list[str]) -> subprocess.Popen:
@@ -223,66 +223,58 @@ def main() -> int:
         return 1
     from config.embedded import free_port
 
-    postgres, redis = start_services(ROOT / "var" / "bench-latency")
-    web = worker = None
-    try:
-        import django
+    with started_services(ROOT / "var" / "bench-latency"):
+        web = worker = None
+        try:
+            deployment, crew = setup_world(args.officers)
+            port = free_port()
+            base = f"http://localhost:{port}"
+            web = spawn([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
+                         str(port), "--lifespan", "off", "--log-level", "warning"])
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            worker = spawn([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "recognition", "-l",
+                            "WARNING", "--concurrency", "1", "-n", "bench@%h"])
+            from recognition.tasks import camera_worker_task
 
-        django.setup()
-        deployment, crew = setup_world(args.officers)
-        port = free_port()
-        base = f"http://localhost:{port}"
-        web = spawn([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
-                     str(port), "--lifespan", "off", "--log-level", "warning"])
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        worker = spawn([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "recognition", "-l", "WARNING",
-                        "--concurrency", "1", "-n", "bench@%h"])
-        from recognition.tasks import camera_worker_task
+            camera_worker_task.delay(deployment.pk)
+            print(f"part 1: end-to-end latency over {args.alerts} alerts (real camera worker, real browser)")
+            browser_ms = browser_latency(base, deployment, crew[0], args.alerts, args.timeout)
+            stop(worker)
+            worker = None
 
-        camera_worker_task.delay(deployment.pk)
-        print(f"part 1: end-to-end latency over {args.alerts} alerts (real camera worker, real browser)")
-        browser_ms = browser_latency(base, deployment, crew[0], args.alerts, args.timeout)
-        stop(worker)
-        worker = None
+            from alerts.services import alert_create
+            from deployments.models import SnapshotReference
+            from django.utils import timezone
 
-        from alerts.services import alert_create
-        from deployments.models import SnapshotReference
-        from django.utils import timezone
+            reference = SnapshotReference.objects.filter(snapshot__deployment=deployment).first()
+            probe = b"\xff\xd8\xff\xd9"  # the smallest JPEG: this part measures delivery, not images
 
-        reference = SnapshotReference.objects.filter(snapshot__deployment=deployment).first()
-        probe = b"\xff\xd8\xff\xd9"  # the smallest JPEG: this part measures delivery, not images
+            def raise_alert():
+                alert_create(deployment_id=deployment.pk, camera_id=deployment.cameras.first().pk,
+                             snapshot_reference=reference, score=0.7, threshold=deployment.threshold,
+                             model_id="bench", track_id=1, frame_time=timezone.now(), probe_jpeg=probe)
 
-        def raise_alert():
-            alert_create(deployment_id=deployment.pk, camera_id=deployment.cameras.first().pk,
-                         snapshot_reference=reference, score=0.7, threshold=deployment.threshold,
-                         model_id="bench", track_id=1, frame_time=timezone.now(), probe_jpeg=probe)
-
-        print(f"part 2: fan-out of {args.alerts} alerts to {args.officers} connected officers")
-        cookies = [session_cookie(officer) for officer in crew]
-        fan_ms = asyncio.run(fan_out(base, deployment.pk, cookies, args.alerts, raise_alert))
-        result = {
-            "end_to_end_frame_read_to_browser": summary(browser_ms) if browser_ms else {"count": 0},
-            "fan_out_last_of_n_officers": {"officers": args.officers, **summary(fan_ms)},
-            "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-            "command": f"python bench/alert_latency.py --alerts {args.alerts} --officers {args.officers}",
-        }
-        print(json.dumps(result, indent=2))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
-    finally:
-        for process in (worker, web):
-            if process is not None:
-                stop(process)
-        from django.db import connections
-
-        connections.close_all()
-        redis.stop()
-        postgres.stop()
+            print(f"part 2: fan-out of {args.alerts} alerts to {args.officers} connected officers")
+            cookies = [session_cookie(officer) for officer in crew]
+            fan_ms = asyncio.run(fan_out(base, deployment.pk, cookies, args.alerts, raise_alert))
+            result = {
+                "end_to_end_frame_read_to_browser": summary(browser_ms) if browser_ms else {"count": 0},
+                "fan_out_last_of_n_officers": {"officers": args.officers, **summary(fan_ms)},
+                "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+                "command": f"python bench/alert_latency.py --alerts {args.alerts} --officers {args.officers}",
+            }
+            print(json.dumps(result, indent=2))
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2) + "\n")
+        finally:
+            for process in (worker, web):
+                if process is not None:
+                    stop(process)
     return 0
 
 

@@ -66,14 +66,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "audit_log.json")
     args = parser.parse_args()
 
-    from bench.services import fresh_services
+    from bench.services import django_on_fresh_services
 
     var = ROOT / "var" / "bench-audit"
-    postgres, redis = fresh_services(var)
-    try:
-        import django
-
-        django.setup()
+    with django_on_fresh_services(var):
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
@@ -93,12 +89,6 @@ def main() -> int:
         print(json.dumps(result, indent=2))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        redis.stop()
-        postgres.stop()
     return 0
 
 
@@ -237,12 +227,9 @@ def oversight_client(user):
 
 
 def median_ms(call, repeats: int) -> float:
-    call()  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
+    from bench.timing import timed_runs
+
+    times, _ = timed_runs(call, repeats)
     return round(statistics.median(times), 2)
 
 

@@ -50,13 +50,9 @@ def main() -> int:
         print(f"dataset not found at {args.dataset}; nothing to measure")
         return 0
 
-    from bench.services import fresh_services
+    from bench.services import django_on_fresh_services
 
-    postgres, redis = fresh_services(ROOT / "var" / "bench")
-    try:
-        import django
-
-        django.setup()
+    with django_on_fresh_services(ROOT / "var" / "bench"):
         from django.core.management import call_command
 
         from accounts.roles import Role
@@ -95,12 +91,6 @@ def main() -> int:
         print(json.dumps(result, indent=2))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        redis.stop()
-        postgres.stop()
     return 0
 
 

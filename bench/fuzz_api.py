@@ -2,9 +2,9 @@
 
     python -m bench.fuzz_api [--max-examples 30] [--roles detective,officer] [--seed 1]
 
-A scratch PostgreSQL + Redis (bench.services.fresh_services), the demo data (seed_demo: users of every
-role, a watchlist with an enrolled subject, a camera, a live deployment), uvicorn serving config.asgi,
-then `schemathesis run` with each role's API token. The check is `not_a_server_error`: whatever the
+A scratch PostgreSQL + Redis (bench.services.django_on_fresh_services), the demo data (seed_demo: users
+of every role, a watchlist with an enrolled subject, a camera, a live deployment), uvicorn serving
+config.asgi, then `schemathesis run` with each role's API token. The check is `not_a_server_error`: whatever the
 input, the API answers with a 2xx/4xx, never a 5xx. Figures go to bench/results/fuzz_api.json; the exit
 status is non-zero when any role's run found a failure. `make fuzz` runs this.
 """
@@ -34,32 +34,30 @@ def main() -> int:
     arguments = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from bench.services import fresh_services
+    from bench.services import django_on_fresh_services
     from config.embedded import free_port
 
-    postgres, redis = fresh_services(arguments.var, CAMERA_FILE_ROOT=str(arguments.var / "videos"))
-    server = None
-    try:
-        tokens = _prepare(roles=arguments.roles.split(","))
-        config = _write_config(var=arguments.var, ids=_demo_object_ids())
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"],
-            cwd=ROOT, env=os.environ.copy(), stdout=open(arguments.var / "web.log", "w"), stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        schema_file = arguments.var / "schema.json"
-        schema_file.write_bytes(_wait_and_get(f"{base}/api/schema/?format=json", token=next(iter(tokens.values())),
-                                              server=server))
-        results = {role: _fuzz(schema_file=schema_file, config=config, base=base, token=token, role=role, var=arguments.var,
-                               max_examples=arguments.max_examples, seed=arguments.seed)
-                   for role, token in tokens.items()}
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        redis.stop()
-        postgres.stop()
+    with django_on_fresh_services(arguments.var, CAMERA_FILE_ROOT=str(arguments.var / "videos")):
+        server = None
+        try:
+            tokens = _prepare(roles=arguments.roles.split(","))
+            config = _write_config(var=arguments.var, ids=_demo_object_ids())
+            port = free_port()
+            server = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                 "--log-level", "warning"],
+                cwd=ROOT, env=os.environ.copy(), stdout=open(arguments.var / "web.log", "w"), stderr=subprocess.STDOUT)
+            base = f"http://127.0.0.1:{port}"
+            schema_file = arguments.var / "schema.json"
+            schema_file.write_bytes(_wait_and_get(f"{base}/api/schema/?format=json", token=next(iter(tokens.values())),
+                                                  server=server))
+            results = {role: _fuzz(schema_file=schema_file, config=config, base=base, token=token, role=role,
+                                   var=arguments.var, max_examples=arguments.max_examples, seed=arguments.seed)
+                       for role, token in tokens.items()}
+        finally:
+            if server is not None:  # before the services it talks to
+                server.terminate()
+                server.wait(timeout=20)
 
     server_errors = _server_errors_in_log(arguments.var / "web.log")
     summary = {"max_examples": arguments.max_examples, "seed": arguments.seed, "roles": results,
@@ -74,9 +72,6 @@ def main() -> int:
 
 
 def _prepare(*, roles: list[str]) -> dict[str, str]:
-    import django
-
-    django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token

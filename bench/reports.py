@@ -1,12 +1,13 @@
 """Statistics at scale: how long a year's transparency report, a month's and one deployment's figures take.
 
     .venv/bin/python bench/reports.py [--deployments 365] [--cameras 4] [--hours 6] [--alerts 20000]
+                                  [--out bench/results/reports.json]
 
 A fresh embedded PostgreSQL under var/bench-reports/, migrated, then filled with bulk inserts: one
 deployment a day through 2025, each live for --hours on --cameras cameras, a CameraMinuteCount row per
 camera per live minute, and --alerts AlertRecords spread over the deployments with every outcome and some
 demographics. Times the selectors the pages call (fastest and median of 5 runs), prints the figures and
-writes bench/results/reports.json.
+writes them to --out (bench/results/reports.json).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import time
 import zoneinfo
@@ -25,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import timing  # noqa: E402
+
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 
 
@@ -80,18 +82,11 @@ def fill(deployments: int, cameras: int, hours: int, alerts: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def timed(function, runs: int = 5) -> dict:
+def timed(function) -> dict:
     from django.db import connection, reset_queries
 
-    function()  # warm-up
-    times = []
-    for _ in range(runs):
-        reset_queries()
-        began = time.perf_counter()
-        result = function()
-        times.append((time.perf_counter() - began) * 1000)
-    return {"fastest_ms": round(min(times), 1), "median_ms": round(statistics.median(times), 1),
-            "queries": len(connection.queries), "result": result}
+    figures, result = timing.timed(function, before_each=reset_queries)
+    return {**figures, "queries": len(connection.queries), "result": result}
 
 
 def main() -> None:
@@ -100,15 +95,12 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=4)
     parser.add_argument("--hours", type=int, default=6)
     parser.add_argument("--alerts", type=int, default=20_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reports.json")
     args = parser.parse_args()
 
-    from bench.services import fresh_services
+    from bench.services import django_on_fresh_services
 
-    postgres, redis = fresh_services(ROOT / "var" / "bench-reports")
-    try:
-        import django
-
-        django.setup()
+    with django_on_fresh_services(ROOT / "var" / "bench-reports"):
         from django.conf import settings
         from django.contrib.auth.models import Group
         from django.core.management import call_command
@@ -147,10 +139,8 @@ def main() -> None:
                   "minute_count_rows": CameraMinuteCount.objects.count(), "alert_records": args.alerts,
                   "year_report": timed(year), "month_report": timed(month), "deployment": timed(one)}
         print(json.dumps(result, indent=2))
-        (ROOT / "bench" / "results" / "reports.json").write_text(json.dumps(result, indent=2) + "\n")
-    finally:
-        redis.stop()
-        postgres.stop()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -20,3 +21,22 @@ def fresh_services(var: Path, **environment: str):
     os.environ.update(DATABASE_URL=postgres.url, REDIS_URL=redis.url, PROTECTED_MEDIA_ROOT=str(var / "protected"),
                       DJANGO_SETTINGS_MODULE="config.settings", **environment)
     return postgres, redis
+
+
+@contextmanager
+def django_on_fresh_services(var: Path, **environment: str):
+    """fresh_services, then django.setup(); yields (postgres, redis) and stops both on the way out."""
+    postgres, redis = fresh_services(var, **environment)
+    try:
+        import django
+
+        django.setup()
+        yield postgres, redis
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()  # PostgreSQL waits for open sessions before it stops
+        finally:
+            redis.stop()
+            postgres.stop()

@@ -1,12 +1,14 @@
 """Subject access search at scale: how long one search takes against years of manifests and alerts.
 
     .venv/bin/python bench/subject_access.py [--subjects 10000] [--deployments 200] [--alerts 20000]
+                                         [--out bench/results/subject_access.json]
 
 A fresh embedded PostgreSQL under var/bench-subject-access/, migrated, then filled with bulk inserts
 (no images, no enrolment: the search never reads them): subjects with generated names (some accented),
 deployments each with a manifest of 2,500 of them, and alerts. Times `subject_access_search` (the
 selector the page and the API call, audit event included) for an exact reference, a rare name and a
-common name part; prints the fastest and median of 5 runs and writes bench/results/subject_access.json.
+common name part; prints the fastest and median of 5 runs and writes them to --out
+(bench/results/subject_access.json).
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import timing  # noqa: E402
 
 FIRST = ["Alex", "Sam", "Jo", "Zoë", "José", "Chloé", "Ahmed", "Priya", "Kai", "Niamh", "Łukasz", "Søren"]
 LAST = ["Smith", "Jones", "Álvarez", "Müller", "O'Brien", "Nowak", "Patel", "Khan", "Brown", "Dubois", "Núñez"]
@@ -69,15 +71,9 @@ def fill(subjects: int, deployments: int, alerts: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def timed(function, runs: int = 5) -> dict:
-    function()  # warm-up
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        result = function()
-        times.append((time.perf_counter() - began) * 1000)
-    return {"fastest_ms": round(min(times), 1), "median_ms": round(statistics.median(times), 1),
-            "people": len(result.people), "records": result.record_count}
+def timed(function) -> dict:
+    figures, result = timing.timed(function)
+    return {**figures, "people": len(result.people), "records": result.record_count}
 
 
 def main() -> None:
@@ -85,15 +81,12 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=10_000)
     parser.add_argument("--deployments", type=int, default=200)
     parser.add_argument("--alerts", type=int, default=20_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "subject_access.json")
     args = parser.parse_args()
 
-    from bench.services import fresh_services
+    from bench.services import django_on_fresh_services
 
-    postgres, redis = fresh_services(ROOT / "var" / "bench-subject-access")
-    try:
-        import django
-
-        django.setup()
+    with django_on_fresh_services(ROOT / "var" / "bench-subject-access"):
         from django.contrib.auth.models import Group
         from django.core.management import call_command
 
@@ -114,11 +107,8 @@ def main() -> None:
                   "subjects": args.subjects, "deployments": args.deployments,
                   "manifest_rows": args.deployments * MANIFEST_SIZE, "alerts": args.alerts, "searches": figures}
         print(json.dumps(result, indent=2))
-        out = ROOT / "bench" / "results" / "subject_access.json"
-        out.write_text(json.dumps(result, indent=2) + "\n")
-    finally:
-        redis.stop()
-        postgres.stop()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

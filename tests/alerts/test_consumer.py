@@ -2,39 +2,15 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from accounts.roles import Role
-from config.asgi import application
-from tests.conftest import mfa_verify_session
+from tests.sockets import alert_socket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
-def session_cookie(user) -> bytes:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    mfa_verify_session(session, user)
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}".encode()
-
-
-async def connect(user, deployment_id):
-    headers = [(b"origin", b"http://localhost")]
-    if user is not None:
-        headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
-    communicator = WebsocketCommunicator(application, f"/ws/deployments/{deployment_id}/alerts/", headers=headers)
-    connected, code = await communicator.connect(timeout=5)
-    return communicator, connected, code
-
-
 async def test_assigned_officer_receives_new_alerts(officer, live_deployment, raise_alert):
-    socket, connected, _ = await connect(officer, live_deployment.pk)
+    socket, connected, _ = await alert_socket(live_deployment.pk, user=officer)
     assert connected
     assert (await socket.receive_json_from(timeout=5))["access"] == "adjudicate"
 
@@ -50,10 +26,10 @@ async def test_assigned_officer_receives_new_alerts(officer, live_deployment, ra
 async def test_outsiders_are_refused_and_hear_nothing(make_user, outsider, live_deployment, raise_alert, officer):
     other_officer = await sync_to_async(make_user)(Role.OFFICER)
     for user in (outsider, other_officer, None):
-        socket, connected, code = await connect(user, live_deployment.pk)
+        socket, connected, code = await alert_socket(live_deployment.pk, user=user)
         assert not connected and code == 4403
 
-    listener, connected, _ = await connect(officer, live_deployment.pk)
+    listener, connected, _ = await alert_socket(live_deployment.pk, user=officer)
     await listener.receive_json_from(timeout=5)  # hello
     # An officer of another deployment is refused here; an assigned one still hears the alert.
     await sync_to_async(raise_alert)(0)
@@ -67,7 +43,7 @@ async def test_unassigned_deployment_socket_hears_nothing(officer, commander, li
 
     other = await sync_to_async(lambda: submitted_deployment(live_deployment.created_by, live_deployment.watchlist,
                                                              list(live_deployment.cameras.all()), name="Other"))()
-    socket, connected, _ = await connect(commander, other.pk)
+    socket, connected, _ = await alert_socket(other.pk, user=commander)
     assert connected
     assert (await socket.receive_json_from(timeout=5))["access"] == "watch"
     await sync_to_async(raise_alert)(0)
@@ -78,7 +54,7 @@ async def test_unassigned_deployment_socket_hears_nothing(officer, commander, li
 async def test_reconnecting_page_gets_every_alert_it_missed(officer, live_deployment, raise_alert):
     first = await sync_to_async(raise_alert)(0)
     second = await sync_to_async(raise_alert)(1)
-    socket, connected, _ = await connect(officer, live_deployment.pk)
+    socket, connected, _ = await alert_socket(live_deployment.pk, user=officer)
     await socket.receive_json_from(timeout=5)
     await socket.send_json_to({"type": "resume"})
     snapshot = await socket.receive_json_from(timeout=5)
@@ -93,7 +69,7 @@ async def test_adjudication_is_pushed_to_everyone_watching(officer, commander, o
     alert = await sync_to_async(raise_alert)(0)
     watchers = []
     for user in (commander, oversight):
-        socket, connected, _ = await connect(user, live_deployment.pk)
+        socket, connected, _ = await alert_socket(live_deployment.pk, user=user)
         assert connected and (await socket.receive_json_from(timeout=5))["access"] == "watch"
         watchers.append(socket)
     await sync_to_async(alert_adjudicate)(actor=officer, alert=alert, decision="not_a_match", notes="Different man")

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from audit import chain, verify_export
 from audit.export import export_bundle
 from audit.filters import AuditFilter
-from audit.services import audit_export_record, audit_record, event_fields
+from audit.services import audit_anchor_record, audit_export_record, audit_record, event_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +188,27 @@ def test_the_standalone_script_imports_only_the_standard_library():
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module}
     assert imported - {"__future__"} <= set(sys.stdlib_module_names)
+
+
+def test_anchored_chain_heads_inside_the_range_are_checked_and_listed(tmp_path, oversight, events, capsys):
+    anchor = audit_anchor_record()  # the head is the last event of the fixture
+    audit_record(actor=oversight, action="subject.viewed")
+    path = write_bundle(tmp_path, oversight, "jsonl")
+
+    manifest = json.loads(zipfile.ZipFile(path).read("manifest.json"))
+    assert [a["head_sequence"] for a in manifest["anchors"]] == [anchor.head_sequence]
+    call_command("audit_verify", export=str(path))
+    assert f"event #{anchor.head_sequence} {anchor.head_hash}" in capsys.readouterr().out
+
+
+def test_an_export_that_disagrees_with_an_anchor_is_named(tmp_path, oversight, events):
+    anchor = audit_anchor_record()
+    path = write_bundle(tmp_path, oversight, "csv")
+
+    def edit(data: bytes) -> bytes:
+        manifest = json.loads(data)
+        manifest["anchors"][0]["head_hash"] = "0" * 64  # as if the exported history differed from the anchor
+        return json.dumps(manifest).encode()
+
+    rewrite(path, "manifest.json", edit)
+    verify_fails(path, rf"event #{anchor.head_sequence}\): history was rewritten: the chain head anchored")

@@ -326,13 +326,13 @@ def test_every_websocket_route_has_a_rule():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("route", sorted(WEBSOCKET_RULES))
 async def test_websocket_matrix(route, world):
-    from tests.alerts.test_consumer import connect
+    from tests.sockets import alert_socket
 
     allowed, kwargs = WEBSOCKET_RULES[route]
     deployment_id = getattr(world, kwargs["deployment_id"]).pk  # the only websocket route so far
     wrong = []
     for role in (*ROLES, None):
-        socket, connected, code = await connect(world.users[role] if role else None, deployment_id)
+        socket, connected, code = await alert_socket(deployment_id, user=world.users[role] if role else None)
         if connected:
             await socket.disconnect()
         if connected != (role in allowed):
