@@ -94,6 +94,20 @@ class DeploymentAuthorisation(models.Model):
     reasons = models.TextField()
     threshold = models.FloatField()
     watchlist_size = models.PositiveIntegerField()
+    model_id = models.CharField(max_length=100, blank=True)
+    # What the authorising officer was shown for this threshold and model (recognition.calibration):
+    # the statistics compare it with the false alert rate the deployment then had.
+    expected_false_alerts = models.JSONField(default=dict, blank=True)
+
+    @property
+    def expected_per_1000(self) -> float | None:
+        return self.expected_false_alerts.get("per_1000")
+
+    @property
+    def expected_per_1000_upper(self) -> float | None:
+        """The 95% upper bound: "0 of 1,810 in the reference set" is not "never"."""
+        upper = self.expected_false_alerts.get("fpir_upper_95")
+        return None if upper is None else 1000 * upper
 
 
 class DeploymentTransition(models.Model):

@@ -274,7 +274,8 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
         snapshot = _snapshot_create(deployment=locked, watchlist=watchlist)
         DeploymentAuthorisation.objects.create(
             deployment=locked, decision=DeploymentAuthorisation.Decision.AUTHORISED, decided_by=actor,
-            reasons=reasons.strip(), threshold=locked.threshold, watchlist_size=snapshot.subject_count)
+            reasons=reasons.strip(), threshold=locked.threshold, watchlist_size=snapshot.subject_count,
+            model_id=snapshot.model_id, expected_false_alerts=expected.as_record())
         _set_state(locked, State.AUTHORISED, actor, reasons.strip())
         audit_record(actor=actor, action="deployment.authorised", target=locked, deployment=locked, request=request,
                      details={"reasons": reasons.strip(), "threshold": locked.threshold,

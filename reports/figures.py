@@ -85,6 +85,11 @@ class DeploymentSummary:
     state: str
     went_live_at: dt.datetime | None
     ended_at: dt.datetime | None  # None while still live
+    threshold: float | None = None  # as authorised
+    # The false alert rate the authorising officer was shown for that threshold (per 1,000 faces not on the
+    # watchlist, and its 95% upper bound), from the model's calibration; None when there was none.
+    expected_per_1000: float | None = None
+    expected_per_1000_upper: float | None = None
 
 
 @dataclass(frozen=True)

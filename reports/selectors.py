@@ -20,7 +20,7 @@ from accounts.permissions import require_capability
 from alerts.demographics import DEMOGRAPHIC_FIELDS
 from alerts.models import Alert, AlertRecord, EngagementResult
 from config.errors import RuleViolation
-from deployments.models import Deployment, DeploymentTransition
+from deployments.models import Deployment, DeploymentAuthorisation, DeploymentTransition
 from recognition.models import CameraMinuteCount
 from reports.figures import (
     Breakdown,
@@ -69,7 +69,8 @@ def deployment_statistics(*, user, deployment_id: int) -> DeploymentStatistics:
     intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id=deployment_id))
     live = {deployment.pk: _time_live(intervals.get(deployment.pk, []), None, None, now)}
     rows, _ = _figures(ids=[deployment.pk], start=None, end=None, live=live, with_totals=False)
-    return DeploymentStatistics(deployment=_summary(deployment, intervals.get(deployment.pk, [])),
+    authorisation = _authorisations([deployment.pk]).get(deployment.pk)
+    return DeploymentStatistics(deployment=_summary(deployment, intervals.get(deployment.pk, []), authorisation),
                                 figures=rows[deployment.pk])
 
 
@@ -87,10 +88,13 @@ def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str 
     deployments = {pk: spans[0][0].deployment for pk, spans in intervals.items()}
     ids = sorted(live, key=lambda pk: (_first_live(intervals[pk]), pk))
     rows, totals = _figures(ids=ids, start=start, end=end, live=live, with_totals=True)
+    authorisations = _authorisations(ids)
     step = "day" if end - start <= DAILY_SERIES_UP_TO else "week"
     return PeriodStatistics(
         start=start, end=end, title=title, step=step,
-        deployments=tuple(DeploymentStatistics(deployment=_summary(deployments[pk], intervals[pk]), figures=rows[pk])
+        deployments=tuple(DeploymentStatistics(deployment=_summary(deployments[pk], intervals[pk],
+                                                                   authorisations.get(pk)),
+                                               figures=rows[pk])
                           for pk in ids),
         totals=totals, series=_series(ids=ids, start=start, end=end, step=step))
 
@@ -161,12 +165,24 @@ def _time_live(spans: list[Span], start, end, now) -> dt.timedelta:
     return total
 
 
-def _summary(deployment: Deployment, spans: list[Span]) -> DeploymentSummary:
+def _summary(deployment: Deployment, spans: list[Span], authorisation: DeploymentAuthorisation | None
+             ) -> DeploymentSummary:
     return DeploymentSummary(
         id=deployment.pk, name=deployment.name, location=deployment.location,
         purpose=deployment.get_purpose_display(), state=deployment.get_state_display(),
         went_live_at=spans[0][0].at if spans else None,
-        ended_at=spans[-1][1].at if spans and spans[-1][1] else None)
+        ended_at=spans[-1][1].at if spans and spans[-1][1] else None,
+        threshold=authorisation.threshold if authorisation else None,
+        expected_per_1000=authorisation.expected_per_1000 if authorisation else None,
+        expected_per_1000_upper=authorisation.expected_per_1000_upper if authorisation else None)
+
+
+def _authorisations(ids: list[int]) -> dict[int, DeploymentAuthorisation]:
+    """The authorisation each deployment went live under (the latest, should there be several)."""
+    rows = (DeploymentAuthorisation.objects.filter(deployment_id__in=ids,
+                                                   decision=DeploymentAuthorisation.Decision.AUTHORISED)
+            .order_by("decided_at", "pk"))
+    return {row.deployment_id: row for row in rows}
 
 
 # --- the counts ----------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """The expected false alert rate on the planning form and the authorising officer's decision, and its record."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from deployments.models import Deployment
+from deployments.models import Deployment, DeploymentAuthorisation
 from deployments.services import deployment_authorise
 from recognition.calibration import model_calibration_store, threshold_expectation
 from recognition.evaluation.calibration import fpir_upper_bound
@@ -83,6 +85,12 @@ def test_the_authorisation_records_the_figure_it_was_shown(client_as, commander,
     assert recorded["per_1000"] == pytest.approx(7.0) and recorded["false_alerts"] == 14
     assert recorded["threshold"] == 0.47 and recorded["source"] == "stored"
     assert recorded["calibration_id"] == shown.calibration_id and recorded["reference"]["nonmated_searches"] == 2000
+    # The authorisation record keeps it too, and the deployment page shows it to whoever reviews the decision.
+    authorisation = DeploymentAuthorisation.objects.get(deployment=submitted)
+    assert authorisation.expected_false_alerts == recorded and authorisation.model_id == current_model_id()
+    cell = re.search(r'data-testid="expected-false-alerts">(.*?)</td>',
+                     html(client.get(reverse("deployments:detail", args=[submitted.pk]))), re.S).group(1)
+    assert cell.startswith("7.0 (at most ") and current_model_id() in cell
 
 
 def test_a_figure_that_changed_after_the_page_loaded_is_not_authorised(client_as, commander, submitted):

@@ -102,6 +102,33 @@ def test_deployment_page_and_csv(client_as, commander, march):
     assert AuditEvent.objects.get(action="statistics.exported").deployment_id == first.pk
 
 
+def test_the_false_alert_rate_authorised_is_set_against_the_one_observed(client_as, commander, march):
+    from recognition.calibration import threshold_expectation
+    from recognition.runtime import current_model_id
+
+    first, _ = march
+    shown = threshold_expectation(model_id=current_model_id(), threshold=first.threshold)
+    client = client_as(commander)
+    html = client.get(reverse("reports:deployment", args=[first.pk])).content.decode()
+    [row] = csv.DictReader(io.StringIO(client.get(reverse("reports:deployment_csv", args=[first.pk])).content.decode()))
+
+    assert row["threshold"] == f"{first.threshold:.2f}"
+    assert row["expected_false_alerts_per_1000_faces"] == f"{shown.per_1000:.4f}"
+    assert row["expected_false_alerts_per_1000_faces_upper_95"] == f"{shown.per_1000_upper:.4f}"
+    figure = re.search(r'data-figure="expected_false_alert_rate">([^<]*)<', html).group(1)
+    # 2 false alerts among 6,000 faces, against what the commander was shown for the threshold
+    assert figure.startswith("expected ") and "at most " in figure and figure.endswith("observed 0.333 (1 in 3,000)")
+
+
+def test_a_deployment_authorised_without_a_calibration_says_the_rate_was_unknown(client_as, commander, march):
+    from deployments.models import DeploymentAuthorisation
+
+    first, _ = march
+    DeploymentAuthorisation.objects.filter(deployment=first).update(expected_false_alerts={"source": None})
+    html = client_as(commander).get(reverse("reports:deployment", args=[first.pk])).content.decode()
+    assert "expected rate not known (no calibration for the model)" in html
+
+
 def test_index_lists_report_months_and_deployments(client_as, oversight, march, django_assert_max_num_queries):
     client = client_as(oversight)
     client.get(reverse("reports:index"))
