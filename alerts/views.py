@@ -12,6 +12,7 @@ from alerts import services
 from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, PerceivedSex
 from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
+from config.inputs import query_int
 from alerts.selectors import access_alert, alerts_for_deployment, deployment_alert_access
 from config.errors import ConcurrentEditError
 from deployments.selectors import access_deployment, deployment_list
@@ -51,7 +52,7 @@ def live_page(request, deployment_id: int):
 def deployment_alerts_json(request, deployment_id: int):
     """Catch-up over HTTP (the websocket sends the same on resume)."""
     deployment = access_deployment(user=request.user, id=deployment_id)
-    after = int(request.GET.get("after", "0") or 0)
+    after = query_int(request.GET, "after")
     alerts = alerts_for_deployment(user=request.user, deployment=deployment, after_id=after)[:500]
     return JsonResponse({"alerts": [alert_payload(a) for a in alerts]})
 

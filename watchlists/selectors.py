@@ -9,6 +9,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from accounts.permissions import require_capability
+from config.inputs import without_control_characters
 from watchlists.models import BulkImport, ReferenceImage, Subject, Watchlist
 
 
@@ -53,6 +54,7 @@ def subject_list(*, user, watchlist: Watchlist | None = None, search: str = "") 
         enrolled_images=Count("images", filter=Q(images__status=ReferenceImage.Status.ENROLLED)))
     if watchlist is not None:
         subjects = subjects.filter(entries__watchlist=watchlist)
+    search = without_control_characters(search).strip()
     if search:
         subjects = subjects.filter(Q(name__icontains=search) | Q(reference__icontains=search))
     return subjects.order_by("name", "pk")

@@ -28,6 +28,7 @@ from accounts.permissions import require_capability
 from alerts.models import Alert
 from audit.models import AuditEvent
 from audit.services import audit_record
+from config.inputs import has_control_characters
 from deployments.models import Deployment, ManifestEntry, SnapshotReference
 from watchlists.models import InclusionCategory, ReferenceImage, Subject, WatchlistEntry
 
@@ -81,6 +82,8 @@ def _named_by(query: str, *, reference_field: str, name_field: str) -> Q:
 
 def clean_query(query: str | None) -> str:
     """The query as searched; a clear error when it is too short or too long to be a person."""
+    if has_control_characters(query or ""):
+        raise ValidationError("the search may hold only printable characters", code="control_characters")
     query = " ".join((query or "").split())
     if len(query) < MIN_QUERY_LENGTH:
         raise ValidationError(f"type at least {MIN_QUERY_LENGTH} characters of a name, or a full reference",

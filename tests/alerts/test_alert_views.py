@@ -38,6 +38,13 @@ def test_adjudicate_endpoint(client_as, officer, raise_alert):
     assert good.status_code == 200 and good.json()["alert"]["status"] == "not_a_match"
 
 
+@pytest.mark.parametrize("after", ["abc", "-1", "1e3", str(2**63)])
+def test_catch_up_with_a_bad_after_is_400(client_as, officer, live_deployment, after):
+    response = client_as(officer).get(reverse("alerts:deployment_alerts_json", args=[live_deployment.pk]),
+                                      {"after": after})
+    assert response.status_code == 400
+
+
 def test_catch_up_json_is_bounded_in_queries(client_as, officer, raise_alert, django_assert_max_num_queries):
     for i in range(6):
         raise_alert(i % 2)

@@ -64,6 +64,9 @@ def test_search_by_name_or_reference(api_as, detective):
     names = [s["name"] for s in client.get("/api/subjects/?search=alex").json()["results"]]
     assert names == ["Alex Example", "Casey Alexander"]
     assert [s["name"] for s in client.get("/api/subjects/?search=REF-1").json()["results"]] == ["Blake Sample"]
+    # Control characters (a NUL cannot even be sent to PostgreSQL) are dropped from the search, not a 500.
+    assert [s["name"] for s in client.get("/api/subjects/", {"search": "Bla\x00ke"}).json()["results"]] == [
+        "Blake Sample"]
 
 
 def test_viewing_a_subject_is_audited(api_as, detective, oversight):

@@ -57,6 +57,14 @@ def test_a_missing_or_short_query_is_400(api_as, oversight, params):
     assert "at least 2 characters" in response.json()["errors"][0]
 
 
+def test_a_query_with_control_characters_is_400_not_a_server_error(api_as, oversight):
+    # Found by `make fuzz`: a NUL byte reached PostgreSQL, which cannot hold one in text.
+    response = api_as(oversight).get(SEARCH, {"q": "Ale\x00x"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["the search may hold only printable characters"]
+    assert not AuditEvent.objects.filter(action="subject_access.searched").exists()
+
+
 def test_report_as_json_is_an_audited_export(api_as, oversight, live_deployment):
     subject = Subject.objects.get(reference="PNC-0000")
     response = api_as(oversight).get(report(subject.pk))
