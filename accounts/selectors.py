@@ -69,3 +69,20 @@ def users_for_management(*, actor):
     enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
     return (get_user_model().objects.annotate(mfa_enrolled=Exists(enrolled))
             .prefetch_related("groups").order_by("username"))
+
+
+def session_user(*, session_key: str):
+    """(user, session) for a stored session that still signs someone in (active, password unchanged), or None
+    once it has ended: signed out, expired, deleted, or the account deactivated. For long-lived connections."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    user = get_user(SimpleNamespace(session=session))
+    if not (user.is_authenticated and user.is_active):
+        return None
+    return user, session
+

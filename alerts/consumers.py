@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
-from accounts.selectors import mfa_satisfied
+from accounts.selectors import mfa_satisfied, session_user
 from alerts.broadcast import deployment_group
 from alerts.models import Alert
 from alerts.payloads import alert_payload
@@ -14,6 +17,7 @@ from deployments.models import Deployment
 
 CATCH_UP_LIMIT = 500
 REFUSED = 4403  # application close code: not allowed to watch this deployment
+SIGNED_OUT = 4401  # the session ended (or lost its access) while the socket was open
 
 
 class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
@@ -23,6 +27,8 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
         if self.access is None:
             await self.close(code=REFUSED)
             return
+        self.session_key = self.scope["session"].session_key
+        self.checked_at = time.monotonic()
         self.group = deployment_group(self.deployment_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -33,11 +39,15 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
+        if not await self._still_allowed():
+            return
         if content.get("type") == "resume":
             # Postgres is the source of truth: send every alert with its current state.
             await self.send_json({"type": "alerts.snapshot", "alerts": await self._recent_alerts()})
 
     async def deployment_event(self, message: dict) -> None:
+        if not await self._still_allowed():
+            return
         event = message["event"]
         if event in ("alert.created", "alert.updated"):
             payload = message.get("alert") or await self._alert(message["alert_id"])
@@ -46,14 +56,35 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.send_json({"type": event, **{k: v for k, v in message.items() if k not in ("type", "event")}})
 
+    async def _still_allowed(self) -> bool:
+        """Re-read the session before sending, at most every ALERT_SOCKET_RECHECK_SECONDS: a socket must not
+        outlive a sign-out, an expired session, a deactivated account or a withdrawn assignment, whatever
+        the browser does. Closes the socket (4401) when it has."""
+        if self.group is None:
+            return False  # closed already
+        if time.monotonic() - self.checked_at < settings.ALERT_SOCKET_RECHECK_SECONDS:
+            return True
+        signed_in = await database_sync_to_async(session_user)(session_key=self.session_key)
+        access = None if signed_in is None else await self._access(*signed_in)
+        if access != self.access:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+            await self.close(code=SIGNED_OUT)
+            return False
+        self.checked_at = time.monotonic()
+        return True
+
+    async def _access(self, user=None, session=None) -> str | None:
+        return await self._access_now(user or self.scope.get("user"), session or self.scope.get("session"))
+
     @database_sync_to_async
-    def _access(self) -> str | None:
-        if not mfa_satisfied(user=self.scope.get("user"), session=self.scope.get("session")):
+    def _access_now(self, user, session) -> str | None:
+        if not mfa_satisfied(user=user, session=session):
             return None  # a role that needs MFA, signed in with the password only
         deployment = Deployment.objects.filter(pk=self.deployment_id).first()
         if deployment is None:
             return None
-        return deployment_alert_access(user=self.scope.get("user"), deployment=deployment)
+        return deployment_alert_access(user=user, deployment=deployment)
 
     @database_sync_to_async
     def _recent_alerts(self) -> list[dict]:

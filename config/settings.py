@@ -319,6 +319,9 @@ ALERT_TWO_PERSON_CONFIRMATION = env_bool("ALERT_TWO_PERSON_CONFIRMATION", False)
 # A new track of a subject already alerted on the same camera this recently is not alerted again (a track
 # broken by an occlusion); 0 turns it off.
 ALERT_REPEAT_SUPPRESSION_SECONDS = env_int("ALERT_REPEAT_SUPPRESSION_SECONDS", 60)
+# An open alert socket re-reads its session (signed out, expired, deactivated, MFA reset, unassigned?) before
+# sending, at most this often: the longest a socket may go on after its session ended.
+ALERT_SOCKET_RECHECK_SECONDS = env_int("ALERT_SOCKET_RECHECK_SECONDS", 15)
 CAMERA_LEASE_SECONDS = env_int("CAMERA_LEASE_SECONDS", 15)  # a dead worker's cameras move after this
 CAMERA_WORKER_CAPACITY = env_int("CAMERA_WORKER_CAPACITY", 4)  # cameras one worker process batches together
 # Detector input for live frames, WxH, or "auto": 960x544 where CUDA is available (finds the most small

@@ -131,7 +131,8 @@
     socket.addEventListener("close", (event) => {
       if (current !== socket) return;  // closed on purpose (signed out)
       current = null;
-      if (event.code === 4403) { checkSession(true); return; }  // refused: signed out, or not allowed?
+      // refused (4403) or ended by the server (4401): signed out, or no longer allowed?
+      if (event.code === 4403 || event.code === 4401) { checkSession(event.code); return; }
       connection.textContent = "reconnecting…";
       connection.className = "badge warn";
       setTimeout(() => { if (!signedOut) connect(); }, retry);
@@ -166,6 +167,8 @@
       signedOut = false;
       document.getElementById("signed-out").remove();
       retry = 1000;
+      connect();
+    } else if (alive === true && refused === 4401) {  // still signed in, but its access changed: ask again
       connect();
     } else if (alive === true && refused) {
       connection.textContent = "not allowed";

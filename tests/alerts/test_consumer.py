@@ -77,3 +77,49 @@ async def test_adjudication_is_pushed_to_everyone_watching(officer, commander, o
         message = await socket.receive_json_from(timeout=5)
         assert message["type"] == "alert.updated" and message["alert"]["status"] == "not_a_match"
         await socket.disconnect()
+
+
+async def test_a_socket_does_not_outlive_its_session(settings, officer, live_deployment, raise_alert):
+    """Whatever the browser does, the server stops sending once the session has ended."""
+    from django.contrib.sessions.models import Session
+
+    from tests.sockets import signed_in_session
+
+    settings.ALERT_SOCKET_RECHECK_SECONDS = 0
+    session = await sync_to_async(signed_in_session)(officer)
+    socket, connected, _ = await alert_socket(live_deployment.pk, session=session)
+    assert connected and (await socket.receive_json_from(timeout=5))["type"] == "hello"
+
+    await sync_to_async(Session.objects.filter(session_key=session.session_key).delete)()  # signed out elsewhere
+    await sync_to_async(raise_alert)(0)
+
+    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_socket_closes_when_the_officer_is_taken_off_the_deployment(settings, officer, live_deployment,
+                                                                           raise_alert):
+    settings.ALERT_SOCKET_RECHECK_SECONDS = 0
+    socket, connected, _ = await alert_socket(live_deployment.pk, user=officer)
+    assert connected and (await socket.receive_json_from(timeout=5))["type"] == "hello"
+
+    await sync_to_async(live_deployment.officers.remove)(officer)
+    await sync_to_async(raise_alert)(0)
+
+    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_within_the_recheck_interval_an_ended_session_is_not_reread(settings, officer, live_deployment,
+                                                                         raise_alert):
+    """The price of the recheck is bounded: at most one session read per socket per interval."""
+    from django.contrib.sessions.models import Session
+
+    from tests.sockets import signed_in_session
+
+    settings.ALERT_SOCKET_RECHECK_SECONDS = 3600
+    session = await sync_to_async(signed_in_session)(officer)
+    socket, connected, _ = await alert_socket(live_deployment.pk, session=session)
+    await socket.receive_json_from(timeout=5)
+    await sync_to_async(Session.objects.filter(session_key=session.session_key).delete)()
+    await sync_to_async(raise_alert)(0)
+    assert (await socket.receive_json_from(timeout=5))["type"] == "alert.created"
+    await socket.disconnect()
