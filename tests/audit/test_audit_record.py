@@ -99,3 +99,13 @@ def test_concurrent_writers_still_form_one_chain(make_user):
     assert sorted(AuditEvent.objects.values_list("sequence", flat=True)) == list(range(1, 201))
     report = audit_chain_verify()
     assert report.ok, report.reason and report.checked == 200
+
+
+@pytest.mark.django_db
+def test_the_audit_table_carries_no_unused_hash_pattern_index():
+    """Each index costs every audited request a write; the LIKE index Django adds for `hash` serves nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_auditevent'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert "audit_auditevent_hash_key" in names  # the unique index that links the chain stays
+    assert not [name for name in names if name.endswith("_like")]
