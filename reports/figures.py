@@ -86,6 +86,9 @@ class DeploymentSummary:
     went_live_at: dt.datetime | None
     ended_at: dt.datetime | None  # None while still live
     threshold: float | None = None  # as authorised
+    # What the commander wrote in the post-deployment record, set beside what officers recorded on alerts.
+    recorded_engagements: int | None = None
+    recorded_arrests: int | None = None
     # The false alert rate the authorising officer was shown for that threshold (per 1,000 faces not on the
     # watchlist, and its 95% upper bound), from the model's calibration; None when there was none.
     expected_per_1000: float | None = None

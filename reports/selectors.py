@@ -62,7 +62,7 @@ WAIT_FOR_DECISION = ExpressionWrapper(F("first_decided_at") - F("raised_at"), ou
 
 def deployment_statistics(*, user, deployment_id: int) -> DeploymentStatistics:
     require_capability(user=user, capability="view_statistics")
-    deployment = Deployment.objects.filter(pk=deployment_id).first()
+    deployment = Deployment.objects.filter(pk=deployment_id).select_related("post_record").first()
     if deployment is None:
         raise Http404("no such deployment")
     now = timezone.now()
@@ -82,7 +82,7 @@ def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str 
     now = timezone.now()
     went_live_before_end = DeploymentTransition.objects.filter(to_state=LIVE, at__lt=end).values("deployment_id")
     intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id__in=went_live_before_end)
-                                .select_related("deployment"))
+                                .select_related("deployment__post_record"))
     live = {pk: _time_live(spans, start, end, now) for pk, spans in intervals.items()}
     live = {pk: duration for pk, duration in live.items() if duration > dt.timedelta(0)}
     deployments = {pk: spans[0][0].deployment for pk, spans in intervals.items()}
@@ -167,12 +167,15 @@ def _time_live(spans: list[Span], start, end, now) -> dt.timedelta:
 
 def _summary(deployment: Deployment, spans: list[Span], authorisation: DeploymentAuthorisation | None
              ) -> DeploymentSummary:
+    record = getattr(deployment, "post_record", None)  # select_related by the callers
     return DeploymentSummary(
         id=deployment.pk, name=deployment.name, location=deployment.location,
         purpose=deployment.get_purpose_display(), state=deployment.get_state_display(),
         went_live_at=spans[0][0].at if spans else None,
         ended_at=spans[-1][1].at if spans and spans[-1][1] else None,
         threshold=authorisation.threshold if authorisation else None,
+        recorded_engagements=record.engagements if record else None,
+        recorded_arrests=record.arrests if record else None,
         expected_per_1000=authorisation.expected_per_1000 if authorisation else None,
         expected_per_1000_upper=authorisation.expected_per_1000_upper if authorisation else None)
 

@@ -29,11 +29,17 @@ def _number(value: float | None, digits: int) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+# The columns about the deployment itself, before its figures; the totals row leaves them blank.
+DEPLOYMENT_COLUMNS = (
+    "deployment_id", "deployment", "location", "purpose", "went_live", "ended", "threshold",
+    "expected_false_alerts_per_1000_faces", "expected_false_alerts_per_1000_faces_upper_95",
+    "post_record_engagements", "post_record_arrests",
+)
+
+
 def _header(figures: Figures) -> list[str]:
     return [
-        "deployment_id", "deployment", "location", "purpose", "went_live", "ended", "threshold",
-        "expected_false_alerts_per_1000_faces", "expected_false_alerts_per_1000_faces_upper_95", "hours_live", "cameras",
-        "faces_processed", "alerts", "confirmed", "false_alerts", "not_located", "other", "pending",
+        *DEPLOYMENT_COLUMNS, "hours_live", "cameras", "faces_processed", "alerts", "confirmed", "false_alerts", "not_located", "other", "pending",
         "false_alerts_per_1000_faces", "false_alerts_percent_of_decided", "median_minutes_to_decision",
         "p90_minutes_to_decision", "engagements", "arrests",
         *(f"result_{c.code or 'not_recorded'}" for c in figures.results.counts),
@@ -61,6 +67,7 @@ def _deployment_row(row: DeploymentStatistics) -> list[str]:
     return [str(d.id), _text(d.name), _text(d.location), d.purpose,
             d.went_live_at.isoformat() if d.went_live_at else "", d.ended_at.isoformat() if d.ended_at else "",
             _number(d.threshold, 2), _number(d.expected_per_1000, 4), _number(d.expected_per_1000_upper, 4),
+            _number(d.recorded_engagements, 0), _number(d.recorded_arrests, 0),
             *_figures_row(row.figures)]
 
 
@@ -72,7 +79,7 @@ def statistics_csv_export(*, actor, report: PeriodStatistics | DeploymentStatist
     if isinstance(report, PeriodStatistics):
         writer.writerow(_header(report.totals))
         writer.writerows(_deployment_row(row) for row in report.deployments)
-        writer.writerow(["", TOTALS_LABEL, "", "", "", "", "", "", "", *_figures_row(report.totals)])
+        writer.writerow(["", TOTALS_LABEL, *[""] * (len(DEPLOYMENT_COLUMNS) - 2), *_figures_row(report.totals)])
         target, deployment = None, None
         details = {"period": report.title, "start": report.start.isoformat(), "end": report.end.isoformat(),
                    "deployments": len(report.deployments)}

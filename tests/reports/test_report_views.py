@@ -120,6 +120,23 @@ def test_the_false_alert_rate_authorised_is_set_against_the_one_observed(client_
     assert figure.startswith("expected ") and "at most " in figure and figure.endswith("observed 0.333 (1 in 3,000)")
 
 
+def test_the_post_deployment_record_is_set_beside_the_officers_decisions(client_as, commander, march):
+    from deployments.services import post_deployment_record_save
+
+    first, _ = march  # ended; officers recorded one engagement, an arrest, on its alerts
+    client = client_as(commander)
+    page = client.get(reverse("reports:deployment", args=[first.pk])).content.decode()
+    assert 'data-figure="post_record">not written yet<' in page
+
+    post_deployment_record_save(actor=commander, deployment=first, outcomes="Two arrests", engagements=3, arrests=2)
+    page = client.get(reverse("reports:deployment", args=[first.pk])).content.decode()
+    assert ("3 engagements and 2 arrests written by the commander; officers' decisions on alerts record 1 and 1"
+            in page)
+    [row] = csv.DictReader(io.StringIO(client.get(reverse("reports:deployment_csv", args=[first.pk])).content.decode()))
+    assert (row["post_record_engagements"], row["post_record_arrests"], row["engagements"], row["arrests"]) == (
+        "3", "2", "1", "1")
+
+
 def test_a_deployment_authorised_without_a_calibration_says_the_rate_was_unknown(client_as, commander, march):
     from deployments.models import DeploymentAuthorisation
 
