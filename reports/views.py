@@ -5,6 +5,7 @@ import calendar
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required
@@ -63,13 +64,15 @@ def deployment_csv(request, deployment_id: int):
 
 
 def _neighbours(year: int, month: int | None) -> dict:
-    """Links to the periods either side (and, from a year, to its months)."""
+    """Links to the periods either side (and, from a year, to its months); none into the future."""
+    today = timezone.localdate()
     if month is None:
-        months = [(year, m, calendar.month_name[m]) for m in range(1, 13)]
-        return {"previous": (year - 1,), "next": (year + 1,), "months": months}
+        months = [(year, m, calendar.month_name[m]) for m in range(1, 13) if (year, m) <= (today.year, today.month)]
+        return {"previous": (year - 1,), "next": (year + 1,) if year < today.year else None, "months": months}
     previous = (year - 1, 12) if month == 1 else (year, month - 1)
     following = (year + 1, 1) if month == 12 else (year, month + 1)
-    return {"previous": previous, "next": following, "months": []}
+    return {"previous": previous, "next": following if following <= (today.year, today.month) else None,
+            "months": []}
 
 
 @require_GET

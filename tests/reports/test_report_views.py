@@ -181,3 +181,19 @@ def test_impossible_periods_are_not_found(client_as, oversight):
     assert client.get("/reports/2025/13/").status_code == 404
     assert client.get("/reports/2025/0/").status_code == 404
     assert client.get("/reports/1066/").status_code == 404
+
+
+def test_reports_link_back_in_time_but_not_into_the_future(client_as, oversight):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    client = client_as(oversight)
+    this_month = client.get(reverse("reports:month", args=[today.year, today.month])).content.decode()
+    assert 'rel="prev"' in this_month and 'rel="next"' not in this_month
+    this_year = client.get(reverse("reports:year", args=[today.year])).content.decode()
+    assert 'rel="next"' not in this_year
+    assert reverse("reports:month", args=[today.year, today.month]) in this_year
+    if today.month < 12:
+        assert reverse("reports:month", args=[today.year, today.month + 1]) not in this_year
+    last_year = client.get(reverse("reports:year", args=[today.year - 1])).content.decode()
+    assert f'href="{reverse("reports:year", args=[today.year])}" rel="next"' in last_year
