@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -141,6 +142,20 @@ def start_data_services(supervisor: Supervisor, *, var_dir: Path, pg_port: int, 
         env["REDIS_URL"] = redis.url
 
 
+def _wait_until_listening(host: str, port: int, *, process: subprocess.Popen, stop: threading.Event,
+                          timeout: float = 120) -> bool:
+    """True once the port accepts connections, so the URL we print already works; False if the process
+    died, a stop was asked for or the time ran out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None and not stop.is_set():
+        try:
+            with socket.create_connection((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            stop.wait(0.2)
+    return False
+
+
 def up(*, settings, web_host: str, web_port: int, worker_concurrency: int, demo: bool,
        services_only: bool = False) -> int:
     supervisor = Supervisor()
@@ -166,14 +181,17 @@ def up(*, settings, web_host: str, web_port: int, worker_concurrency: int, demo:
             if demo and supervisor.run_to_end("seed", _manage("seed_demo"), env=env) != 0:
                 supervisor.say("lfr", "seeding the demo failed; stopping")
                 return 1
-            supervisor.spawn("web", [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", web_host,
-                                     "--port", str(web_port), "--lifespan", "off", "--no-server-header"], env=env)
+            web = supervisor.spawn("web", [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
+                                           web_host, "--port", str(web_port), "--lifespan", "off",
+                                           "--no-server-header"], env=env)
             supervisor.spawn("worker", _celery("worker", "-Q", "default,recognition", "-l", "INFO",
                                                "--concurrency", str(worker_concurrency), "-n", "lfr@%h"),
                              env=env, stop_timeout=30, signal_group=True)
             supervisor.spawn("beat", _celery("beat", "-l", "INFO", "--pidfile=",
                                              "-s", str(settings.VAR_DIR / "celerybeat-schedule")), env=env)
-            time.sleep(1.0)
+            if not _wait_until_listening(web_host, web_port, process=web.process, stop=supervisor.stopping):
+                supervisor.say("lfr", "the web server did not start; stopping")
+                return 1
             supervisor.say("lfr", f"LFR Portal is up: http://{web_host}:{web_port}/  (Ctrl-C stops everything)")
         else:
             supervisor.say("lfr", f"data services up: DATABASE_URL={env.get('DATABASE_URL', settings.DATABASE_URL)} "
