@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.roles import Role
+from config.inputs import BIGINT_MAX
 from audit.filters import AuditFilter
 
 EXPORT_FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines")]
@@ -17,7 +18,7 @@ class AuditFilterForm(forms.Form):
 
     date_from = forms.DateField(required=False, label="From", widget=DateInput)
     date_to = forms.DateField(required=False, label="To", widget=DateInput, help_text="Both days included")
-    deployment = forms.IntegerField(required=False, min_value=1, label="Deployment id")
+    deployment = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, label="Deployment id")
     actor = forms.CharField(required=False, max_length=150, label="Actor (username)")
     role = forms.ChoiceField(required=False, label="Role at the time",
                              choices=[("", "any role")] + list(Role.choices))
@@ -26,8 +27,8 @@ class AuditFilterForm(forms.Form):
     target_type = forms.CharField(required=False, max_length=64, label="Object type",
                                   help_text="e.g. watchlists.subject")
     target_id = forms.CharField(required=False, max_length=64, label="Object id")
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, widget=forms.HiddenInput)
+    after = forms.IntegerField(required=False, min_value=0, max_value=BIGINT_MAX, widget=forms.HiddenInput)
 
     FILTER_FIELDS = ("date_from", "date_to", "deployment", "actor", "role", "action", "target_type", "target_id")
 

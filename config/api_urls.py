@@ -12,7 +12,9 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
+from audit import api as audit
 from deployments import api as deployments
+from reports import api as reports
 from watchlists import api as watchlists
 
 app_name = "api"
@@ -71,6 +73,14 @@ urlpatterns = [
          name="deployment-authorisation-problems"),
     path("deployments/<int:pk>/post-record", _api(deployments.DeploymentPostRecordView),
          name="deployment-post-record"),
+    # statistics and transparency reports
+    path("reports/deployments/<int:deployment_id>/", _api(reports.DeploymentReportView), name="report-deployment"),
+    path("reports/<int:year>/", _api(reports.YearReportView), name="report-year"),
+    path("reports/<int:year>/<int:month>/", _api(reports.MonthReportView), name="report-month"),
+    # audit log (oversight)
+    path("audit/events/", _api(audit.AuditEventListView), name="audit-event-list"),
+    path("audit/events/<int:sequence>/", _api(audit.AuditEventDetailView), name="audit-event-detail"),
+    path("audit/exports", _api(audit.AuditExportView), name="audit-export"),
     # OpenAPI
     path("schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="schema"),
     path("docs/", _page(SpectacularSwaggerView, url_name="api:schema", permission_classes=[IsAuthenticated]),

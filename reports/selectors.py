@@ -99,6 +99,16 @@ def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str 
         totals=totals, series=_series(ids=ids, start=start, end=end, step=step))
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a report may be asked for
+
+
+def report_period(*, year: int, month: int | None = None) -> tuple[dt.datetime, dt.datetime, str]:
+    """The month or year a report URL names, or 404 for one that cannot exist (month 13, year 1066)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR or (month is not None and not 1 <= month <= 12):
+        raise Http404("no such period")
+    return month_period(year, month) if month else year_period(year)
+
+
 def month_period(year: int, month: int) -> tuple[dt.datetime, dt.datetime, str]:
     """A calendar month in local time (the force's), as [start, end) and a title."""
     tz = timezone.get_current_timezone()

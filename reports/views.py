@@ -3,7 +3,7 @@ from __future__ import annotations
 import calendar
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,21 +13,13 @@ from reports import charts
 from reports.selectors import (
     deployment_statistics,
     deployments_with_statistics,
-    month_period,
     period_statistics,
+    report_period,
     report_months,
-    year_period,
 )
 from reports.services import statistics_csv_export
 
 DEPLOYMENTS_PER_PAGE = 25
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-def _period(year: int, month: int | None):
-    if not FIRST_YEAR <= year <= LAST_YEAR or (month is not None and not 1 <= month <= 12):
-        raise Http404("no such period")
-    return month_period(year, month) if month else year_period(year)
 
 
 def _csv(content: str, filename: str) -> HttpResponse:
@@ -78,7 +70,7 @@ def _neighbours(year: int, month: int | None) -> dict:
 @require_GET
 @capability_required("view_statistics")
 def period_report(request, year: int, month: int | None = None):
-    start, end, title = _period(year, month)
+    start, end, title = report_period(year=year, month=month)
     report = period_statistics(user=request.user, start=start, end=end, title=title)
     return render(request, "reports/period.html", {
         "report": report, "figures": report.totals, "year": year, "month": month, **_neighbours(year, month),
@@ -91,7 +83,7 @@ def period_report(request, year: int, month: int | None = None):
 @require_GET
 @capability_required("view_statistics")
 def period_csv(request, year: int, month: int | None = None):
-    start, end, title = _period(year, month)
+    start, end, title = report_period(year=year, month=month)
     report = period_statistics(user=request.user, start=start, end=end, title=title)
     content = statistics_csv_export(actor=request.user, report=report, request=request)
     return _csv(content, f"lfr-figures-{year}{f'-{month:02d}' if month else ''}.csv")

@@ -138,6 +138,9 @@ RULES: dict[str, Rule] = {
     "audit:log": get(VIEW_AUDIT),
     "audit:event": get(VIEW_AUDIT, sequence="audit_event"),
     "audit:export": post(EXPORT_AUDIT),
+    "api:audit-event-list": get(VIEW_AUDIT),
+    "api:audit-event-detail": get(VIEW_AUDIT, sequence="audit_event"),
+    "api:audit-export": post(EXPORT_AUDIT),
     # statistics and transparency reports
     "reports:index": get(VIEW_STATISTICS),
     "reports:deployment": get(VIEW_STATISTICS, deployment_id="deployment"),
@@ -146,6 +149,9 @@ RULES: dict[str, Rule] = {
     "reports:year_csv": get(VIEW_STATISTICS, year="report_year"),
     "reports:month": get(VIEW_STATISTICS, year="report_year", month="report_month"),
     "reports:month_csv": get(VIEW_STATISTICS, year="report_year", month="report_month"),
+    "api:report-deployment": get(VIEW_STATISTICS, deployment_id="deployment"),
+    "api:report-year": get(VIEW_STATISTICS, year="report_year"),
+    "api:report-month": get(VIEW_STATISTICS, year="report_year", month="report_month"),
     # REST API
     "api:watchlist-list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
     "api:watchlist-approval-queue": get(APPROVE_WATCHLIST),

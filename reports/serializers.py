@@ -1,0 +1,114 @@
+"""API shapes of the statistics: read-only views of the dataclasses in reports/figures.py.
+
+The figures come from reports.selectors; these only name them for JSON. Durations are given in seconds, rates
+as plain numbers (``null`` where they cannot be worked out: no faces counted, nothing decided). Like the
+dataclasses they serialize, nothing here names a subject, a watchlist reference or an image.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class _Seconds(serializers.FloatField):
+    """A ``timedelta`` as seconds (a number in the schema)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value.total_seconds()
+
+
+class ReportCodeCountSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True, help_text='the recorded code; "" where nothing was recorded')
+    label = serializers.CharField(read_only=True)
+    count = serializers.IntegerField(read_only=True)
+
+
+class ReportBreakdownSerializer(serializers.Serializer):
+    field = serializers.CharField(read_only=True, help_text="the recorded field counted, e.g. result, ethnicity")
+    title = serializers.CharField(read_only=True)
+    total = serializers.IntegerField(read_only=True)
+    counts = ReportCodeCountSerializer(many=True, read_only=True,
+                                       help_text="every code, zeros included, then the unrecorded")
+
+
+class ReportOutcomesSerializer(serializers.Serializer):
+    confirmed = serializers.IntegerField(read_only=True)
+    not_a_match = serializers.IntegerField(read_only=True, help_text="false alerts")
+    not_located = serializers.IntegerField(read_only=True)
+    other = serializers.IntegerField(read_only=True)
+    pending = serializers.IntegerField(read_only=True, help_text="not yet decided, or a confirmation awaiting its "
+                                                                 "second officer")
+    decided = serializers.IntegerField(read_only=True)
+    total = serializers.IntegerField(read_only=True)
+
+
+class ReportFiguresSerializer(serializers.Serializer):
+    time_live_seconds = _Seconds(source="time_live")
+    cameras = serializers.IntegerField(read_only=True)
+    faces = serializers.IntegerField(read_only=True, help_text="faces processed")
+    alerts = serializers.IntegerField(read_only=True)
+    false_alerts = serializers.IntegerField(read_only=True)
+    outcomes = ReportOutcomesSerializer(read_only=True)
+    false_alerts_per_1000_faces = serializers.FloatField(read_only=True, allow_null=True,
+                                                         help_text="null when no faces were counted")
+    false_alert_share = serializers.FloatField(read_only=True, allow_null=True,
+                                               help_text="false alerts / decided alerts (0 to 1); null when none "
+                                                         "was decided")
+    decision_time_median_seconds = _Seconds(source="decision_time_median", allow_null=True,
+                                            help_text="raised to first decision; null when none was decided")
+    decision_time_p90_seconds = _Seconds(source="decision_time_p90", allow_null=True,
+                                         help_text="90th percentile (interpolated)")
+    engagements = serializers.IntegerField(read_only=True, help_text="confirmed matches recorded as engaged")
+    arrests = serializers.IntegerField(read_only=True)
+    results = ReportBreakdownSerializer(read_only=True, help_text="results of engagements")
+    false_alert_demographics = ReportBreakdownSerializer(many=True, read_only=True,
+                                                         help_text="perceived ethnicity, sex and age band behind "
+                                                                   "false alerts")
+
+
+class ReportDeploymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    location = serializers.CharField(read_only=True)
+    purpose = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True)
+    went_live_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    ended_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null while still live")
+    threshold = serializers.FloatField(read_only=True, allow_null=True, help_text="as authorised")
+    expected_false_alerts_per_1000_faces = serializers.FloatField(
+        source="expected_per_1000", read_only=True, allow_null=True,
+        help_text="the rate the authorising officer was shown for the threshold; null without a calibration")
+    expected_false_alerts_per_1000_faces_upper_95 = serializers.FloatField(
+        source="expected_per_1000_upper", read_only=True, allow_null=True, help_text="its 95% upper bound")
+    post_record_engagements = serializers.IntegerField(
+        source="recorded_engagements", read_only=True, allow_null=True,
+        help_text="as the commander wrote in the post-deployment record; null until written")
+    post_record_arrests = serializers.IntegerField(source="recorded_arrests", read_only=True, allow_null=True)
+
+
+class DeploymentStatisticsSerializer(serializers.Serializer):
+    deployment = ReportDeploymentSerializer(read_only=True)
+    figures = ReportFiguresSerializer(read_only=True)
+
+
+class ReportSeriesPointSerializer(serializers.Serializer):
+    start = serializers.DateField(read_only=True, help_text="first day of the bucket (local time)")
+    faces = serializers.IntegerField(read_only=True)
+    alerts = serializers.IntegerField(read_only=True)
+    false_alerts = serializers.IntegerField(read_only=True)
+    confirmed = serializers.IntegerField(read_only=True)
+
+
+class PeriodStatisticsSerializer(serializers.Serializer):
+    title = serializers.CharField(read_only=True)
+    start = serializers.DateTimeField(read_only=True)
+    end = serializers.DateTimeField(read_only=True, help_text="exclusive")
+    step = serializers.ChoiceField(choices=["day", "week"], read_only=True, help_text="the series' bucket")
+    deployments = DeploymentStatisticsSerializer(many=True, read_only=True,
+                                                 help_text="every deployment live in the period, with the figures "
+                                                           "inside it")
+    totals = ReportFiguresSerializer(read_only=True)
+    series = ReportSeriesPointSerializer(many=True, read_only=True)
