@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var" / "bench-latency"
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -51,9 +52,10 @@ def started_services(var: Path):
                                     SESSION_IDLE_SECONDS="86400")
 
 
-def spawn(command: list[str]) -> subprocess.Popen:
+def spawn(command: list[str], *, log: Path) -> subprocess.Popen:
+    """A child process whose output goes to `log` (to read when a run fails)."""
     return subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -223,14 +225,14 @@ def main() -> int:
         return 1
     from config.embedded import free_port
 
-    with started_services(ROOT / "var" / "bench-latency"):
+    with started_services(VAR):
         web = worker = None
         try:
             deployment, crew = setup_world(args.officers)
             port = free_port()
             base = f"http://localhost:{port}"
             web = spawn([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
-                         str(port), "--lifespan", "off", "--log-level", "warning"])
+                         str(port), "--lifespan", "off", "--log-level", "warning"], log=VAR / "web.log")
             for _ in range(100):
                 try:
                     urllib.request.urlopen(f"{base}/healthz", timeout=1)
@@ -238,7 +240,7 @@ def main() -> int:
                 except OSError:
                     time.sleep(0.2)
             worker = spawn([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "recognition", "-l",
-                            "WARNING", "--concurrency", "1", "-n", "bench@%h"])
+                            "WARNING", "--concurrency", "1", "-n", "bench@%h"], log=VAR / "worker.log")
             from recognition.tasks import camera_worker_task
 
             camera_worker_task.delay(deployment.pk)

@@ -162,7 +162,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+        # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's blocking pop:
+        # an idle socket's receive loop then raises and the websocket drops (django/channels_redis#422).
+        # A longer read timeout still notices a dead Redis.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+                   "capacity": 1500, "expiry": 30},
     }
 }
 

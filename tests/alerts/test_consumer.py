@@ -123,3 +123,18 @@ async def test_within_the_recheck_interval_an_ended_session_is_not_reread(settin
     await sync_to_async(raise_alert)(0)
     assert (await socket.receive_json_from(timeout=5))["type"] == "alert.created"
     await socket.disconnect()
+
+
+async def test_an_idle_socket_still_hears_the_next_alert(officer, live_deployment, raise_alert):
+    """Quiet streets are the normal case: a socket idle longer than the channel layer's 5 s blocking read
+    must stay up (redis-py 8 reads with a 5 s socket timeout by default, which tore such sockets down)."""
+    import asyncio
+
+    socket, connected, _ = await alert_socket(live_deployment.pk, user=officer)
+    assert connected and (await socket.receive_json_from(timeout=5))["type"] == "hello"
+    await asyncio.sleep(12)
+    assert await socket.receive_nothing(timeout=0.1)  # no close, no error in the meantime
+    alert = await sync_to_async(raise_alert)(0)
+    message = await socket.receive_json_from(timeout=5)
+    assert message["type"] == "alert.created" and message["alert"]["id"] == alert.pk
+    await socket.disconnect()
