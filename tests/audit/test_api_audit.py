@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.roles import Role
 from audit.chain import GENESIS_HASH, HASHED_FIELDS, event_hash
 from audit.models import AuditEvent
 from audit.selectors import AUDIT_PAGE_SIZE
 from audit.services import audit_record, event_fields
 from audit.verify_export import verify_export
+from tests.audit.conftest import FILTER_CASES
 from tests.conftest import mfa_verify_session
 
 pytestmark = pytest.mark.django_db
@@ -47,11 +47,6 @@ def bundle_bytes(response) -> bytes:
 
 
 # --- listing and keyset pages ---------------------------------------------------------------------
-
-@pytest.fixture
-def many_events(detective):
-    for i in range(2 * AUDIT_PAGE_SIZE + 20):
-        audit_record(actor=detective, action="subject.viewed", details={"i": i})
 
 
 def test_next_links_walk_the_whole_log_newest_first_and_previous_comes_back(api_as, oversight, many_events):
@@ -100,40 +95,7 @@ def test_links_keep_the_filters(api_as, oversight, officer, many_events):
                .values_list("actor_username", flat=True)) == {"pc_brown"}
 
 
-@pytest.fixture
-def varied_events(detective, commander, officer, make_user, monkeypatch):
-    changer = make_user(Role.OFFICER, username="changed_role")
-    clock = {"now": None}
-    with monkeypatch.context() as patch:
-        patch.setattr("django.utils.timezone.now", lambda: clock["now"])
-        clock["now"] = timezone.make_aware(dt.datetime(2026, 3, 10, 12, 0))
-        audit_record(actor=detective, action="watchlist.created", target=("watchlists.watchlist", 7))
-        clock["now"] = timezone.make_aware(dt.datetime(2026, 3, 11, 23, 30))
-        audit_record(actor=commander, action="deployment.authorised", deployment=42)
-        clock["now"] = timezone.make_aware(dt.datetime(2026, 3, 12, 0, 30))
-        audit_record(actor=officer, action="alert.adjudicated", deployment=42, target=("alerts.alert", 3))
-        audit_record(actor=officer, action="alert.viewed", deployment=43, target=("alerts.alert", 4))
-        audit_record(actor=None, action="system.purge")
-        audit_record(actor=changer, action="alertness.check")
-        changer.groups.set([])
-        changer = type(changer).objects.get(pk=changer.pk)  # roles are cached on the user object
-        audit_record(actor=changer, action="alertness.check")
-
-
-@pytest.mark.parametrize("query, expected", [
-    ({"actor": "pc_brown"}, ["alert.viewed", "alert.adjudicated"]),
-    ({"deployment": "42"}, ["alert.adjudicated", "deployment.authorised"]),
-    ({"action": "alert.viewed"}, ["alert.viewed"]),
-    ({"action": "alert."}, ["alert.viewed", "alert.adjudicated"]),  # a prefix, not "alertness."
-    ({"action": "alert*"}, ["alertness.check", "alertness.check", "alert.viewed", "alert.adjudicated"]),
-    ({"role": "officer"}, ["alertness.check", "alert.viewed", "alert.adjudicated"]),  # roles at the time
-    ({"role": "authorising_officer"}, ["deployment.authorised"]),
-    ({"target_type": "alerts.alert", "target_id": "3"}, ["alert.adjudicated"]),
-    ({"target_type": "alerts.alert"}, ["alert.viewed", "alert.adjudicated"]),
-    ({"date_from": "2026-03-11", "date_to": "2026-03-11"}, ["deployment.authorised"]),  # local days (London)
-    ({"date_to": "2026-03-10"}, ["watchlist.created"]),
-    ({"actor": "pc_brown", "deployment": "43"}, ["alert.viewed"]),
-])
+@pytest.mark.parametrize("query, expected", FILTER_CASES)
 def test_filters_select_what_the_page_selects(api_as, oversight, varied_events, query, expected):
     assert actions(api_as(oversight).get(EVENTS, query)) == expected
 
