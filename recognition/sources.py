@@ -151,7 +151,41 @@ class _CaptureSource(FrameSource):
             capture.release()
 
 
-class VideoFileSource(_CaptureSource):
+class _RealTimePacing:
+    """Plays recorded frames at their frame rate, as a live camera sends them (``realtime``); otherwise as
+    fast as they are read. Uses the source's ``fps``, ``_start``, ``_next_index`` and ``dropped``."""
+
+    fps: float
+    realtime: bool
+    dropped: int
+    _start: float | None
+    _next_index: int
+
+    def _wait_for_next_frame(self, skip_one: Callable[[], bool]) -> bool:
+        """Sleep until the next frame is due; a late reader skips what a live camera would have sent
+        (``skip_one`` advances one frame). False when the frames ran out while skipping."""
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now - self._next_index / self.fps
+        due_index = int((now - self._start) * self.fps)
+        while self._next_index < due_index:
+            if not skip_one():
+                return False
+            self._next_index += 1
+            self.dropped += 1
+        wait = self._start + self._next_index / self.fps - now
+        if wait > 0:
+            time.sleep(wait)
+        return True
+
+    def _frame(self, image: np.ndarray) -> Frame:
+        index = self._next_index
+        self._next_index += 1
+        timestamp = time.monotonic() - self._start if self.realtime else index / self.fps
+        return Frame(image, timestamp, index)
+
+
+class VideoFileSource(_RealTimePacing, _CaptureSource):
     """A video file (anything FFmpeg reads) through OpenCV."""
 
     def __init__(self, path: str | Path, *, loop: bool = False, realtime: bool = False, url: str | None = None) -> None:
@@ -215,29 +249,15 @@ class VideoFileSource(_CaptureSource):
         with self._lock:
             if self._capture is None:
                 return None
-            if self.realtime:
-                now = time.monotonic()
-                if self._start is None:
-                    self._start = now - self._next_index / self.fps
-                due_index = int((now - self._start) * self.fps)
-                while self._next_index < due_index:  # late reader: skip what a live camera would have sent
-                    if not self._grab():
-                        return None
-                    self._next_index += 1
-                    self.dropped += 1
-                wait = self._start + self._next_index / self.fps - now
-                if wait > 0:
-                    time.sleep(wait)
+            if self.realtime and not self._wait_for_next_frame(self._grab):
+                return None
             if not self._grab():
                 return None
             ok, image = self._capture.retrieve()
             if not ok or image is None:
                 self._ended = True
                 return None
-            index = self._next_index
-            self._next_index += 1
-            timestamp = time.monotonic() - self._start if self.realtime else index / self.fps
-            return Frame(image, timestamp, index)
+            return self._frame(image)
 
 
 class StreamSource(_CaptureSource):
@@ -295,7 +315,7 @@ class StreamSource(_CaptureSource):
             return frame
 
 
-class FramesFromImages(FrameSource):
+class FramesFromImages(_RealTimePacing, FrameSource):
     """In-memory frames (tests, replays): timestamps are index / fps unless paced in real time."""
 
     def __init__(self, images: Sequence[np.ndarray], *, fps: float = 25.0, loop: bool = False,
@@ -339,26 +359,12 @@ class FramesFromImages(FrameSource):
     def read(self) -> Frame | None:
         if not self._open:
             return None
-        if self.realtime:
-            now = time.monotonic()
-            if self._start is None:
-                self._start = now
-            due_index = int((now - self._start) * self.fps)
-            while self._next_index < due_index:
-                if self._advance() is None:
-                    return None
-                self._next_index += 1
-                self.dropped += 1
-            wait = self._start + self._next_index / self.fps - now
-            if wait > 0:
-                time.sleep(wait)
+        if self.realtime and not self._wait_for_next_frame(lambda: self._advance() is not None):
+            return None
         image = self._advance()
         if image is None:
             return None
-        index = self._next_index
-        self._next_index += 1
-        timestamp = time.monotonic() - self._start if self.realtime else index / self.fps
-        return Frame(image, timestamp, index)
+        return self._frame(image)
 
 
 SourceFactory = Callable[..., FrameSource]
