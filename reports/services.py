@@ -10,17 +10,10 @@ from django.db import transaction
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
+from config.downloads import spreadsheet_safe
 from reports.figures import DeploymentStatistics, Figures, PeriodStatistics
 
 TOTALS_LABEL = "All deployments"
-_SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    """A name typed by a user must not run as a formula when the CSV is opened in a spreadsheet."""
-    return "'" + value if value.startswith(_SPREADSHEET_FORMULA) else value
-
-
 def _minutes(value: dt.timedelta | None) -> str:
     return "" if value is None else f"{value.total_seconds() / 60:.1f}"
 
@@ -64,7 +57,7 @@ def _figures_row(figures: Figures) -> list[str]:
 
 def _deployment_row(row: DeploymentStatistics) -> list[str]:
     d = row.deployment
-    return [str(d.id), _text(d.name), _text(d.location), d.purpose,
+    return [str(d.id), spreadsheet_safe(d.name), spreadsheet_safe(d.location), d.purpose,
             d.went_live_at.isoformat() if d.went_live_at else "", d.ended_at.isoformat() if d.ended_at else "",
             _number(d.threshold, 2), _number(d.expected_per_1000, 4), _number(d.expected_per_1000_upper, 4),
             _number(d.recorded_engagements, 0), _number(d.recorded_arrests, 0),

@@ -3,12 +3,12 @@ from __future__ import annotations
 import calendar
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required
+from config.downloads import csv_download
 from reports import charts
 from reports.selectors import (
     deployment_statistics,
@@ -20,12 +20,6 @@ from reports.selectors import (
 from reports.services import statistics_csv_export
 
 DEPLOYMENTS_PER_PAGE = 25
-
-
-def _csv(content: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @require_GET
@@ -52,7 +46,7 @@ def deployment_report(request, deployment_id: int):
 def deployment_csv(request, deployment_id: int):
     stats = deployment_statistics(user=request.user, deployment_id=deployment_id)
     content = statistics_csv_export(actor=request.user, report=stats, request=request)
-    return _csv(content, f"deployment-{stats.deployment.id}-statistics.csv")
+    return csv_download(content, filename=f"deployment-{stats.deployment.id}-statistics.csv")
 
 
 def _neighbours(year: int, month: int | None) -> dict:
@@ -86,4 +80,4 @@ def period_csv(request, year: int, month: int | None = None):
     start, end, title = report_period(year=year, month=month)
     report = period_statistics(user=request.user, start=start, end=end, title=title)
     content = statistics_csv_export(actor=request.user, report=report, request=request)
-    return _csv(content, f"lfr-figures-{year}{f'-{month:02d}' if month else ''}.csv")
+    return csv_download(content, filename=f"lfr-figures-{year}{f'-{month:02d}' if month else ''}.csv")

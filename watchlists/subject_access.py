@@ -28,6 +28,7 @@ from accounts.permissions import require_capability
 from alerts.models import Alert
 from audit.models import AuditEvent
 from audit.services import audit_record
+from config.downloads import spreadsheet_safe
 from config.inputs import has_control_characters
 from deployments.models import Deployment, ManifestEntry, SnapshotReference
 from watchlists.models import InclusionCategory, ReferenceImage, Subject, WatchlistEntry
@@ -357,6 +358,5 @@ def report_csv(person: Person) -> str:
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
     for row in report_rows(person):
-        # A cell starting with = + - @ would run as a formula in a spreadsheet.
-        writer.writerow({k: ("'" + v if v and v[0] in "=+-@" else v) for k, v in row.items()})
+        writer.writerow({k: spreadsheet_safe(v) if v else v for k, v in row.items()})
     return out.getvalue()

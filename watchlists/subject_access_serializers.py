@@ -45,8 +45,8 @@ class SubjectAccessDeploymentSerializer(serializers.Serializer):
     ends_at = serializers.DateTimeField(source="deployment.ends_at")
     state = serializers.CharField(source="deployment.state")
     category = serializers.ChoiceField(source="entry.category", choices=InclusionCategory.choices)
-    reason = serializers.CharField(help_text="reason at the time, while the frozen copy or an alert keeps it; "
-                                             "empty otherwise")
+    reason = serializers.CharField(help_text="the written reason when the watchlist was frozen (kept in the "
+                                             "manifest); empty only for manifests older than that column")
     biometric_copy = serializers.CharField(source="biometric_copy_retention",
                                            help_text="whether the frozen embeddings are held, and until when")
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
+from config.downloads import csv_download
 from config.views_errors import ServiceCall, perform, service_call
 from watchlists import bulk_import, services
 from watchlists import subject_access as sar
@@ -444,9 +445,7 @@ def import_template(request):
     require_capability(user=request.user, capability="manage_watchlist")
     out = io.StringIO()
     csv.writer(out).writerow([*bulk_import.REQUIRED_COLUMNS, *bulk_import.OPTIONAL_COLUMNS])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="watchlist-import-template.csv"'
-    return response
+    return csv_download(out.getvalue(), filename="watchlist-import-template.csv")
 
 
 # --- subject access -----------------------------------------------------------------------------
@@ -489,6 +488,4 @@ def subject_access_report(request, subject_id: int):
 def subject_access_report_csv(request, subject_id: int):
     person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv",
                                                    request=request)
-    response = HttpResponse(sar.report_csv(person), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="subject-access-{subject_id}.csv"'
-    return _no_store(response)
+    return csv_download(sar.report_csv(person), filename=f"subject-access-{subject_id}.csv", private=True)
