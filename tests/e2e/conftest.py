@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -101,6 +102,12 @@ def _wait_for_the_server_to_settle(timeout: float = 10) -> None:
             if cursor.fetchone()[0] == 0:
                 return
             time.sleep(0.1)
+
+
+def in_thread(function, *args, **kwargs):
+    """Run a service outside Playwright's event loop (a broadcast uses async_to_sync, refused inside a loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 def password_step(page, user) -> None:

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
@@ -16,6 +15,7 @@ from audit.models import AuditEvent
 from deployments.models import Camera
 from deployments.services import camera_create, deployment_authorise, deployments_tick
 from recognition.demo_media import walking_face_video
+from tests.e2e.conftest import in_thread
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
 from tests.samples import SHARED_DATA, YAO_MING, YAO_MING_IN_PLAYERS, person_crops
 
@@ -23,11 +23,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 HAMILTON = SHARED_DATA / "video" / "short_hamilton_clip.mp4"
 MIRANDA = SHARED_DATA / "faces" / "misc" / "face_recognition_examples" / "lin_manuel_miranda" / "lin-manuel-miranda.png"
-
-
-def in_thread(function, *args, **kwargs):
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(function, *args, **kwargs).result()
 
 
 @pytest.fixture

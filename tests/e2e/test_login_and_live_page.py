@@ -1,19 +1,13 @@
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
 
 from alerts.models import Alert
 from audit.models import AuditEvent
+from tests.e2e.conftest import in_thread
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(function, *args):
-    """Run outside Playwright's event loop (the broadcast uses async_to_sync)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(function, *args).result()
 
 
 def test_sign_in_shows_the_role_navigation(page, login, detective):

@@ -1,7 +1,6 @@
 """In a real browser: the live page across a session that ends, and the two-factor step at sign-in."""
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -9,15 +8,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from tests.conftest import totp_code
-from tests.e2e.conftest import code_step, password_step
+from tests.e2e.conftest import code_step, in_thread, password_step
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(function, *args):
-    """Run outside Playwright's event loop (the broadcast uses async_to_sync)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(function, *args).result()
 
 
 def end_sessions_of(user) -> None:
