@@ -23,7 +23,7 @@ SIGNED_OUT = 4401  # the session ended (or lost its access) while the socket was
 class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.deployment_id = int(self.scope["url_route"]["kwargs"]["deployment_id"])
-        self.access = await self._access()
+        self.access = await self._access(self.scope.get("user"), self.scope.get("session"))
         if self.access is None:
             await self.close(code=REFUSED)
             return
@@ -74,11 +74,8 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
         self.checked_at = time.monotonic()
         return True
 
-    async def _access(self, user=None, session=None) -> str | None:
-        return await self._access_now(user or self.scope.get("user"), session or self.scope.get("session"))
-
     @database_sync_to_async
-    def _access_now(self, user, session) -> str | None:
+    def _access(self, user, session) -> str | None:
         if not mfa_satisfied(user=user, session=session):
             return None  # a role that needs MFA, signed in with the password only
         deployment = Deployment.objects.filter(pk=self.deployment_id).first()
