@@ -12,6 +12,50 @@ TEST_PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count()
 
 
+def _flush_holding_every_lock(self, sql_list):
+    """Django's test flush, made unable to deadlock with a server or worker process still in a transaction.
+
+    The flush is one TRUNCATE of every table, which takes its ACCESS EXCLUSIVE locks one table at a time. A
+    request the uvicorn test server is still finishing (or a Celery task) may hold a lock on a later table
+    while it waits for one the TRUNCATE already holds: a deadlock. Here every lock is taken first with NOWAIT,
+    all or none (a failed attempt rolls back to its savepoint, releasing what it got), so the flush never
+    waits while holding a lock. Once it holds them all, other transactions wait for the flush, not the reverse.
+    Superuser only: triggers are off for the flush, so the audit tables' append-only triggers let it empty them.
+    """
+    import time
+
+    from django.db import OperationalError, transaction
+
+    connection = self.connection
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    lock = (f"LOCK TABLE {', '.join(self.quote_name(table) for table in tables)} "
+            "IN ACCESS EXCLUSIVE MODE NOWAIT")
+    deadline = time.monotonic() + 120
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        while True:
+            try:
+                with transaction.atomic(using=connection.alias):
+                    cursor.execute(lock)
+                break
+            except OperationalError:  # 55P03 lock_not_available: someone is still in a transaction
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        for sql in sql_list:
+            cursor.execute(sql)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_without_deadlock():
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+    DatabaseOperations.execute_sql_flush = _flush_holding_every_lock
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Real hashing is deliberately slow; tests create many users."""

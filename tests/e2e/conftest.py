@@ -86,22 +86,6 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
-    _wait_for_the_server_to_settle()
-
-
-def _wait_for_the_server_to_settle(timeout: float = 10) -> None:
-    """A closed page may leave the server answering what it last asked (a keep-alive ping, a socket's last
-    read). The test database is flushed next, and a TRUNCATE beside a running transaction can deadlock."""
-    from django.db import connection
-
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'")
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.1)
 
 
 def in_thread(function, *args, **kwargs):
