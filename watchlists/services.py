@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.permissions import require_capability
@@ -103,28 +103,35 @@ def subject_update(*, actor, subject: Subject, expected_version: int, changes: d
         before = {k: str(getattr(subject, k)) for k in changes}
         audit_record(actor=actor, action="subject.updated", target=subject, request=request,
                      details={"fields": sorted(changes), "after": before})
-        _watchlists_back_to_draft(subject=subject, actor=actor, why=f"subject {subject.reference} was edited")
+        watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"subject {subject.reference} was edited")
     return subject
 
 
-def _watchlists_back_to_draft(*, subject: Subject, actor, why: str) -> None:
-    """Any change to what an approved watchlist holds needs a fresh approval."""
-    for watchlist in Watchlist.objects.select_for_update().filter(
-            entries__subject=subject).exclude(status=Watchlist.Status.DRAFT):
-        _watchlist_to_draft(watchlist=watchlist, actor=actor, why=why)
+def watchlists_return_to_draft(*, actor, why: str, subjects: Sequence[Subject] = (),
+                               watchlists: Sequence[Watchlist] = ()) -> list[Watchlist]:
+    """The one rule: whatever changes what a watchlist would freeze at authorisation (its entries, their
+    subjects' details, which of their images are enrolled) sends it back to draft for a fresh approval.
 
-
-def _watchlist_to_draft(*, watchlist: Watchlist, actor, why: str) -> None:
-    if watchlist.status == Watchlist.Status.DRAFT:
-        return
-    previous = watchlist.status
-    watchlist.status = Watchlist.Status.DRAFT
-    watchlist.approved_by = None
-    watchlist.approved_at = None
-    watchlist.version += 1
-    watchlist.save(update_fields=["status", "approved_by", "approved_at", "version", "updated_at"])
-    audit_record(actor=actor, action="watchlist.returned_to_draft", target=watchlist,
-                 details={"previous_status": previous, "why": why})
+    Covers the given watchlists and every watchlist holding one of ``subjects``; call it inside the
+    transaction of the change, before entries are removed. ``watchlists`` instances are updated in place."""
+    given = {w.pk: w for w in watchlists}
+    holding = Q(pk__in=list(given))
+    if subjects:
+        holding |= Q(pk__in=WatchlistEntry.objects.filter(subject__in=subjects).values("watchlist_id"))
+    returned = []
+    # Locked and re-read here, so an approval or authorisation running now either sees draft or commits first.
+    for locked in Watchlist.objects.select_for_update().filter(holding).exclude(
+            status=Watchlist.Status.DRAFT).order_by("pk"):
+        watchlist = given.get(locked.pk, locked)
+        watchlist.status = Watchlist.Status.DRAFT
+        watchlist.approved_by = None
+        watchlist.approved_at = None
+        watchlist.version = locked.version + 1
+        watchlist.save(update_fields=["status", "approved_by", "approved_at", "version", "updated_at"])
+        audit_record(actor=actor, action="watchlist.returned_to_draft", target=watchlist,
+                     details={"previous_status": locked.status, "why": why})
+        returned.append(watchlist)
+    return returned
 
 
 # --- reference images and enrolment -------------------------------------------------------------
@@ -157,8 +164,8 @@ def reference_image_add(*, actor, subject: Subject, data: bytes, image_source: s
             )
             audit_record(actor=actor, action="reference_image.added", target=image, request=request,
                          details={"subject": subject.reference, "sha256": sha256, "source": image.image_source})
-            _watchlists_back_to_draft(subject=subject, actor=actor,
-                                      why=f"a reference image was added to {subject.reference}")
+            watchlists_return_to_draft(actor=actor, subjects=[subject],
+                                       why=f"a reference image was added to {subject.reference}")
             if enrol:
                 from watchlists.tasks import reference_images_enrol_task
 
@@ -262,6 +269,11 @@ def _enrolment_finish(image: ReferenceImage, *, status: str, reasons: list[str] 
         if duplicate:
             details |= {"duplicate_of": duplicate[0].reference, "similarity": image.duplicate_score}
         audit_record(actor=None, action=f"reference_image.{status}", target=image, details=details)
+        if status == ReferenceImage.Status.ENROLLED:
+            # The upload already returned the watchlists to draft, but one may have been approved while
+            # this image was waiting: the approver never saw it enrolled.
+            watchlists_return_to_draft(actor=None, subjects=[image.subject],
+                                       why=f"an image of {image.subject.reference} was enrolled")
 
 
 def reference_image_confirm_duplicate(*, actor, image: ReferenceImage, justification: str,
@@ -277,6 +289,8 @@ def reference_image_confirm_duplicate(*, actor, image: ReferenceImage, justifica
         image.enrolled_at = timezone.now()
         image.warnings = [*image.warnings, f"confirmed despite similarity to {image.duplicate_of}: {justification}"]
         image.save(update_fields=["status", "enrolled_at", "warnings"])
+        watchlists_return_to_draft(actor=actor, subjects=[image.subject],
+                                   why=f"a flagged image of {image.subject.reference} was confirmed and enrolled")
         audit_record(actor=actor, action="reference_image.duplicate_confirmed", target=image, request=request,
                      details={"justification": justification, "duplicate_of": getattr(image.duplicate_of, "reference", None)})
     return image
@@ -290,7 +304,8 @@ def reference_image_delete(*, actor, image: ReferenceImage, request=None) -> Non
                      details={"subject": subject.reference, "sha256": image.sha256})
         file_name = image.file_name
         image.delete()
-        _watchlists_back_to_draft(subject=subject, actor=actor, why=f"a reference image of {subject.reference} was deleted")
+        watchlists_return_to_draft(actor=actor, subjects=[subject],
+                                   why=f"a reference image of {subject.reference} was deleted")
         transaction.on_commit(lambda: protected_delete(file_name))
 
 
@@ -328,7 +343,7 @@ def watchlist_subjects_add(*, actor, watchlist: Watchlist, subjects: Sequence[Su
                                 f"{len(existing)} and {len(new)} more were asked for")
         WatchlistEntry.objects.bulk_create([WatchlistEntry(watchlist=watchlist, subject=s, added_by=actor) for s in new])
         if new:
-            _watchlist_to_draft(watchlist=watchlist, actor=actor, why="subjects were added")
+            watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why="subjects were added")
             watchlist.version += 1
             watchlist.save(update_fields=["version", "updated_at"])
             audit_record(actor=actor, action="watchlist.subjects_added", target=watchlist, request=request,
@@ -343,7 +358,7 @@ def watchlist_subject_remove(*, actor, watchlist: Watchlist, subject: Subject, r
         deleted, _ = WatchlistEntry.objects.filter(watchlist=watchlist, subject=subject).delete()
         if not deleted:
             raise RuleViolation(f"{subject.reference} is not on this watchlist")
-        _watchlist_to_draft(watchlist=watchlist, actor=actor, why=f"{subject.reference} was removed")
+        watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why=f"{subject.reference} was removed")
         watchlist.version += 1
         watchlist.save(update_fields=["version", "updated_at"])
         audit_record(actor=actor, action="watchlist.subject_removed", target=watchlist, request=request,
@@ -393,7 +408,7 @@ def watchlist_reject(*, actor, watchlist: Watchlist, reasons: str, request=None)
         watchlist = _locked(watchlist, None)
         if watchlist.status != Watchlist.Status.SUBMITTED:
             raise RuleViolation("only a watchlist submitted for approval can be returned")
-        _watchlist_to_draft(watchlist=watchlist, actor=actor, why=reasons)
+        watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why=reasons)
     return watchlist
 
 
@@ -424,6 +439,7 @@ def subject_purge(*, actor, subject: Subject, why: str) -> int:
         count = subject.images.count()
         subject.images.all().delete()
         watchlists = list(Watchlist.objects.filter(entries__subject=subject).values_list("pk", flat=True))
+        watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"{subject.reference} was purged: {why}")
         WatchlistEntry.objects.filter(subject=subject).delete()
         subject.status = Subject.Status.PURGED
         subject.purged_at = timezone.now()
