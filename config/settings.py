@@ -59,7 +59,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 # --- environment -----------------------------------------------------------------------------
-LFR_ENV = env_str("LFR_ENV", "development")  # development | production
+LFR_ENVIRONMENTS = ("development", "production")
+LFR_ENV = env_str("LFR_ENV") or "development"
+if LFR_ENV not in LFR_ENVIRONMENTS:
+    # Anything unknown (e.g. "Production") would otherwise run as development: demo seeding, mfa_code.
+    raise ImproperlyConfigured(f"LFR_ENV must be one of {', '.join(LFR_ENVIRONMENTS)} (lower case), not {LFR_ENV!r}")
 PRODUCTION = LFR_ENV == "production"
 DEBUG = env_bool("DEBUG", False)
 VAR_DIR = Path(env_str("LFR_VAR_DIR", str(BASE_DIR / "var")))
