@@ -71,8 +71,8 @@ def main() -> int:
 
         face_engine()  # model loading is a worker's start-up cost, not the import's
         started = time.monotonic()
-        job = bulk_import_start(actor=detective, watchlist=watchlist, csv_data=csv_data, zip_data=zip_data,
-                                enqueue=False)
+        job = bulk_import_start(actor=detective, watchlist=watchlist, csv_file=io.BytesIO(csv_data),
+                                zip_file=io.BytesIO(zip_data), enqueue=False)
 
         def progress(j):
             rate = j.processed_rows / (time.monotonic() - started)

@@ -14,12 +14,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from config.api import ApiView, errors, resolve_ids
+from config.api import ApiView, DetailSerializer, errors, resolve_ids
+from config.uploads import CappedUploadApiMixin
+from watchlists import bulk_import
 from watchlists import serializers as s
 from watchlists import services
 from watchlists import subject_access as sar
 from watchlists import subject_access_serializers as sas
-from watchlists.bulk_import import bulk_import_start
 from watchlists.selectors import (
     access_bulk_import,
     access_reference_image,
@@ -34,6 +35,8 @@ WATCHLISTS = ["watchlists"]
 SUBJECTS = ["subjects"]
 IMAGES = ["reference images"]
 IMPORTS = ["bulk imports"]
+IMPORT_TOO_LARGE = OpenApiResponse(DetailSerializer, description="the body is over the import limit (refused "
+                                                                 "before it is read): split the list")
 
 
 def _watchlist(view: ApiView, pk: int):
@@ -156,8 +159,9 @@ class WatchlistReviewView(ApiView):
 
 # --- bulk imports -------------------------------------------------------------------------------
 
-class WatchlistImportsView(ApiView):
+class WatchlistImportsView(CappedUploadApiMixin, ApiView):
     required_capabilities = {"POST": ("manage_watchlist",)}
+    upload_max_bytes = bulk_import.upload_max_bytes
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -165,12 +169,13 @@ class WatchlistImportsView(ApiView):
                    description="The import runs in the background; poll the returned URL for progress and "
                                "the per-row report.",
                    request={"multipart/form-data": s.BulkImportStartSerializer},
-                   responses={202: s.BulkImportSerializer, **errors(400, 404)})
+                   responses={202: s.BulkImportSerializer, **errors(400, 404), 413: IMPORT_TOO_LARGE})
     def post(self, request, pk: int):
         watchlist = _watchlist(self, pk)
         data = self.input(s.BulkImportStartSerializer)
-        job = bulk_import_start(actor=request.user, watchlist=watchlist, csv_data=data["csv"].read(),
-                                zip_data=data["images"].read(), request=request)
+        self.check_upload()
+        job = bulk_import.bulk_import_start(actor=request.user, watchlist=watchlist, csv_file=data["csv"],
+                                            zip_file=data["images"], request=request)
         return self.output(s.BulkImportSerializer, job, status_code=status.HTTP_202_ACCEPTED,
                            headers={"Location": reverse("api:import-detail", kwargs={"pk": job.pk})})
 

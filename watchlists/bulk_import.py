@@ -3,28 +3,39 @@
 A bad row never sinks the batch: each row is its own transaction and ends in the per-row report as
 enrolled, refused (with the reason) or duplicate (of which subject). Images are enrolled in batches
 through the engine, so 2,500 rows are a few engine calls per hundred, not 2,500 form posts.
+
+Nothing is read whole into memory: uploads arrive as files (config/uploads.py), are copied to protected
+storage in chunks, and the CSV is parsed as a stream with caps on its size, line length, field length
+and row count; a CSV that breaks one is refused at upload with the row named.
+
+Each row's outcome is a BulkImportRow, unique per (import, row). The task is acks_late, so a worker that
+dies mid-import has its task delivered again: the run then skips the rows already recorded, finishes
+the ones a crash left between "subject created" and "enrolment decided", and goes on from there.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
-import io
 import logging
+import os
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
 from config.errors import RuleViolation
-from watchlists.models import BulkImport, Priority, ReferenceImage, Subject, Watchlist
-from watchlists.storage import protected_delete, protected_path, protected_read, protected_save
+from watchlists.models import BulkImport, BulkImportRow, Priority, ReferenceImage, Subject, Watchlist
+from watchlists.storage import protected_delete, protected_open, protected_path, protected_save_stream
 
 logger = logging.getLogger(__name__)
 
@@ -33,63 +44,111 @@ OPTIONAL_COLUMNS = ("date_of_birth", "priority", "under_18_justification", "imag
                     "review_date", "expires_on")
 MAX_ROWS = 10_000
 CHUNK_ROWS = 64
+CSV_MAX_BYTES = 20 * 1024 * 1024  # 10,000 rows of 2 KB
+LINE_MAX_BYTES = 64 * 1024
+FIELD_MAX_CHARS = 10_000  # the longest legitimate field is a reason of a few paragraphs
+# What a form post carries on top of its two files (boundaries, part headers, the CSRF token).
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# pg_try_advisory_lock(class, id): one runner per import, released when its connection ends (a crash).
+_RUN_LOCK_CLASS = 0x4C465249
+
+Status = BulkImportRow.Status
 
 
-@dataclass
-class RowOutcome:
-    row: int
-    reference: str
-    status: str  # enrolled | refused | duplicate | error
-    detail: str = ""
-    subject_id: int | None = None
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "reference": self.reference, "status": self.status, "detail": self.detail,
-                "subject_id": self.subject_id}
+def upload_max_bytes() -> int:
+    """The largest request body an import upload may be (both files), checked before it is parsed."""
+    return settings.BULK_IMPORT_MAX_BYTES + CSV_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
 
 
-def _parse_csv(data: bytes) -> list[dict[str, str]]:
+def _lines(source: BinaryIO, position: list[int]) -> Iterator[str]:
+    """Physical lines of the CSV, decoded one by one so an encoding error names its row."""
+    first = True
+    while raw := source.readline(LINE_MAX_BYTES + 1):
+        if len(raw) > LINE_MAX_BYTES:
+            raise RuleViolation(f"row {position[0] + 1}: a line is longer than {LINE_MAX_BYTES // 1024} KB")
+        if first:
+            raw, first = raw.removeprefix(codecs.BOM_UTF8), False
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RuleViolation(f"row {position[0] + 1}: the CSV is not UTF-8 text") from None
+
+
+def _csv_rows(source: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, row) for each data row; the header is row 1. RuleViolation names the first bad row."""
+    position = [0]  # rows read so far (the header counts); a list so _lines sees it move
+    reader = csv.reader(_lines(source, position), strict=True)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RuleViolation("the CSV file is not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise RuleViolation(f"the CSV lacks the column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}")
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
-    if not rows:
-        raise RuleViolation("the CSV has no rows")
-    if len(rows) > MAX_ROWS:
-        raise RuleViolation(f"the CSV has {len(rows)} rows; at most {MAX_ROWS} per import")
-    return rows
+        header = next(reader, None)
+        columns = [c.strip() for c in header or []]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise RuleViolation(f"the CSV lacks the column(s) {', '.join(missing)}; "
+                                f"required: {', '.join(REQUIRED_COLUMNS)}")
+        position[0] = 1
+        for record in reader:
+            if not record:
+                continue  # a blank line
+            number = position[0] + 1
+            if number - 1 > MAX_ROWS:
+                raise RuleViolation(f"the CSV has more than {MAX_ROWS} rows; at most {MAX_ROWS} per import")
+            row = dict.fromkeys(columns, "")
+            for column, value in zip(columns, record):
+                if len(value) > FIELD_MAX_CHARS:
+                    raise RuleViolation(f"row {number}: the {column or 'unnamed'} field is {len(value):,} characters "
+                                        f"long; at most {FIELD_MAX_CHARS:,}")
+                row[column] = value.strip()
+            yield number, row
+            position[0] = number
+    except csv.Error as exc:
+        row = position[0] + 1
+        if "field larger than field limit" in str(exc):
+            raise RuleViolation(f"row {row}: a field is longer than {FIELD_MAX_CHARS:,} characters") from None
+        raise RuleViolation(f"row {row}: the CSV is malformed ({exc})") from None
 
 
-def bulk_import_start(*, actor, watchlist: Watchlist, csv_data: bytes, zip_data: bytes, enqueue: bool = True,
+def _size(file: BinaryIO) -> int:
+    size = file.seek(0, os.SEEK_END)
+    file.seek(0)
+    return size
+
+
+def bulk_import_start(*, actor, watchlist: Watchlist, csv_file: BinaryIO, zip_file: BinaryIO, enqueue: bool = True,
                       request=None) -> BulkImport:
+    """Check and store an upload (binary file objects, read in chunks) and queue its import."""
     require_capability(user=actor, capability="manage_watchlist")
-    rows = _parse_csv(csv_data)
-    if len(zip_data) > settings.BULK_IMPORT_MAX_BYTES:
-        raise RuleViolation(f"the images file is {len(zip_data) / 1e6:.0f} MB; the limit is "
+    zip_size, csv_size = _size(zip_file), _size(csv_file)
+    if csv_size > CSV_MAX_BYTES:
+        raise RuleViolation(f"the CSV file is {csv_size / 1e6:.0f} MB; the limit is {CSV_MAX_BYTES / 1e6:.0f} MB "
+                            f"per import (split the list)")
+    if zip_size > settings.BULK_IMPORT_MAX_BYTES:
+        raise RuleViolation(f"the images file is {zip_size / 1e6:.0f} MB; the limit is "
                             f"{settings.BULK_IMPORT_MAX_BYTES / 1e6:.0f} MB per import (split the list)")
-    if not zipfile.is_zipfile(io.BytesIO(zip_data)):
+    total_rows = sum(1 for _ in _csv_rows(csv_file))
+    if not total_rows:
+        raise RuleViolation("the CSV has no rows")
+    if not zipfile.is_zipfile(zip_file):
         raise RuleViolation("the images file is not a zip archive")
-    zip_name, zip_sha = protected_save(data=zip_data, folder="imports", suffix=".zip")
-    csv_name, _ = protected_save(data=csv_data, folder="imports", suffix=".csv")
+    zip_file.seek(0)
+    csv_file.seek(0)
+    zip_name, zip_sha = protected_save_stream(source=zip_file, folder="imports", suffix=".zip")
+    csv_name = ""
     try:
+        csv_name, _ = protected_save_stream(source=csv_file, folder="imports", suffix=".csv")
         with transaction.atomic():
-            job = BulkImport.objects.create(watchlist=watchlist, created_by=actor, total_rows=len(rows),
+            job = BulkImport.objects.create(watchlist=watchlist, created_by=actor, total_rows=total_rows,
                                             csv_file=csv_name, zip_file=zip_name)
             audit_record(actor=actor, action="bulk_import.started", target=job, request=request,
-                         details={"watchlist": watchlist.pk, "rows": len(rows), "zip_sha256": zip_sha})
+                         details={"watchlist": watchlist.pk, "rows": total_rows, "zip_sha256": zip_sha})
             if enqueue:
                 from watchlists.tasks import bulk_import_run_task
 
-                transaction.on_commit(lambda: bulk_import_run_task.delay(job.pk))
+                job_id = job.pk
+                transaction.on_commit(lambda: bulk_import_run_task.delay(job_id))
     except BaseException:
         protected_delete(zip_name)
-        protected_delete(csv_name)
+        if csv_name:
+            protected_delete(csv_name)
         raise
     return job
 
@@ -109,113 +168,175 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
-def _create_row(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dict[str, str]) -> tuple[Subject, list[ReferenceImage]]:
+def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dict[str, str]) -> BulkImportRow:
+    """The subject and its images, recorded with the row in one transaction; or the row refused."""
     from watchlists.services import reference_image_add, subject_create
 
-    names = [n.strip() for n in row["image"].split(";") if n.strip()]
-    if not names:
-        raise RuleViolation("no image file named in the 'image' column")
-    payloads = []
-    for name in names:
-        try:
-            info = archive.getinfo(name)
-        except KeyError:
-            raise RuleViolation(f"{name} is not in the zip file") from None
-        if info.file_size > settings.REFERENCE_IMAGE_MAX_BYTES:
-            raise RuleViolation(f"{name} is {info.file_size / 1e6:.1f} MB uncompressed; the limit is "
-                                f"{settings.REFERENCE_IMAGE_MAX_BYTES / 1e6:.0f} MB")
-        payloads.append((name, archive.read(info)))
+    reference = row.get("reference", "")
+    try:
+        names = [n.strip() for n in row["image"].split(";") if n.strip()]
+        if not names:
+            raise RuleViolation("no image file named in the 'image' column")
+        payloads = []
+        for name in names:
+            try:
+                info = archive.getinfo(name)
+            except KeyError:
+                raise RuleViolation(f"{name} is not in the zip file") from None
+            limit = settings.REFERENCE_IMAGE_MAX_BYTES
+            with archive.open(info) as member:
+                data = member.read(limit + 1)  # the header's size can lie; the read cannot
+            if info.file_size > limit or len(data) > limit:
+                raise RuleViolation(f"{name} is {max(info.file_size, len(data)) / 1e6:.1f} MB uncompressed; "
+                                    f"the limit is {limit / 1e6:.0f} MB")
+            payloads.append((name, data))
+        with transaction.atomic():
+            subject = subject_create(
+                actor=job.created_by, reference=reference, name=row["name"], category=row["category"],
+                reason=row["reason"], legal_basis=row["legal_basis"], priority=row.get("priority") or Priority.MEDIUM,
+                date_of_birth=_date(row.get("date_of_birth", ""), "date_of_birth"),
+                under_18_justification=row.get("under_18_justification", ""),
+                review_date=_date(row.get("review_date", ""), "review_date"),
+                expires_on=_date(row.get("expires_on", ""), "expires_on"),
+            )
+            for name, data in payloads:
+                reference_image_add(actor=job.created_by, subject=subject, data=data, original_name=name,
+                                    image_source=row.get("image_source") or f"bulk import {job.pk}: {name}",
+                                    capture_date=_date(row.get("capture_date", ""), "capture_date"), enrol=False)
+            return BulkImportRow.objects.create(bulk_import=job, number=number, reference=reference,
+                                                status=Status.CREATED, subject=subject)
+    except (ValidationError, PermissionDenied) as exc:
+        status, detail = Status.REFUSED, _message(exc)
+    except Exception as exc:  # noqa: BLE001 - one broken row must not sink the batch
+        logger.exception("bulk import %s row %s failed", job.pk, number)
+        status, detail = Status.ERROR, f"unexpected error: {exc}"
+    return BulkImportRow.objects.create(bulk_import=job, number=number, reference=reference, status=status,
+                                        detail=detail)
+
+
+def _rows_decide(job: BulkImport, rows: list[BulkImportRow]) -> None:
+    """Enrol the images of rows left at CREATED, then record each row's outcome and add the enrolled
+    subjects to the watchlist, both in one transaction (so a crash leaves the rows CREATED, to redo)."""
+    from watchlists.services import reference_images_enrol, watchlist_subjects_add
+
+    if not rows:
+        return
+    images_of: dict[int, list[ReferenceImage]] = {}
+    pending = list(ReferenceImage.objects.filter(subject_id__in=[r.subject_id for r in rows if r.subject_id],
+                                                 status=ReferenceImage.Status.PENDING).values_list("pk", flat=True))
+    if pending:
+        reference_images_enrol(image_ids=pending)
+    for image in ReferenceImage.objects.filter(subject_id__in=[r.subject_id for r in rows if r.subject_id]) \
+            .select_related("duplicate_of").order_by("pk"):
+        images_of.setdefault(image.subject_id, []).append(image)
+    to_add: list[Subject] = []
+    for row in rows:
+        images = images_of.get(row.subject_id, []) if row.subject_id else []
+        enrolled = [i for i in images if i.status == ReferenceImage.Status.ENROLLED]
+        duplicates = [i for i in images if i.status == ReferenceImage.Status.DUPLICATE]
+        if row.subject_id is None:
+            row.status, row.detail = Status.REFUSED, "the subject was deleted before its images were checked"
+        elif enrolled:
+            row.status, row.detail = Status.ENROLLED, f"{len(enrolled)} image(s) enrolled"
+            to_add.append(row.subject)
+        elif duplicates:
+            dup = duplicates[0]
+            row.status = Status.DUPLICATE
+            row.detail = (f"looks like {dup.duplicate_of.name} ({dup.duplicate_of.reference}), "
+                          f"similarity {dup.duplicate_score:.2f}: confirm or replace the image")
+        else:
+            row.status, row.detail = Status.REFUSED, "; ".join(r for i in images for r in i.refusal_reasons)
     with transaction.atomic():
-        subject = subject_create(
-            actor=job.created_by, reference=row["reference"], name=row["name"], category=row["category"],
-            reason=row["reason"], legal_basis=row["legal_basis"], priority=row.get("priority") or Priority.MEDIUM,
-            date_of_birth=_date(row.get("date_of_birth", ""), "date_of_birth"),
-            under_18_justification=row.get("under_18_justification", ""),
-            review_date=_date(row.get("review_date", ""), "review_date"),
-            expires_on=_date(row.get("expires_on", ""), "expires_on"),
-        )
-        images = [reference_image_add(actor=job.created_by, subject=subject, data=data, original_name=name,
-                                      image_source=row.get("image_source") or f"bulk import {job.pk}: {name}",
-                                      capture_date=_date(row.get("capture_date", ""), "capture_date"), enrol=False)
-                  for name, data in payloads]
-    return subject, images
+        if to_add:
+            try:
+                watchlist_subjects_add(actor=job.created_by, watchlist=job.watchlist, subjects=to_add)
+            except ValidationError as exc:
+                for row in rows:
+                    if row.status == Status.ENROLLED:
+                        row.status, row.detail = Status.REFUSED, _message(exc)
+        BulkImportRow.objects.bulk_update(rows, ["status", "detail"])
+
+
+def _count(job: BulkImport) -> None:
+    counts = {r["status"]: r["n"] for r in job.rows.order_by().values("status").annotate(n=Count("pk"))}
+    job.processed_rows = sum(n for status, n in counts.items() if status != Status.CREATED)
+    job.enrolled = counts.get(Status.ENROLLED, 0)
+    job.duplicates = counts.get(Status.DUPLICATE, 0)
+    job.refused = counts.get(Status.REFUSED, 0) + counts.get(Status.ERROR, 0)
+    job.save(update_fields=["processed_rows", "enrolled", "duplicates", "refused"])
+
+
+@contextlib.contextmanager
+def _run_lock(import_id: int) -> Iterator[bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_RUN_LOCK_CLASS, import_id])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_CLASS, import_id])
 
 
 def bulk_import_run(*, import_id: int, progress: Callable[[BulkImport], None] | None = None) -> BulkImport:
-    from watchlists.services import reference_images_enrol, watchlist_subjects_add
+    """Run (or, delivered again after a crash, resume) an import. Rows already recorded are not redone."""
+    with _run_lock(import_id) as locked:
+        job = BulkImport.objects.select_related("watchlist", "created_by").get(pk=import_id)
+        if not locked:
+            logger.warning("bulk import %s is already being run by another worker", import_id)
+            return job
+        if job.status not in (BulkImport.Status.QUEUED, BulkImport.Status.RUNNING):
+            return job
+        with transaction.atomic():
+            if job.status == BulkImport.Status.RUNNING:
+                audit_record(actor=None, action="bulk_import.resumed", target=job,
+                             details={"rows_done": job.rows.exclude(status=Status.CREATED).count()})
+            job.status = BulkImport.Status.RUNNING
+            job.save(update_fields=["status"])
+        try:
+            _run(job, progress)
+        except Exception as exc:
+            with transaction.atomic():
+                job.status = BulkImport.Status.FAILED
+                job.error = str(exc)
+                job.finished_at = timezone.now()
+                job.save(update_fields=["status", "error", "finished_at"])
+                audit_record(actor=None, action="bulk_import.failed", target=job, details={"error": str(exc)})
+            raise
+        with transaction.atomic():
+            _count(job)
+            job.status = BulkImport.Status.FINISHED
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "finished_at"])
+            audit_record(actor=None, action="bulk_import.finished", target=job, details={
+                "rows": job.total_rows, "enrolled": job.enrolled, "refused": job.refused,
+                "duplicates": job.duplicates})
+            zip_name, csv_name = job.zip_file, job.csv_file
+            transaction.on_commit(lambda: (protected_delete(zip_name), protected_delete(csv_name)))
+    return job
 
-    job = BulkImport.objects.select_related("watchlist", "created_by").get(pk=import_id)
-    if job.status not in (BulkImport.Status.QUEUED, BulkImport.Status.RUNNING):
-        return job
-    rows = _parse_csv(protected_read(job.csv_file))
-    job.status = BulkImport.Status.RUNNING
-    job.report = []
-    job.processed_rows = job.enrolled = job.refused = job.duplicates = 0
-    job.save()
-    try:
-        with zipfile.ZipFile(protected_path(job.zip_file)) as archive:
-            for start in range(0, len(rows), CHUNK_ROWS):
-                outcomes: list[RowOutcome] = []
-                created: list[tuple[RowOutcome, Subject, list[ReferenceImage]]] = []
-                for offset, row in enumerate(rows[start:start + CHUNK_ROWS]):
-                    number = start + offset + 2  # header is line 1
-                    outcome = RowOutcome(number, row.get("reference", ""), "refused")
-                    outcomes.append(outcome)
-                    try:
-                        subject, images = _create_row(job, archive, number, row)
-                        outcome.subject_id = subject.pk
-                        created.append((outcome, subject, images))
-                    except (ValidationError, PermissionDenied) as exc:
-                        outcome.detail = _message(exc)
-                    except Exception as exc:  # noqa: BLE001 - one broken row must not sink the batch
-                        logger.exception("bulk import %s row %s failed", job.pk, number)
-                        outcome.status, outcome.detail = "error", f"unexpected error: {exc}"
-                image_ids = [image.pk for _, _, images in created for image in images]
-                if image_ids:
-                    reference_images_enrol(image_ids=image_ids)
-                to_add = []
-                for outcome, subject, images in created:
-                    statuses = {i.pk: i for i in ReferenceImage.objects.filter(pk__in=[i.pk for i in images])
-                                .select_related("duplicate_of")}
-                    enrolled = [i for i in statuses.values() if i.status == ReferenceImage.Status.ENROLLED]
-                    duplicates = [i for i in statuses.values() if i.status == ReferenceImage.Status.DUPLICATE]
-                    if enrolled:
-                        outcome.status, outcome.detail = "enrolled", f"{len(enrolled)} image(s) enrolled"
-                        to_add.append(subject)
-                    elif duplicates:
-                        dup = duplicates[0]
-                        outcome.status = "duplicate"
-                        outcome.detail = (f"looks like {dup.duplicate_of.name} ({dup.duplicate_of.reference}), "
-                                          f"similarity {dup.duplicate_score:.2f}: confirm or replace the image")
-                    else:
-                        outcome.detail = "; ".join(r for i in statuses.values() for r in i.refusal_reasons)
-                if to_add:
-                    try:
-                        watchlist_subjects_add(actor=job.created_by, watchlist=job.watchlist, subjects=to_add)
-                    except ValidationError as exc:
-                        for outcome in outcomes:
-                            if outcome.status == "enrolled":
-                                outcome.status, outcome.detail = "refused", _message(exc)
-                job.report.extend(o.as_dict() for o in outcomes)
-                job.processed_rows += len(outcomes)
-                job.enrolled += sum(o.status == "enrolled" for o in outcomes)
-                job.duplicates += sum(o.status == "duplicate" for o in outcomes)
-                job.refused += sum(o.status in ("refused", "error") for o in outcomes)
-                job.save(update_fields=["report", "processed_rows", "enrolled", "duplicates", "refused"])
+
+def _run(job: BulkImport, progress: Callable[[BulkImport], None] | None) -> None:
+    _rows_decide(job, list(job.rows.filter(status=Status.CREATED).select_related("subject")))
+    done = set(job.rows.values_list("number", flat=True))
+    _count(job)
+    if done and progress:
+        progress(job)
+    with zipfile.ZipFile(protected_path(job.zip_file)) as archive, protected_open(job.csv_file) as source:
+        chunk: list[BulkImportRow] = []
+        rows = ((number, row) for number, row in _csv_rows(source) if number not in done)
+        for index, (number, row) in enumerate(rows, start=1):
+            recorded = _row_create(job, archive, number, row)
+            if recorded.status == Status.CREATED:
+                chunk.append(recorded)
+            if index % CHUNK_ROWS == 0:
+                _rows_decide(job, chunk)
+                chunk = []
+                _count(job)
                 if progress:
                     progress(job)
-    except Exception as exc:
-        job.status = BulkImport.Status.FAILED
-        job.error = str(exc)
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at"])
-        audit_record(actor=None, action="bulk_import.failed", target=job, details={"error": str(exc)})
-        raise
-    job.status = BulkImport.Status.FINISHED
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
-    audit_record(actor=None, action="bulk_import.finished", target=job, details={
-        "rows": job.total_rows, "enrolled": job.enrolled, "refused": job.refused, "duplicates": job.duplicates})
-    protected_delete(job.zip_file)
-    protected_delete(job.csv_file)
-    return job
+        _rows_decide(job, chunk)
+        _count(job)
+        if progress:
+            progress(job)

@@ -146,7 +146,37 @@ class BulkImport(models.Model):
     enrolled = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
-    report = models.JSONField(default=list, blank=True, help_text="one entry per CSV row")
     csv_file = models.CharField(max_length=200, blank=True, help_text="protected file, deleted when finished")
     zip_file = models.CharField(max_length=200, blank=True, help_text="protected file, deleted when finished")
     error = models.TextField(blank=True)
+
+    @property
+    def report(self) -> list[dict]:
+        """One entry per CSV row decided so far, in CSV order."""
+        return [row.as_dict() for row in self.rows.exclude(status=BulkImportRow.Status.CREATED).order_by("number")]
+
+
+class BulkImportRow(models.Model):
+    """The outcome of one CSV row, recorded once: a redelivered import skips the rows already here."""
+
+    class Status(models.TextChoices):
+        # The subject and its images exist; the enrolment decision is not yet made (a crash can stop here).
+        CREATED = "created", "Created"
+        ENROLLED = "enrolled", "Enrolled"
+        REFUSED = "refused", "Refused"
+        DUPLICATE = "duplicate", "Duplicate"
+        ERROR = "error", "Error"
+
+    bulk_import = models.ForeignKey(BulkImport, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(help_text="line in the CSV (the header is line 1)")
+    reference = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    detail = models.TextField(blank=True)
+    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bulk_import", "number"], name="one_outcome_per_import_row")]
+
+    def as_dict(self) -> dict:
+        return {"row": self.number, "reference": self.reference, "status": self.status, "detail": self.detail,
+                "subject_id": self.subject_id}

@@ -6,6 +6,7 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 
@@ -34,6 +35,33 @@ def protected_save(*, data: bytes, folder: str, suffix: str = ".img") -> tuple[s
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
     return name, hashlib.sha256(data).hexdigest()
+
+
+def protected_save_stream(*, source: BinaryIO, folder: str, suffix: str = ".img",
+                          chunk_bytes: int = 1024 * 1024) -> tuple[str, str]:
+    """Copy a file object in chunks (an upload of hundreds of MB never sits in memory); returns (name, sha256)."""
+    name = f"{folder}/{uuid.uuid4().hex}{suffix}"
+    path = protected_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_suffix(path.suffix + ".part")
+    digest = hashlib.sha256()
+    try:
+        with open(temporary, "wb") as handle:
+            os.chmod(temporary, 0o600)
+            while chunk := source.read(chunk_bytes):
+                digest.update(chunk)
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return name, digest.hexdigest()
+
+
+def protected_open(name: str) -> BinaryIO:
+    return open(protected_path(name), "rb")
 
 
 def protected_read(name: str) -> bytes:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
 from config.downloads import csv_download
+from config.uploads import UploadTooLarge, capped_upload
 from config.views_errors import ServiceCall, perform, service_call
 from watchlists import bulk_import, services
 from watchlists import subject_access as sar
@@ -384,7 +385,25 @@ def image_delete(request, pk: int):
 
 # --- bulk import --------------------------------------------------------------------------------
 
+def _import_page(request, watchlist: Watchlist, form: BulkImportForm, status: int = 200) -> HttpResponse:
+    return render(request, "watchlists/import_form.html", {
+        "watchlist": watchlist, "form": form, "required_columns": bulk_import.REQUIRED_COLUMNS,
+        "optional_columns": bulk_import.OPTIONAL_COLUMNS, "max_rows": bulk_import.MAX_ROWS,
+        "categories": InclusionCategory.choices, "priorities": Priority.choices,
+    }, status=status)
+
+
+def _import_too_large(request, exc: UploadTooLarge) -> HttpResponse:
+    form = BulkImportForm()
+    form.add_error(None, f"{exc} (at most {settings.BULK_IMPORT_MAX_BYTES / 1e6:.0f} MB of images and "
+                         f"{bulk_import.CSV_MAX_BYTES / 1e6:.0f} MB of CSV): split the list")
+    watchlist = access_watchlist(user=request.user, id=request.resolver_match.kwargs["pk"])
+    return _import_page(request, watchlist, form, status=413)
+
+
 @require_http_methods(["GET", "POST"])
+@capability_required("manage_watchlist")
+@capped_upload(max_bytes=bulk_import.upload_max_bytes, too_large=_import_too_large)
 def import_start(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     require_capability(user=request.user, capability="manage_watchlist")
@@ -395,16 +414,12 @@ def import_start(request, pk: int):
         if form.is_valid():
             with service_call(form) as call:
                 job = bulk_import.bulk_import_start(
-                    actor=request.user, watchlist=watchlist, csv_data=form.cleaned_data["csv_file"].read(),
-                    zip_data=form.cleaned_data["zip_file"].read(), request=request)
+                    actor=request.user, watchlist=watchlist, csv_file=form.cleaned_data["csv_file"],
+                    zip_file=form.cleaned_data["zip_file"], request=request)
             if not call.failed:
                 return redirect("watchlists:import_status", pk=pk, import_pk=job.pk)
         status = call.status if call.failed else 400
-    return render(request, "watchlists/import_form.html", {
-        "watchlist": watchlist, "form": form, "required_columns": bulk_import.REQUIRED_COLUMNS,
-        "optional_columns": bulk_import.OPTIONAL_COLUMNS, "max_rows": bulk_import.MAX_ROWS,
-        "categories": InclusionCategory.choices, "priorities": Priority.choices,
-    }, status=status)
+    return _import_page(request, watchlist, form, status)
 
 
 def _import_job(request, pk: int, import_pk: int) -> tuple[Watchlist, BulkImport]:

@@ -1,4 +1,5 @@
 import csv
+from io import BytesIO
 
 import pytest
 from django.core.management import call_command
@@ -26,8 +27,8 @@ def test_a_bad_row_does_not_sink_the_batch(detective, watchlist):
     files = {"p0.jpg": person_jpeg(0), "noface.jpg": no_face_jpeg(), "p1.jpg": person_jpeg(1),
              "group.jpg": group_jpeg("t1"), "yao.jpg": person_jpeg(YAO_MING), "yao2.jpg": yao_ming_second_photo_jpeg(),
              "p2.jpg": person_jpeg(2), "p3.jpg": person_jpeg(3)}
-    job = bulk_import_start(actor=detective, watchlist=watchlist, csv_data=import_csv(rows), zip_data=import_zip(files),
-                            enqueue=False)
+    job = bulk_import_start(actor=detective, watchlist=watchlist, csv_file=BytesIO(import_csv(rows)),
+                            zip_file=BytesIO(import_zip(files)), enqueue=False)
     seen = []
     job = bulk_import_run(import_id=job.pk, progress=lambda j: seen.append(j.processed_rows))
 
@@ -53,15 +54,15 @@ def test_a_bad_row_does_not_sink_the_batch(detective, watchlist):
 
 def test_missing_columns_are_refused_before_anything_is_stored(detective, watchlist):
     with pytest.raises(RuleViolation, match="lacks the column"):
-        bulk_import_start(actor=detective, watchlist=watchlist, csv_data=b"reference,name\nR1,A\n",
-                          zip_data=import_zip({}), enqueue=False)
+        bulk_import_start(actor=detective, watchlist=watchlist, csv_file=BytesIO(b"reference,name\nR1,A\n"),
+                          zip_file=BytesIO(import_zip({})), enqueue=False)
     assert not BulkImport.objects.exists()
 
 
 def test_a_file_that_is_not_a_zip_is_refused(detective, watchlist):
     with pytest.raises(RuleViolation, match="not a zip archive"):
-        bulk_import_start(actor=detective, watchlist=watchlist, csv_data=import_csv([row("R1", "a.jpg")]),
-                          zip_data=b"not a zip", enqueue=False)
+        bulk_import_start(actor=detective, watchlist=watchlist, csv_file=BytesIO(import_csv([row("R1", "a.jpg")])),
+                          zip_file=BytesIO(b"not a zip"), enqueue=False)
 
 
 def test_the_command_shows_progress_and_writes_the_report(detective, watchlist, tmp_path, capsys):
@@ -80,6 +81,6 @@ def test_the_command_shows_progress_and_writes_the_report(detective, watchlist, 
 def test_an_oversized_images_file_is_refused(detective, watchlist, settings):
     settings.BULK_IMPORT_MAX_BYTES = 1000
     with pytest.raises(RuleViolation, match="the limit is 0 MB per import"):
-        bulk_import_start(actor=detective, watchlist=watchlist, csv_data=import_csv([row("R1", "a.jpg")]),
-                          zip_data=import_zip({"a.jpg": person_jpeg(0)}), enqueue=False)
+        bulk_import_start(actor=detective, watchlist=watchlist, csv_file=BytesIO(import_csv([row("R1", "a.jpg")])),
+                          zip_file=BytesIO(import_zip({"a.jpg": person_jpeg(0)})), enqueue=False)
     assert not BulkImport.objects.exists()

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from config.downloads import spreadsheet_safe
 from watchlists.bulk_import import bulk_import_run, bulk_import_start
 from watchlists.models import BulkImport, Watchlist
 
@@ -31,8 +32,9 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"{path} is not a file")
         try:
-            job = bulk_import_start(actor=user, watchlist=target, csv_data=csv.read_bytes(), zip_data=zip.read_bytes(),
-                                    enqueue=False)
+            with open(csv, "rb") as csv_file, open(zip, "rb") as zip_file:
+                job = bulk_import_start(actor=user, watchlist=target, csv_file=csv_file, zip_file=zip_file,
+                                        enqueue=False)
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
         started = time.monotonic()
@@ -62,4 +64,6 @@ class Command(BaseCommand):
         with open(path, "w", newline="") as handle:
             writer = csv_module.DictWriter(handle, fieldnames=["row", "reference", "status", "detail", "subject_id"])
             writer.writeheader()
-            writer.writerows(job.report)
+            # The reference and detail echo what the uploaded CSV said: inert in a spreadsheet, as in the portal.
+            writer.writerows({k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in row.items()}
+                             for row in job.report)
