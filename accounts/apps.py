@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import auth_audit, mfa  # noqa: F401  (mfa registers its system check)
+        from accounts import auth_audit, login_throttle, mfa  # noqa: F401  (they register system checks)
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
         auth_audit.connect()

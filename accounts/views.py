@@ -3,13 +3,14 @@ from __future__ import annotations
 import django_otp
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import UsernameField
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import login_throttle, services
 from accounts.forms import MfaCodeForm, UserPickForm
 from accounts.mfa import mfa_exempt, totp_qr_svg, totp_secret_text
 from accounts.navigation import NAVIGATION
@@ -18,9 +19,27 @@ from accounts.selectors import mfa_device, mfa_required, users_for_management
 from config.views_errors import perform
 
 
+def _throttled(request, refusal: login_throttle.Refusal, template: str, context: dict):
+    """429 with Retry-After; nothing was hashed or checked."""
+    response = render(request, template, {**context, "throttled": refusal}, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = UsernameField().to_python(request.POST.get("username", ""))[:150]  # as authenticate() sees it
+        refusal = login_throttle.login_attempt_admit(request=request, username=username)
+        if refusal is not None:
+            return _throttled(request, refusal, self.template_name,
+                              {"form": self.get_form_class()(request, initial={"username": username}),
+                               "next": self.get_redirect_url()})
+        response = super().post(request, *args, **kwargs)
+        login_throttle.device_cookie_set(request=request, response=response)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -60,12 +79,16 @@ def mfa_verify(request):
     if mfa_device(user=request.user) is None:
         return redirect(f"{reverse('accounts:mfa_enrol')}?{request.GET.urlencode()}")
     form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and (refusal := login_throttle.address_attempt_admit(request=request)):
+        return _throttled(request, refusal, "accounts/mfa_verify.html", {"form": MfaCodeForm(),
+                                                                         "next": _next_url(request)})
     if request.method == "POST" and form.is_valid():
         try:
             device = services.mfa_verify(user=request.user, token=form.cleaned_data["token"], request=request)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            login_throttle.address_attempt_refund(request=request)
             return _verified(request, device)
     status = 400 if form.errors else 200
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request)}, status=status)
@@ -80,6 +103,10 @@ def mfa_enrol(request):
         return redirect(f"{reverse('accounts:mfa_verify')}?{request.GET.urlencode()}")
     device = services.mfa_enrolment_start(user=request.user, request=request)
     form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and (refusal := login_throttle.address_attempt_admit(request=request)):
+        return _throttled(request, refusal, "accounts/mfa_enrol.html", {
+            "form": MfaCodeForm(), "next": _next_url(request), "qr_svg": totp_qr_svg(device),
+            "secret": totp_secret_text(device)})
     if request.method == "POST" and form.is_valid():
         try:
             device = services.mfa_enrolment_confirm(user=request.user, token=form.cleaned_data["token"],
@@ -87,6 +114,7 @@ def mfa_enrol(request):
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            login_throttle.address_attempt_refund(request=request)
             messages.success(request, "Authenticator set up: you will be asked for a code at each sign-in.")
             return _verified(request, device)
     status = 400 if form.errors else 200

@@ -183,7 +183,8 @@ def up(*, settings, web_host: str, web_port: int, worker_concurrency: int, demo:
                 return 1
             web = supervisor.spawn("web", [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                                            web_host, "--port", str(web_port), "--lifespan", "off",
-                                           "--no-server-header"], env=env)
+                                           # the client's address is read in one place: accounts.auth_audit.client_ip
+                                           "--no-server-header", "--no-proxy-headers"], env=env)
             supervisor.spawn("worker", _celery("worker", "-Q", "default,recognition", "-l", "INFO",
                                                "--concurrency", str(worker_concurrency), "-n", "lfr@%h"),
                              env=env, stop_timeout=30, signal_group=True)

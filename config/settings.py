@@ -6,6 +6,7 @@ With no DATABASE_URL / REDIS_URL the project talks to the embedded PostgreSQL an
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -102,7 +103,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc served locally: no CDN
     "channels",
-    "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "config",
@@ -127,7 +127,6 @@ MIDDLEWARE = [
     "accounts.mfa.MfaRequiredMiddleware",  # roles that need MFA reach nothing else until verified
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns a lockout into a clear 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -194,6 +193,7 @@ CELERY_BEAT_SCHEDULE = {
     "subjects-purge-expired": {"task": "watchlists.tasks.subjects_purge_expired_task", "schedule": 3600.0},
     "alerts-purge-expired": {"task": "alerts.tasks.alerts_purge_expired_task", "schedule": 3600.0},
     "cameras-supervise": {"task": "recognition.tasks.cameras_supervise_task", "schedule": 5.0},
+    "login-failures-audit": {"task": "accounts.tasks.login_failures_audit_task", "schedule": 60.0},
 }
 
 # --- authentication and sessions -------------------------------------------------------------
@@ -203,19 +203,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # refuses sign-in while an account/address is locked out
-    "django.contrib.auth.backends.ModelBackend",
-]
-# Login throttling: after AXES_FAILURE_LIMIT failures for a username from one address, that pair is locked
-# out for the cool-off period; every lockout is an audit event.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15.0) / 60.0  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "accounts.auth_audit.client_ip"
-AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Sign-in limits, checked before a password is hashed (accounts/login_throttle.py, docs/accounts.md).
+LOGIN_ADDRESS_BURST = env_int("LOGIN_ADDRESS_BURST", 20)  # attempts one client address may make at once
+LOGIN_ADDRESS_PER_MINUTE = env_float("LOGIN_ADDRESS_PER_MINUTE", 10.0)  # ... and then per minute
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # failures of one account before the delay starts
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 60)  # the delay doubles up to this
+LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)  # failures forgotten after
+LOGIN_DEVICE_COOKIE_DAYS = env_int("LOGIN_DEVICE_COOKIE_DAYS", 180)
+# The reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: none.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network!r} is not an address or network") from exc
 LOGIN_URL = "accounts:login"
 # Multi-factor authentication (TOTP, django-otp): these roles must give a code after the password before
 # reaching any page or API call; "none" requires it of no role. MFA_REQUIRED_FOR_ALL requires it of everyone.

@@ -62,6 +62,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _sign_in_limits_cleared():
+    """Sign-in limits live in Redis, which outlives each test's database transaction."""
+    from accounts.login_throttle import throttle_clear
+
+    throttle_clear()
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     from django.contrib.auth.models import Group

@@ -43,13 +43,20 @@ def test_successful_login_and_logout_are_audited(client, detective):
 
 @pytest.mark.django_db
 def test_failed_login_is_audited_without_the_password(client, detective):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.services import login_failures_audit
+
     response = client.post(reverse("accounts:login"), {"username": detective.username, "password": "wrong-guess-123"})
     assert response.status_code == 200
     assert b"did not match" in response.content
+    assert login_failures_audit(now=timezone.now() + dt.timedelta(minutes=2)) == 1  # the minute's count
     event = AuditEvent.objects.get(action="auth.login_failed")
     assert event.actor is None
     assert event.target_id == str(detective.pk)
-    assert event.details == {"username": detective.username}
+    assert event.details["username"] == detective.username and event.details["count"] == 1
     assert "wrong-guess" not in str(event.details)
 
 
