@@ -4,12 +4,12 @@ Every API view here is exempt from LoginRequiredMiddleware (DRF marks its views 
 sure of it): the API answers an anonymous call with 403 JSON, never with a redirect to the login page.
 The schema needs a signed-in user like the rest. The docs page is for people, so an anonymous visitor
 is redirected to the login page; it loads Swagger UI from drf-spectacular-sidecar's static files, not
-from a CDN.
+from a CDN, with no inline script or style (config/csp.py).
 """
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
 from audit import api as audit
@@ -59,6 +59,7 @@ urlpatterns = [
     # cameras and deployments
     path("cameras/", _api(deployments.CameraListView), name="camera-list"),
     path("cameras/<int:pk>/", _api(deployments.CameraDetailView), name="camera-detail"),
+    path("cameras/<int:pk>/source/", _api(deployments.CameraSourceView), name="camera-source"),
     path("deployments/", _api(deployments.DeploymentListView), name="deployment-list"),
     path("deployments/authorisation-queue/", _api(deployments.DeploymentAuthorisationQueueView),
          name="deployment-authorisation-queue"),
@@ -83,6 +84,7 @@ urlpatterns = [
     path("audit/exports", _api(audit.AuditExportView), name="audit-export"),
     # OpenAPI
     path("schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="schema"),
-    path("docs/", _page(SpectacularSwaggerView, url_name="api:schema", permission_classes=[IsAuthenticated]),
-         name="docs"),
+    # The split view serves Swagger UI's init script as a file (/api/docs/?script=): no inline script for the CSP.
+    path("docs/", _page(SpectacularSwaggerSplitView, url_name="api:schema", template_name="api/swagger_ui.html",
+                        permission_classes=[IsAuthenticated]), name="docs"),
 ]
