@@ -339,6 +339,8 @@ CAMERA_WORKER_CAPACITY = env_int("CAMERA_WORKER_CAPACITY", 4)  # cameras one wor
 # faces), 640x384 on CPU (4.9x the naive baseline on 2 cores; bench/results/pipeline.md).
 LIVE_DETECTION_SIZE = env_str("LIVE_DETECTION_SIZE", "auto")
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
+# Where camera URLs may connect: NETWORK[:PORT|:FIRST-LAST], comma-separated (docs/configuration.md).
+CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
 
 # --- logging ---------------------------------------------------------------------------------
 LOGGING = {

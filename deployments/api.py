@@ -53,9 +53,21 @@ class CameraListView(ApiView):
 
 
 class CameraDetailView(ApiView):
-    @extend_schema(tags=CAMERAS, summary="A camera", responses={200: s.CameraSerializer, **errors(404)})
+    @extend_schema(tags=CAMERAS, summary="A camera (its source with any password masked)",
+                   responses={200: s.CameraSerializer, **errors(404)})
     def get(self, request, pk: int):
         return self.output(s.CameraSerializer, access_camera(user=request.user, id=pk))
+
+
+class CameraSourceView(ApiView):
+    required_capabilities = {"GET": ("plan_deployment",)}
+
+    @extend_schema(tags=CAMERAS, summary="A camera's source URL in clear (planners; audited)",
+                   responses={200: s.CameraSourceSerializer, **errors(404)})
+    def get(self, request, pk: int):
+        camera = access_camera(user=request.user, id=pk)
+        source = services.camera_source_reveal(actor=request.user, camera=camera, request=request)
+        return self.output(s.CameraSourceSerializer, {"source_url": source})
 
 
 # --- deployments --------------------------------------------------------------------------------

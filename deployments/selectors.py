@@ -34,6 +34,18 @@ def deployment_authorisation_queue(*, user) -> QuerySet[Deployment]:
             .exclude(created_by=user).exclude(submitted_by=user).order_by("starts_at", "pk"))
 
 
+def camera_policy(*, user, camera: Camera | None = None) -> frozenset[str]:
+    """What ``user`` may do with cameras (with ``camera``, when given): "view", "create", "edit".
+
+    Editing includes reading the source URL in clear (passwords and all)."""
+    actions = set()
+    if user_can(user=user, capability="view_deployment"):
+        actions.add("view")
+    if user_can(user=user, capability="plan_deployment"):
+        actions |= {"create", "edit"}
+    return frozenset(actions)
+
+
 def camera_list(*, user) -> QuerySet[Camera]:
     require_capability(user=user, capability="view_deployment")
     return Camera.objects.order_by("name", "pk")

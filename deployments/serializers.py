@@ -11,6 +11,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from recognition.source_urls import redact_url
 from deployments.models import (
     Camera,
     Deployment,
@@ -31,8 +32,18 @@ class _UsernameField(serializers.CharField):
 
 # --- cameras ------------------------------------------------------------------------------------
 
+class _MaskedSourceField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, help_text="the source with any password masked; planners read it in "
+                                                   "clear at /api/cameras/{id}/source/", **kwargs)
+
+    def to_representation(self, value):
+        return redact_url(value)
+
+
 class CameraSerializer(serializers.ModelSerializer):
     created_by = _UsernameField()
+    source_url = _MaskedSourceField()
 
     class Meta:
         model = Camera
@@ -47,6 +58,10 @@ class CameraCreateSerializer(serializers.Serializer):
                                        help_text="rtsp(s)://, http(s):// or a video file under CAMERA_FILE_ROOT")
     location = serializers.CharField(max_length=300)
     enabled = serializers.BooleanField(required=False, default=True)
+
+
+class CameraSourceSerializer(serializers.Serializer):
+    source_url = serializers.CharField(read_only=True, help_text="in clear, password included")
 
 
 class CameraBriefSerializer(serializers.ModelSerializer):

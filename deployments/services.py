@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +24,10 @@ from deployments.models import (
     SnapshotReference,
     WatchlistSnapshot,
 )
+from deployments.camera_sources import camera_source_policy
+from deployments.selectors import camera_policy
 from deployments.signals import deployment_state_changed
+from recognition.sources import SourceRefused, UnknownSourceScheme, source_validate
 from watchlists.models import ReferenceImage, Subject, Watchlist
 from watchlists.selectors import watchlist_review_is_current
 
@@ -44,29 +45,31 @@ DEPLOYMENT_EDITABLE_FIELDS = frozenset({
 # --- cameras ------------------------------------------------------------------------------------
 
 def camera_source_validate(source_url: str) -> str:
-    """rtsp(s)://, http(s):// (MJPEG or video) or a file under CAMERA_FILE_ROOT; anything else is refused."""
-    source_url = source_url.strip()
-    parsed = urlparse(source_url)
-    if parsed.scheme in {"rtsp", "rtsps", "http", "https"}:
-        if not parsed.hostname:
-            raise RuleViolation(f"the camera URL {source_url!r} has no host")
-        return source_url
-    if parsed.scheme in {"", "file"}:
-        root = Path(settings.CAMERA_FILE_ROOT).resolve()
-        path = Path(parsed.path if parsed.scheme == "file" else source_url)
-        path = (path if path.is_absolute() else root / path).resolve()
-        if root != path and root not in path.parents:
-            raise RuleViolation(f"video files must be under {root}")
-        if not path.is_file():
-            raise RuleViolation(f"no video file at {path}")
-        return str(path)
-    raise RuleViolation(f"camera sources must be rtsp://, http(s):// or a file under {settings.CAMERA_FILE_ROOT}; "
-                        f"{parsed.scheme}:// is not allowed")
+    """The canonical source URL, as the source registry's kind for its scheme checks it against the policy
+    (rtsp(s)://, http(s):// in CAMERA_ALLOWED_NETWORKS, or a file under CAMERA_FILE_ROOT)."""
+    try:
+        return source_validate(source_url, policy=camera_source_policy())
+    except SourceRefused as exc:
+        raise RuleViolation(exc.reason) from None
+    except UnknownSourceScheme as exc:
+        raise RuleViolation(f"camera sources must be rtsp(s)://, http(s):// or a file under "
+                            f"{settings.CAMERA_FILE_ROOT}; {exc.scheme}:// is not allowed") from None
+
+
+def camera_source_reveal(*, actor, camera: Camera, request=None) -> str:
+    """The camera's URL with its password, for whoever may edit the camera; every read is audited."""
+    if "edit" not in camera_policy(user=actor, camera=camera):
+        raise PermissionDenied("only a planner can read a camera's full source URL")
+    with transaction.atomic():
+        audit_record(actor=actor, action="camera.source_viewed", target=camera, request=request,
+                     details={"name": camera.name})
+    return camera.source_url
 
 
 def camera_create(*, actor, name: str, source_url: str, location: str, enabled: bool = True,
                   request=None) -> Camera:
-    require_capability(user=actor, capability="plan_deployment")
+    if "create" not in camera_policy(user=actor):
+        raise PermissionDenied("only a planner can register a camera")
     if not name.strip() or not location.strip():
         raise RuleViolation("a camera needs a name and a location")
     source = camera_source_validate(source_url)

@@ -8,7 +8,6 @@ back through ``config.views_errors`` (400, or 409 for a concurrent edit).
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,6 +34,7 @@ from deployments.models import Deployment, WatchlistSnapshot
 from deployments.selectors import access_deployment, camera_list, deployment_authorisation_queue, deployment_list
 from recognition.calibration import threshold_expectation_table
 from recognition.ml.models import ModelFileError
+from recognition.source_urls import redact_url
 
 State = Deployment.State
 DEPLOYMENTS_PER_PAGE = 50
@@ -156,7 +156,7 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
     officers = list(deployment.officers.order_by("username"))
     return render(request, "deployments/deployment_detail.html", {
         "deployment": deployment, "call": call, "actions": actions,
-        "cameras": deployment.cameras.order_by("name", "pk"),
+        "cameras": _with_display_source(deployment.cameras.order_by("name", "pk")),
         "officers": officers,
         "transitions": deployment.transitions.select_related("actor").order_by("at", "pk"),
         "authorisations": deployment.authorisations.select_related("decided_by").order_by("decided_at", "pk"),
@@ -270,20 +270,16 @@ def _refused(message: str) -> ServiceCall:
 
 # --- cameras ------------------------------------------------------------------------------------
 
-def _masked(source: str) -> str:
-    """Camera URLs may carry credentials (rtsp://user:secret@host): never show the password."""
-    parts = urlsplit(source)
-    if parts.password is None:
-        return source
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:\u2022\u2022\u2022@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+def _with_display_source(cameras) -> list:
+    """Camera URLs may carry credentials (rtsp://user:secret@host): pages show them masked."""
+    cameras = list(cameras)
+    for camera in cameras:
+        camera.display_source = redact_url(camera.source_url)
+    return cameras
 
 
 def _cameras_page(request, form, status=200):
-    cameras = list(camera_list(user=request.user))
-    for camera in cameras:
-        camera.display_source = _masked(camera.source_url)
+    cameras = _with_display_source(camera_list(user=request.user))
     return render(request, "deployments/camera_list.html", {
         "cameras": cameras, "form": form, "can_plan": _can(request, "plan_deployment"),
         "open_form": request.method == "POST"}, status=status)

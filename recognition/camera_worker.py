@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from alerts.services import alert_create
+from deployments.camera_sources import camera_source_policy
 from deployments.models import Camera, Deployment, SnapshotReference
 from recognition.leases import (
     camera_lease_acquire,
@@ -33,7 +34,7 @@ from recognition.ml.matcher import WatchlistMatcher
 from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, run_cameras
 from recognition.runtime import face_engine
 from recognition.services import camera_status_set, face_counts_add
-from recognition.sources import create_source
+from recognition.sources import FrameSource, RefusedSource, SourceError, SourcePolicy, create_source
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,13 @@ def _stop_on_sigterm(event: threading.Event):
     return signal.signal(signal.SIGTERM, lambda signum, frame: event.set())
 
 
+def _camera_source(camera: Camera, *, policy: SourcePolicy, realtime: bool) -> FrameSource:
+    try:
+        return create_source(camera.source_url, policy=policy, loop=camera.loop_playback, realtime=realtime)
+    except SourceError as exc:  # a row stored before its scheme or form was refused
+        return RefusedSource(camera.source_url, str(exc))
+
+
 def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realtime: bool = True) -> dict:
     """Process up to `capacity` unclaimed cameras of a live deployment until it stops or its window closes.
 
@@ -167,7 +175,8 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
                model_id=deployment.snapshot.model_id)
     previous_handler = _stop_on_sigterm(run.shutdown)
     try:
-        sources = {c.pk: create_source(c.source_url, loop=c.loop_playback, realtime=realtime) for c in cameras}
+        policy = camera_source_policy()  # each source checks its stored URL again on every (re)connect
+        sources = {c.pk: _camera_source(c, policy=policy, realtime=realtime) for c in cameras}
         for camera in cameras:
             camera_status_set(camera_id=camera.pk, deployment_id=deployment.pk, status=Camera.Status.CONNECTING)
         summary = run_cameras(

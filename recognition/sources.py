@@ -15,7 +15,13 @@ Built in, by URL scheme:
   read timeouts, so an unreachable or silent camera raises :class:`SourceUnavailable` (opening) or ends the
   stream (``read()`` returns None) within the timeout instead of hanging.
 
-``register_source(scheme, factory)`` adds another kind (a vendor SDK, a GStreamer pipeline, a test double).
+Each scheme is a :class:`SourceKind` in a registry: ``register_source(scheme, kind)`` adds one (a vendor SDK,
+a GStreamer pipeline, a test double). A kind both checks URLs (``validate``: the canonical URL, or
+:class:`SourceRefused`) and makes sources, which check again each time they open, so a URL stored before a
+rule existed, or a host whose DNS answer changed, is refused when opened. What a URL may reach is a
+:class:`SourcePolicy`: destination networks and ports (``recognition.source_urls``) and a root for video
+files. FFmpeg opens each scheme with its own protocol whitelist (``recognition.ffmpeg_options``).
+
 Reconnecting is the caller's job (:class:`Backoff` gives the delays); ``recognition.pipeline.run_cameras``
 does it for live sources.
 
@@ -30,12 +36,22 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
+
+from recognition.ffmpeg_options import capture_options
+from recognition.source_urls import (
+    DestinationPolicy,
+    URLRefused,
+    network_url_canonical,
+    redact_url,
+    refuse_unsafe_characters,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +74,18 @@ class SourceError(Exception):
 class SourceUnavailable(SourceError):
     """The source cannot be opened (missing file, unreachable or silent camera, unsupported stream)."""
 
+    state = "unavailable"
+
     def __init__(self, url: str, reason: str) -> None:
         self.url = redact_url(url)
         self.reason = reason
-        super().__init__(f"frame source {self.url} unavailable: {reason}")
+        super().__init__(f"frame source {self.url} {self.state}: {reason}")
+
+
+class SourceRefused(SourceUnavailable, ValueError):
+    """The URL may not be opened: it breaks a rule of its kind or leads somewhere the policy refuses."""
+
+    state = "refused"
 
 
 class UnknownSourceScheme(SourceError, ValueError):
@@ -71,19 +95,21 @@ class UnknownSourceScheme(SourceError, ValueError):
         super().__init__(f"no frame source for scheme {scheme!r} in {self.url} (known: {known})")
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (camera URLs often carry credentials)."""
+@dataclass(frozen=True)
+class SourcePolicy:
+    """What a source may reach: network destinations, and the folder video files must be in (None: any)."""
+
+    destinations: DestinationPolicy = field(default_factory=DestinationPolicy.parse)
+    file_root: Path | None = None
+
+
+@contextmanager
+def _refusing(url: str) -> Iterator[None]:
+    """URLRefused from the URL checks, as the SourceRefused that names the (masked) URL."""
     try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        return "<unparseable url>"
-    if parts.password is None:
-        return str(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        yield
+    except URLRefused as exc:
+        raise SourceRefused(url, exc.reason) from None
 
 
 class FrameSource(ABC):
@@ -188,9 +214,11 @@ class _RealTimePacing:
 class VideoFileSource(_RealTimePacing, _CaptureSource):
     """A video file (anything FFmpeg reads) through OpenCV."""
 
-    def __init__(self, path: str | Path, *, loop: bool = False, realtime: bool = False, url: str | None = None) -> None:
+    def __init__(self, path: str | Path, *, loop: bool = False, realtime: bool = False, url: str | None = None,
+                 root: Path | None = None) -> None:
         super().__init__(url or str(path))
         self.path = Path(path)
+        self.root = root
         self.loop = loop
         self.realtime = realtime
         self.live = realtime
@@ -207,9 +235,12 @@ class VideoFileSource(_RealTimePacing, _CaptureSource):
         import cv2
 
         self.close()
-        if not self.path.is_file():
-            raise SourceUnavailable(self.url, f"no such video file: {self.path}")
-        capture = cv2.VideoCapture(str(self.path))
+        with _refusing(self.url):
+            path = video_path_resolved(self.path, root=self.root)
+        if not path.is_file():
+            raise SourceUnavailable(self.url, f"no such video file: {path}")
+        with capture_options("file"):
+            capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
             capture.release()
             raise SourceUnavailable(self.url, "OpenCV/FFmpeg cannot open this file as a video")
@@ -271,9 +302,10 @@ class StreamSource(_CaptureSource):
 
     live = True
 
-    def __init__(self, url: str, *, open_timeout: float = DEFAULT_OPEN_TIMEOUT_S,
+    def __init__(self, url: str, *, policy: SourcePolicy | None = None, open_timeout: float = DEFAULT_OPEN_TIMEOUT_S,
                  read_timeout: float = DEFAULT_READ_TIMEOUT_S) -> None:
         super().__init__(url)
+        self.policy = policy or SourcePolicy()
         self.open_timeout = open_timeout
         self.read_timeout = read_timeout
         self.fps = None
@@ -285,10 +317,14 @@ class StreamSource(_CaptureSource):
         import cv2
 
         self.close()
+        scheme = source_scheme(self.url)
+        with _refusing(self.url):
+            target = network_url_canonical(self.url, scheme=scheme, policy=self.policy.destinations)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout * 1000),
                   cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout * 1000)]
         started = time.monotonic()
-        capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+        with capture_options(scheme):
+            capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
             waited = time.monotonic() - started
@@ -313,6 +349,26 @@ class StreamSource(_CaptureSource):
             frame = Frame(image, time.monotonic() - self._start, self._index)
             self._index += 1
             return frame
+
+
+class RefusedSource(FrameSource):
+    """Stands in for a source that could not be made (unknown scheme, malformed URL): opening it says why.
+
+    Live, so a caller that reconnects keeps the camera and retries, as it would for a camera that is down."""
+
+    live = True
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = url, reason
+
+    def open(self) -> None:
+        raise SourceRefused(self.url, self.reason)
+
+    def read(self) -> Frame | None:
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 class FramesFromImages(_RealTimePacing, FrameSource):
@@ -367,19 +423,30 @@ class FramesFromImages(_RealTimePacing, FrameSource):
         return self._frame(image)
 
 
-SourceFactory = Callable[..., FrameSource]
-_REGISTRY: dict[str, SourceFactory] = {}
+class SourceKind(ABC):
+    """One kind of frame source (a plugin point): how its URLs are checked and how its sources are made."""
+
+    @abstractmethod
+    def validate(self, url: str, policy: SourcePolicy) -> str:
+        """The canonical URL to store and open; raise SourceRefused (via URLRefused) when it may not be."""
+
+    @abstractmethod
+    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
+               **options) -> FrameSource:
+        """The source, not yet opened; its ``open()`` checks the URL against ``policy`` again."""
 
 
-def register_source(scheme: str, factory: SourceFactory) -> None:
-    """``factory(url, *, loop: bool, realtime: bool, **options) -> FrameSource`` (not yet opened).
+_REGISTRY: dict[str, SourceKind] = {}
 
-    Registering a scheme again replaces its factory.
-    """
+
+def register_source(scheme: str, kind: SourceKind) -> None:
+    """Registering a scheme again replaces its kind."""
     scheme = scheme.lower().rstrip(":/")
     if not scheme:
         raise ValueError("a source scheme must not be empty")
-    _REGISTRY[scheme] = factory
+    if not isinstance(kind, SourceKind):
+        raise TypeError("register a SourceKind")
+    _REGISTRY[scheme] = kind
 
 
 def registered_schemes() -> list[str]:
@@ -393,44 +460,96 @@ def source_scheme(url: str | os.PathLike) -> str:
     return scheme or "file"
 
 
-def create_source(url: str | os.PathLike, *, loop: bool = False, realtime: bool = False, **options) -> FrameSource:
-    """The source for this URL, not yet opened; UnknownSourceScheme when no factory is registered."""
-    text = os.fspath(url)
+def _kind(text: str) -> SourceKind:
     scheme = source_scheme(text)
-    factory = _REGISTRY.get(scheme)
-    if factory is None:
+    kind = _REGISTRY.get(scheme)
+    if kind is None:
         raise UnknownSourceScheme(text, scheme)
-    return factory(text, loop=loop, realtime=realtime, **options)
+    return kind
 
 
-def open_source(url: str | os.PathLike, *, loop: bool = False, realtime: bool = False, **options) -> FrameSource:
+def source_validate(url: str | os.PathLike, *, policy: SourcePolicy | None = None) -> str:
+    """The canonical form of ``url`` as its kind checks it; SourceRefused or UnknownSourceScheme if refused."""
+    text = os.fspath(url)
+    with _refusing(text):
+        return _kind(text).validate(text, policy or SourcePolicy())
+
+
+def create_source(url: str | os.PathLike, *, policy: SourcePolicy | None = None, loop: bool = False,
+                  realtime: bool = False, **options) -> FrameSource:
+    """The source for this URL, not yet opened; UnknownSourceScheme when no kind is registered.
+
+    Without a policy: the default camera networks (private ranges) and video files anywhere.
+    """
+    text = os.fspath(url)
+    return _kind(text).create(text, policy=policy or SourcePolicy(), loop=loop, realtime=realtime, **options)
+
+
+def open_source(url: str | os.PathLike, *, policy: SourcePolicy | None = None, loop: bool = False,
+                realtime: bool = False, **options) -> FrameSource:
     """Create and open the source for ``url``; raises SourceUnavailable (naming the URL) when it cannot."""
-    source = create_source(url, loop=loop, realtime=realtime, **options)
+    source = create_source(url, policy=policy, loop=loop, realtime=realtime, **options)
     source.open()
     return source
 
 
-def _file_factory(url: str, *, loop: bool = False, realtime: bool = False, **options) -> FrameSource:
-    if options:
-        raise TypeError(f"unexpected options for a video file source: {', '.join(sorted(options))}")
+def _file_path(url: str) -> Path:
     if "://" in url or url.lower().startswith("file:"):
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
-            raise SourceUnavailable(url, "file URLs must name a local file (file:///path)")
-        path = unquote(parts.path)
-    else:
-        path = url
-    return VideoFileSource(path, loop=loop, realtime=realtime, url=url)
+            raise URLRefused("file URLs must name a local file (file:///path)")
+        return Path(unquote(parts.path))
+    return Path(url)
 
 
-def _stream_factory(url: str, *, loop: bool = False, realtime: bool = False, **options) -> FrameSource:
-    # loop / realtime mean nothing for a live stream: it is always paced by the camera.
-    return StreamSource(url, **options)
+def video_path_resolved(path: Path, *, root: Path | None) -> Path:
+    """The resolved path (symbolic links followed); under ``root``, which relative paths start from, if given."""
+    if root is None:
+        return path.resolve()
+    root = Path(root).resolve()
+    path = (path if path.is_absolute() else root / path).resolve()
+    if root != path and root not in path.parents:
+        raise URLRefused(f"video files must be under {root}")
+    return path
 
 
-register_source("file", _file_factory)
+class VideoFileKind(SourceKind):
+    """``file:///path`` or a plain path; the stored form is the resolved path."""
+
+    def validate(self, url: str, policy: SourcePolicy) -> str:
+        refuse_unsafe_characters(url, file_path=True)
+        path = video_path_resolved(_file_path(url), root=policy.file_root)
+        if not path.is_file():
+            raise URLRefused(f"no video file at {path}")
+        return str(path)
+
+    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
+               **options) -> FrameSource:
+        if options:
+            raise TypeError(f"unexpected options for a video file source: {', '.join(sorted(options))}")
+        with _refusing(url):
+            path = _file_path(url)
+        return VideoFileSource(path, loop=loop, realtime=realtime, url=url, root=policy.file_root)
+
+
+class StreamKind(SourceKind):
+    """A network stream; the URL is rebuilt from its parts and its destination checked (source_urls)."""
+
+    def __init__(self, scheme: str) -> None:
+        self.scheme = scheme
+
+    def validate(self, url: str, policy: SourcePolicy) -> str:
+        return network_url_canonical(url, scheme=self.scheme, policy=policy.destinations)
+
+    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
+               **options) -> FrameSource:
+        # loop / realtime mean nothing for a live stream: it is always paced by the camera.
+        return StreamSource(url, policy=policy, **options)
+
+
+register_source("file", VideoFileKind())
 for _scheme in ("rtsp", "rtsps", "http", "https"):
-    register_source(_scheme, _stream_factory)
+    register_source(_scheme, StreamKind(_scheme))
 
 
 class Backoff:

@@ -174,6 +174,7 @@ RULES: dict[str, Rule] = {
     "api:reference-image-confirm-duplicate": post(MANAGE_WATCHLIST, **IMAGE),
     "api:camera-list": get_post(VIEW_DEPLOYMENT, PLAN),
     "api:camera-detail": get(VIEW_DEPLOYMENT, pk="camera"),
+    "api:camera-source": get(PLAN, pk="camera"),
     "api:deployment-list": get_post(VIEW_DEPLOYMENT, PLAN),
     "api:deployment-authorisation-queue": get(AUTHORISE),
     "api:deployment-detail": Rule({"GET": VIEW_DEPLOYMENT, "PATCH": PLAN}, DEPLOYMENT),

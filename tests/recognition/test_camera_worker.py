@@ -119,7 +119,7 @@ def test_kill_switch_stops_the_worker_within_seconds(detective, commander, offic
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_lost_stream_is_retried_and_shown_as_the_camera_status(detective, commander, officer, video_root):
+def test_a_lost_stream_is_retried_and_shown_as_the_camera_status(settings, detective, commander, officer, video_root):
     import threading
     import time
 
@@ -127,6 +127,7 @@ def test_a_lost_stream_is_retried_and_shown_as_the_camera_status(detective, comm
 
     from config.embedded import free_port
 
+    settings.CAMERA_ALLOWED_NETWORKS = "127.0.0.1/32"  # the dead camera is on this host
     watchlist = approved_watchlist(detective, commander, [enrolled_subject(detective, 0)])
     camera = camera_create(actor=detective, name="Dead camera", source_url=f"rtsp://127.0.0.1:{free_port()}/live",
                            location="Car park")

@@ -16,6 +16,8 @@ from recognition.sources import (
     Frame,
     FrameSource,
     FramesFromImages,
+    SourceKind,
+    SourcePolicy,
     SourceUnavailable,
     StreamSource,
     UnknownSourceScheme,
@@ -23,12 +25,15 @@ from recognition.sources import (
     create_source,
     open_source,
     redact_url,
+    source_validate,
     register_source,
     registered_schemes,
 )
+from recognition.source_urls import DestinationPolicy
 
 FPS = 20
 FRAMES = 12
+LOOPBACK = SourcePolicy(destinations=DestinationPolicy.parse("127.0.0.1/32"))  # the test servers listen there
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +129,7 @@ def test_unreachable_stream_fails_fast_naming_the_url(scheme):
     url = f"{scheme}://officer:secret@127.0.0.1:{closed_port()}/stream"
     started = time.monotonic()
     with pytest.raises(SourceUnavailable) as raised:
-        open_source(url, open_timeout=2, read_timeout=2)
+        open_source(url, policy=LOOPBACK, open_timeout=2, read_timeout=2)
     assert time.monotonic() - started < 5
     message = str(raised.value)
     assert "127.0.0.1" in message and "/stream" in message and "secret" not in message
@@ -160,7 +165,7 @@ def silent_server():
 def test_a_silent_stream_times_out_instead_of_hanging(scheme, silent_server):
     started = time.monotonic()
     with pytest.raises(SourceUnavailable, match="timed out"):
-        open_source(f"{scheme}://127.0.0.1:{silent_server}/live", open_timeout=1.5)
+        open_source(f"{scheme}://127.0.0.1:{silent_server}/live", policy=LOOPBACK, open_timeout=1.5)
     assert time.monotonic() - started < 5
 
 
@@ -195,7 +200,7 @@ def mjpeg_server():
 
 
 def test_http_stream_reads_frames_then_a_stalled_camera_ends_the_read_within_the_timeout(mjpeg_server):
-    with open_source(mjpeg_server, open_timeout=3, read_timeout=1.5) as source:
+    with open_source(mjpeg_server, policy=LOOPBACK, open_timeout=3, read_timeout=1.5) as source:
         assert isinstance(source, StreamSource) and source.live
         frames = read_all(source, limit=20)
         started = time.monotonic()
@@ -214,16 +219,23 @@ def test_registry_refuses_unknown_schemes_and_accepts_plugins():
 
     made = []
 
-    def factory(url, *, loop=False, realtime=False, **options):
-        made.append((url, loop, realtime, options))
-        return FramesFromImages([np.zeros((8, 8, 3), np.uint8)] * 3, url=url)
+    class TestCamera(SourceKind):
+        def validate(self, url, policy):
+            return url.lower()
 
-    register_source("testcam", factory)
+        def create(self, url, *, policy, loop=False, realtime=False, **options):
+            made.append((url, loop, realtime, options))
+            return FramesFromImages([np.zeros((8, 8, 3), np.uint8)] * 3, url=url)
+
+    register_source("testcam", TestCamera())
     with open_source("testcam://bay-3", loop=True, colour="red") as source:
         assert len(read_all(source)) == 3
     assert made == [("testcam://bay-3", True, False, {"colour": "red"})]
     unopened = create_source("testcam://bay-4")
     assert not unopened.is_open
+    assert source_validate("testcam://BAY-5") == "testcam://bay-5"
+    with pytest.raises(TypeError):
+        register_source("oldstyle", lambda url, **options: None)
 
 
 def test_frames_from_images_loop_and_timestamps():
@@ -251,7 +263,7 @@ def test_backoff_doubles_up_to_the_cap_and_resets():
 
 
 def test_redact_url_hides_passwords_only():
-    assert redact_url("rtsp://admin:hunter2@10.0.0.5:554/s1") == "rtsp://admin:***@10.0.0.5:554/s1"
+    assert redact_url("rtsp://admin:hunter2@10.0.0.5:554/s1") == "rtsp://admin:\u2022\u2022\u2022@10.0.0.5:554/s1"
     assert redact_url("rtsp://10.0.0.5/s1") == "rtsp://10.0.0.5/s1"
     assert redact_url("/videos/demo.mp4") == "/videos/demo.mp4"
     assert "hunter2" not in repr(StreamSource("rtsp://admin:hunter2@10.0.0.5/s1"))

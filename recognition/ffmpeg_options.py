@@ -1,0 +1,87 @@
+"""The FFmpeg options each kind of source opens with: what FFmpeg may reach once it has the URL. No Django.
+
+OpenCV takes FFmpeg options only from the ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` environment variable, read
+while a capture opens. :func:`capture_options` sets it for the duration of one open; opens that need the
+same options run together, others wait (the variable is one per process).
+
+- ``protocol_whitelist``: the protocols of the scheme only (no ``file:``, ``concat:``, ``data:``...).
+- ``max_redirects;0`` for HTTP: a camera (or anything that answers as one) cannot send FFmpeg elsewhere.
+- ``format_whitelist`` for HTTP: streaming formats only; playlists (HLS, DASH) are refused because they
+  name further URLs, on any host, that FFmpeg would fetch.
+- ``rtsp_transport;tcp`` unless the operator chose otherwise: with UDP the server names the address that
+  media and RTCP packets are exchanged with.
+
+Operator options already in the environment (e.g. ``stimeout``) are kept; the ones above override them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+VARIABLE = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+HTTP_FORMATS = "mpjpeg,mjpeg,jpeg_pipe,h264,hevc,mpegts,flv,matroska,mov,avi"
+
+SCHEME_OPTIONS: dict[str, dict[str, str]] = {
+    "file": {"protocol_whitelist": "file"},
+    "rtsp": {"protocol_whitelist": "rtsp,rtp,udp,tcp"},
+    "rtsps": {"protocol_whitelist": "rtsps,rtsp,rtp,udp,tcp,tls"},
+    "http": {"protocol_whitelist": "http,tcp", "max_redirects": "0", "format_whitelist": HTTP_FORMATS},
+    "https": {"protocol_whitelist": "https,http,tls,tcp", "max_redirects": "0", "format_whitelist": HTTP_FORMATS},
+}
+SCHEME_DEFAULTS: dict[str, dict[str, str]] = {
+    "rtsp": {"rtsp_transport": "tcp"},
+    "rtsps": {"rtsp_transport": "tcp"},
+}
+
+
+def _parse(text: str) -> dict[str, str]:
+    options = {}
+    for item in text.split("|"):
+        key, _, value = item.partition(";")
+        if key:
+            options[key] = value
+    return options
+
+
+_OPERATOR_OPTIONS = _parse(os.environ.get(VARIABLE, ""))
+
+
+def options_for(scheme: str) -> str:
+    options = SCHEME_DEFAULTS.get(scheme, {}) | _OPERATOR_OPTIONS | SCHEME_OPTIONS[scheme]
+    return "|".join(f"{key};{value}" for key, value in options.items())
+
+
+class _Gate:
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._value: str | None = None
+        self._holders = 0
+
+    @contextmanager
+    def holding(self, value: str) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: self._holders == 0 or self._value == value)
+            if self._value != value:
+                os.environ[VARIABLE] = value
+                self._value = value
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._holders -= 1
+                self._condition.notify_all()
+
+
+_GATE = _Gate()
+
+
+@contextmanager
+def capture_options(scheme: str) -> Iterator[str]:
+    """Hold the options of ``scheme`` in the environment while a capture opens (inside the ``with``)."""
+    value = options_for(scheme)
+    with _GATE.holding(value):
+        yield value
