@@ -20,10 +20,15 @@ class ChainReport:
     head_hash: str | None
     broken_sequence: int | None = None
     reason: str = ""
+    file_anchors: int = 0  # lines of the anchor file outside the database that were matched
+    file_anchors_signed: bool = False  # ... and their signatures checked with the key
 
 
-def audit_chain_verify(*, chunk_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in order; report the first event that does not hold."""
+def audit_chain_verify(*, chunk_size: int = 5000, anchor_file: str | None = None,
+                       anchor_key: bytes | None = None) -> ChainReport:
+    """Walk the whole chain in order; report the first event that does not hold. Then compare it with the
+    anchors in the database and, given `anchor_file`, with the anchors outside it (signatures checked when
+    `anchor_key` is given)."""
     expected_sequence = 1
     previous_hash = GENESIS_HASH
     checked = 0
@@ -43,11 +48,32 @@ def audit_chain_verify(*, chunk_size: int = 5000) -> ChainReport:
         expected_sequence += 1
         checked += 1
     head = expected_sequence - 1
+    head_hash = previous_hash if head else None
     broken_anchor = _first_broken_anchor(head_sequence=head)
     if broken_anchor is not None:
         sequence, reason = broken_anchor
-        return ChainReport(False, checked, head or None, previous_hash if head else None, sequence, reason)
-    return ChainReport(True, checked, head or None, previous_hash if head else None)
+        return ChainReport(False, checked, head or None, head_hash, sequence, reason)
+    if anchor_file is None:
+        return ChainReport(True, checked, head or None, head_hash)
+    from audit.anchor_file import AnchorFileError, anchors_read
+
+    try:
+        file_anchors = anchors_read(anchor_file, key=anchor_key)
+    except (AnchorFileError, OSError) as exc:
+        return ChainReport(False, checked, head or None, head_hash, None, f"the anchor file cannot be trusted: {exc}")
+    hashes = dict(AuditEvent.objects.filter(sequence__in={a.sequence for a in file_anchors})
+                  .values_list("sequence", "hash"))
+    for anchor in file_anchors:
+        where = f"line {anchor.line} of the anchor file ({anchor.at})"
+        if anchor.sequence > head:
+            return ChainReport(False, checked, head or None, head_hash, anchor.sequence,
+                               f"the chain ends at #{head} but {where} saw event #{anchor.sequence}: events were "
+                               "removed")
+        if hashes.get(anchor.sequence) != anchor.hash:
+            return ChainReport(False, checked, head or None, head_hash, anchor.sequence,
+                               f"history was rewritten: {where} holds a different hash for event #{anchor.sequence}")
+    return ChainReport(True, checked, head or None, head_hash, file_anchors=len(file_anchors),
+                       file_anchors_signed=anchor_key is not None)
 
 
 def _first_broken_anchor(*, head_sequence: int) -> tuple[int, str] | None:

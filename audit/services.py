@@ -87,13 +87,28 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
 
 
 def audit_anchor_record() -> AuditAnchor | None:
-    """Record the chain's head in the anchor table and in the log (beat, hourly)."""
+    """Record the chain's head in the anchor table, in the log and, when AUDIT_ANCHOR_FILE is set, as a
+    signed line in that file (beat, hourly, on the anchor worker: the one host holding the key)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from audit.anchor_file import anchor_append, read_key
+
+    key = None
+    if settings.AUDIT_ANCHOR_FILE:
+        if not settings.AUDIT_ANCHOR_KEY_FILE:
+            raise ImproperlyConfigured("AUDIT_ANCHOR_FILE is set but AUDIT_ANCHOR_KEY_FILE is not: anchors are "
+                                       "written by the anchor worker, on the host that holds the key")
+        key = read_key(settings.AUDIT_ANCHOR_KEY_FILE)
     head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
     if head is None:
         return None
     anchor = AuditAnchor.objects.create(head_sequence=head["sequence"], head_hash=head["hash"])
     logging.getLogger("audit.anchor").warning("AUDIT ANCHOR %s: event #%s %s", anchor.recorded_at.isoformat(),
                                               anchor.head_sequence, anchor.head_hash)
+    if key is not None:
+        anchor_append(settings.AUDIT_ANCHOR_FILE, key=key, sequence=anchor.head_sequence,
+                      head_hash=anchor.head_hash, at=format_time(anchor.recorded_at))
     return anchor
 
 

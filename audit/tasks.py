@@ -10,7 +10,17 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def audit_chain_verify_task() -> dict:
-    report = audit_chain_verify()
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from audit.anchor_file import read_key
+
+    anchor_file = settings.AUDIT_ANCHOR_FILE or None
+    if anchor_file and not Path(anchor_file).exists():
+        anchor_file = None  # nothing anchored outside the database yet
+    key = read_key(settings.AUDIT_ANCHOR_KEY_FILE) if anchor_file and settings.AUDIT_ANCHOR_KEY_FILE else None
+    report = audit_chain_verify(anchor_file=anchor_file, anchor_key=key)
     if report.ok:
         logger.info("audit chain verified: %s events, head #%s %s", report.checked, report.head_sequence,
                     report.head_hash)

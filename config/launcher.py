@@ -8,6 +8,7 @@ prefixed and interleaved. Ctrl-C or SIGTERM stops the children in reverse order,
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.embedded import (
+    RUNTIME_ROLE,
     EmbeddedPostgres,
     EmbeddedRedis,
     ServiceError,
+    credentials_dir,
     die_with_parent,
     require_free_port,
+    secret,
 )
 
 COLOURS = ["36", "33", "35", "32", "34", "31", "96", "93"]
@@ -134,12 +138,36 @@ def start_data_services(supervisor: Supervisor, *, var_dir: Path, pg_port: int, 
         postgres.start(stdout=subprocess.PIPE)
         supervisor.adopt("postgres", postgres.process, stop_signal=signal.SIGINT, stop_timeout=60)
         env["DATABASE_URL"] = postgres.url
+        env["DATABASE_OWNER_URL"] = postgres.owner_url
+        env["DATABASE_RUNTIME_ROLE"] = RUNTIME_ROLE
     if embedded_redis:
         redis = EmbeddedRedis(data_dir=var_dir / "redis", port=redis_port)
         supervisor.say("lfr", f"starting Redis (embedded) on 127.0.0.1:{redis_port}, data in {redis.data_dir}")
         redis.start(stdout=subprocess.PIPE)
         supervisor.adopt("redis", redis.process)
         env["REDIS_URL"] = redis.url
+
+
+# Only `migrate` gets the owner's credentials and only the anchor worker the anchor key.
+OWNER_ONLY = ("DATABASE_OWNER_URL",)
+ANCHOR_ONLY = ("AUDIT_ANCHOR_KEY_FILE",)
+
+
+def anchor_environment(env: dict[str, str], *, var_dir: Path) -> None:
+    """The anchor file and key for `lfr up`, unless given: both under var/ (the key 0600). On one host this
+    shows the split rather than enforcing it; production keeps the key on the anchor host only (README)."""
+    env.setdefault("AUDIT_ANCHOR_FILE", str(var_dir / "audit-anchors.jsonl"))
+    if not env.get("AUDIT_ANCHOR_KEY_FILE"):
+        secret(credentials_dir(var_dir), "audit-anchor.key")
+        env["AUDIT_ANCHOR_KEY_FILE"] = str(credentials_dir(var_dir) / "audit-anchor.key")
+
+
+def without(env: dict[str, str], *names: str) -> dict[str, str]:
+    return {key: value for key, value in env.items() if key not in names}
+
+
+def _masked(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 def _wait_until_listening(host: str, port: int, *, process: subprocess.Popen, stop: threading.Event,
@@ -175,28 +203,34 @@ def up(*, settings, web_host: str, web_port: int, worker_concurrency: int, demo:
             embedded_postgres=settings.EMBEDDED_POSTGRES, embedded_redis=settings.EMBEDDED_REDIS, env=env,
         )
         if not services_only:
-            if supervisor.run_to_end("migrate", _manage("migrate", "--noinput"), env=env) != 0:
+            anchor_environment(env, var_dir=settings.VAR_DIR)
+            runtime_env = without(env, *OWNER_ONLY, *ANCHOR_ONLY)
+            if supervisor.run_to_end("migrate", _manage("migrate", "--noinput"), env=without(env, *ANCHOR_ONLY)) != 0:
                 supervisor.say("lfr", "migrations failed; stopping")
                 return 1
-            if demo and supervisor.run_to_end("seed", _manage("seed_demo"), env=env) != 0:
+            if demo and supervisor.run_to_end("seed", _manage("seed_demo"), env=runtime_env) != 0:
                 supervisor.say("lfr", "seeding the demo failed; stopping")
                 return 1
             web = supervisor.spawn("web", [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                                            web_host, "--port", str(web_port), "--lifespan", "off",
                                            # the client's address is read in one place: accounts.auth_audit.client_ip
-                                           "--no-server-header", "--no-proxy-headers"], env=env)
+                                           "--no-server-header", "--no-proxy-headers"], env=runtime_env)
             supervisor.spawn("worker", _celery("worker", "-Q", "default,recognition", "-l", "INFO",
                                                "--concurrency", str(worker_concurrency), "-n", "lfr@%h"),
-                             env=env, stop_timeout=30, signal_group=True)
+                             env=runtime_env, stop_timeout=30, signal_group=True)
+            supervisor.spawn("anchor", _celery("worker", "-Q", "audit_anchor", "-l", "INFO", "--pool", "solo",
+                                               "-n", "anchor@%h", "--without-gossip", "--without-mingle"),
+                             env=without(env, *OWNER_ONLY), stop_timeout=30, signal_group=True)
             supervisor.spawn("beat", _celery("beat", "-l", "INFO", "--pidfile=",
-                                             "-s", str(settings.VAR_DIR / "celerybeat-schedule")), env=env)
+                                             "-s", str(settings.VAR_DIR / "celerybeat-schedule")), env=runtime_env)
             if not _wait_until_listening(web_host, web_port, process=web.process, stop=supervisor.stopping):
                 supervisor.say("lfr", "the web server did not start; stopping")
                 return 1
             supervisor.say("lfr", f"LFR Portal is up: http://{web_host}:{web_port}/  (Ctrl-C stops everything)")
         else:
-            supervisor.say("lfr", f"data services up: DATABASE_URL={env.get('DATABASE_URL', settings.DATABASE_URL)} "
-                                  f"REDIS_URL={env.get('REDIS_URL', settings.REDIS_URL)}  (Ctrl-C stops them)")
+            supervisor.say("lfr", f"data services up: DATABASE_URL={_masked(env.get('DATABASE_URL', settings.DATABASE_URL))} "
+                                  f"REDIS_URL={_masked(env.get('REDIS_URL', settings.REDIS_URL))}, passwords in "
+                                  f"{credentials_dir(settings.VAR_DIR)}  (Ctrl-C stops them)")
         return supervisor.wait()
     except ServiceError as exc:
         supervisor.say("lfr", f"cannot start: {exc}")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from config.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+from config.embedded import RUNTIME_ROLE, EmbeddedPostgres, EmbeddedRedis, free_port
 
 _started: list = []
 _slot_lock = None
@@ -51,7 +52,12 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
         postgres = EmbeddedPostgres(data_dir=var_dir / "pgdata", port=free_port(), log_file=var_dir / "postgres.log")
         postgres.start()
         _started.append(postgres)
-        os.environ["DATABASE_URL"] = postgres.url
+        # The test process is the superuser: it creates the test databases and its flush turns triggers off.
+        # Migrations grant the runtime role its privileges in each test database, and the servers and
+        # workers the tests start connect as that role (tests/conftest.py, subprocess_database_url).
+        os.environ["DATABASE_URL"] = postgres.superuser_url
+        os.environ["DATABASE_RUNTIME_ROLE"] = RUNTIME_ROLE
+        os.environ["LFR_TEST_RUNTIME_DATABASE_URL"] = postgres.url
     if not os.environ.get("REDIS_URL"):
         redis = EmbeddedRedis(data_dir=var_dir / "redis", port=free_port(), log_file=var_dir / "redis.log")
         redis.start()
@@ -59,8 +65,13 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
         os.environ["REDIS_URL"] = redis.url
 
 
+def _without_password(url: str | None) -> str | None:
+    return None if url is None else re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
 def pytest_report_header(config) -> list[str]:
-    return [f"services: DATABASE_URL={os.environ.get('DATABASE_URL')} REDIS_URL={os.environ.get('REDIS_URL')} "
+    return [f"services: DATABASE_URL={_without_password(os.environ.get('DATABASE_URL'))} "
+            f"REDIS_URL={_without_password(os.environ.get('REDIS_URL'))} "
             f"({'embedded, started for this run' if _started else 'external'})"]
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config import embedded
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -153,10 +155,20 @@ TEMPLATES = [
 # --- data stores -----------------------------------------------------------------------------
 LFR_PG_PORT = env_int("LFR_PG_PORT", 54329)
 LFR_REDIS_PORT = env_int("LFR_REDIS_PORT", 63799)
-DATABASE_URL = env_str("DATABASE_URL") or f"postgres://postgres@127.0.0.1:{LFR_PG_PORT}/lfr"
-REDIS_URL = env_str("REDIS_URL") or f"redis://127.0.0.1:{LFR_REDIS_PORT}/0"
 EMBEDDED_POSTGRES = not env_str("DATABASE_URL")
 EMBEDDED_REDIS = not env_str("REDIS_URL")
+# DATABASE_URL is the runtime role (web, workers, beat): on the audit tables it may only SELECT and INSERT.
+# Migrations connect as the owner of the tables (DATABASE_OWNER_URL, config/management/commands/migrate.py)
+# and then grant DATABASE_RUNTIME_ROLE its privileges (config/database.py). The embedded servers' passwords
+# are generated under var/credentials/.
+DATABASE_URL = env_str("DATABASE_URL") or embedded.postgres_url(VAR_DIR, port=LFR_PG_PORT, role=embedded.RUNTIME_ROLE)
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL") or (
+    embedded.postgres_url(VAR_DIR, port=LFR_PG_PORT, role=embedded.OWNER_ROLE) if EMBEDDED_POSTGRES else "")
+# With an owner URL given, the role of DATABASE_URL is the runtime role unless named.
+DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE") or (
+    embedded.RUNTIME_ROLE if EMBEDDED_POSTGRES else
+    dj_database_url.parse(DATABASE_URL).get("USER", "") if env_str("DATABASE_OWNER_URL") else "")
+REDIS_URL = env_str("REDIS_URL") or embedded.redis_url(VAR_DIR, port=LFR_REDIS_PORT)
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -178,7 +190,9 @@ CHANNEL_LAYERS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"recognition.tasks.camera_worker_task": {"queue": "recognition"}}
+# The hourly anchor goes to its own queue: only the anchor worker, on a host holding the anchor key, takes it.
+CELERY_TASK_ROUTES = {"recognition.tasks.camera_worker_task": {"queue": "recognition"},
+                      "audit.tasks.audit_anchor_task": {"queue": "audit_anchor"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -196,6 +210,12 @@ CELERY_BEAT_SCHEDULE = {
     "cameras-supervise": {"task": "recognition.tasks.cameras_supervise_task", "schedule": 5.0},
     "login-failures-audit": {"task": "accounts.tasks.login_failures_audit_task", "schedule": 60.0},
 }
+
+# --- audit anchors outside the database (docs/audit.md, "Anchors outside the database") ---------
+# Each anchor is also appended to this file as one HMAC-signed JSON line; `audit_verify` checks the chain
+# against it. The key file is held only by the anchor worker's host: never by the web or GPU hosts.
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE")
+AUDIT_ANCHOR_KEY_FILE = env_str("AUDIT_ANCHOR_KEY_FILE")
 
 # --- authentication and sessions -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
 
@@ -171,6 +172,24 @@ def client_as(client):
     return login
 
 
+def subprocess_database_url() -> str:
+    """DATABASE_URL for a server or worker process a test starts: the test database, as the runtime role when
+    the test run has one (embedded servers: `lfr_app`, with only SELECT and INSERT on the audit tables), else
+    as this process's own user. Call with database access unblocked."""
+    from urllib.parse import quote, urlsplit
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    user, password = db["USER"], db["PASSWORD"] or ""
+    runtime = os.environ.get("LFR_TEST_RUNTIME_DATABASE_URL")
+    if runtime:
+        parts = urlsplit(runtime)
+        user, password = parts.username, parts.password or ""
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}" if password else quote(user, safe="")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process (prefork pool) on both queues, using the test database."""
@@ -179,14 +198,12 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     import sys
     import time
 
-    from django.db import connection
-
     from config.celery import app
 
     with django_db_blocker.unblock():
-        db = connection.settings_dict
+        database_url = subprocess_database_url()
     env = dict(os.environ)
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DATABASE_URL"] = database_url
     env["PYTHONUNBUFFERED"] = "1"
     name = f"pytest-{os.getpid()}@%h"
     process = subprocess.Popen(

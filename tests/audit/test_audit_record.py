@@ -64,6 +64,22 @@ def test_database_refuses_update_and_delete(detective, statement):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("table", ["audit_auditevent", "audit_auditanchor"])
+def test_database_refuses_truncate_even_by_the_owner(detective, table):
+    """TRUNCATE fires no row trigger: the owner of the tables could empty them (audit/0007)."""
+    from audit.services import audit_anchor_record
+
+    audit_record(actor=detective, action="subject.viewed")
+    audit_anchor_record()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses to run beside pending FK checks
+    with pytest.raises(DatabaseError, match=f"TRUNCATE refused on {table}"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table}")
+    assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_orm_delete_is_refused_too(detective):
     event = audit_record(actor=detective, action="subject.viewed")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():

@@ -82,16 +82,18 @@ def test_lfr_up_serves_runs_worker_and_beat_and_stops_cleanly(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['web']}/accounts/login/", timeout=10) as response:
             assert response.status == 200 and b"Sign in" in response.read()
 
-        broker = Celery(broker=f"redis://127.0.0.1:{ports['redis']}/0")
+        var = tmp_path / "var"
+        redis_password = (var / "credentials" / "redis.password").read_text().strip()
+        broker = Celery(broker=f"redis://:{redis_password}@127.0.0.1:{ports['redis']}/0")
         deadline = time.monotonic() + 60
-        replies = []
-        while not replies and time.monotonic() < deadline:
-            replies = broker.control.ping(timeout=1.0)
-        assert replies, "the worker never answered a ping"
-        assert any(name.startswith("lfr@") for reply in replies for name in reply)
+        names: set[str] = set()
+        while not {"lfr", "anchor"} <= names and time.monotonic() < deadline:
+            names |= {name.split("@")[0] for reply in broker.control.ping(timeout=1.0) for name in reply}
+        assert {"lfr", "anchor"} <= names, f"the workers never answered a ping: {names}"
 
         children = launch.descendants()
         assert {"postgres", "redis-server"} <= {p.name() for p in children}
+        _runtime_role_is_what_the_portal_runs_as(var, ports["pg"], children)
     finally:
         code = launch.stop()
     assert code == 0, launch.output()
@@ -108,6 +110,45 @@ def test_lfr_up_serves_runs_worker_and_beat_and_stops_cleanly(tmp_path):
         assert "initdb" not in launch.output()
     finally:
         assert launch.stop() == 0
+
+
+def _runtime_role_is_what_the_portal_runs_as(var: Path, pg_port: int, children: list[psutil.Process]) -> None:
+    """Migrations ran as the owner; the runtime role may only read and append the audit tables; only the
+    anchor worker holds the anchor key, and no runtime process the owner's credentials."""
+    import psycopg
+
+    for name in ("postgres-postgres", "postgres-lfr_owner", "postgres-lfr_app", "redis"):
+        assert (var / "credentials" / f"{name}.password").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(psycopg.OperationalError, match="no password supplied"):
+        psycopg.connect(host="127.0.0.1", port=pg_port, user="postgres", dbname="lfr")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(host="127.0.0.1", port=pg_port, user="postgres", dbname="lfr", password="postgres")
+    runtime_password = (var / "credentials" / "postgres-lfr_app.password").read_text().strip()
+    with psycopg.connect(host="127.0.0.1", port=pg_port, user="lfr_app", password=runtime_password,
+                         dbname="lfr", autocommit=True) as conn:
+        owner = conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'audit_auditevent'").fetchone()[0]
+        assert owner == "lfr_owner"
+        assert conn.execute("SELECT count(*) FROM audit_auditevent").fetchone()[0] > 0  # seed_demo wrote some
+        for statement in ("UPDATE audit_auditevent SET action = action", "DELETE FROM audit_auditevent",
+                          "TRUNCATE audit_auditevent"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    environments = {}
+    for process in children:
+        try:
+            command = " ".join(process.cmdline())
+            environment = process.environ()
+        except psutil.Error:
+            continue
+        if "celery" in command or "uvicorn" in command:
+            environments[command] = environment
+    anchor = [env for command, env in environments.items() if "audit_anchor" in command]
+    assert anchor and all("AUDIT_ANCHOR_KEY_FILE" in env for env in anchor)
+    for command, env in environments.items():
+        assert "DATABASE_OWNER_URL" not in env, command
+        if "audit_anchor" not in command:
+            assert "AUDIT_ANCHOR_KEY_FILE" not in env, command
+            assert env["DATABASE_URL"].startswith("postgres://lfr_app:"), command
 
 
 def test_busy_port_gives_a_clear_message(tmp_path):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from config.embedded import free_port
-from tests.conftest import TEST_PASSWORD, mfa_test_device, totp_code
+from tests.conftest import TEST_PASSWORD, mfa_test_device, subprocess_database_url, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -22,11 +22,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 
 def _test_database_env() -> dict[str, str]:
-    from django.db import connection
-
-    db = connection.settings_dict
     env = dict(os.environ)
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DATABASE_URL"] = subprocess_database_url()
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from alerts.models import Alert
@@ -15,6 +14,7 @@ from audit.models import AuditEvent
 from deployments.models import Camera
 from deployments.services import camera_create, deployment_authorise, deployments_tick
 from recognition.demo_media import walking_face_video
+from tests.conftest import subprocess_database_url
 from tests.e2e.conftest import in_thread
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
 from tests.samples import SHARED_DATA, YAO_MING, YAO_MING_IN_PLAYERS, person_crops
@@ -27,8 +27,7 @@ MIRANDA = SHARED_DATA / "faces" / "misc" / "face_recognition_examples" / "lin_ma
 
 @pytest.fixture
 def recognition_worker():
-    db = connection.settings_dict
-    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    env = dict(os.environ, DATABASE_URL=subprocess_database_url(),
                PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "recognition", "-l", "WARNING",

@@ -7,12 +7,12 @@ import sys
 import time
 
 import pytest
-from django.db import connection
 
 from deployments.services import camera_create, deployment_authorise, deployments_tick
 from recognition.demo_media import walking_face_video
 from recognition.leases import camera_lease_holder
 from recognition.tasks import cameras_supervise_task
+from tests.conftest import subprocess_database_url
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
 from tests.samples import person_crops
 
@@ -20,8 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def start_worker(name: str, concurrency: int) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    env = dict(os.environ, DATABASE_URL=subprocess_database_url(),
                CAMERA_WORKER_CAPACITY="1", INFERENCE_THREADS="1", PYTHONUNBUFFERED="1")
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "recognition", "-l", "WARNING",
