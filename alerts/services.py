@@ -14,8 +14,8 @@ from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult
 from audit.services import audit_record
-from config.errors import ConcurrentEditError, PermissionDenied, RuleViolation
-from watchlists.storage import protected_delete, protected_save
+from config.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
+from watchlists.storage import protected_delete, protected_read_for_person, protected_save
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,28 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
     return alert
 
 
-def alert_view_record(*, actor, alert: Alert, request=None) -> None:
-    audit_record(actor=actor, action="alert.viewed", target=alert, deployment=alert.deployment_id, request=request)
+def alert_image_read(*, actor, alert: Alert, image: str, request=None) -> bytes:
+    """The camera's crop ("probe") or the watchlist image beside it ("reference"), for whoever may see the
+    alert (checked by the caller's access_alert); audited, a missing file too (then Gone)."""
+    from watchlists.models import ReferenceImage
+
+    if image == "probe":
+        name, what = alert.probe_file, f"the camera image of alert {alert.pk}"
+    elif image == "reference":
+        reference = ReferenceImage.objects.filter(pk=alert.reference_image_id).exclude(
+            status=ReferenceImage.Status.PURGED).first()
+        if reference is None:
+            raise Gone("the watchlist image has since been purged")
+        name, what = reference.file_name, f"the watchlist image of alert {alert.pk}"
+    else:
+        raise ValueError(f"no such alert image: {image!r}")
+
+    def audit(outcome: dict) -> None:
+        with transaction.atomic():
+            audit_record(actor=actor, action="alert.viewed", target=alert, deployment=alert.deployment_id,
+                         request=request, details={"image": image, **outcome})
+
+    return protected_read_for_person(name, what=what, audit=audit)
 
 
 def _engagement_clean(*, decision: str, engaged: bool | None, result: str) -> tuple[bool | None, str]:

@@ -14,10 +14,9 @@ from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
 from config.inputs import query_int
 from alerts.selectors import access_alert, alerts_for_deployment, deployment_alert_access
-from config.errors import ConcurrentEditError
+from config.errors import ConcurrentEditError, Gone
+from config.views_errors import gone_response
 from deployments.selectors import access_deployment, deployment_list
-from watchlists.models import ReferenceImage
-from watchlists.storage import protected_read
 
 
 def _image_response(data: bytes) -> HttpResponse:
@@ -57,23 +56,24 @@ def deployment_alerts_json(request, deployment_id: int):
     return JsonResponse({"alerts": [alert_payload(a) for a in alerts]})
 
 
+def _alert_image(request, alert_id: int, image: str) -> HttpResponse:
+    alert = access_alert(user=request.user, id=alert_id)
+    try:
+        return _image_response(services.alert_image_read(actor=request.user, alert=alert, image=image,
+                                                         request=request))
+    except Gone as exc:
+        return gone_response(exc)
+
+
 @require_GET
 def probe_image(request, alert_id: int):
-    alert = access_alert(user=request.user, id=alert_id)
-    services.alert_view_record(actor=request.user, alert=alert, request=request)
-    return _image_response(protected_read(alert.probe_file))
+    return _alert_image(request, alert_id, "probe")
 
 
 @require_GET
 def reference_image(request, alert_id: int):
     """The watchlist image beside the probe: allowed to whoever may see the alert, audited."""
-    alert = access_alert(user=request.user, id=alert_id)
-    image = ReferenceImage.objects.filter(pk=alert.reference_image_id).exclude(
-        status=ReferenceImage.Status.PURGED).first()
-    if image is None:
-        return HttpResponse("the watchlist image has since been purged", status=410)
-    services.alert_view_record(actor=request.user, alert=alert, request=request)
-    return _image_response(protected_read(image.file_name))
+    return _alert_image(request, alert_id, "reference")
 
 
 _YES_NO = {True: True, False: False, None: None, "": None, "yes": True, "no": False, "true": True, "false": False}

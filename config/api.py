@@ -5,6 +5,7 @@ result into JSON; services decide, and their errors become responses here:
 
 - ``RuleViolation`` and any other Django ``ValidationError`` -> 400 ``{"errors": [message, ...]}``
 - ``ConcurrentEditError`` (a stale ``expected_version``) -> 409 ``{"errors": [message]}``
+- ``Gone`` (an image file missing from storage, a purged image) -> 410 ``{"errors": [message]}``
 - ``PermissionDenied`` -> 403 and ``Http404`` -> 404 ``{"detail": message}`` (DRF's default)
 - malformed input caught by a serializer -> 400 ``{"field": [message, ...]}`` (DRF's default)
 """
@@ -23,13 +24,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler, set_rollback
 
 from accounts.permissions import require_any_capability
-from config.errors import ConcurrentEditError
+from config.errors import ConcurrentEditError, Gone
 
 PAGE_SIZE = 50
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, plus the services' Django ValidationErrors (400) and stale edits (409)."""
+    """DRF's handler, plus the services' Django ValidationErrors (400), stale edits (409) and Gone (410)."""
+    if isinstance(exc, Gone):  # no rollback: the audit of the attempt stays
+        return Response({"errors": [str(exc)]}, status=status.HTTP_410_GONE)
     if isinstance(exc, DjangoValidationError):
         code = status.HTTP_409_CONFLICT if isinstance(exc, ConcurrentEditError) else status.HTTP_400_BAD_REQUEST
         set_rollback()
@@ -111,9 +114,11 @@ ERROR_400 = OpenApiResponse(ErrorsSerializer, description="refused by a rule, wi
 ERROR_403 = OpenApiResponse(DetailSerializer, description="not signed in, or the role does not allow it")
 ERROR_404 = OpenApiResponse(DetailSerializer, description="no such object")
 ERROR_409 = OpenApiResponse(ErrorsSerializer, description="changed by someone else since expected_version; reload")
+ERROR_410 = OpenApiResponse(ErrorsSerializer, description="the record exists but its file does not (missing from "
+                                                            "storage, or purged)")
 
 
 def errors(*codes: int) -> dict:
     """The error responses of an operation, for ``@extend_schema(responses=...)``; 403 is always possible."""
-    table = {400: ERROR_400, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409}
+    table = {400: ERROR_400, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409, 410: ERROR_410}
     return {code: table[code] for code in sorted({403, *codes})}

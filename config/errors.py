@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-__all__ = ["PermissionDenied", "ValidationError", "ConcurrentEditError", "RuleViolation"]
+__all__ = ["PermissionDenied", "ValidationError", "ConcurrentEditError", "RuleViolation", "Gone"]
 
 
 class RuleViolation(ValidationError):
@@ -15,3 +15,8 @@ class ConcurrentEditError(ValidationError):
     def __init__(self, what: str):
         super().__init__(f"{what} was changed by someone else since you opened it; reload it and try again",
                          code="concurrent_edit")
+
+
+class Gone(Exception):
+    """The record exists but what it points to does not (an image file lost from storage, a purged image):
+    410 with the message, not a 500."""

@@ -6,7 +6,8 @@ Services decide; views only report. A service raises:
   when ``handler403`` points here);
 - ``RuleViolation`` or any other ``ValidationError``: the page is shown again with
   ``exc.messages``, status 400;
-- ``ConcurrentEditError``: the same, status 409, so the user reloads and tries again.
+- ``ConcurrentEditError``: the same, status 409, so the user reloads and tries again;
+- ``Gone`` (a file missing from storage, a purged image): ``gone_response`` answers 410 with the message.
 
 ``service_call()`` is a context manager that also opens one transaction, so a view that calls two
 services (create a subject, then add its image) saves both or neither::
@@ -81,6 +82,13 @@ def perform(request: HttpRequest, action: Callable[[], object], *, success: str,
     if success:
         messages.success(request, success)
     return redirect(redirect_to)
+
+
+def gone_response(exc: Exception) -> HttpResponse:
+    """410 with the service's words, in plain text: what the image views answer instead of the picture."""
+    response = HttpResponse(str(exc), content_type="text/plain; charset=utf-8", status=410)
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 _FORBIDDEN = """{% extends "base.html" %}

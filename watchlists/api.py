@@ -295,7 +295,7 @@ class ReferenceImageFileView(ApiView):
 
     @extend_schema(tags=IMAGES, summary="The face image itself (every read is audited; never cached)",
                    responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="the image bytes"),
-                              **errors(400, 404)})
+                              **errors(404, 410)})
     def get(self, request, pk: int):
         image = access_reference_image(user=request.user, id=pk)
         data = services.reference_image_read(actor=request.user, image=image, request=request)

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
-from config.errors import ConcurrentEditError, RuleViolation
+from config.errors import ConcurrentEditError, Gone, RuleViolation
 from recognition.ml.images import ImageError, decode_image
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
-from watchlists.storage import protected_delete, protected_read, protected_save
+from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
 
 logger = logging.getLogger(__name__)
 
@@ -472,11 +472,15 @@ def subject_view_record(*, actor, subject: Subject, request=None) -> None:
 
 
 def reference_image_read(*, actor, image: ReferenceImage, request=None) -> bytes:
-    """The bytes of a face image, for a permission-checked view; the read is audited first."""
+    """The bytes of a face image, for a permission-checked view; audited, a missing file too (then Gone)."""
     require_capability(user=actor, capability="view_biometric_data")
     if image.status == ReferenceImage.Status.PURGED:
-        raise RuleViolation("this image has been purged")
-    with transaction.atomic():
-        audit_record(actor=actor, action="reference_image.viewed", target=image, request=request,
-                     details={"subject": image.subject.reference})
-    return protected_read(image.file_name)
+        raise Gone("this image has been purged")
+
+    def audit(outcome: dict) -> None:
+        with transaction.atomic():
+            audit_record(actor=actor, action="reference_image.viewed", target=image, request=request,
+                         details={"subject": image.subject.reference, **outcome})
+
+    return protected_read_for_person(image.file_name, what=f"the file of reference image {image.pk} "
+                                     f"({image.subject.reference})", audit=audit)

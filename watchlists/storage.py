@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+
+from config.errors import Gone
 
 
 def _root() -> Path:
@@ -74,3 +77,19 @@ def protected_delete(name: str) -> bool:
         return True
     except FileNotFoundError:
         return False
+
+
+def protected_read_for_person(name: str, *, what: str, audit: Callable[[dict], object]) -> bytes:
+    """Read a face image to show to someone: ``audit(details)`` records the access whatever the outcome
+    (``{"file_missing": True}`` when storage has lost the file), then ``Gone`` says so instead of a 500.
+
+    The caller must not roll back the audit with the error: an asked-for image that is missing is still
+    an access attempt, and the record of a lost file is what oversight needs to see."""
+    try:
+        data = protected_read(name)
+    except FileNotFoundError:
+        audit({"file_missing": True})
+        raise Gone(f"{what} is missing from protected storage: the record is kept, the file is not. "
+                   f"Restore it from backup, or delete the record and upload it again.") from None
+    audit({})
+    return data

@@ -13,7 +13,7 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,8 @@ from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
 from config.downloads import csv_download
 from config.uploads import UploadTooLarge, capped_upload
-from config.views_errors import ServiceCall, perform, service_call
+from config.errors import Gone
+from config.views_errors import ServiceCall, gone_response, perform, service_call
 from watchlists import bulk_import, services
 from watchlists import subject_access as sar
 from watchlists.forms import (
@@ -341,13 +342,10 @@ def _sniff_content_type(data: bytes) -> str:
 def image_file(request, pk: int):
     """The only way a face image leaves the server: permission-checked, audited, never cached."""
     image = access_reference_image(user=request.user, id=pk)
-    try:
-        with service_call() as call:
-            data = services.reference_image_read(actor=request.user, image=image, request=request)
-    except FileNotFoundError:
-        raise Http404("the image file is missing") from None
-    if call.failed:
-        response = HttpResponse("; ".join(call.messages), content_type="text/plain; charset=utf-8", status=410)
+    try:  # not inside service_call: its rollback would take the audit of the attempt with it
+        data = services.reference_image_read(actor=request.user, image=image, request=request)
+    except Gone as exc:
+        response = gone_response(exc)
     else:
         content_type = _sniff_content_type(data)
         response = HttpResponse(data, content_type=content_type)

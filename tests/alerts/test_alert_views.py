@@ -1,8 +1,12 @@
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from watchlists.models import ReferenceImage
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +57,28 @@ def test_catch_up_json_is_bounded_in_queries(client_as, officer, raise_alert, dj
     with django_assert_max_num_queries(14):
         response = client.get(reverse("alerts:deployment_alerts_json", args=[deployment_id]))
     assert len(response.json()["alerts"]) == 6
+
+
+@pytest.mark.parametrize("view, file_of, what", [
+    ("alerts:probe_image", lambda alert: alert.probe_file, "the camera image"),
+    ("alerts:reference_image", lambda alert: ReferenceImage.objects.get(pk=alert.reference_image_id).file_name,
+     "the watchlist image"),
+], ids=["probe", "reference"])
+def test_a_missing_image_file_is_410_with_a_clear_message_and_the_attempt_is_audited(client_as, officer, raise_alert,
+                                                                                    view, file_of, what):
+    alert = raise_alert()
+    (Path(settings.PROTECTED_MEDIA_ROOT) / file_of(alert)).unlink()  # lost from storage, the row kept
+    response = client_as(officer).get(reverse(view, args=[alert.pk]))
+    assert response.status_code == 410 and response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode().startswith(f"{what} of alert {alert.pk} is missing from protected storage")
+    event = AuditEvent.objects.get(action="alert.viewed")
+    assert event.actor == officer and event.details == {"image": view.split(":")[1].split("_")[0],
+                                                        "file_missing": True}
+
+
+def test_a_purged_watchlist_image_is_410_and_not_audited(client_as, officer, raise_alert):
+    alert = raise_alert()
+    ReferenceImage.objects.filter(pk=alert.reference_image_id).delete()
+    response = client_as(officer).get(reverse("alerts:reference_image", args=[alert.pk]))
+    assert response.status_code == 410 and response.content == b"the watchlist image has since been purged"
+    assert not AuditEvent.objects.filter(action="alert.viewed").exists()

@@ -153,3 +153,16 @@ def test_deleting_an_image(api_as, detective, commander):
     assert api_as(detective).delete(f"/api/reference-images/{image.pk}/").status_code == 204
     assert not ReferenceImage.objects.filter(pk=image.pk).exists()
     assert AuditEvent.objects.filter(action="reference_image.deleted").exists()
+
+
+def test_a_missing_image_file_is_410_with_a_clear_message_and_the_attempt_is_audited(api_as, detective, oversight):
+    from pathlib import Path
+
+    image = enrolled_subject(detective, 0).images.get()
+    (Path(settings.PROTECTED_MEDIA_ROOT) / image.file_name).unlink()  # lost from storage, the row kept
+    response = api_as(oversight).get(f"/api/reference-images/{image.pk}/file", HTTP_ACCEPT="image/jpeg")
+    assert response.status_code == 410 and response["Content-Type"] == "application/json"
+    [message] = response.json()["errors"]
+    assert message.startswith(f"the file of reference image {image.pk} (PNC-0000) is missing from protected storage")
+    event = AuditEvent.objects.get(action="reference_image.viewed")
+    assert event.actor == oversight and event.details == {"subject": "PNC-0000", "file_missing": True}

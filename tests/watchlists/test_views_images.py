@@ -151,3 +151,17 @@ def test_delete_image(client_as, detective, subject):
     image = add_image(detective, subject, person_jpeg(0))
     response = client_as(detective).post(reverse("watchlists:image_delete", args=[image.pk]))
     assert response.status_code == 302 and not ReferenceImage.objects.exists()
+
+
+def test_a_missing_image_file_is_410_with_a_clear_message_and_the_attempt_is_audited(client_as, oversight,
+                                                                                    detective, subject):
+    image = add_image(detective, subject, person_jpeg(0))
+    (Path(settings.PROTECTED_MEDIA_ROOT) / image.file_name).unlink()  # lost from storage, the row kept
+    response = client_as(oversight).get(reverse("watchlists:image", args=[image.pk]))
+    assert response.status_code == 410
+    assert response["Content-Type"] == "text/plain; charset=utf-8" and response["Cache-Control"] == "no-store, private"
+    message = response.content.decode()
+    assert message.startswith(f"the file of reference image {image.pk} (PNC-01/123456A) is missing from "
+                              "protected storage")
+    event = AuditEvent.objects.get(action="reference_image.viewed")
+    assert event.actor == oversight and event.details == {"subject": "PNC-01/123456A", "file_missing": True}
