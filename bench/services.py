@@ -18,7 +18,9 @@ def fresh_services(var: Path, **environment: str):
     redis = EmbeddedRedis(data_dir=var / "redis", port=free_port(), log_file=var / "redis.log")
     postgres.start()
     redis.start()
-    os.environ.update(DATABASE_URL=postgres.url, REDIS_URL=redis.url, PROTECTED_MEDIA_ROOT=str(var / "protected"),
+    # A scratch database: the benchmarks COPY into and ANALYZE every table, so they connect as the superuser
+    # (as the test run does), not as the runtime role the portal uses.
+    os.environ.update(DATABASE_URL=postgres.superuser_url, REDIS_URL=redis.url, PROTECTED_MEDIA_ROOT=str(var / "protected"),
                       DJANGO_SETTINGS_MODULE="config.settings", **environment)
     return postgres, redis
 
