@@ -72,3 +72,25 @@ def test_camera_passwords_are_never_shown(client_as, detective, officer):
     camera_create(actor=detective, name="Secret", source_url="rtsp://admin:hunter2@10.0.0.7:554/live", location="Gate B")
     page = client_as(officer).get(reverse("deployments:cameras")).content.decode()
     assert "hunter2" not in page and "rtsp://admin:\u2022\u2022\u2022@10.0.0.7:554/live" in page
+
+
+@pytest.mark.parametrize("source", [
+    "rtsp://127.0.0.1:6391/cam1\r\nSET k v\r\nCONFIG SET dir /tmp\r\nSAVE",
+    "rtsps://10.0.0.5/cam1\r\nSET k v",
+    "http://10.0.0.5/cam1\nX-Injected: 1",
+    "https://[fd00::5]/cam1%0d%0aSET%20k%20v",
+])
+def test_the_crlf_attack_through_the_form_is_refused(client_as, detective, source):
+    response = client_as(detective).post(reverse("deployments:camera_create"), {
+        "name": "Injected", "source_url": source, "location": "Nowhere", "enabled": "on"})
+    assert response.status_code == 400 and "control characters" in response.content.decode()
+    assert not Camera.objects.exists()
+
+
+@pytest.mark.parametrize("source", ["rtsp://127.0.0.1:6379/x", "http://localhost:5432/", "https://[::1]/",
+                                    "rtsps://169.254.169.254/latest/meta-data/", "http://[::ffff:7f00:1]:6379/"])
+def test_internal_destinations_through_the_form_are_refused(client_as, detective, source):
+    response = client_as(detective).post(reverse("deployments:camera_create"), {
+        "name": "SSRF", "source_url": source, "location": "Nowhere", "enabled": "on"})
+    assert response.status_code == 400 and "not in an allowed camera network" in response.content.decode()
+    assert not Camera.objects.exists()
