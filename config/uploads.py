@@ -120,10 +120,10 @@ class CappedUploadApiMixin:
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        self.check_upload()
-
-    def check_upload(self) -> None:
-        """Call again after reading request.data: a body without an honest length is only caught then."""
         handler = getattr(self, "_upload_handler", None)
-        if handler is not None and (handler.exceeded or declared_length(self.request) > handler.max_bytes):
+        if handler is None:
+            return
+        if declared_length(request) <= handler.max_bytes:
+            request.data  # noqa: B018 - parse now: a body longer than it declared is only caught by reading it
+        if handler.exceeded or declared_length(request) > handler.max_bytes:
             raise PayloadTooLarge(str(UploadTooLarge(handler.max_bytes)))

@@ -173,7 +173,6 @@ class WatchlistImportsView(CappedUploadApiMixin, ApiView):
     def post(self, request, pk: int):
         watchlist = _watchlist(self, pk)
         data = self.input(s.BulkImportStartSerializer)
-        self.check_upload()
         job = bulk_import.bulk_import_start(actor=request.user, watchlist=watchlist, csv_file=data["csv"],
                                             zip_file=data["images"], request=request)
         return self.output(s.BulkImportSerializer, job, status_code=status.HTTP_202_ACCEPTED,

@@ -41,7 +41,7 @@ def protected_save(*, data: bytes, folder: str, suffix: str = ".img") -> tuple[s
 
 
 def protected_save_stream(*, source: BinaryIO, folder: str, suffix: str = ".img",
-                          chunk_bytes: int = 1024 * 1024) -> tuple[str, str]:
+                          chunk_bytes: int = 256 * 1024) -> tuple[str, str]:
     """Copy a file object in chunks (an upload of hundreds of MB never sits in memory); returns (name, sha256)."""
     name = f"{folder}/{uuid.uuid4().hex}{suffix}"
     path = protected_path(name)

@@ -393,8 +393,10 @@ def _import_page(request, watchlist: Watchlist, form: BulkImportForm, status: in
 
 def _import_too_large(request, exc: UploadTooLarge) -> HttpResponse:
     form = BulkImportForm()
+    form.full_clean()  # an unbound form: no field errors, and somewhere to put this one
+    form.cleaned_data = {}
     form.add_error(None, f"{exc} (at most {settings.BULK_IMPORT_MAX_BYTES / 1e6:.0f} MB of images and "
-                         f"{bulk_import.CSV_MAX_BYTES / 1e6:.0f} MB of CSV): split the list")
+                         f"{settings.BULK_IMPORT_CSV_MAX_BYTES / 1e6:.0f} MB of CSV): split the list")
     watchlist = access_watchlist(user=request.user, id=request.resolver_match.kwargs["pk"])
     return _import_page(request, watchlist, form, status=413)
 
@@ -405,7 +407,8 @@ def _import_too_large(request, exc: UploadTooLarge) -> HttpResponse:
 def import_start(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     require_capability(user=request.user, capability="manage_watchlist")
-    form = BulkImportForm(request.POST or None, request.FILES or None)
+    # Bound on every POST: a body that brought no files (no length given) is told which are missing.
+    form = BulkImportForm(request.POST, request.FILES) if request.method == "POST" else BulkImportForm()
     status = 200
     if request.method == "POST":
         call = ServiceCall()

@@ -1,5 +1,6 @@
 """API: bulk import (CSV + zip) into a watchlist, with progress and the per-row report."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audit.models import AuditEvent
 from tests.factories import import_csv, import_zip
 from tests.samples import no_face_jpeg, person_jpeg
+from tests.uploads import asgi_post, multipart, padded_zip, peak_bytes, wsgi_post
 from watchlists.bulk_import import bulk_import_run
 from watchlists.models import BulkImport
 from watchlists.services import watchlist_create
@@ -96,3 +98,49 @@ def test_import_progress_is_visible_to_viewers_only(api_as, detective, oversight
     assert api_as(oversight).get(f"/api/imports/{job_id}").json()["status"] == "queued"
     assert api_as(officer).get(f"/api/imports/{job_id}").status_code == 403
     assert api_as(oversight).get("/api/imports/999999").status_code == 404
+
+
+def body(csv_data: bytes, zip_data: bytes) -> bytes:
+    return multipart({"csv": ("subjects.csv", csv_data), "images": ("images.zip", zip_data)})
+
+
+@pytest.fixture
+def small_limits(settings):
+    settings.BULK_IMPORT_MAX_BYTES = 1024 * 1024
+    settings.BULK_IMPORT_CSV_MAX_BYTES = 64 * 1024
+
+
+ROWS = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
+
+
+def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(api_as, detective, watchlist, small_limits):
+    data = body(import_csv(ROWS, HEADER), padded_zip(8 * 1024 * 1024))
+    response, peak = peak_bytes(wsgi_post(api_as(detective), f"/api/watchlists/{watchlist.pk}/imports", data))
+    assert response.status_code == 413
+    assert json.loads(response.content) == {"detail": "the upload is larger than 1 MB, the limit for this form"}
+    assert peak < 1024 * 1024, f"{peak / 1e6:.1f} MB allocated for a refused 8 MB upload"
+    assert not BulkImport.objects.exists()
+
+
+def test_a_body_longer_than_its_declared_length_stops_at_the_limit(api_as, detective, watchlist, small_limits):
+    data = body(import_csv(ROWS, HEADER), padded_zip(8 * 1024 * 1024))
+    response, peak = peak_bytes(asgi_post(api_as(detective), f"/api/watchlists/{watchlist.pk}/imports", data,
+                                          content_length=1000))
+    assert response.status_code == 413
+    assert peak < 1024 * 1024, f"{peak / 1e6:.1f} MB allocated for a refused 8 MB upload"
+    assert not BulkImport.objects.exists()
+
+
+def test_an_accepted_upload_is_streamed_to_disk(api_as, detective, watchlist):
+    data = body(import_csv(ROWS, HEADER), padded_zip(6 * 1024 * 1024))
+    response, peak = peak_bytes(wsgi_post(api_as(detective), f"/api/watchlists/{watchlist.pk}/imports", data))
+    assert response.status_code == 202 and BulkImport.objects.get().total_rows == 1
+    assert peak < 1024 * 1024, f"{peak / 1e6:.1f} MB allocated for a 6 MB upload"
+
+
+def test_a_csv_error_is_a_400_naming_the_row(api_as, detective, watchlist):
+    rows = [*ROWS, ["R2", "Name", "wanted_for_offence", "x" * 200_000, "b", "p1.jpg"]]
+    response = post_import(api_as(detective), watchlist, import_csv(rows, HEADER), import_zip({}))
+    assert response.status_code == 400
+    assert response.json() == {"errors": ["row 3: a field is longer than 10,000 characters"]}
+    assert not BulkImport.objects.exists()

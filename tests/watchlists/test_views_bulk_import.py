@@ -5,11 +5,13 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import MULTIPART_CONTENT
 from django.urls import reverse
 
 from tests.samples import no_face_jpeg, person_jpeg
 from tests.factories import import_csv, import_zip
 from tests.factories import import_row as row
+from tests.uploads import asgi_post, multipart, padded_zip, peak_bytes, wsgi_post
 from watchlists.bulk_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, bulk_import_run
 from watchlists.models import BulkImport
 from watchlists.services import watchlist_create
@@ -93,3 +95,57 @@ def test_an_import_is_only_reachable_through_its_own_watchlist(client_as, detect
     assert client.get(reverse("watchlists:import_status_json", args=[other.pk, job.pk])).status_code == 404
     assert client.get(reverse("watchlists:import_status_json", args=[watchlist.pk, job.pk])).status_code == 200
     assert client_as(officer).get(reverse("watchlists:import_status_json", args=[watchlist.pk, job.pk])).status_code == 403
+
+
+def body(csv_data: bytes, zip_data: bytes) -> bytes:
+    return multipart({"csv_file": ("subjects.csv", csv_data), "zip_file": ("images.zip", zip_data)})
+
+
+@pytest.fixture
+def small_limits(settings):
+    settings.BULK_IMPORT_MAX_BYTES = 1024 * 1024
+    settings.BULK_IMPORT_CSV_MAX_BYTES = 64 * 1024
+
+
+def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(client_as, detective, watchlist, small_limits):
+    client = client_as(detective)
+    data = body(import_csv([row("R1", "p0.jpg")]), padded_zip(8 * 1024 * 1024))
+    response, peak = peak_bytes(wsgi_post(client, reverse("watchlists:import", args=[watchlist.pk]), data))
+    assert response.status_code == 413
+    assert "the upload is larger than 1 MB, the limit for this form" in response.content.decode()
+    assert peak < 1024 * 1024, f"{peak / 1e6:.1f} MB allocated for a refused 8 MB upload"
+    assert not BulkImport.objects.exists()
+
+
+def test_a_body_longer_than_its_declared_length_stops_at_the_limit(client_as, detective, watchlist, small_limits):
+    # Under ASGI (uvicorn) the body is not cut at Content-Length: the upload handler's count is the cap.
+    data = body(import_csv([row("R1", "p0.jpg")]), padded_zip(8 * 1024 * 1024))
+    response, peak = peak_bytes(asgi_post(client_as(detective), reverse("watchlists:import", args=[watchlist.pk]),
+                                          data, content_length=1000))
+    assert response.status_code == 413
+    assert peak < 1024 * 1024, f"{peak / 1e6:.1f} MB allocated for a refused 8 MB upload"
+    assert not BulkImport.objects.exists()
+
+
+def test_a_body_without_a_length_is_not_read(client_as, detective, watchlist, small_limits):
+    data = body(import_csv([row("R1", "p0.jpg")]), padded_zip(1024))
+    response = client_as(detective).generic("POST", reverse("watchlists:import", args=[watchlist.pk]), data,
+                                            content_type=MULTIPART_CONTENT, CONTENT_LENGTH="")
+    assert response.status_code == 400 and set(response.context["form"].errors) == {"csv_file", "zip_file"}
+    assert not BulkImport.objects.exists()
+
+
+def test_an_accepted_upload_is_streamed_to_disk(client_as, detective, watchlist):
+    client = client_as(detective)
+    data = body(import_csv([row("R1", "p0.jpg")]), padded_zip(6 * 1024 * 1024))
+    response, peak = peak_bytes(wsgi_post(client, reverse("watchlists:import", args=[watchlist.pk]), data))
+    assert response.status_code == 302 and BulkImport.objects.get().total_rows == 1
+    assert peak < 1024 * 1024, f"{peak / 1e6:.1f} MB allocated for a 6 MB upload"
+
+
+def test_a_csv_error_is_a_400_naming_the_row(client_as, detective, watchlist):
+    csv_data = import_csv([row("R1", "p0.jpg"), ["R2", "Name", "wanted_for_offence", "x" * 200_000, "PACE", "p1.jpg"]])
+    response = upload(client_as(detective), watchlist, csv_data, import_zip({"p0.jpg": person_jpeg(0)}))
+    assert response.status_code == 400
+    assert "row 3: a field is longer than 10,000 characters" in response.content.decode()
+    assert not BulkImport.objects.exists()
