@@ -57,3 +57,28 @@ def test_the_sql_for_a_database_administrator_is_printed():
     call_command("db_grant_runtime", role="lfr_app", print_sql=True, stdout=out)
     assert ('REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON "public"."audit_auditevent", '
             '"public"."audit_auditanchor" FROM "lfr_app", PUBLIC;') in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_system_check_warns_when_the_portal_connects_as_superuser_or_owner():
+    from config.checks import check_runtime_role_cannot_rewrite_the_audit_log
+
+    assert check_runtime_role_cannot_rewrite_the_audit_log(None, databases=None) == []
+    [warning] = check_runtime_role_cannot_rewrite_the_audit_log(None, databases=["default"])  # the test run's superuser
+    assert warning.id == "config.W002" and "rewrite the audit chain" in warning.msg
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@pytest.mark.skipif(not os.environ.get("LFR_TEST_RUNTIME_DATABASE_URL"), reason="the test run has no runtime role")
+def test_the_system_check_is_quiet_for_the_runtime_role():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import subprocess_database_url
+
+    result = subprocess.run([sys.executable, "manage.py", "check", "--database", "default"],
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "DATABASE_URL": subprocess_database_url()})
+    assert result.returncode == 0 and "config.W002" not in result.stdout + result.stderr, result.stderr

@@ -13,7 +13,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "lfr.force.police.uk",
     "CSRF_TRUSTED_ORIGINS": "https://lfr.force.police.uk",
     "DATABASE_URL": "postgres://lfr@db.internal:5432/lfr",
-    "REDIS_URL": "redis://redis.internal:6379/0",
+    "REDIS_URL": "redis://:a-long-redis-password@redis.internal:6379/0",
 }
 
 
@@ -29,6 +29,12 @@ def test_check_deploy_is_clean_under_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.slow
+def test_check_deploy_warns_of_a_redis_without_a_password():
+    result = _manage("check", "--deploy", env={**PRODUCTION_ENV, "REDIS_URL": "redis://redis.internal:6379/0"})
+    assert "config.W001" in result.stderr + result.stdout and "REDIS_URL has no password" in result.stderr + result.stdout
 
 
 @pytest.mark.slow
