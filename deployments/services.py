@@ -27,6 +27,7 @@ from deployments.models import (
 from deployments.camera_sources import camera_source_policy
 from deployments.selectors import camera_policy
 from deployments.signals import deployment_state_changed
+from recognition.source_urls import redact_url
 from recognition.sources import SourceRefused, UnknownSourceScheme, source_validate
 from watchlists.models import ReferenceImage, Subject, Watchlist
 from watchlists.selectors import watchlist_review_is_current
@@ -77,7 +78,7 @@ def camera_create(*, actor, name: str, source_url: str, location: str, enabled: 
         camera = Camera.objects.create(name=name.strip(), source_url=source, location=location.strip(),
                                        enabled=enabled, created_by=actor)
         audit_record(actor=actor, action="camera.created", target=camera, request=request,
-                     details={"name": camera.name, "location": camera.location})
+                     details={"name": camera.name, "location": camera.location, "source": redact_url(source)})
     return camera
 
 

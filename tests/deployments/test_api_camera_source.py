@@ -33,3 +33,11 @@ def test_no_other_role_reads_it(request, api_as, camera, role):
 def test_an_unknown_camera_is_404_and_not_audited(api_as, detective):
     assert api_as(detective).get("/api/cameras/999999/source/").status_code == 404
     assert not AuditEvent.objects.filter(action="camera.source_viewed").exists()
+
+
+def test_registering_a_camera_audits_its_masked_source(api_as, detective):
+    response = api_as(detective).post("/api/cameras/", {"name": "Gate", "source_url": CLEAR, "location": "Gate B"},
+                                      format="json")
+    assert response.status_code == 201
+    event = AuditEvent.objects.get(action="camera.created")
+    assert event.details["source"] == "rtsp://admin:\u2022\u2022\u2022@10.0.0.7:554/live"

@@ -26,8 +26,9 @@ MIRANDA = SHARED_DATA / "faces" / "misc" / "face_recognition_examples" / "lin_ma
 
 
 @pytest.fixture
-def recognition_worker():
-    env = dict(os.environ, DATABASE_URL=subprocess_database_url(),
+def recognition_worker(tmp_path):
+    # The worker checks each camera's file against its own CAMERA_FILE_ROOT: the folder the test's video is in.
+    env = dict(os.environ, DATABASE_URL=subprocess_database_url(), CAMERA_FILE_ROOT=str(tmp_path),
                PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "recognition", "-l", "WARNING",
