@@ -7,6 +7,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
+from config.uploads import BodySizeLimit  # noqa: E402
+from watchlists.bulk_import import upload_max_bytes  # noqa: E402  (the largest body any view accepts)
+
+django_asgi_app = BodySizeLimit(django_asgi_app, max_bytes=upload_max_bytes)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -127,3 +127,48 @@ class CappedUploadApiMixin:
             request.data  # noqa: B018 - parse now: a body longer than it declared is only caught by reading it
         if handler.exceeded or declared_length(request) > handler.max_bytes:
             raise PayloadTooLarge(str(UploadTooLarge(handler.max_bytes)))
+
+
+class BodySizeLimit:
+    """ASGI wrapper: an HTTP body over ``max_bytes()`` gets 413 before Django reads it.
+
+    Django's ASGI handler spools every request body to a temporary file before any middleware or view
+    runs, so without this a client could fill the disk with one long body, signed in or not. Refused on
+    the declared Content-Length without reading; a body without one (chunked) or longer than it said is
+    counted as it arrives and cut at the cap."""
+
+    def __init__(self, app, *, max_bytes: Callable[[], int]):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.max_bytes()
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            return await self._refuse(send, limit)
+        received, refused = 0, False
+
+        async def capped_receive():
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    await self._refuse(send, limit)
+                    return {"type": "http.disconnect"}  # Django then stops without answering
+            return message
+
+        return await self.app(scope, capped_receive, send)
+
+    @staticmethod
+    async def _refuse(send, limit: int) -> None:
+        body = f"the request body is larger than {limit / 1e6:.0f} MB, the most this server accepts\n".encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
