@@ -74,6 +74,8 @@ def camera_create(*, actor, name: str, source_url: str, location: str, enabled: 
     if not name.strip() or not location.strip():
         raise RuleViolation("a camera needs a name and a location")
     source = camera_source_validate(source_url)
+    if len(source) > Camera._meta.get_field("source_url").max_length:
+        raise RuleViolation("the camera URL is too long once encoded")
     with transaction.atomic():
         camera = Camera.objects.create(name=name.strip(), source_url=source, location=location.strip(),
                                        enabled=enabled, created_by=actor)

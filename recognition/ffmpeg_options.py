@@ -2,7 +2,8 @@
 
 OpenCV takes FFmpeg options only from the ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` environment variable, read
 while a capture opens. :func:`capture_options` sets it for the duration of one open; opens that need the
-same options run together, others wait (the variable is one per process).
+same options run together, others wait (the variable is one per process). When the last open is done the
+variable is put back as it was, so other captures in the process see the operator's options only.
 
 - ``protocol_whitelist``: the protocols of the scheme only (no ``file:``, ``concat:``, ``data:``...).
 - ``max_redirects;0`` for HTTP: a camera (or anything that answers as one) cannot send FFmpeg elsewhere.
@@ -46,7 +47,8 @@ def _parse(text: str) -> dict[str, str]:
     return options
 
 
-_OPERATOR_OPTIONS = _parse(os.environ.get(VARIABLE, ""))
+_OPERATOR_VALUE = os.environ.get(VARIABLE)
+_OPERATOR_OPTIONS = _parse(_OPERATOR_VALUE or "")
 
 
 def options_for(scheme: str) -> str:
@@ -73,7 +75,17 @@ class _Gate:
         finally:
             with self._condition:
                 self._holders -= 1
+                if self._holders == 0:
+                    _restore()
+                    self._value = None
                 self._condition.notify_all()
+
+
+def _restore() -> None:
+    if _OPERATOR_VALUE is None:
+        os.environ.pop(VARIABLE, None)
+    else:
+        os.environ[VARIABLE] = _OPERATOR_VALUE
 
 
 _GATE = _Gate()

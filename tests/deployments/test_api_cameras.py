@@ -169,3 +169,9 @@ def test_cameras_are_listed_to_deployment_viewers_with_bounded_queries(api_as, d
     assert client.get(f"/api/cameras/{camera.pk}/").json()["name"] == camera.name
     assert client.get("/api/cameras/999999/").status_code == 404
     assert api_as(administrator).get("/api/cameras/").status_code == 403
+
+
+def test_a_url_too_long_once_encoded_is_refused_not_a_server_error(api_as, detective):
+    response = register(api_as(detective), "rtsp://10.0.0.5/" + "\u00e9" * 200)  # 216 characters, 1,216 encoded
+    assert response.status_code == 400 and "too long" in response.json()["errors"][0]
+    assert not Camera.objects.exists()

@@ -144,8 +144,7 @@ def test_each_scheme_has_its_whitelist_and_http_no_redirects():
     assert options_for("file").split("|") == ["protocol_whitelist;file"]
 
 
-def test_opens_with_other_options_wait_for_each_other(monkeypatch):
-    monkeypatch.delenv(ffmpeg_options.VARIABLE, raising=False)
+def test_opens_with_other_options_wait_for_each_other():
     seen, http_open, rtsp_waiting = [], threading.Event(), threading.Event()
     release_http = threading.Event()
 
@@ -172,4 +171,6 @@ def test_opens_with_other_options_wait_for_each_other(monkeypatch):
         thread.join(5)
     assert seen == [("http", options_for("http")), ("rtsp", options_for("rtsp"))]
     with capture_options("http"), capture_options("http"):  # the same options open together
-        pass
+        assert ffmpeg_options.os.environ[ffmpeg_options.VARIABLE] == options_for("http")
+    # Put back as it was, so captures opened elsewhere in the process are not limited to http.
+    assert ffmpeg_options.os.environ.get(ffmpeg_options.VARIABLE) == ffmpeg_options._OPERATOR_VALUE
