@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 
 from audit.chain import GENESIS_HASH, event_hash
 from audit.models import AuditEvent
@@ -86,7 +86,8 @@ def _owner_erases_and_rechains(erase: int) -> None:
     """The issue's attack, as the owner of the tables can do it (its own triggers off, no superuser needed):
     erase one event with TRUNCATE and re-insert the rest renumbered, every hash recomputed."""
     events = list(AuditEvent.objects.order_by("sequence"))
-    with connection.cursor() as cursor:
+    # One transaction: DDL is transactional, so a failure half-way leaves the triggers on for later tests.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_auditanchor DISABLE TRIGGER USER")
         cursor.execute("TRUNCATE audit_auditevent, audit_auditanchor")  # the database anchors go too
@@ -95,6 +96,7 @@ def _owner_erases_and_rechains(erase: int) -> None:
             event.sequence, event.prev_hash = sequence, previous
             event.hash = previous = event_hash(event_fields(event))
             event.save(force_insert=True)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses to run beside pending FK checks
         cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_auditanchor ENABLE TRIGGER USER")
 
@@ -113,13 +115,13 @@ def test_an_erase_and_rechain_by_the_owner_is_named_by_the_anchor_file(chain, an
 def test_an_erased_tail_is_named_by_the_anchor_file(chain, anchor_file):
     audit_anchor_record()
     events = list(AuditEvent.objects.order_by("sequence"))
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_auditanchor DISABLE TRIGGER USER")
         cursor.execute("TRUNCATE audit_auditevent, audit_auditanchor")
         cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_auditanchor ENABLE TRIGGER USER")
-    for event in events[:4]:
-        event.save(force_insert=True)
+        for event in events[:4]:
+            event.save(force_insert=True)
     with pytest.raises(CommandError, match=r"the chain ends at #4 but line 1 of the anchor file .* saw event #6"):
         call_command("audit_verify")
