@@ -51,8 +51,8 @@ _OPERATOR_VALUE = os.environ.get(VARIABLE)
 _OPERATOR_OPTIONS = _parse(_OPERATOR_VALUE or "")
 
 
-def options_for(scheme: str) -> str:
-    options = SCHEME_DEFAULTS.get(scheme, {}) | _OPERATOR_OPTIONS | SCHEME_OPTIONS[scheme]
+def options_for(scheme: str, extra: dict[str, str] | None = None) -> str:
+    options = SCHEME_DEFAULTS.get(scheme, {}) | _OPERATOR_OPTIONS | SCHEME_OPTIONS[scheme] | (extra or {})
     return "|".join(f"{key};{value}" for key, value in options.items())
 
 
@@ -92,8 +92,8 @@ _GATE = _Gate()
 
 
 @contextmanager
-def capture_options(scheme: str) -> Iterator[str]:
-    """Hold the options of ``scheme`` in the environment while a capture opens (inside the ``with``)."""
-    value = options_for(scheme)
+def capture_options(scheme: str, extra: dict[str, str] | None = None) -> Iterator[str]:
+    """Hold the options of ``scheme`` (and ``extra``) in the environment while a capture opens."""
+    value = options_for(scheme, extra)
     with _GATE.holding(value):
         yield value

@@ -15,7 +15,7 @@ import socket
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -194,8 +194,41 @@ def refuse_unsafe_characters(text: str, *, file_path: bool = False) -> None:
                          f"is not followed by two hex digits")
 
 
-def network_url_canonical(url: str, *, scheme: str, policy: DestinationPolicy) -> str:
-    """The URL rebuilt from its parsed parts, after checking its characters and its destination."""
+@dataclass(frozen=True)
+class CheckedURL:
+    """A URL rebuilt from its parts, and the addresses its host resolved to, every one of them allowed."""
+
+    scheme: str
+    userinfo: str  # percent-encoded, "" for none
+    host: str  # as written in the URL: a DNS name, an IPv4 address or [IPv6]
+    port: int | None
+    path_and_query: str
+    addresses: tuple[IPAddress, ...]
+
+    def _url(self, host: str) -> str:
+        netloc = (f"{self.userinfo}@" if self.userinfo else "") + host + (f":{self.port}" if self.port else "")
+        return f"{self.scheme}://{netloc}{self.path_and_query}"
+
+    @property
+    def url(self) -> str:
+        return self._url(self.host)
+
+    @property
+    def pinned_url(self) -> str:
+        """The URL with the host replaced by the first checked address: what FFmpeg is given, so that a
+        second DNS answer (rebinding) cannot send the connection elsewhere."""
+        return self._url(_shown(self.addresses[0]))
+
+    @property
+    def host_header(self) -> str | None:
+        """For HTTP to a DNS name: the Host the camera expects, which the pinned URL no longer carries."""
+        if self.host.startswith("[") or self.host == str(self.addresses[0]) or not self.scheme.startswith("http"):
+            return None
+        return self.host + (f":{self.port}" if self.port else "")
+
+
+def network_url_checked(url: str, *, scheme: str, policy: DestinationPolicy) -> CheckedURL:
+    """Check the URL's characters, rebuild it from its parsed parts and check every address of its host."""
     refuse_unsafe_characters(url)
     try:
         parts = urlsplit(url)
@@ -211,16 +244,21 @@ def network_url_canonical(url: str, *, scheme: str, policy: DestinationPolicy) -
     if port == 0:
         raise URLRefused("port 0 is not a camera port")
     host = _canonical_host(parts.hostname)
-    policy.check(host.strip("[]"), port or DEFAULT_PORTS[scheme])
-    netloc = host + (f":{port}" if port else "")
+    addresses = policy.check(host.strip("[]"), port or DEFAULT_PORTS[scheme])
+    userinfo = ""
     if parts.username is not None:
         userinfo = quote(unquote(parts.username), safe=_USERINFO_SAFE)
         if parts.password is not None:
             userinfo += ":" + quote(unquote(parts.password), safe=_USERINFO_SAFE)
-        netloc = f"{userinfo}@{netloc}"
     path = quote(parts.path, safe=_PATH_SAFE)
     query = quote(parts.query, safe=_PATH_SAFE + "?")
-    return urlunsplit((scheme, netloc, path, query, ""))
+    return CheckedURL(scheme=scheme, userinfo=userinfo, host=host, port=port,
+                      path_and_query=path + (f"?{query}" if query else ""), addresses=tuple(addresses))
+
+
+def network_url_canonical(url: str, *, scheme: str, policy: DestinationPolicy) -> str:
+    """The URL to store: rebuilt from its parsed parts, after checking its characters and destination."""
+    return network_url_checked(url, scheme=scheme, policy=policy).url
 
 
 def _canonical_host(hostname: str) -> str:

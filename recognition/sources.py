@@ -49,6 +49,7 @@ from recognition.source_urls import (
     DestinationPolicy,
     URLRefused,
     network_url_canonical,
+    network_url_checked,
     redact_url,
     refuse_unsafe_characters,
 )
@@ -319,12 +320,13 @@ class StreamSource(_CaptureSource):
         self.close()
         scheme = source_scheme(self.url)
         with _refusing(self.url):
-            target = network_url_canonical(self.url, scheme=scheme, policy=self.policy.destinations)
+            checked = network_url_checked(self.url, scheme=scheme, policy=self.policy.destinations)
+        host = checked.host_header
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout * 1000),
                   cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout * 1000)]
         started = time.monotonic()
-        with capture_options(scheme):
-            capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
+        with capture_options(scheme, {"headers": f"Host: {host}\r\n"} if host else None):
+            capture = cv2.VideoCapture(checked.pinned_url, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
             waited = time.monotonic() - started

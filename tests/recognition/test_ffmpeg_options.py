@@ -174,3 +174,16 @@ def test_opens_with_other_options_wait_for_each_other():
         assert ffmpeg_options.os.environ[ffmpeg_options.VARIABLE] == options_for("http")
     # Put back as it was, so captures opened elsewhere in the process are not limited to http.
     assert ffmpeg_options.os.environ.get(ffmpeg_options.VARIABLE) == ffmpeg_options._OPERATOR_VALUE
+
+
+@pytest.mark.parametrize("scheme", ["rtsp", "http"])
+def test_ffmpeg_connects_to_the_address_that_was_checked_not_to_a_second_dns_answer(listener, scheme):
+    with pytest.raises(SourceUnavailable):
+        open_source(f"{scheme}://localhost:{listener.port}/live", policy=only(listener.port), open_timeout=2)
+    request = listener.received[0].decode()
+    if scheme == "rtsp":
+        assert request.startswith(f"OPTIONS rtsp://127.0.0.1:{listener.port}/live RTSP/1.0\r\n")
+    else:  # the camera still sees the name it was addressed by, once
+        assert request.startswith("GET /live HTTP/1.1\r\n")
+        assert [line for line in request.split("\r\n") if line.lower().startswith("host:")] == \
+            [f"Host: localhost:{listener.port}"]
