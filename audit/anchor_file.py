@@ -37,7 +37,8 @@ def read_key(path: str | Path) -> bytes:
 
 
 def signature(key: bytes, entry: dict) -> str:
-    return hmac.new(key, canonical_json({name: entry[name] for name in SIGNED_FIELDS}).encode(), hashlib.sha256).hexdigest()
+    signed = canonical_json({name: entry[name] for name in SIGNED_FIELDS}).encode()
+    return hmac.new(key, signed, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class FileAnchor:
     signed: bool  # the signature was checked (a key was given) and matched
 
 
-def anchor_append(path: str | Path, *, key: bytes, sequence: int, head_hash: str, at: str) -> FileAnchor:
+def anchor_append(*, path: str | Path, key: bytes, sequence: int, head_hash: str, at: str) -> FileAnchor:
     """Append one signed line (O_APPEND, under an exclusive lock, fsynced). The file is only ever appended
     to by this function; making it append-only for the system (chattr +a, a WORM store, a remote log) is
     the operator's part."""
@@ -69,7 +70,7 @@ def anchor_append(path: str | Path, *, key: bytes, sequence: int, head_hash: str
     return FileAnchor(entry["n"], sequence, head_hash, at, True)
 
 
-def anchors_read(path: str | Path, *, key: bytes | None) -> list[FileAnchor]:
+def anchors_read(*, path: str | Path, key: bytes | None) -> list[FileAnchor]:
     """Every line, checked for form, numbering and order, and for its signature when `key` is given."""
     anchors: list[FileAnchor] = []
     with open(path, encoding="utf-8") as handle:

@@ -58,7 +58,7 @@ def audit_chain_verify(*, chunk_size: int = 5000, anchor_file: str | None = None
     from audit.anchor_file import AnchorFileError, anchors_read
 
     try:
-        file_anchors = anchors_read(anchor_file, key=anchor_key)
+        file_anchors = anchors_read(path=anchor_file, key=anchor_key)
     except (AnchorFileError, OSError) as exc:
         return ChainReport(False, checked, head or None, head_hash, None, f"the anchor file cannot be trusted: {exc}")
     hashes = dict(AuditEvent.objects.filter(sequence__in={a.sequence for a in file_anchors})

@@ -107,7 +107,7 @@ def audit_anchor_record() -> AuditAnchor | None:
     logging.getLogger("audit.anchor").warning("AUDIT ANCHOR %s: event #%s %s", anchor.recorded_at.isoformat(),
                                               anchor.head_sequence, anchor.head_hash)
     if key is not None:
-        anchor_append(settings.AUDIT_ANCHOR_FILE, key=key, sequence=anchor.head_sequence,
+        anchor_append(path=settings.AUDIT_ANCHOR_FILE, key=key, sequence=anchor.head_sequence,
                       head_hash=anchor.head_hash, at=format_time(anchor.recorded_at))
     return anchor
 

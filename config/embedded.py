@@ -360,7 +360,8 @@ def _hand_over_to_owner(db, database: str) -> None:
         db.execute(sql.SQL(f"ALTER {kinds.get(kind, 'TABLE')} {{}} OWNER TO {{}}").format(
             sql.SQL(name), sql.Identifier(OWNER_ROLE)))
     for (name,) in db.execute(
-            "SELECT format('%%I.%%I', n.nspname, o.relname) FROM pg_class o JOIN pg_namespace n ON n.oid = o.relnamespace "
+            "SELECT format('%%I.%%I', n.nspname, o.relname) FROM pg_class o "
+            "JOIN pg_namespace n ON n.oid = o.relnamespace "
             "WHERE n.nspname = 'public' AND o.relkind = 'S' AND pg_get_userbyid(o.relowner) = %s "
             f"AND {not_extension} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = o.oid "
             "AND d.deptype IN ('a', 'i'))", [POSTGRES_SUPERUSER]).fetchall():

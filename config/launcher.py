@@ -228,8 +228,9 @@ def up(*, settings, web_host: str, web_port: int, worker_concurrency: int, demo:
                 return 1
             supervisor.say("lfr", f"LFR Portal is up: http://{web_host}:{web_port}/  (Ctrl-C stops everything)")
         else:
-            supervisor.say("lfr", f"data services up: DATABASE_URL={_masked(env.get('DATABASE_URL', settings.DATABASE_URL))} "
-                                  f"REDIS_URL={_masked(env.get('REDIS_URL', settings.REDIS_URL))}, passwords in "
+            database_url = _masked(env.get("DATABASE_URL", settings.DATABASE_URL))
+            redis_url = _masked(env.get("REDIS_URL", settings.REDIS_URL))
+            supervisor.say("lfr", f"data services up: DATABASE_URL={database_url} REDIS_URL={redis_url}, passwords in "
                                   f"{credentials_dir(settings.VAR_DIR)}  (Ctrl-C stops them)")
         return supervisor.wait()
     except ServiceError as exc:

@@ -46,7 +46,7 @@ def test_each_anchor_is_appended_as_a_signed_line(anchored):
     entries = lines(anchored)
     assert [(e["n"], e["sequence"]) for e in entries] == [(1, 2), (2, 4), (3, 5)]
     assert all(len(e["hmac"]) == 64 for e in entries)
-    assert [a.sequence for a in anchors_read(anchored, key=KEY.encode())] == [2, 4, 5]
+    assert [a.sequence for a in anchors_read(path=anchored, key=KEY.encode())] == [2, 4, 5]
 
 
 def test_verify_matches_the_chain_with_the_file(anchored, capsys):
