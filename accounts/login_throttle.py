@@ -20,8 +20,11 @@ import time
 from dataclasses import dataclass
 
 import redis
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core import checks, signing
+from django.http import HttpResponse
+from django.utils.decorators import sync_and_async_middleware
 
 PREFIX = "lfr:login"
 DEVICE_COOKIE = "lfr_login_device"
@@ -170,6 +173,52 @@ def login_succeeded(*, request, username: str) -> None:
     mine = next((d for d in devices if d[0] == username), None) or [username, secrets.token_urlsafe(24)]
     devices = [mine, *[d for d in devices if d[0] != username]][:_DEVICES_PER_COOKIE]
     request._login_device_cookie = signing.dumps(devices, salt=_DEVICE_SALT, compress=True)
+
+
+@functools.cache
+def _sign_in_paths() -> dict[str, str]:
+    from django.urls import reverse
+
+    return {reverse("accounts:login"): "password", reverse("accounts:mfa_verify"): "code",
+            reverse("accounts:mfa_enrol"): "code"}
+
+
+def _refused(request) -> HttpResponse | None:
+    kind = _sign_in_paths().get(request.path_info) if request.method == "POST" else None
+    if kind is None:
+        return None
+    if kind == "password":
+        from django.contrib.auth.forms import UsernameField
+
+        username = UsernameField().to_python(request.POST.get("username", ""))[:150]  # as authenticate() sees it
+        refusal = login_attempt_admit(request=request, username=username)
+    else:
+        refusal = address_attempt_admit(request=request)
+    if refusal is None:
+        return None
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    response = HttpResponse(render_to_string("accounts/throttled.html", {
+        "refusal": refusal, "again": reverse("accounts:login") if kind == "password" else request.path_info}),
+        status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sync_and_async_middleware
+def sign_in_limit_middleware(get_response):
+    """First in MIDDLEWARE: an attempt over a limit is answered here (under ASGI on the event loop) before
+    sessions, CSRF or the one thread that runs every synchronous view are involved, so a flood of refused
+    attempts does not queue in front of an officer's requests."""
+    if iscoroutinefunction(get_response):
+        async def middleware(request):
+            return _refused(request) or await get_response(request)
+    else:
+        def middleware(request):
+            return _refused(request) or get_response(request)
+    return middleware
 
 
 def device_cookie_set(*, request, response) -> None:

@@ -6,7 +6,7 @@ from accounts.mfa import mfa_exempt
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/", views.login, name="login"),
     path("logout/", mfa_exempt(views.LogoutView.as_view()), name="logout"),
     path("mfa/", views.mfa_verify, name="mfa_verify"),
     path("mfa/enrol/", views.mfa_enrol, name="mfa_enrol"),

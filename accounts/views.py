@@ -1,45 +1,74 @@
 from __future__ import annotations
 
 import django_otp
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import UsernameField
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import login_throttle, services
 from accounts.forms import MfaCodeForm, UserPickForm
 from accounts.mfa import mfa_exempt, totp_qr_svg, totp_secret_text
 from accounts.navigation import NAVIGATION
+from accounts.password_check import password_check
 from accounts.permissions import require_capability
 from accounts.selectors import mfa_device, mfa_required, users_for_management
 from config.views_errors import perform
 
 
-def _throttled(request, refusal: login_throttle.Refusal, template: str, context: dict):
-    """429 with Retry-After; nothing was hashed or checked."""
-    response = render(request, template, {**context, "throttled": refusal}, status=429)
-    response["Retry-After"] = str(refusal.retry_after)
-    return response
+class SignInForm(AuthenticationForm):
+    """The password was checked before validation (password_check, off the request thread); `clean`
+    takes its answer instead of calling authenticate()."""
+
+    checked_user = None
+
+    def clean(self):
+        if self.cleaned_data.get("username") is not None and self.cleaned_data.get("password"):
+            self.user_cache = self.checked_user
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    form_class = SignInForm
 
-    def post(self, request, *args, **kwargs):
-        username = UsernameField().to_python(request.POST.get("username", ""))[:150]  # as authenticate() sees it
-        refusal = login_throttle.login_attempt_admit(request=request, username=username)
-        if refusal is not None:
-            return _throttled(request, refusal, self.template_name,
-                              {"form": self.get_form_class()(request, initial={"username": username}),
-                               "next": self.get_redirect_url()})
-        response = super().post(request, *args, **kwargs)
-        login_throttle.device_cookie_set(request=request, response=response)
-        return response
+
+_login_page = LoginView.as_view()
+
+
+def _login_answer(request, form):
+    view = LoginView()
+    view.setup(request)
+    response = view.form_valid(form) if form.is_valid() else view.form_invalid(form)
+    login_throttle.device_cookie_set(request=request, response=response)
+    return response
+
+
+@login_not_required
+@sensitive_post_parameters()
+@never_cache
+async def login(request):
+    """Sign-in. The limits were applied before this (login_throttle.sign_in_limit_middleware)."""
+    if request.method != "POST" or (await request.auser()).is_authenticated:
+        return await sync_to_async(_login_page)(request)
+    form = SignInForm(request, data=request.POST)
+    username = form.fields["username"].to_python(request.POST.get("username", ""))
+    password = request.POST.get("password", "")
+    if username and password:
+        form.checked_user = await password_check(request=request, username=username, password=password)
+    return await sync_to_async(_login_answer)(request, form)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -79,9 +108,6 @@ def mfa_verify(request):
     if mfa_device(user=request.user) is None:
         return redirect(f"{reverse('accounts:mfa_enrol')}?{request.GET.urlencode()}")
     form = MfaCodeForm(request.POST or None)
-    if request.method == "POST" and (refusal := login_throttle.address_attempt_admit(request=request)):
-        return _throttled(request, refusal, "accounts/mfa_verify.html", {"form": MfaCodeForm(),
-                                                                         "next": _next_url(request)})
     if request.method == "POST" and form.is_valid():
         try:
             device = services.mfa_verify(user=request.user, token=form.cleaned_data["token"], request=request)
@@ -103,10 +129,6 @@ def mfa_enrol(request):
         return redirect(f"{reverse('accounts:mfa_verify')}?{request.GET.urlencode()}")
     device = services.mfa_enrolment_start(user=request.user, request=request)
     form = MfaCodeForm(request.POST or None)
-    if request.method == "POST" and (refusal := login_throttle.address_attempt_admit(request=request)):
-        return _throttled(request, refusal, "accounts/mfa_enrol.html", {
-            "form": MfaCodeForm(), "next": _next_url(request), "qr_svg": totp_qr_svg(device),
-            "secret": totp_secret_text(device)})
     if request.method == "POST" and form.is_valid():
         try:
             device = services.mfa_enrolment_confirm(user=request.user, token=form.cleaned_data["token"],

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.csp.ContentSecurityPolicyMiddleware",  # self only, no inline script or style (config/csp.py)
+    "accounts.login_throttle.sign_in_limit_middleware",  # before sessions, CSRF, the view thread: refusals cost ~nothing
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -234,6 +235,7 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # failures of one accou
 LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 60)  # the delay doubles up to this
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)  # failures forgotten after
 LOGIN_DEVICE_COOKIE_DAYS = env_int("LOGIN_DEVICE_COOKIE_DAYS", 180)
+LOGIN_HASH_THREADS = env_int("LOGIN_HASH_THREADS", 1)  # password hashes at once, off the request thread
 # The reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: none.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 for _network in TRUSTED_PROXIES:

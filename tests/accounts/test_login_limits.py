@@ -17,16 +17,20 @@ WRONG = "wrong-password-1"
 
 class CountingHasher(MD5PasswordHasher):
     calls = 0
+    threads: set = set()
 
     def encode(self, password, salt):
+        import threading
+
         CountingHasher.calls += 1
+        CountingHasher.threads.add(threading.current_thread().name)
         return super().encode(password, salt)
 
 
 @pytest.fixture(autouse=True)
 def counting_hasher(settings):
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
-    CountingHasher.calls = 0
+    CountingHasher.calls, CountingHasher.threads = 0, set()
     return CountingHasher
 
 
@@ -62,6 +66,23 @@ def test_an_address_over_its_limit_is_refused_with_429_before_any_hashing(client
 
     # Another address is not held up by this one.
     assert attempt(client, detective.username, TEST_PASSWORD, address="203.0.113.9").status_code == 302
+
+
+def test_passwords_are_hashed_off_the_thread_that_serves_every_other_request(client, detective):
+    """Under ASGI every synchronous view shares one thread: a hash there queues the officers' requests."""
+    CountingHasher.calls, CountingHasher.threads = 0, set()  # creating the user hashed too
+    assert attempt(client, "nobody", WRONG).status_code == 200
+    assert attempt(client, detective.username, TEST_PASSWORD).status_code == 302
+    assert CountingHasher.calls == 2 and {t.split("_")[0] for t in CountingHasher.threads} == {"password-check"}
+
+
+def test_a_refused_attempt_is_answered_before_sessions_and_csrf(detective, settings):
+    settings.LOGIN_ADDRESS_BURST = 1
+    strict = Client(enforce_csrf_checks=True)
+    assert attempt(strict, "nobody", WRONG).status_code == 403  # a token taken, CSRF refuses
+    refused = attempt(strict, "nobody", WRONG)
+    assert refused.status_code == 429 and "Set-Cookie" not in refused.headers
+    assert "Content-Security-Policy" in refused.headers and refused["Cache-Control"] == "no-store"
 
 
 def test_the_address_refills_over_time(client, settings, clock):
