@@ -95,6 +95,7 @@ def subject_update(*, actor, subject: Subject, expected_version: int, changes: d
     values = {f: getattr(subject, f) for f in SUBJECT_EDITABLE_FIELDS} | changes
     _validate_subject(values)
     with transaction.atomic():
+        watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"subject {subject.reference} was edited")
         updated = Subject.objects.filter(pk=subject.pk, version=expected_version).update(
             **changes, version=F("version") + 1, updated_at=timezone.now())
         if not updated:
@@ -103,7 +104,6 @@ def subject_update(*, actor, subject: Subject, expected_version: int, changes: d
         before = {k: str(getattr(subject, k)) for k in changes}
         audit_record(actor=actor, action="subject.updated", target=subject, request=request,
                      details={"fields": sorted(changes), "after": before})
-        watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"subject {subject.reference} was edited")
     return subject
 
 
@@ -112,8 +112,10 @@ def watchlists_return_to_draft(*, actor, why: str, subjects: Sequence[Subject] =
     """The one rule: whatever changes what a watchlist would freeze at authorisation (its entries, their
     subjects' details, which of their images are enrolled) sends it back to draft for a fresh approval.
 
-    Covers the given watchlists and every watchlist holding one of ``subjects``; call it inside the
-    transaction of the change, before entries are removed. ``watchlists`` instances are updated in place."""
+    Covers the given watchlists and every watchlist holding one of ``subjects``; ``watchlists`` instances are
+    updated in place. Call it first in the transaction of the change: it locks the watchlists, and every lock
+    taken after it (the subject, the images, the audit chain's) comes in the order watchlist_approve and
+    deployment_authorise take them, so the two cannot deadlock."""
     given = {w.pk: w for w in watchlists}
     holding = Q(pk__in=list(given))
     if subjects:
@@ -157,6 +159,8 @@ def reference_image_add(*, actor, subject: Subject, data: bytes, image_source: s
     name, sha256 = protected_save(data=data, folder=f"subjects/{subject.pk}", suffix=".img")
     try:
         with transaction.atomic():
+            watchlists_return_to_draft(actor=actor, subjects=[subject],
+                                       why=f"a reference image was added to {subject.reference}")
             image = ReferenceImage.objects.create(
                 subject=subject, file_name=name, sha256=sha256, original_name=original_name[:255],
                 image_source=image_source.strip(), capture_date=capture_date, width=pixels.shape[1],
@@ -164,8 +168,6 @@ def reference_image_add(*, actor, subject: Subject, data: bytes, image_source: s
             )
             audit_record(actor=actor, action="reference_image.added", target=image, request=request,
                          details={"subject": subject.reference, "sha256": sha256, "source": image.image_source})
-            watchlists_return_to_draft(actor=actor, subjects=[subject],
-                                       why=f"a reference image was added to {subject.reference}")
             if enrol:
                 from watchlists.tasks import reference_images_enrol_task
 
@@ -254,6 +256,11 @@ def _enrolment_finish(image: ReferenceImage, *, status: str, reasons: list[str] 
                       embedding: np.ndarray | None = None, model_id: str = "",
                       duplicate: tuple[Subject, float] | None = None) -> None:
     with transaction.atomic():
+        if status == ReferenceImage.Status.ENROLLED:
+            # The upload already returned the watchlists to draft, but one may have been approved while
+            # this image was waiting: the approver never saw it enrolled.
+            watchlists_return_to_draft(actor=None, subjects=[image.subject],
+                                       why=f"an image of {image.subject.reference} was enrolled")
         image.status = status
         image.refusal_reasons = reasons or []
         image.warnings = warnings or []
@@ -269,11 +276,6 @@ def _enrolment_finish(image: ReferenceImage, *, status: str, reasons: list[str] 
         if duplicate:
             details |= {"duplicate_of": duplicate[0].reference, "similarity": image.duplicate_score}
         audit_record(actor=None, action=f"reference_image.{status}", target=image, details=details)
-        if status == ReferenceImage.Status.ENROLLED:
-            # The upload already returned the watchlists to draft, but one may have been approved while
-            # this image was waiting: the approver never saw it enrolled.
-            watchlists_return_to_draft(actor=None, subjects=[image.subject],
-                                       why=f"an image of {image.subject.reference} was enrolled")
 
 
 def reference_image_confirm_duplicate(*, actor, image: ReferenceImage, justification: str,
@@ -285,12 +287,12 @@ def reference_image_confirm_duplicate(*, actor, image: ReferenceImage, justifica
     if not justification.strip():
         raise RuleViolation("say why this image is enrolled despite looking like another subject")
     with transaction.atomic():
+        watchlists_return_to_draft(actor=actor, subjects=[image.subject],
+                                   why=f"a flagged image of {image.subject.reference} was confirmed and enrolled")
         image.status = ReferenceImage.Status.ENROLLED
         image.enrolled_at = timezone.now()
         image.warnings = [*image.warnings, f"confirmed despite similarity to {image.duplicate_of}: {justification}"]
         image.save(update_fields=["status", "enrolled_at", "warnings"])
-        watchlists_return_to_draft(actor=actor, subjects=[image.subject],
-                                   why=f"a flagged image of {image.subject.reference} was confirmed and enrolled")
         audit_record(actor=actor, action="reference_image.duplicate_confirmed", target=image, request=request,
                      details={"justification": justification, "duplicate_of": getattr(image.duplicate_of, "reference", None)})
     return image
@@ -300,12 +302,12 @@ def reference_image_delete(*, actor, image: ReferenceImage, request=None) -> Non
     require_capability(user=actor, capability="manage_watchlist")
     with transaction.atomic():
         subject = image.subject
+        watchlists_return_to_draft(actor=actor, subjects=[subject],
+                                   why=f"a reference image of {subject.reference} was deleted")
         audit_record(actor=actor, action="reference_image.deleted", target=image, request=request,
                      details={"subject": subject.reference, "sha256": image.sha256})
         file_name = image.file_name
         image.delete()
-        watchlists_return_to_draft(actor=actor, subjects=[subject],
-                                   why=f"a reference image of {subject.reference} was deleted")
         transaction.on_commit(lambda: protected_delete(file_name))
 
 
@@ -432,6 +434,7 @@ def watchlist_review(*, actor, watchlist: Watchlist, note: str = "", request=Non
 def subject_purge(*, actor, subject: Subject, why: str) -> int:
     """Delete every image and embedding of a subject; the subject row stays as a non-biometric record."""
     with transaction.atomic():
+        watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"{subject.reference} was purged: {why}")
         subject = Subject.objects.select_for_update().get(pk=subject.pk)
         if subject.status == Subject.Status.PURGED:
             return 0
@@ -439,7 +442,6 @@ def subject_purge(*, actor, subject: Subject, why: str) -> int:
         count = subject.images.count()
         subject.images.all().delete()
         watchlists = list(Watchlist.objects.filter(entries__subject=subject).values_list("pk", flat=True))
-        watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"{subject.reference} was purged: {why}")
         WatchlistEntry.objects.filter(subject=subject).delete()
         subject.status = Subject.Status.PURGED
         subject.purged_at = timezone.now()

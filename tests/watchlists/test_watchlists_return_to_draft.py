@@ -196,3 +196,77 @@ def test_a_snapshot_holds_only_what_was_approved(detective, commander):
     deployment = submitted_deployment(detective, watchlist, [video_camera(detective)])
     deployment_authorise(actor=commander, deployment=deployment, reasons="Necessary and proportionate")
     assert SnapshotReference.objects.filter(snapshot__deployment=deployment, reference_image_id=image.pk).exists()
+
+
+def _while_a_commander_holds_the_watchlist(watchlist, change) -> list[BaseException]:
+    """Run ``change`` in another thread while this one holds the watchlist's lock (as watchlist_approve and
+    deployment_authorise do), then write an audit event, as they do next; return what either thread raised."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    from audit.services import audit_record
+
+    errors: list[BaseException] = []
+
+    def other():
+        try:
+            change()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Watchlist.objects.select_for_update().get(pk=watchlist.pk)
+        thread = threading.Thread(target=other)
+        thread.start()
+        deadline = time.monotonic() + 20
+        with connection.cursor() as cursor:  # until the other transaction waits for a lock
+            while time.monotonic() < deadline and thread.is_alive():
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database() AND pid <> pg_backend_pid()")
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.05)
+        time.sleep(0.2)
+        try:
+            audit_record(actor=None, action="watchlist.reviewed", target=watchlist)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            raise
+    thread.join(30)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["enrolment", "duplicate confirmation", "upload", "image deletion", "subject edit",
+                                  "purge"])
+def test_a_change_during_an_approval_waits_for_it_instead_of_deadlocking(detective, commander, path):
+    """Each path locks the watchlists before anything else (the audit chain's lock included)."""
+    subject = enrolled_subject(detective, 0, reference="REF-A", data=person_jpeg(YAO_MING))
+    if path == "duplicate confirmation":
+        subject = enrolled_subject(detective, 1, reference="REF-B")
+        image = reference_image_add(actor=detective, subject=subject, data=yao_ming_second_photo_jpeg(),
+                                    image_source="CUS/5", enrol=False)
+        reference_images_enrol(image_ids=[image.pk])
+    else:
+        image = reference_image_add(actor=detective, subject=subject, data=person_jpeg(1), image_source="CUS/5",
+                                    enrol=False)
+    watchlist = approved_watchlist(detective, commander, [subject])
+    change = {
+        "enrolment": lambda: reference_images_enrol(image_ids=[image.pk]),
+        "duplicate confirmation": lambda: reference_image_confirm_duplicate(
+            actor=detective, image=ReferenceImage.objects.get(pk=image.pk), justification="Known alias"),
+        "upload": lambda: reference_image_add(actor=detective, subject=subject, data=person_jpeg(2),
+                                              image_source="CUS/6", enrol=False),
+        "image deletion": lambda: reference_image_delete(actor=detective, image=image),
+        "subject edit": lambda: subject_update(actor=detective, subject=subject, expected_version=subject.version,
+                                               changes={"reason": "Wanted for two robberies"}),
+        "purge": lambda: subjects_purge_expired(today=subject.expires_on),
+    }[path]
+
+    assert _while_a_commander_holds_the_watchlist(watchlist, change) == []
+    assert Watchlist.objects.get(pk=watchlist.pk).status == Watchlist.Status.DRAFT
