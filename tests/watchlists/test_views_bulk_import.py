@@ -149,3 +149,24 @@ def test_a_csv_error_is_a_400_naming_the_row(client_as, detective, watchlist):
     assert response.status_code == 400
     assert "row 3: a field is longer than 10,000 characters" in response.content.decode()
     assert not BulkImport.objects.exists()
+
+
+def test_the_upload_still_needs_its_csrf_token(detective, watchlist):
+    # The view parses the body itself (through the capped handler) and then runs the CSRF check.
+    from django.test import Client
+
+    from tests.conftest import mfa_verify_session
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(detective)
+    mfa_verify_session(client.session, detective)
+    response = upload(client, watchlist, import_csv([row("R1", "p0.jpg")]), import_zip({"p0.jpg": person_jpeg(0)}))
+    assert response.status_code == 403 and not BulkImport.objects.exists()
+
+    page = client.get(reverse("watchlists:import", args=[watchlist.pk]))
+    token = page.context["csrf_token"]
+    response = client.post(reverse("watchlists:import", args=[watchlist.pk]), {
+        "csrfmiddlewaretoken": str(token),
+        "csv_file": SimpleUploadedFile("subjects.csv", import_csv([row("R1", "p0.jpg")])),
+        "zip_file": SimpleUploadedFile("images.zip", import_zip({"p0.jpg": person_jpeg(0)}))})
+    assert response.status_code == 302 and BulkImport.objects.count() == 1
