@@ -122,7 +122,7 @@ def test_an_oversized_csv_is_refused_before_it_is_parsed(detective, watchlist, s
     assert not BulkImport.objects.exists()
 
 
-def test_an_image_larger_than_its_zip_entry_claims_is_refused(detective, watchlist, settings):
+def test_an_image_over_the_size_limit_is_refused_from_the_zip(detective, watchlist, settings):
     settings.REFERENCE_IMAGE_MAX_BYTES = 1000
     job = start(detective, watchlist, import_csv([row("R1", "big.jpg")]), {"big.jpg": b"x" * 5000})
     assert bulk_import_run(import_id=job.pk).report[0]["detail"] == (
