@@ -26,67 +26,37 @@ Reconnecting is the caller's job (:class:`Backoff` gives the delays); ``recognit
 does it for live sources.
 
 Error messages and ``repr`` never show a password embedded in a URL (``redact_url``).
+
+This module is the registry and the public names; the shared interface is in ``recognition.source_base``
+and the OpenCV sources in ``recognition.capture_sources``.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import os
-import threading
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import numpy as np
-
-from recognition.ffmpeg_options import capture_options
-from recognition.source_urls import (
-    DestinationPolicy,
-    URLRefused,
-    network_url_canonical,
-    network_url_checked,
-    redact_url,
-    refuse_unsafe_characters,
+from recognition.capture_sources import (  # noqa: F401 - the public names of frame sources live here
+    DEFAULT_OPEN_TIMEOUT_S,
+    DEFAULT_READ_TIMEOUT_S,
+    FramesFromImages,
+    StreamSource,
+    VideoFileSource,
+    video_path_resolved,
 )
-
-logger = logging.getLogger(__name__)
-
-DEFAULT_OPEN_TIMEOUT_S = 5.0
-DEFAULT_READ_TIMEOUT_S = 5.0
-_FALLBACK_FPS = 25.0
-
-
-@dataclass(frozen=True, eq=False)
-class Frame:
-    image: np.ndarray  # HxWx3 BGR uint8
-    timestamp: float  # seconds: video time for a file read as fast as possible, else monotonic since the start
-    index: int  # frame number in the stream, counting on across loops; skipped frames leave gaps
-
-
-class SourceError(Exception):
-    """Base class for frame source errors."""
-
-
-class SourceUnavailable(SourceError):
-    """The source cannot be opened (missing file, unreachable or silent camera, unsupported stream)."""
-
-    state = "unavailable"
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = redact_url(url)
-        self.reason = reason
-        super().__init__(f"frame source {self.url} {self.state}: {reason}")
-
-
-class SourceRefused(SourceUnavailable, ValueError):
-    """The URL may not be opened: it breaks a rule of its kind or leads somewhere the policy refuses."""
-
-    state = "refused"
+from recognition.source_base import (  # noqa: F401
+    Frame,
+    FrameSource,
+    RefusedSource,
+    SourceError,
+    SourcePolicy,
+    SourceRefused,
+    SourceUnavailable,
+    refusing,
+)
+from recognition.source_urls import URLRefused, network_url_canonical, redact_url, refuse_unsafe_characters  # noqa: F401
 
 
 class UnknownSourceScheme(SourceError, ValueError):
@@ -94,335 +64,6 @@ class UnknownSourceScheme(SourceError, ValueError):
         self.url, self.scheme = redact_url(url), scheme
         known = ", ".join(sorted(_REGISTRY)) or "none"
         super().__init__(f"no frame source for scheme {scheme!r} in {self.url} (known: {known})")
-
-
-@dataclass(frozen=True)
-class SourcePolicy:
-    """What a source may reach: network destinations, and the folder video files must be in (None: any)."""
-
-    destinations: DestinationPolicy = field(default_factory=DestinationPolicy.parse)
-    file_root: Path | None = None
-
-
-@contextmanager
-def _refusing(url: str) -> Iterator[None]:
-    """URLRefused from the URL checks, as the SourceRefused that names the (masked) URL."""
-    try:
-        yield
-    except URLRefused as exc:
-        raise SourceRefused(url, exc.reason) from None
-
-
-class FrameSource(ABC):
-    """A camera or recording. ``read()`` returns the next :class:`Frame`, or None at the end or on failure.
-
-    ``open()`` may be called again after ``close()`` (reconnect). ``live`` sources produce frames whether or
-    not anyone reads them (a camera, or a file paced in real time): a slow reader must take the latest
-    frame and drop the rest. Non-live sources wait for their reader (a file read as fast as possible).
-    """
-
-    url: str = ""
-    live: bool = False
-    fps: float | None = None  # nominal frame rate when known
-    dropped: int = 0  # frames the source itself skipped because its reader was late
-
-    @abstractmethod
-    def open(self) -> None:
-        """Connect / open; raise SourceUnavailable with the reason if that fails."""
-
-    @abstractmethod
-    def read(self) -> Frame | None:
-        """The next frame; None at the end of the stream or when the stream failed (see ``ended``)."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the source; safe to call twice."""
-
-    @property
-    def ended(self) -> bool:
-        """True when the last ``read()`` returned None because a finite source ran out (not a failure)."""
-        return False
-
-    def __enter__(self) -> FrameSource:
-        if not self.is_open:
-            self.open()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @property
-    def is_open(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {redact_url(self.url)}>"
-
-
-class _CaptureSource(FrameSource):
-    """Common part of the OpenCV VideoCapture sources."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._capture = None
-        self._lock = threading.RLock()  # open/read/close may come from a reader thread and its owner
-
-    @property
-    def is_open(self) -> bool:
-        return self._capture is not None
-
-    def close(self) -> None:
-        with self._lock:
-            capture, self._capture = self._capture, None
-        if capture is not None:
-            capture.release()
-
-
-class _RealTimePacing:
-    """Plays recorded frames at their frame rate, as a live camera sends them (``realtime``); otherwise as
-    fast as they are read. Uses the source's ``fps``, ``_start``, ``_next_index`` and ``dropped``."""
-
-    fps: float
-    realtime: bool
-    dropped: int
-    _start: float | None
-    _next_index: int
-
-    def _wait_for_next_frame(self, skip_one: Callable[[], bool]) -> bool:
-        """Sleep until the next frame is due; a late reader skips what a live camera would have sent
-        (``skip_one`` advances one frame). False when the frames ran out while skipping."""
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now - self._next_index / self.fps
-        due_index = int((now - self._start) * self.fps)
-        while self._next_index < due_index:
-            if not skip_one():
-                return False
-            self._next_index += 1
-            self.dropped += 1
-        wait = self._start + self._next_index / self.fps - now
-        if wait > 0:
-            time.sleep(wait)
-        return True
-
-    def _frame(self, image: np.ndarray) -> Frame:
-        index = self._next_index
-        self._next_index += 1
-        timestamp = time.monotonic() - self._start if self.realtime else index / self.fps
-        return Frame(image, timestamp, index)
-
-
-class VideoFileSource(_RealTimePacing, _CaptureSource):
-    """A video file (anything FFmpeg reads) through OpenCV."""
-
-    def __init__(self, path: str | Path, *, loop: bool = False, realtime: bool = False, url: str | None = None,
-                 root: Path | None = None) -> None:
-        super().__init__(url or str(path))
-        self.path = Path(path)
-        self.root = root
-        self.loop = loop
-        self.realtime = realtime
-        self.live = realtime
-        self.fps = None
-        self.frame_count: int | None = None
-        self._next_index = 0  # index of the next frame the file will give
-        self._pass_frames = 0  # frames read since the file was (re)opened: loop only a file that gave some
-        self._start: float | None = None
-        self._ended = False
-        self.dropped = 0
-        self.loops = 0
-
-    def open(self) -> None:
-        import cv2
-
-        self.close()
-        with _refusing(self.url):
-            path = video_path_resolved(self.path, root=self.root)
-        if not path.is_file():
-            raise SourceUnavailable(self.url, f"no such video file: {path}")
-        with capture_options("file"):
-            capture = cv2.VideoCapture(str(path))
-        if not capture.isOpened():
-            capture.release()
-            raise SourceUnavailable(self.url, "OpenCV/FFmpeg cannot open this file as a video")
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else _FALLBACK_FPS
-        count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
-        self.frame_count = int(count) if count and count > 0 else None
-        with self._lock:
-            self._capture = capture
-        self._pass_frames = 0
-        self._ended = False
-        self._start = None  # the real-time clock restarts, the frame index counts on
-
-    @property
-    def ended(self) -> bool:
-        return self._ended
-
-    def _grab(self) -> bool:
-        """Advance one frame (decoding it), looping back to the start when asked to."""
-        if self._capture is None:
-            return False
-        if self._capture.grab():
-            self._pass_frames += 1
-            return True
-        if self.loop and self._pass_frames > 0:
-            next_index, start = self._next_index, self._start
-            self.open()
-            self._next_index, self._start = next_index, start
-            self.loops += 1
-            if self._capture.grab():
-                self._pass_frames += 1
-                return True
-        self._ended = True
-        return False
-
-    def read(self) -> Frame | None:
-        with self._lock:
-            if self._capture is None:
-                return None
-            if self.realtime and not self._wait_for_next_frame(self._grab):
-                return None
-            if not self._grab():
-                return None
-            ok, image = self._capture.retrieve()
-            if not ok or image is None:
-                self._ended = True
-                return None
-            return self._frame(image)
-
-
-class StreamSource(_CaptureSource):
-    """A network camera stream (RTSP, HTTP MJPEG/HLS...) through OpenCV's FFmpeg backend, with timeouts.
-
-    The FFmpeg backend honours ``CAP_PROP_OPEN_TIMEOUT_MSEC`` and ``CAP_PROP_READ_TIMEOUT_MSEC`` through its
-    interrupt callback, so neither an unreachable host nor a camera that stops sending hangs the caller.
-    RTSP transport and other FFmpeg options come from the ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` environment
-    variable (e.g. ``rtsp_transport;tcp``), as OpenCV documents.
-    """
-
-    live = True
-
-    def __init__(self, url: str, *, policy: SourcePolicy | None = None, open_timeout: float = DEFAULT_OPEN_TIMEOUT_S,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT_S) -> None:
-        super().__init__(url)
-        self.policy = policy or SourcePolicy()
-        self.open_timeout = open_timeout
-        self.read_timeout = read_timeout
-        self.fps = None
-        self._start: float | None = None
-        self._index = 0
-        self.failed_reason: str | None = None
-
-    def open(self) -> None:
-        import cv2
-
-        self.close()
-        scheme = source_scheme(self.url)
-        with _refusing(self.url):
-            checked = network_url_checked(self.url, scheme=scheme, policy=self.policy.destinations)
-        host = checked.host_header
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout * 1000),
-                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout * 1000)]
-        started = time.monotonic()
-        with capture_options(scheme, {"headers": f"Host: {host}\r\n"} if host else None):
-            capture = cv2.VideoCapture(checked.pinned_url, cv2.CAP_FFMPEG, params)
-        if not capture.isOpened():
-            capture.release()
-            waited = time.monotonic() - started
-            why = "timed out" if waited >= self.open_timeout * 0.9 else "connection failed or stream not understood"
-            raise SourceUnavailable(self.url, f"{why} after {waited:.1f} s")
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
-        with self._lock:
-            self._capture = capture
-        if self._start is None:
-            self._start = time.monotonic()
-        self.failed_reason = None
-
-    def read(self) -> Frame | None:
-        with self._lock:
-            if self._capture is None:
-                return None
-            ok, image = self._capture.read()
-            if not ok or image is None:
-                self.failed_reason = f"no frame within {self.read_timeout:.0f} s or stream ended"
-                return None
-            frame = Frame(image, time.monotonic() - self._start, self._index)
-            self._index += 1
-            return frame
-
-
-class RefusedSource(FrameSource):
-    """Stands in for a source that could not be made (unknown scheme, malformed URL): opening it says why.
-
-    Live, so a caller that reconnects keeps the camera and retries, as it would for a camera that is down."""
-
-    live = True
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url, self.reason = url, reason
-
-    def open(self) -> None:
-        raise SourceRefused(self.url, self.reason)
-
-    def read(self) -> Frame | None:
-        return None
-
-    def close(self) -> None:
-        pass
-
-
-class FramesFromImages(_RealTimePacing, FrameSource):
-    """In-memory frames (tests, replays): timestamps are index / fps unless paced in real time."""
-
-    def __init__(self, images: Sequence[np.ndarray], *, fps: float = 25.0, loop: bool = False,
-                 realtime: bool = False, url: str = "images:") -> None:
-        if fps <= 0:
-            raise ValueError("fps must be positive")
-        self.images = list(images)
-        self.fps, self.loop, self.realtime, self.live = float(fps), loop, realtime, realtime
-        self.url = url
-        self._position = 0
-        self._next_index = 0
-        self._start: float | None = None
-        self._open = False
-        self._ended = False
-        self.dropped = 0
-
-    @property
-    def is_open(self) -> bool:
-        return self._open
-
-    @property
-    def ended(self) -> bool:
-        return self._ended
-
-    def open(self) -> None:
-        self._open, self._position, self._ended = True, 0, False
-
-    def close(self) -> None:
-        self._open = False
-
-    def _advance(self) -> np.ndarray | None:
-        if self._position >= len(self.images):
-            if not (self.loop and self.images):
-                self._ended = True
-                return None
-            self._position = 0
-        image = self.images[self._position]
-        self._position += 1
-        return image
-
-    def read(self) -> Frame | None:
-        if not self._open:
-            return None
-        if self.realtime and not self._wait_for_next_frame(lambda: self._advance() is not None):
-            return None
-        image = self._advance()
-        if image is None:
-            return None
-        return self._frame(image)
 
 
 class SourceKind(ABC):
@@ -473,7 +114,7 @@ def _kind(text: str) -> SourceKind:
 def source_validate(url: str | os.PathLike, *, policy: SourcePolicy | None = None) -> str:
     """The canonical form of ``url`` as its kind checks it; SourceRefused or UnknownSourceScheme if refused."""
     text = os.fspath(url)
-    with _refusing(text):
+    with refusing(text):
         return _kind(text).validate(text, policy or SourcePolicy())
 
 
@@ -504,17 +145,6 @@ def _file_path(url: str) -> Path:
     return Path(url)
 
 
-def video_path_resolved(path: Path, *, root: Path | None) -> Path:
-    """The resolved path (symbolic links followed); under ``root``, which relative paths start from, if given."""
-    if root is None:
-        return path.resolve()
-    root = Path(root).resolve()
-    path = (path if path.is_absolute() else root / path).resolve()
-    if root != path and root not in path.parents:
-        raise URLRefused(f"video files must be under {root}")
-    return path
-
-
 class VideoFileKind(SourceKind):
     """``file:///path`` or a plain path; the stored form is the resolved path."""
 
@@ -529,7 +159,7 @@ class VideoFileKind(SourceKind):
                **options) -> FrameSource:
         if options:
             raise TypeError(f"unexpected options for a video file source: {', '.join(sorted(options))}")
-        with _refusing(url):
+        with refusing(url):
             path = _file_path(url)
         return VideoFileSource(path, loop=loop, realtime=realtime, url=url, root=policy.file_root)
 

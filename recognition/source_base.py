@@ -1,0 +1,124 @@
+"""What every frame source shares: the frame, the errors, the policy, the interface. No Django imports."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from recognition.source_urls import DestinationPolicy, URLRefused, redact_url
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    image: np.ndarray  # HxWx3 BGR uint8
+    timestamp: float  # seconds: video time for a file read as fast as possible, else monotonic since the start
+    index: int  # frame number in the stream, counting on across loops; skipped frames leave gaps
+
+
+class SourceError(Exception):
+    """Base class for frame source errors."""
+
+
+class SourceUnavailable(SourceError):
+    """The source cannot be opened (missing file, unreachable or silent camera, unsupported stream)."""
+
+    state = "unavailable"
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = redact_url(url)
+        self.reason = reason
+        super().__init__(f"frame source {self.url} {self.state}: {reason}")
+
+
+class SourceRefused(SourceUnavailable, ValueError):
+    """The URL may not be opened: it breaks a rule of its kind or leads somewhere the policy refuses."""
+
+    state = "refused"
+
+
+@dataclass(frozen=True)
+class SourcePolicy:
+    """What a source may reach: network destinations, and the folder video files must be in (None: any)."""
+
+    destinations: DestinationPolicy = field(default_factory=DestinationPolicy.parse)
+    file_root: Path | None = None
+
+
+@contextmanager
+def refusing(url: str) -> Iterator[None]:
+    """URLRefused from the URL checks, as the SourceRefused that names the (masked) URL."""
+    try:
+        yield
+    except URLRefused as exc:
+        raise SourceRefused(url, exc.reason) from None
+
+
+class FrameSource(ABC):
+    """A camera or recording. ``read()`` returns the next :class:`Frame`, or None at the end or on failure.
+
+    ``open()`` may be called again after ``close()`` (reconnect). ``live`` sources produce frames whether or
+    not anyone reads them (a camera, or a file paced in real time): a slow reader must take the latest
+    frame and drop the rest. Non-live sources wait for their reader (a file read as fast as possible).
+    """
+
+    url: str = ""
+    live: bool = False
+    fps: float | None = None  # nominal frame rate when known
+    dropped: int = 0  # frames the source itself skipped because its reader was late
+
+    @abstractmethod
+    def open(self) -> None:
+        """Connect / open; raise SourceUnavailable with the reason if that fails."""
+
+    @abstractmethod
+    def read(self) -> Frame | None:
+        """The next frame; None at the end of the stream or when the stream failed (see ``ended``)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the source; safe to call twice."""
+
+    @property
+    def ended(self) -> bool:
+        """True when the last ``read()`` returned None because a finite source ran out (not a failure)."""
+        return False
+
+    def __enter__(self) -> FrameSource:
+        if not self.is_open:
+            self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def is_open(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {redact_url(self.url)}>"
+
+
+class RefusedSource(FrameSource):
+    """Stands in for a source that could not be made (unknown scheme, malformed URL): opening it says why.
+
+    Live, so a caller that reconnects keeps the camera and retries, as it would for a camera that is down."""
+
+    live = True
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = url, reason
+
+    def open(self) -> None:
+        raise SourceRefused(self.url, self.reason)
+
+    def read(self) -> Frame | None:
+        return None
+
+    def close(self) -> None:
+        pass
