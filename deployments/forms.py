@@ -157,6 +157,8 @@ class PostDeploymentForm(forms.Form):
 class CameraForm(forms.Form):
     name = forms.CharField(max_length=Camera._meta.get_field("name").max_length)
     source_url = forms.CharField(max_length=Camera._meta.get_field("source_url").max_length, label="Source",
-                                 help_text=f"rtsp://, http(s):// or a video file under {settings.CAMERA_FILE_ROOT}.")
+                                 help_text=f"rtsp(s):// or http(s):// in the allowed camera networks, or a video "
+                                           f"file under {settings.CAMERA_FILE_ROOT}. Percent-encode a password's "
+                                           f"special characters (@ as %40, # as %23).")
     location = forms.CharField(max_length=Camera._meta.get_field("location").max_length)
     enabled = forms.BooleanField(required=False, initial=True)

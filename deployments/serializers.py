@@ -55,7 +55,8 @@ class CameraSerializer(serializers.ModelSerializer):
 class CameraCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     source_url = serializers.CharField(max_length=500,
-                                       help_text="rtsp(s)://, http(s):// or a video file under CAMERA_FILE_ROOT")
+                                       help_text="rtsp(s):// or http(s):// in CAMERA_ALLOWED_NETWORKS, or a video "
+                                                 "file under CAMERA_FILE_ROOT; stored as rebuilt from its parts")
     location = serializers.CharField(max_length=300)
     enabled = serializers.BooleanField(required=False, default=True)
 
