@@ -121,9 +121,10 @@ def watchlists_return_to_draft(*, actor, why: str, subjects: Sequence[Subject] =
     if subjects:
         holding |= Q(pk__in=WatchlistEntry.objects.filter(subject__in=subjects).values("watchlist_id"))
     returned = []
-    # Locked and re-read here, so an approval or authorisation running now either sees draft or commits first.
-    for locked in Watchlist.objects.select_for_update().filter(holding).exclude(
-            status=Watchlist.Status.DRAFT).order_by("pk"):
+    # Drafts are locked too: a submission in flight is waited for and its outcome read, not the draft before it.
+    for locked in Watchlist.objects.select_for_update().filter(holding).order_by("pk"):
+        if locked.status == Watchlist.Status.DRAFT:
+            continue
         watchlist = given.get(locked.pk, locked)
         watchlist.status = Watchlist.Status.DRAFT
         watchlist.approved_by = None

@@ -198,9 +198,10 @@ def test_a_snapshot_holds_only_what_was_approved(detective, commander):
     assert SnapshotReference.objects.filter(snapshot__deployment=deployment, reference_image_id=image.pk).exists()
 
 
-def _while_a_commander_holds_the_watchlist(watchlist, change) -> list[BaseException]:
-    """Run ``change`` in another thread while this one holds the watchlist's lock (as watchlist_approve and
-    deployment_authorise do), then write an audit event, as they do next; return what either thread raised."""
+def _while_a_commander_holds_the_watchlist(watchlist, change, in_lock=lambda: None) -> list[BaseException]:
+    """Run ``change`` in another thread while this one holds the watchlist's lock (as watchlist_approve,
+    watchlist_submit and deployment_authorise do) and does ``in_lock()``, then writes an audit event, as they
+    do next; return what either thread raised."""
     import threading
     import time
 
@@ -220,6 +221,7 @@ def _while_a_commander_holds_the_watchlist(watchlist, change) -> list[BaseExcept
 
     with transaction.atomic():
         Watchlist.objects.select_for_update().get(pk=watchlist.pk)
+        in_lock()
         thread = threading.Thread(target=other)
         thread.start()
         deadline = time.monotonic() + 20
@@ -269,4 +271,19 @@ def test_a_change_during_an_approval_waits_for_it_instead_of_deadlocking(detecti
     }[path]
 
     assert _while_a_commander_holds_the_watchlist(watchlist, change) == []
+    assert Watchlist.objects.get(pk=watchlist.pk).status == Watchlist.Status.DRAFT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_image_enrolled_while_the_draft_is_being_submitted_returns_it(detective, commander):
+    subject = enrolled_subject(detective, 0)
+    watchlist = approved_watchlist(detective, commander, [subject])
+    image = reference_image_add(actor=detective, subject=subject, data=person_jpeg(1), image_source="CUS/7",
+                                enrol=False)  # the watchlist is draft again
+
+    def submit():  # what watchlist_submit writes under the lock
+        Watchlist.objects.filter(pk=watchlist.pk).update(status=Watchlist.Status.SUBMITTED)
+
+    enrol = lambda: reference_images_enrol(image_ids=[image.pk])  # noqa: E731
+    assert _while_a_commander_holds_the_watchlist(watchlist, enrol, in_lock=submit) == []
     assert Watchlist.objects.get(pk=watchlist.pk).status == Watchlist.Status.DRAFT
