@@ -60,7 +60,6 @@ urlpatterns = [
     path("cameras/", _api(deployments.CameraListView), name="camera-list"),
     path("cameras/<int:pk>/", _api(deployments.CameraDetailView), name="camera-detail"),
     path("cameras/<int:pk>/source/", _api(deployments.CameraSourceView), name="camera-source"),
-    path("cameras/<int:pk>/source/", _api(deployments.CameraSourceView), name="camera-source"),
     path("deployments/", _api(deployments.DeploymentListView), name="deployment-list"),
     path("deployments/authorisation-queue/", _api(deployments.DeploymentAuthorisationQueueView),
          name="deployment-authorisation-queue"),
