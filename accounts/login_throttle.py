@@ -117,34 +117,27 @@ def _delay_key(request, username: str) -> str:
     return f"{PREFIX}:account:{_digest(username)}"
 
 
-def login_attempt_admit(*, request, username: str) -> Refusal | None:
-    """Take a token for the client's address and check the account's delay, before any hashing."""
+def _admit(request, delay_key: str | None, max_delay_s: int) -> Refusal | None:
     from accounts.auth_audit import client_ip
 
     address_key = _address_key(client_ip(request))
-    delay_key = _delay_key(request, username)
     admitted, retry_ms, limit = _client().eval(
-        _ADMIT, 2, address_key, delay_key, _now_ms(), settings.LOGIN_ADDRESS_BURST,
-        settings.LOGIN_ADDRESS_PER_MINUTE / 60_000, settings.LOGIN_FAILURE_LIMIT,
-        settings.LOGIN_DELAY_MAX_SECONDS * 1000)
+        _ADMIT, 2, address_key, delay_key or f"{PREFIX}:no-delay", _now_ms(), settings.LOGIN_ADDRESS_BURST,
+        settings.LOGIN_ADDRESS_PER_MINUTE / 60_000, settings.LOGIN_FAILURE_LIMIT, max_delay_s * 1000)
     if admitted:
         request._login_throttle = (address_key, delay_key)
         return None
     return Refusal(retry_after=max(1, math.ceil(retry_ms / 1000)), limit=limit.decode())
 
 
-def address_attempt_admit(*, request) -> Refusal | None:
-    """The address limit alone, for other code entry points (the MFA step)."""
-    from accounts.auth_audit import client_ip
+def login_attempt_admit(*, request, username: str) -> Refusal | None:
+    """Take a token for the client's address and check the account's delay, before any hashing."""
+    return _admit(request, _delay_key(request, username), settings.LOGIN_DELAY_MAX_SECONDS)
 
-    address_key = _address_key(client_ip(request))
-    admitted, retry_ms, limit = _client().eval(
-        _ADMIT, 2, address_key, f"{PREFIX}:none", _now_ms(), settings.LOGIN_ADDRESS_BURST,
-        settings.LOGIN_ADDRESS_PER_MINUTE / 60_000, settings.LOGIN_FAILURE_LIMIT, 0)
-    if admitted:
-        request._login_throttle = (address_key, None)
-        return None
-    return Refusal(retry_after=max(1, math.ceil(retry_ms / 1000)), limit=limit.decode())
+
+def address_attempt_admit(*, request) -> Refusal | None:
+    """The address limit alone, for the MFA code pages (django-otp delays each device's wrong codes)."""
+    return _admit(request, None, 0)
 
 
 def address_attempt_refund(*, request) -> None:
@@ -165,7 +158,7 @@ def login_failed(*, request, username: str) -> None:
 
 def login_succeeded(*, request, username: str) -> None:
     """Forget the failures of the key this attempt was judged by, give the address its token back and
-    remember this browser for the user (the view sets the cookie: `device_cookie_value`)."""
+    remember this browser for the user (the view sets the cookie: `device_cookie_set`)."""
     _, delay_key = getattr(request, "_login_throttle", (None, None))
     _client().delete(delay_key or _delay_key(request, username))
     address_attempt_refund(request=request)
