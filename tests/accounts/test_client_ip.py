@@ -66,3 +66,16 @@ def test_a_tls_proxy_without_trusted_proxies_is_warned_about(settings):
     assert [w.id for w in check_proxy_addresses(None)] == ["accounts.W002"]
     settings.TRUSTED_PROXIES = ["10.0.0.5"]
     assert check_proxy_addresses(None) == []
+
+
+def test_a_malformed_trusted_proxy_stops_the_settings_from_loading():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"],
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
+                                 "TRUSTED_PROXIES": "10.0.0.5,proxy.local"})
+    assert result.returncode != 0 and "TRUSTED_PROXIES: 'proxy.local' is not an address or network" in result.stderr
