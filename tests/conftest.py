@@ -57,6 +57,18 @@ def _flush_without_deadlock():
     DatabaseOperations.execute_sql_flush = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_database_dropped_at_the_end(django_db_setup, django_db_blocker):
+    """Connections left open in the test database (a service run in a helper thread keeps its own, a worker's
+    pool child may outlive its parent) would stop pytest-django dropping it at the end of the run."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Real hashing is deliberately slow; tests create many users."""
