@@ -14,7 +14,7 @@ from recognition.camera_worker import camera_worker_run
 from recognition.demo_media import walking_face_video
 from recognition.leases import camera_lease_holder
 from recognition.models import CameraMinuteCount
-from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
+from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, worker_run_until_lost
 from tests.samples import SHARED_DATA, YAO_MING, YAO_MING_IN_PLAYERS, person_crops
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -120,11 +120,6 @@ def test_kill_switch_stops_the_worker_within_seconds(detective, commander, offic
 
 @pytest.mark.django_db(transaction=True)
 def test_a_lost_stream_is_retried_and_shown_as_the_camera_status(settings, detective, commander, officer, video_root):
-    import threading
-    import time
-
-    from django.db import connection
-
     from config.embedded import free_port
 
     settings.CAMERA_ALLOWED_NETWORKS = "127.0.0.1/32"  # the dead camera is on this host
@@ -134,19 +129,6 @@ def test_a_lost_stream_is_retried_and_shown_as_the_camera_status(settings, detec
     deployment = submitted_deployment(detective, watchlist, [camera])
     deployment_authorise(actor=commander, deployment=deployment, reasons="ok")
     deployments_tick(now=deployment.starts_at)
-    thread = threading.Thread(target=lambda: (camera_worker_run(deployment_id=deployment.pk), connection.close()))
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            camera.refresh_from_db()
-            if camera.status == Camera.Status.LOST:
-                break
-            time.sleep(0.2)
-        assert camera.status == Camera.Status.LOST, camera.status
-        assert "127.0.0.1" in camera.status_detail
-        assert thread.is_alive(), "the worker keeps retrying a lost camera"
-    finally:
-        deployment_stop(actor=commander, deployment=Deployment.objects.get(pk=deployment.pk), reason="test over")
-        thread.join(15)
-    assert not thread.is_alive()
+    camera = worker_run_until_lost(deployment, camera, commander)
+    assert camera.status == Camera.Status.LOST, camera.status
+    assert "127.0.0.1" in camera.status_detail

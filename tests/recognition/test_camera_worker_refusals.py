@@ -3,15 +3,11 @@
 
 import socket
 import threading
-import time
 
 import pytest
-from django.db import connection
-
 from deployments.models import Camera, Deployment
-from deployments.services import deployment_authorise, deployment_stop, deployments_tick
-from recognition.camera_worker import camera_worker_run
-from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
+from deployments.services import deployment_authorise, deployments_tick
+from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, worker_run_until_lost
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -56,24 +52,6 @@ def live_with_stored_url(detective, commander, stored_url: str) -> tuple[Deploym
     return Deployment.objects.get(pk=deployment.pk), camera
 
 
-def run_until_status(deployment, camera, commander) -> Camera:
-    thread = threading.Thread(target=lambda: (camera_worker_run(deployment_id=deployment.pk), connection.close()))
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            camera.refresh_from_db()
-            if camera.status == Camera.Status.LOST:
-                break
-            time.sleep(0.2)
-        assert thread.is_alive(), "the worker keeps the refused camera and retries it like a camera that is down"
-    finally:
-        deployment_stop(actor=commander, deployment=Deployment.objects.get(pk=deployment.pk), reason="test over")
-        thread.join(15)
-    assert not thread.is_alive()
-    return camera
-
-
 @pytest.mark.parametrize("scheme", ["rtsp", "http"])
 def test_a_stored_url_with_crlf_lines_is_refused_and_nothing_reaches_its_host(settings, detective, commander,
                                                                             listener, scheme):
@@ -81,7 +59,7 @@ def test_a_stored_url_with_crlf_lines_is_refused_and_nothing_reaches_its_host(se
     settings.CAMERA_ALLOWED_NETWORKS = f"127.0.0.1/32:{port}"  # only the URL's own form can refuse it now
     deployment, camera = live_with_stored_url(
         detective, commander, f"{scheme}://127.0.0.1:{port}/cam1\r\nSET k v\r\nCONFIG SET dir /tmp\r\nSAVE\r\n")
-    camera = run_until_status(deployment, camera, commander)
+    camera = worker_run_until_lost(deployment, camera, commander)
     assert camera.status == Camera.Status.LOST and "refused" in camera.status_detail
     assert "control characters" in camera.status_detail and "\r" not in camera.status_detail
     assert received == []
@@ -90,12 +68,12 @@ def test_a_stored_url_with_crlf_lines_is_refused_and_nothing_reaches_its_host(se
 def test_a_stored_url_to_the_broker_is_refused_under_the_default_networks(detective, commander, listener):
     port, received = listener
     deployment, camera = live_with_stored_url(detective, commander, f"rtsp://127.0.0.1:{port}/cam1")
-    camera = run_until_status(deployment, camera, commander)
+    camera = worker_run_until_lost(deployment, camera, commander)
     assert camera.status == Camera.Status.LOST and "not in an allowed camera network" in camera.status_detail
     assert received == []
 
 
 def test_a_stored_url_of_an_unknown_scheme_is_refused_without_stopping_the_worker(detective, commander):
     deployment, camera = live_with_stored_url(detective, commander, "gopher://10.0.0.5:6379/_SET%20k%20v")
-    camera = run_until_status(deployment, camera, commander)
+    camera = worker_run_until_lost(deployment, camera, commander)
     assert camera.status == Camera.Status.LOST and "gopher" in camera.status_detail
