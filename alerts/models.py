@@ -103,6 +103,37 @@ class AlertRecord(models.Model):
     ethnicity = models.CharField(max_length=8, choices=Ethnicity.choices, blank=True)
     perceived_sex = models.CharField(max_length=8, choices=PerceivedSex.choices, blank=True)
     age_band = models.CharField(max_length=8, choices=AgeBand.choices, blank=True)
+    # Set only for an alert of a consenting test subject (InclusionCategory.TEST_SUBJECT): the statistics
+    # count it against the recorded test walks and leave it out of every real-alert figure.
+    test_subject_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["deployment", "raised_at"]), models.Index(fields=["raised_at"])]
+
+    @property
+    def is_test(self) -> bool:
+        return self.test_subject_id is not None
+
+
+class TestWalk(models.Model):
+    """The operator's note "test subject S walked past camera C at time T": what live TPIR is measured against.
+
+    No biometric data: the test subject's record (watchlists.Subject) stays after its images are purged,
+    like every subject's, so the walk and the deployment's measured TPIR stay too.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    deployment = models.ForeignKey("deployments.Deployment", on_delete=models.PROTECT, related_name="test_walks")
+    camera = models.ForeignKey("deployments.Camera", on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey("watchlists.Subject", on_delete=models.PROTECT, related_name="test_walks")
+    walked_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["walked_at", "pk"]
+        indexes = [models.Index(fields=["deployment", "walked_at"])]
+
+    def __str__(self) -> str:
+        return f"test walk {self.pk}: subject {self.subject_id} at camera {self.camera_id}"

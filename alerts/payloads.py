@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from alerts.models import Alert
+from watchlists.models import InclusionCategory
 
 
 def alert_payload(alert: Alert) -> dict:
@@ -16,6 +17,8 @@ def alert_payload(alert: Alert) -> dict:
         "created_at": alert.created_at.isoformat(),
         "subject": {"name": alert.subject_name, "reference": alert.subject_reference,
                     "category": alert.get_category_display(), "reason": alert.reason, "priority": alert.priority},
+        # An alert of a consenting test subject (live testing): shown marked TEST, decided like any other.
+        "test": alert.category == InclusionCategory.TEST_SUBJECT,
         "score": alert.score,
         "threshold": alert.threshold,
         "status": alert.status,

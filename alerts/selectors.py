@@ -5,8 +5,9 @@ from django.http import Http404
 
 from accounts.permissions import require_capability
 from accounts.selectors import user_can
-from alerts.models import Alert
-from deployments.models import Deployment
+from alerts.models import Alert, TestWalk
+from deployments.models import Deployment, ManifestEntry
+from watchlists.models import InclusionCategory
 
 
 def deployment_alert_access(*, user, deployment: Deployment) -> str | None:
@@ -34,3 +35,45 @@ def access_alert(*, user, id: int) -> Alert:
     if alert is None or deployment_alert_access(user=user, deployment=alert.deployment) is None:
         raise Http404("no such alert")
     return alert
+
+
+# --- live testing with consenting test subjects ------------------------------------------------------
+
+def test_walk_policy(*, user, deployment: Deployment) -> bool:
+    """Who records test walks on a deployment: its assigned officers and the authorising officers who watch it
+    (the operators on the ground and in command), not oversight (read-only), not detectives."""
+    access = deployment_alert_access(user=user, deployment=deployment)
+    return access == "adjudicate" or (access == "watch" and user_can(user=user, capability="authorise_deployment"))
+
+
+def test_walks_for_deployment(*, user, deployment: Deployment) -> QuerySet[TestWalk]:
+    require_capability(user=user, capability="view_alerts")
+    if deployment_alert_access(user=user, deployment=deployment) is None:
+        raise Http404("no such deployment")
+    return (TestWalk.objects.filter(deployment=deployment).select_related("camera", "subject", "recorded_by")
+            .order_by("walked_at", "pk"))
+
+
+def access_test_walk(*, user, id: int) -> TestWalk:
+    require_capability(user=user, capability="view_alerts")
+    walk = TestWalk.objects.select_related("deployment", "camera", "subject", "recorded_by").filter(pk=id).first()
+    if walk is None or deployment_alert_access(user=user, deployment=walk.deployment) is None:
+        raise Http404("no such test walk")
+    return walk
+
+
+def deployment_test_subjects(*, deployment: Deployment) -> QuerySet[ManifestEntry]:
+    """The test subjects frozen into the deployment's watchlist (its manifest), for the test walk form."""
+    return ManifestEntry.objects.filter(deployment=deployment, category=InclusionCategory.TEST_SUBJECT).order_by(
+        "name", "subject_id")
+
+
+def deployment_test_subject(*, user, deployment: Deployment, id: int):
+    """A test subject of the deployment's frozen watchlist, for those who may record its test walks."""
+    from watchlists.models import Subject
+
+    if not test_walk_policy(user=user, deployment=deployment):
+        raise Http404("no such test subject")
+    if not deployment_test_subjects(deployment=deployment).filter(subject_id=id).exists():
+        raise Http404("no such test subject")
+    return Subject.objects.get(pk=id)

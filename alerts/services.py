@@ -12,9 +12,12 @@ from django.utils import timezone
 from accounts.permissions import require_capability
 from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
-from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult
+from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
+from alerts.selectors import test_walk_policy
 from audit.services import audit_record
 from config.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
+from deployments.models import Camera, Deployment, ManifestEntry
+from watchlists.models import InclusionCategory, Subject
 from watchlists.storage import protected_delete, protected_read_for_person, protected_save
 
 logger = logging.getLogger(__name__)
@@ -36,11 +39,12 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
                 reason=snapshot_reference.reason, priority=snapshot_reference.priority,
                 reference_image_id=snapshot_reference.reference_image_id, score=round(float(score), 4),
                 threshold=threshold, model_id=model_id, probe_file=name)
+            test = alert.category == InclusionCategory.TEST_SUBJECT
             AlertRecord.objects.create(alert=alert, deployment_id=deployment_id, camera_id=camera_id,
-                                       raised_at=alert.created_at)
+                                       raised_at=alert.created_at, test_subject_id=alert.subject_id if test else None)
             audit_record(actor=None, action="alert.created", target=alert, deployment=deployment_id, details={
                 "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
-                "camera": camera_id, "model_id": model_id})
+                "camera": camera_id, "model_id": model_id, **({"test": True} if test else {})})
             broadcast_alert_on_commit(alert_id=alert.pk, event="alert.created")
     except BaseException:
         protected_delete(name)
@@ -164,6 +168,50 @@ def alert_case_link(*, actor, alert: Alert, case_reference: str, request=None) -
         audit_record(actor=actor, action="alert.case_linked", target=alert, deployment=alert.deployment_id,
                      request=request, details={"case_reference": alert.case_reference})
     return alert
+
+
+# --- live testing with consenting test subjects ------------------------------------------------------
+
+CLOCK_SKEW = dt.timedelta(minutes=1)  # a walk noted a moment "in the future" by a device's clock is accepted
+RECORDABLE_STATES = (Deployment.State.LIVE, Deployment.State.COMPLETED, Deployment.State.STOPPED)
+
+
+def test_walk_record(*, actor, deployment: Deployment, camera: Camera, subject: Subject,
+                     walked_at: dt.datetime | None = None, request=None) -> TestWalk:
+    """The operator's note that a consenting test subject walked past a camera (the time defaults to now).
+
+    Recorded by those `test_walk_policy` allows, while the deployment is live or up to
+    TEST_WALK_RECORD_GRACE_MINUTES after it ended, for a test subject frozen into its watchlist, on one of
+    its cameras, at a time when it was live. Audited `test_walk.recorded`.
+    """
+    require_capability(user=actor, capability="view_alerts")
+    now = timezone.now()
+    walked_at = walked_at or now
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        if not test_walk_policy(user=actor, deployment=deployment):
+            raise PermissionDenied("only the deployment's assigned officers and authorising officers record test walks")
+        if deployment.state not in RECORDABLE_STATES or deployment.went_live_at is None:
+            raise RuleViolation("test walks are recorded for a deployment that is or was live")
+        grace = dt.timedelta(minutes=settings.TEST_WALK_RECORD_GRACE_MINUTES)
+        if deployment.state != Deployment.State.LIVE and (deployment.ended_at is None
+                                                          or now > deployment.ended_at + grace):
+            raise RuleViolation(f"test walks are recorded up to {settings.TEST_WALK_RECORD_GRACE_MINUTES} minutes "
+                                "after the deployment ended")
+        if not deployment.cameras.filter(pk=camera.pk).exists():
+            raise RuleViolation(f"camera {camera.name} is not one of this deployment's cameras")
+        if not ManifestEntry.objects.filter(deployment=deployment, subject_id=subject.pk,
+                                            category=InclusionCategory.TEST_SUBJECT).exists():
+            raise RuleViolation(f"{subject.reference} is not a test subject on this deployment's frozen watchlist")
+        last = deployment.ended_at if deployment.state != Deployment.State.LIVE else now + CLOCK_SKEW
+        if not deployment.went_live_at <= walked_at <= last:
+            raise RuleViolation("the walk's time must be while the deployment was live, and not in the future")
+        walk = TestWalk.objects.create(deployment=deployment, camera=camera, subject=subject, walked_at=walked_at,
+                                       recorded_by=actor)
+        audit_record(actor=actor, action="test_walk.recorded", target=walk, deployment=deployment.pk,
+                     request=request, details={"subject": subject.reference, "camera": camera.pk,
+                                               "walked_at": walked_at.isoformat()})
+    return walk
 
 
 def alerts_purge_expired(*, now: dt.datetime | None = None) -> int:

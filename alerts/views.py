@@ -4,19 +4,28 @@ import json
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import capability_required
 from alerts import services
+from alerts.forms import TestWalkForm
 from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, PerceivedSex
 from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
 from config.inputs import query_int
-from alerts.selectors import access_alert, alerts_for_deployment, deployment_alert_access
+from alerts.selectors import (
+    access_alert,
+    alerts_for_deployment,
+    deployment_alert_access,
+    deployment_test_subject,
+    test_walk_policy,
+    test_walks_for_deployment,
+)
 from config.errors import ConcurrentEditError, Gone
-from config.views_errors import gone_response
-from deployments.selectors import access_deployment, deployment_list
+from config.views_errors import gone_response, service_call
+from deployments.selectors import access_camera, access_deployment, deployment_list
 
 
 def _image_response(data: bytes) -> HttpResponse:
@@ -34,17 +43,47 @@ def live_index(request):
     return render(request, "alerts/live_index.html", {"deployments": deployments})
 
 
-@require_GET
-def live_page(request, deployment_id: int):
-    deployment = access_deployment(user=request.user, id=deployment_id)
+def _live_page(request, deployment, *, walk_form=None, call=None, status: int = 200):
     access = deployment_alert_access(user=request.user, deployment=deployment)
     if access is None:
         raise PermissionDenied("you are not assigned to this deployment")
+    may_record_walks = test_walk_policy(user=request.user, deployment=deployment)
+    if may_record_walks and walk_form is None:
+        walk_form = TestWalkForm(deployment=deployment)
     return render(request, "alerts/live.html", {
         "deployment": deployment, "access": access, "decisions": Decision.choices,
         "cameras": deployment.cameras.all(), "results": EngagementResult.choices,
         "ethnicities": Ethnicity.choices, "sexes": PerceivedSex.choices, "age_bands": AgeBand.choices,
-    })
+        "may_record_walks": may_record_walks and bool(walk_form.fields["subject"].choices),
+        "walk_form": walk_form, "call": call,
+        "test_walks": test_walks_for_deployment(user=request.user, deployment=deployment) if may_record_walks else (),
+    }, status=status)
+
+
+@require_GET
+def live_page(request, deployment_id: int):
+    return _live_page(request, access_deployment(user=request.user, id=deployment_id))
+
+
+@require_POST
+@capability_required("view_alerts")
+def test_walk_record(request, deployment_id: int):
+    """The operator's "test walk at camera X, time T" (live testing with consenting test subjects)."""
+    deployment = access_deployment(user=request.user, id=deployment_id)
+    if not test_walk_policy(user=request.user, deployment=deployment):
+        raise PermissionDenied("only the deployment's assigned officers and authorising officers record test walks")
+    form = TestWalkForm(request.POST, deployment=deployment)
+    if not form.is_valid():
+        return _live_page(request, deployment, walk_form=form, status=400)
+    camera = access_camera(user=request.user, id=form.cleaned_data["camera"])
+    subject = deployment_test_subject(user=request.user, deployment=deployment, id=form.cleaned_data["subject"])
+    with service_call(form) as call:
+        services.test_walk_record(actor=request.user, deployment=deployment, camera=camera, subject=subject,
+                                  walked_at=form.cleaned_data["walked_at"], request=request)
+    if call.failed:
+        return _live_page(request, deployment, walk_form=form, call=call, status=call.status)
+    messages.success(request, f"Test walk of {subject.reference} at {camera.name} recorded.")
+    return redirect("alerts:live", deployment_id=deployment.pk)
 
 
 @require_GET

@@ -12,6 +12,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
+from alerts import api as alerts
 from audit import api as audit
 from deployments import api as deployments
 from reports import api as reports
@@ -74,6 +75,7 @@ urlpatterns = [
          name="deployment-authorisation-problems"),
     path("deployments/<int:pk>/post-record", _api(deployments.DeploymentPostRecordView),
          name="deployment-post-record"),
+    path("deployments/<int:pk>/test-walks", _api(alerts.DeploymentTestWalksView), name="deployment-test-walks"),
     # statistics and transparency reports
     path("reports/deployments/<int:deployment_id>/", _api(reports.DeploymentReportView), name="report-deployment"),
     path("reports/<int:year>/", _api(reports.YearReportView), name="report-year"),

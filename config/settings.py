@@ -355,6 +355,11 @@ ALERT_TWO_PERSON_CONFIRMATION = env_bool("ALERT_TWO_PERSON_CONFIRMATION", False)
 # A new track of a subject already alerted on the same camera this recently is not alerted again (a track
 # broken by an occlusion); 0 turns it off.
 ALERT_REPEAT_SUPPRESSION_SECONDS = env_int("ALERT_REPEAT_SUPPRESSION_SECONDS", 60)
+# Live testing with consenting test subjects: a recorded test walk counts as alerted when an alert of that test
+# subject on that camera was raised within this many seconds of the walk's time (either side).
+TEST_WALK_MATCH_SECONDS = env_int("TEST_WALK_MATCH_SECONDS", 60)
+# Test walks are recorded while the deployment is live or up to this many minutes after it ended.
+TEST_WALK_RECORD_GRACE_MINUTES = env_int("TEST_WALK_RECORD_GRACE_MINUTES", 60)
 # An open alert socket re-reads its session (signed out, expired, deactivated, MFA reset, unassigned?) before
 # sending, at most this often: the longest a socket may go on after its session ended.
 ALERT_SOCKET_RECHECK_SECONDS = env_int("ALERT_SOCKET_RECHECK_SECONDS", 15)

@@ -96,9 +96,34 @@ class DeploymentSummary:
 
 
 @dataclass(frozen=True)
+class LiveTest:
+    """Live testing with consenting test subjects: recorded test walks against the alerts they raised.
+
+    A walk is alerted when an alert of its test subject on its camera was raised within TEST_WALK_MATCH_SECONDS
+    of it and not decided "not a match" (each alert counts for one walk at most). The interval is the exact
+    (Clopper-Pearson) two-sided 95% interval of the share alerted.
+    """
+
+    walks: int
+    alerted: int
+    test_alerts: int  # every alert of a test subject, matched to a walk or not (left out of `Figures`)
+    tpir_low: float | None
+    tpir_high: float | None
+
+    @property
+    def missed(self) -> int:
+        return self.walks - self.alerted
+
+    @property
+    def tpir(self) -> float | None:
+        return None if not self.walks else self.alerted / self.walks
+
+
+@dataclass(frozen=True)
 class DeploymentStatistics:
     deployment: DeploymentSummary
     figures: Figures
+    live_test: LiveTest | None = None  # only the per-deployment report: test walks are not published
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 Everything is counted in SQL from three non-biometric sources: DeploymentTransition (when a deployment
 was live), CameraMinuteCount (faces processed) and AlertRecord (one row per alert, kept after the alert
 itself is purged). The number of queries is fixed, whatever the number of deployments or alerts.
+
+Alerts of consenting test subjects (AlertRecord.test_subject_id set) are left out of every figure and series
+here, the published transparency reports included; the per-deployment report counts them apart, against the
+recorded test walks (`LiveTest`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import calendar
 import datetime as dt
 from collections import Counter, defaultdict
 
+from django.conf import settings
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Trunc, TruncMonth
 from django.http import Http404
@@ -18,9 +23,10 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from alerts.demographics import DEMOGRAPHIC_FIELDS
-from alerts.models import Alert, AlertRecord, EngagementResult
+from alerts.models import Alert, AlertRecord, EngagementResult, TestWalk
 from config.errors import RuleViolation
 from deployments.models import Deployment, DeploymentAuthorisation, DeploymentTransition
+from recognition.evaluation.calibration import fpir_upper_bound
 from recognition.models import CameraMinuteCount
 from reports.figures import (
     Breakdown,
@@ -28,6 +34,7 @@ from reports.figures import (
     DeploymentStatistics,
     DeploymentSummary,
     Figures,
+    LiveTest,
     Outcomes,
     PeriodStatistics,
     SeriesPoint,
@@ -71,7 +78,7 @@ def deployment_statistics(*, user, deployment_id: int) -> DeploymentStatistics:
     rows, _ = _figures(ids=[deployment.pk], start=None, end=None, live=live, with_totals=False)
     authorisation = _authorisations([deployment.pk]).get(deployment.pk)
     return DeploymentStatistics(deployment=_summary(deployment, intervals.get(deployment.pk, []), authorisation),
-                                figures=rows[deployment.pk])
+                                figures=rows[deployment.pk], live_test=_live_test(deployment.pk))
 
 
 def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str = "") -> PeriodStatistics:
@@ -214,7 +221,7 @@ def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta],
     """Figures per deployment and, when asked, for all of them together: seven queries at most."""
     if not ids:
         return {}, _empty_figures() if with_totals else None
-    records = AlertRecord.objects.filter(deployment_id__in=ids).filter(_window("raised_at", start, end))
+    records = _real(AlertRecord.objects.filter(deployment_id__in=ids).filter(_window("raised_at", start, end)))
     keys = ("status", "engaged", "result", *DEMOGRAPHIC_FIELDS)
     groups: dict[int, Counter] = defaultdict(Counter)
     for row in records.values("deployment_id", *keys).annotate(n=Count("id")).order_by():
@@ -240,6 +247,12 @@ def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta],
                     cameras=links.values("camera_id").distinct().count(),
                     faces=sum(f or 0 for f in faces.values()), timing=(overall["p50"], overall["p90"]))
     return rows, totals
+
+
+def _real(records: QuerySet[AlertRecord]) -> QuerySet[AlertRecord]:
+    """Alerts of the watchlist's real subjects: a test subject's alert is a measurement, not a false alert or a
+    confirmed match, and is never published as one."""
+    return records.filter(test_subject_id__isnull=True)
 
 
 def _build(counts: Counter, *, live, cameras: int, faces: int, timing) -> Figures:
@@ -287,7 +300,7 @@ def _series(*, ids: list[int], start: dt.datetime, end: dt.datetime, step: str) 
     alerts: dict[dt.date, dict] = {}
     faces: dict[dt.date, int] = {}
     if ids:
-        records = AlertRecord.objects.filter(deployment_id__in=ids).filter(_window("raised_at", start, end))
+        records = _real(AlertRecord.objects.filter(deployment_id__in=ids).filter(_window("raised_at", start, end)))
         for row in (records.annotate(bucket=Trunc("raised_at", step, tzinfo=tz)).values("bucket").order_by()
                     .annotate(alerts=Count("id"), false_alerts=Count("id", filter=Q(status=Alert.Status.NOT_A_MATCH)),
                               confirmed=Count("id", filter=Q(status=Alert.Status.CONFIRMED)))):
@@ -298,3 +311,39 @@ def _series(*, ids: list[int], start: dt.datetime, end: dt.datetime, step: str) 
             faces[timezone.localtime(bucket, tz).date()] = n or 0
     empty = {"alerts": 0, "false_alerts": 0, "confirmed": 0}
     return tuple(SeriesPoint(start=day, faces=faces.get(day, 0), **alerts.get(day, empty)) for day in buckets)
+
+
+# --- live testing --------------------------------------------------------------------------------
+
+def _live_test(deployment_id: int) -> LiveTest | None:
+    """Test walks against test alerts (two queries); None when the deployment had neither."""
+    walks = list(TestWalk.objects.filter(deployment_id=deployment_id).order_by("walked_at", "pk")
+                 .values_list("camera_id", "subject_id", "walked_at"))
+    alerts = list(AlertRecord.objects.filter(deployment_id=deployment_id, test_subject_id__isnull=False)
+                  .order_by("raised_at", "pk").values_list("pk", "camera_id", "test_subject_id", "raised_at", "status"))
+    if not walks and not alerts:
+        return None
+    window = dt.timedelta(seconds=settings.TEST_WALK_MATCH_SECONDS)
+    used: set[int] = set()
+    alerted = 0
+    for camera_id, subject_id, walked_at in walks:
+        # the nearest unused alert of this test subject on this camera within the window, unless refuted
+        candidates = [(abs(raised_at - walked_at), pk) for pk, camera, subject, raised_at, status in alerts
+                      if pk not in used and camera == camera_id and subject == subject_id
+                      and abs(raised_at - walked_at) <= window and status != Alert.Status.NOT_A_MATCH]
+        if candidates:
+            used.add(min(candidates)[1])
+            alerted += 1
+    low, high = proportion_interval(alerted, len(walks))
+    return LiveTest(walks=len(walks), alerted=alerted, test_alerts=len(alerts), tpir_low=low, tpir_high=high)
+
+
+def proportion_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Exact (Clopper-Pearson) two-sided interval of a share, from the calibration's one-sided bound:
+    1 of 1 walks alerted is 0.025 to 1, not "always"."""
+    if trials <= 0:
+        return None, None
+    one_side = 1 - (1 - confidence) / 2
+    high = fpir_upper_bound(successes, trials, one_side)
+    low = 1.0 - fpir_upper_bound(trials - successes, trials, one_side)
+    return max(low, 0.0), min(high, 1.0)

@@ -280,3 +280,60 @@ def raise_alert(live_deployment):
                             probe_jpeg=encode_jpeg(person_image(index)))
 
     return raise_
+
+
+@pytest.fixture
+def test_subject_deployment(detective, commander, officer):
+    """A live deployment (live for 10 minutes) whose watchlist holds one real subject and one consenting test
+    subject, both enrolled from packaged photos, with `officer` assigned. The test subject is `.test_subject`."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deployments.models import DeploymentTransition
+    from deployments.services import deployment_authorise, deployments_tick
+    from tests.factories import (
+        approved_watchlist,
+        enrolled_subject,
+        enrolled_test_subject,
+        submitted_deployment,
+        video_camera,
+    )
+
+    real = enrolled_subject(detective, 0)
+    tester = enrolled_test_subject(detective, 1)
+    watchlist = approved_watchlist(detective, commander, [real, tester])
+    deployment = submitted_deployment(detective, watchlist, [video_camera(detective)])
+    deployment.officers.set([officer])
+    deployment_authorise(actor=commander, deployment=deployment, reasons="Necessary and proportionate")
+    deployments_tick(now=deployment.starts_at)
+    # The services stamp the start with the window's start (in 10 minutes); move it to 10 minutes ago.
+    started = timezone.now() - dt.timedelta(minutes=10)
+    type(deployment).objects.filter(pk=deployment.pk).update(went_live_at=started)
+    DeploymentTransition.objects.filter(deployment=deployment, to_state="live").update(at=started)
+    deployment.refresh_from_db()
+    deployment.test_subject = tester
+    deployment.real_subject = real
+    return deployment
+
+
+@pytest.fixture
+def raise_subject_alert():
+    """raise_subject_alert(deployment, subject, camera=None): an alert of that subject, as the camera worker would."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from alerts.services import alert_create
+    from deployments.models import SnapshotReference
+    from tests.samples import encode_jpeg, person_image
+
+    def raise_(deployment, subject, camera=None, track_id: int = 1):
+        reference = SnapshotReference.objects.filter(snapshot=deployment.snapshot, subject_id=subject.pk).first()
+        return alert_create(deployment_id=deployment.pk, camera_id=(camera or deployment.cameras.first()).pk,
+                            snapshot_reference=reference, score=0.72, threshold=deployment.threshold,
+                            model_id=deployment.snapshot.model_id, track_id=track_id,
+                            frame_time=timezone.now() - dt.timedelta(milliseconds=200),
+                            probe_jpeg=encode_jpeg(person_image(1)))
+
+    return raise_

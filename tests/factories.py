@@ -49,6 +49,17 @@ def enrolled_subject(actor, index: int, reference: str | None = None, data: byte
     return subject
 
 
+def enrolled_test_subject(actor, index: int, reference: str = "TEST-0001", name: str = "PC Tess Walker"):
+    """A consenting member of staff enrolled as a test subject (live testing); the reason is the consent."""
+    subject = subject_create(actor=actor, reference=reference, name=name, category=InclusionCategory.TEST_SUBJECT,
+                             reason="Consent CONSENT-2026-014, signed 1 Dec 2026",
+                             legal_basis="Consent (staff volunteer)")
+    image = reference_image_add(actor=actor, subject=subject, data=person_jpeg(index), image_source="Staff photo",
+                                enrol=False)
+    reference_images_enrol(image_ids=[image.pk])
+    return subject
+
+
 def approved_watchlist(detective, commander, subjects):
     watchlist = watchlist_create(actor=detective, name="Op Lantern", purpose="Wanted for violent crime")
     watchlist_subjects_add(actor=detective, watchlist=watchlist, subjects=subjects)

@@ -13,6 +13,9 @@ class InclusionCategory(models.TextChoices):
     UNLAWFULLY_AT_LARGE = "unlawfully_at_large", "Unlawfully at large"
     MISSING_OR_VULNERABLE = "missing_or_vulnerable", "Missing or vulnerable person"
     RISK_OF_HARM = "risk_of_harm", "Risk of harm to self or others"
+    # Consenting staff walked past the cameras to measure a deployment's live TPIR (the Met's and NPL's
+    # method). Enrolled, approved, frozen, purged and audited like every subject; the reason is the consent.
+    TEST_SUBJECT = "test_subject", "Test subject (consenting staff)"
 
 
 class Priority(models.TextChoices):

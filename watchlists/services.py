@@ -50,6 +50,8 @@ def _validate_subject(values: dict) -> None:
     if dob is not None:
         if dob > today:
             raise RuleViolation("date of birth is in the future")
+        if age_on(dob, today) < 18 and values["category"] == InclusionCategory.TEST_SUBJECT:
+            raise RuleViolation("a test subject is a consenting adult member of staff: not under 18")
         if age_on(dob, today) < 18 and not str(values.get("under_18_justification") or "").strip():
             raise RuleViolation("this subject is under 18: an additional recorded justification is required")
     if values["expires_on"] <= today:

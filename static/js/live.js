@@ -54,6 +54,8 @@
       }
     }
     card.dataset.version = alert.version;
+    card.classList.toggle("test-alert", Boolean(alert.test));  // a consenting test subject: marked TEST
+    card.querySelector(".test-mark").hidden = !alert.test;
     card.dataset.status = alert.status;
     card.querySelector(".name").textContent = alert.subject.name;
     card.querySelector(".ref").textContent = alert.subject.reference + " · priority " + alert.subject.priority;

@@ -42,6 +42,7 @@ COMMAND = roles(C)  # stop_deployment: the kill switch, officers on a live deplo
 VIEW_DEPLOYMENT = roles(D, C, O, V)
 VIEW_ALERTS = roles(C, O, V)  # officers: only deployments they are assigned to (the world assigns `officer`)
 ADJUDICATE = roles(O)
+RECORD_TEST_WALK = roles(C, O)  # alerts.selectors.test_walk_policy: assigned officers and authorising officers
 VIEW_AUDIT = roles(V, A)
 EXPORT_AUDIT = roles(V)
 VIEW_STATISTICS = roles(C, V)
@@ -134,6 +135,7 @@ RULES: dict[str, Rule] = {
     "alerts:probe_image": get(VIEW_ALERTS, **ALERT),
     "alerts:reference_image": get(VIEW_ALERTS, **ALERT),
     "alerts:adjudicate": post(ADJUDICATE, **ALERT),
+    "alerts:test_walk_record": post(RECORD_TEST_WALK, **LIVE),
     # audit log
     "audit:log": get(VIEW_AUDIT),
     "audit:event": get(VIEW_AUDIT, sequence="audit_event"),
@@ -185,6 +187,7 @@ RULES: dict[str, Rule] = {
     "api:deployment-cancel": post(PLAN | AUTHORISE, **DEPLOYMENT),
     "api:deployment-officers": Rule({"PUT": COMMAND}, DEPLOYMENT),
     "api:deployment-authorisation-problems": get(VIEW_DEPLOYMENT, **DEPLOYMENT),
+    "api:deployment-test-walks": Rule({"GET": VIEW_ALERTS, "POST": RECORD_TEST_WALK}, DEPLOYMENT),
     "api:deployment-post-record": Rule({"GET": VIEW_DEPLOYMENT, "PUT": COMMAND}, {"pk": "ended_deployment"}),
     "api:schema": get(EVERYONE),
     "api:docs": get(EVERYONE),
