@@ -109,6 +109,7 @@ class LiveTest:
     test_alerts: int  # every alert of a test subject, matched to a walk or not (left out of `Figures`)
     tpir_low: float | None
     tpir_high: float | None
+    window_seconds: int  # the matching window in force (TEST_WALK_MATCH_SECONDS)
 
     @property
     def missed(self) -> int:

@@ -335,7 +335,8 @@ def _live_test(deployment_id: int) -> LiveTest | None:
             used.add(min(candidates)[1])
             alerted += 1
     low, high = proportion_interval(alerted, len(walks))
-    return LiveTest(walks=len(walks), alerted=alerted, test_alerts=len(alerts), tpir_low=low, tpir_high=high)
+    return LiveTest(walks=len(walks), alerted=alerted, test_alerts=len(alerts), tpir_low=low, tpir_high=high,
+                    window_seconds=settings.TEST_WALK_MATCH_SECONDS)
 
 
 def proportion_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float | None, float | None]:

@@ -89,9 +89,26 @@ class ReportDeploymentSerializer(serializers.Serializer):
     post_record_arrests = serializers.IntegerField(source="recorded_arrests", read_only=True, allow_null=True)
 
 
+class ReportLiveTestSerializer(serializers.Serializer):
+    walks = serializers.IntegerField(read_only=True, help_text="test walks recorded by the operators")
+    alerted = serializers.IntegerField(read_only=True, help_text="walks matched by an alert of that test subject on "
+                                                                 "that camera within TEST_WALK_MATCH_SECONDS")
+    missed = serializers.IntegerField(read_only=True)
+    test_alerts = serializers.IntegerField(read_only=True, help_text="every alert of a test subject (left out of the "
+                                                                     "figures)")
+    tpir = serializers.FloatField(read_only=True, allow_null=True, help_text="alerted / walks; null without walks")
+    tpir_low = serializers.FloatField(read_only=True, allow_null=True, help_text="95% interval (Clopper-Pearson)")
+    tpir_high = serializers.FloatField(read_only=True, allow_null=True)
+    window_seconds = serializers.IntegerField(read_only=True, help_text="a walk and its alert within this many "
+                                                                        "seconds of each other match")
+
+
 class DeploymentStatisticsSerializer(serializers.Serializer):
     deployment = ReportDeploymentSerializer(read_only=True)
-    figures = ReportFiguresSerializer(read_only=True)
+    figures = ReportFiguresSerializer(read_only=True, help_text="real alerts only: test subjects' alerts are left out")
+    live_test = ReportLiveTestSerializer(read_only=True, allow_null=True,
+                                         help_text="measured live TPIR from consenting test subjects (the deployment's "
+                                                   "own report only); null when there was no live testing")
 
 
 class ReportSeriesPointSerializer(serializers.Serializer):

@@ -78,3 +78,16 @@ def test_only_editable_fields_change(detective):
     with pytest.raises(RuleViolation, match="cannot be changed"):
         subject_update(actor=detective, subject=subject, expected_version=subject.version,
                        changes={"added_by": None})
+
+
+def test_a_test_subject_is_a_consenting_adult(detective):
+    """Live testing: staff volunteers, enrolled and retained like any subject; never a child."""
+    young = timezone.localdate() - dt.timedelta(days=365 * 16)
+    with pytest.raises(RuleViolation, match="consenting adult"):
+        make_subject(detective, category=InclusionCategory.TEST_SUBJECT, reason="Consent CONSENT-2026-099",
+                     date_of_birth=young, under_18_justification="work experience")
+    tester = make_subject(detective, reference="TEST-0009", category=InclusionCategory.TEST_SUBJECT,
+                          reason="Consent CONSENT-2026-099", legal_basis="Consent (staff volunteer)")
+    assert tester.expires_on > timezone.localdate()  # the same retention as every subject
+    assert AuditEvent.objects.get(action="subject.created", target_id=str(tester.pk)).details["category"] == \
+        "test_subject"
