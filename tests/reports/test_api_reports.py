@@ -247,3 +247,17 @@ def test_the_schema_documents_the_reports_with_no_personal_field(api_as, oversig
     assert {"time_live_seconds", "false_alerts_per_1000_faces", "expected_false_alerts_per_1000_faces_upper_95",
             "post_record_arrests", "false_alert_demographics", "series"} <= fields
     assert not [f for f in fields if any(word in f for word in ("subject", "reference", "image", "watchlist"))]
+
+
+def test_a_deployments_live_test_is_in_its_report(api_as, commander, officer, test_subject_deployment,
+                                                   raise_subject_alert):
+    from alerts import services
+
+    services.test_walk_record(actor=officer, deployment=test_subject_deployment,
+                              camera=test_subject_deployment.cameras.first(),
+                              subject=test_subject_deployment.test_subject)
+    raise_subject_alert(test_subject_deployment, test_subject_deployment.test_subject)
+    body = api_as(commander).get(reverse("api:report-deployment", args=[test_subject_deployment.pk])).json()
+    assert body["live_test"] == {"walks": 1, "alerted": 1, "missed": 0, "test_alerts": 1, "tpir": 1.0,
+                                 "tpir_low": pytest.approx(0.025), "tpir_high": 1.0, "window_seconds": 60}
+    assert body["figures"]["alerts"] == 0  # the test alert is not a real one

@@ -197,3 +197,24 @@ def test_reports_link_back_in_time_but_not_into_the_future(client_as, oversight)
         assert reverse("reports:month", args=[today.year, today.month + 1]) not in this_year
     last_year = client.get(reverse("reports:year", args=[today.year - 1])).content.decode()
     assert f'href="{reverse("reports:year", args=[today.year])}" rel="next"' in last_year
+
+
+def test_the_deployment_page_shows_its_measured_live_tpir(client_as, commander, officer, test_subject_deployment,
+                                                          raise_subject_alert):
+    from alerts import services
+
+    services.test_walk_record(actor=officer, deployment=test_subject_deployment,
+                              camera=test_subject_deployment.cameras.first(),
+                              subject=test_subject_deployment.test_subject)
+    alert = raise_subject_alert(test_subject_deployment, test_subject_deployment.test_subject)
+    services.alert_adjudicate(actor=officer, alert=alert, decision="confirmed")
+    page = client_as(commander).get(reverse("reports:deployment", args=[test_subject_deployment.pk])).content.decode()
+    figure = re.search(r'data-figure="live_tpir">([^<]*)<', page).group(1)
+    assert figure == "1 of 1 test walks alerted (100.0%; 95% interval 2.5% to 100.0%)"
+    assert 'data-figure="test_alerts">1<' in page
+
+
+def test_the_deployment_page_has_no_live_testing_section_without_it(client_as, commander, march):
+    first, _ = march
+    page = client_as(commander).get(reverse("reports:deployment", args=[first.pk])).content.decode()
+    assert 'data-testid="live-test"' not in page
