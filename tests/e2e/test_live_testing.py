@@ -10,13 +10,14 @@ from playwright.sync_api import expect
 from alerts.models import Alert, TestWalk
 from audit.models import AuditEvent
 from tests.e2e.conftest import in_thread
+from tests.e2e.test_content_security_policy import violations  # noqa: F401 (a fixture: CSP violations seen)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_test_walk_is_alerted_marked_test_decided_and_counted(browser, page, login, asgi_server, officer,
                                                                 commander, test_subject_deployment,
-                                                                raise_subject_alert):
+                                                                raise_subject_alert, violations):
     deployment = test_subject_deployment
     login(page, officer)
     page.goto(f"{asgi_server}/alerts/deployments/{deployment.pk}/live/")
@@ -48,6 +49,7 @@ def test_a_test_walk_is_alerted_marked_test_decided_and_counted(browser, page, l
     walk = TestWalk.objects.get()
     assert walk.recorded_by == officer and walk.deployment_id == deployment.pk
     assert AuditEvent.objects.filter(action="test_walk.recorded", actor=officer).exists()
+    assert violations == []  # the TEST mark and the walk form keep to the Content-Security-Policy
 
     context = browser.new_context()
     try:
