@@ -10,7 +10,12 @@ from rest_framework import status
 
 from alerts import serializers as s
 from alerts import services
-from alerts.selectors import deployment_test_subject, test_walk_policy, test_walks_for_deployment
+from alerts.selectors import (
+    TEST_WALK_REFUSED,
+    deployment_test_subject,
+    test_walk_policy,
+    test_walks_for_deployment,
+)
 from config.api import ApiView, errors
 from deployments.selectors import access_camera, access_deployment
 
@@ -34,8 +39,7 @@ class DeploymentTestWalksView(ApiView):
     def post(self, request, pk: int):
         deployment = access_deployment(user=request.user, id=pk)
         if not test_walk_policy(user=request.user, deployment=deployment):
-            raise PermissionDenied("only the deployment's assigned officers and authorising officers record "
-                                   "test walks")
+            raise PermissionDenied(TEST_WALK_REFUSED)
         data = self.input(s.TestWalkCreateSerializer)
         walk = services.test_walk_record(
             actor=request.user, deployment=deployment, camera=access_camera(user=request.user, id=data["camera"]),

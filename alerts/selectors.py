@@ -39,6 +39,9 @@ def access_alert(*, user, id: int) -> Alert:
 
 # --- live testing with consenting test subjects ------------------------------------------------------
 
+TEST_WALK_REFUSED = "only the deployment's assigned officers and authorising officers record test walks"
+
+
 def test_walk_policy(*, user, deployment: Deployment) -> bool:
     """Who records test walks on a deployment: its assigned officers and the authorising officers who watch it
     (the operators on the ground and in command), not oversight (read-only), not detectives."""

@@ -13,7 +13,7 @@ from accounts.permissions import require_capability
 from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
-from alerts.selectors import test_walk_policy
+from alerts.selectors import TEST_WALK_REFUSED, test_walk_policy
 from audit.services import audit_record
 from config.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
 from deployments.models import Camera, Deployment, ManifestEntry
@@ -190,7 +190,7 @@ def test_walk_record(*, actor, deployment: Deployment, camera: Camera, subject: 
     with transaction.atomic():
         deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
         if not test_walk_policy(user=actor, deployment=deployment):
-            raise PermissionDenied("only the deployment's assigned officers and authorising officers record test walks")
+            raise PermissionDenied(TEST_WALK_REFUSED)
         if deployment.state not in RECORDABLE_STATES or deployment.went_live_at is None:
             raise RuleViolation("test walks are recorded for a deployment that is or was live")
         grace = dt.timedelta(minutes=settings.TEST_WALK_RECORD_GRACE_MINUTES)

@@ -16,6 +16,7 @@ from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
 from config.inputs import query_int
 from alerts.selectors import (
+    TEST_WALK_REFUSED,
     access_alert,
     alerts_for_deployment,
     deployment_alert_access,
@@ -71,7 +72,7 @@ def test_walk_record(request, deployment_id: int):
     """The operator's "test walk at camera X, time T" (live testing with consenting test subjects)."""
     deployment = access_deployment(user=request.user, id=deployment_id)
     if not test_walk_policy(user=request.user, deployment=deployment):
-        raise PermissionDenied("only the deployment's assigned officers and authorising officers record test walks")
+        raise PermissionDenied(TEST_WALK_REFUSED)
     form = TestWalkForm(request.POST, deployment=deployment)
     if not form.is_valid():
         return _live_page(request, deployment, walk_form=form, status=400)

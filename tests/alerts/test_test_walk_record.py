@@ -98,4 +98,5 @@ def test_not_before_the_deployment_went_live(detective, commander, officer, make
     deployment.officers.set([officer])
     deployment_authorise(actor=commander, deployment=deployment, reasons="Necessary and proportionate")
     with pytest.raises(RuleViolation, match="is or was live"):
-        services.test_walk_record(actor=officer, deployment=deployment, camera=deployment.cameras.first(), subject=tester)
+        services.test_walk_record(actor=officer, deployment=deployment, camera=deployment.cameras.first(),
+                                  subject=tester)
