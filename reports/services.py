@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.permissions import require_capability
 from audit.services import audit_record
 from config.downloads import spreadsheet_safe
-from reports.figures import DeploymentStatistics, Figures, PeriodStatistics
+from reports.figures import DeploymentStatistics, Figures, LiveTest, PeriodStatistics
 
 TOTALS_LABEL = "All deployments"
 def _minutes(value: dt.timedelta | None) -> str:
@@ -55,6 +55,19 @@ def _figures_row(figures: Figures) -> list[str]:
     ]
 
 
+# A deployment's own CSV ends with its live test (consenting test subjects); blank without one. Not in the
+# period CSVs: the published reports carry no test walks.
+LIVE_TEST_COLUMNS = ("test_walks", "test_walks_alerted", "test_alerts", "live_tpir_percent",
+                     "live_tpir_percent_low_95", "live_tpir_percent_high_95")
+
+
+def _live_test_row(live: LiveTest | None) -> list[str]:
+    if live is None:
+        return [""] * len(LIVE_TEST_COLUMNS)
+    percent = [None if v is None else v * 100 for v in (live.tpir, live.tpir_low, live.tpir_high)]
+    return [str(live.walks), str(live.alerted), str(live.test_alerts), *(_number(v, 1) for v in percent)]
+
+
 def _deployment_row(row: DeploymentStatistics) -> list[str]:
     d = row.deployment
     return [str(d.id), spreadsheet_safe(d.name), spreadsheet_safe(d.location), d.purpose,
@@ -77,8 +90,8 @@ def statistics_csv_export(*, actor, report: PeriodStatistics | DeploymentStatist
         details = {"period": report.title, "start": report.start.isoformat(), "end": report.end.isoformat(),
                    "deployments": len(report.deployments)}
     else:
-        writer.writerow(_header(report.figures))
-        writer.writerow(_deployment_row(report))
+        writer.writerow([*_header(report.figures), *LIVE_TEST_COLUMNS])
+        writer.writerow([*_deployment_row(report), *_live_test_row(report.live_test)])
         target, deployment = ("deployments.deployment", report.deployment.id), report.deployment.id
         details = {"deployment": report.deployment.id}
     with transaction.atomic():

@@ -212,6 +212,13 @@ def test_the_deployment_page_shows_its_measured_live_tpir(client_as, commander, 
     figure = re.search(r'data-figure="live_tpir">([^<]*)<', page).group(1)
     assert figure == "1 of 1 test walks alerted (100.0%; 95% interval 2.5% to 100.0%)"
     assert 'data-figure="test_alerts">1<' in page
+    response = client_as(commander).get(reverse("reports:deployment_csv", args=[test_subject_deployment.pk]))
+    header, row = list(csv.reader(io.StringIO(response.content.decode())))
+    live = dict(zip(header, row))
+    assert (live["test_walks"], live["test_walks_alerted"], live["test_alerts"]) == ("1", "1", "1")
+    assert (live["live_tpir_percent"], live["live_tpir_percent_low_95"], live["live_tpir_percent_high_95"]) == \
+        ("100.0", "2.5", "100.0")
+    assert (live["alerts"], live["confirmed"]) == ("0", "0")  # the test alert is not a real one
 
 
 def test_the_deployment_page_has_no_live_testing_section_without_it(client_as, commander, march):
