@@ -57,7 +57,7 @@ INTER_OCULAR_BANDS = (10.0, 16.0, 24.0, 32.0, 48.0, 80.0)
 TIME_TO_ALERT_FROM_PX = 24.0
 AGE_BANDS = ((0, 2), (3, 9), (10, 19), (20, 39), (40, 59), (60, 200))
 FALSE_ALERT_TARGETS = (1e-3, 1e-4)
-ATTRIBUTION_IOU = 0.3
+ATTRIBUTION_IOU = 0.1
 _RECORD_THRESHOLD = 1.0  # nothing reaches it: every track is logged as if it had not alerted yet
 
 
@@ -185,11 +185,10 @@ def run_scene(scene: WalkByScene, walkers: Sequence[int], logs: Sequence[WalkerL
         active = [t for t in cameras[scene_index].tracker.active if t.last_seen == timestamp]
         if not active:
             continue
-        truth = np.stack([p.box for p in placements])
-        overlap = box_iou(np.stack([t.box for t in active]).astype(np.float64), truth.astype(np.float64))
+        truth = np.stack([p.box for p in placements]).astype(np.float64)
+        overlap = box_iou(np.stack([t.box for t in active]).astype(np.float64), truth)
         for track, row in zip(active, overlap):
-            best = int(row.argmax())
-            local = best if row[best] >= ATTRIBUTION_IOU else None
+            local = _attribute(track.box, truth, row)
             walker = walkers[local] if local is not None else None
             log = tracks.get(track.track_id)
             if log is None:
@@ -213,6 +212,15 @@ def run_scene(scene: WalkByScene, walkers: Sequence[int], logs: Sequence[WalkerL
             seen[track.track_id] = (track.embed_count, float(track.best_match_score))
     cameras[scene_index].close()
     return SceneLog(list(tracks.values()), alerts, scene.frames, time.perf_counter() - started)
+
+
+def _attribute(box: np.ndarray, truth: np.ndarray, overlap: np.ndarray) -> int | None:
+    """The passer-by whose placed face box holds this detection's centre and overlaps it (a detector's box
+    of a small face is drawn differently from the photo's, so overlap alone is too strict)."""
+    centre = (box[:2] + box[2:4]) / 2
+    inside = (truth[:, 0] <= centre[0]) & (centre[0] <= truth[:, 2]) & (truth[:, 1] <= centre[1]) & (centre[1] <= truth[:, 3])
+    candidates = np.flatnonzero(inside & (overlap >= ATTRIBUTION_IOU))
+    return int(candidates[np.argmax(overlap[candidates])]) if len(candidates) else None
 
 
 def replay(scene: SceneLog, threshold: float, *, fps: float, repeat_window_s: float) -> list[dict]:

@@ -39,7 +39,7 @@ def summary_lines(report: dict) -> list[str]:
     walk = report["walk"]
     lines = [
         f"model {report['model']} (detector {report['detector']} at {report['det_size'][0]}x{report['det_size'][1]}, "
-        f"{report['device']} defaults, {report['providers'][0]})",
+        f"{report.get('device_defaults', report['device'])} defaults, {report['providers'][0]})",
         f"walk: {walk['frame_size'][0]}x{walk['frame_size'][1]} at {walk['fps']:g} fps, {walk['walk_seconds']:g} s "
         f"({walk['frames_per_walk']} frames), inter-ocular {walk['inter_ocular'][0]:g}-{walk['inter_ocular'][1]:g} px, "
         f"{walk['lanes']} per scene, background {report['background']['name']}",
@@ -174,4 +174,4 @@ def default_live_out_dir(report: dict, root: str | Path = "bench/results") -> Pa
     """bench/results/evaluate_live-<model>-<dataset>-<device>[-<passers-by>]."""
     stem = report["model"].rsplit("-", 1)[0]
     count = report["passersby"]["mated"] + report["passersby"]["nonmated"]
-    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report['device']}-{count}"
+    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report.get('device_defaults', report['device'])}-{count}"
