@@ -16,7 +16,6 @@ a real run at the operating threshold.
 
 from __future__ import annotations
 
-import csv
 import math
 import platform
 import time
@@ -24,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from recognition.ml.engine import EngineConfig, FaceEngine
@@ -45,7 +43,8 @@ from recognition.source_base import Frame
 from . import label_fixes, metrics
 from .cache import EmbeddingCache, FaceRecord
 from .calibration import CALIBRATION_THRESHOLDS
-from .dataset import ImageFile, list_dataset
+from .dataset import ImageFile, Passerby, list_dataset, load_passerby_set
+from .groups import false_alerts_by_group, per_1000
 from .embedding import Progress, embed_files, hash_files, variant_key
 from .protocol import build_split, split_identities
 from .walkby import Background, SourceFace, SyntheticBackground, WalkByConfig, WalkByScene
@@ -55,20 +54,9 @@ from .walkby import Background, SourceFace, SyntheticBackground, WalkByConfig, W
 DEVICE_DEFAULTS = {"cpu": {"fps": 25.0}, "cuda": {"fps": 25.0}}
 INTER_OCULAR_BANDS = (10.0, 16.0, 24.0, 32.0, 48.0, 80.0)
 TIME_TO_ALERT_FROM_PX = 24.0
-AGE_BANDS = ((0, 2), (3, 9), (10, 19), (20, 39), (40, 59), (60, 200))
 FALSE_ALERT_TARGETS = (1e-3, 1e-4)
 ATTRIBUTION_IOU = 0.1
 _RECORD_THRESHOLD = 1.0  # nothing reaches it: every track is logged as if it had not alerted yet
-
-
-@dataclass(frozen=True)
-class Passerby:
-    key: str  # "<set>/<identity>/<file>" or "<set>/<file>": unique in the run
-    file: ImageFile
-    identity: str  # the gallery identity for mated passers-by; otherwise the set's own label
-    mated: bool
-    source_set: str
-    groups: dict | None = None  # race / sex / age_band for sets with labels.csv
 
 
 @dataclass(frozen=True)
@@ -97,35 +85,6 @@ class LiveOptions:
 
 
 # ------------------------------------------------------------------------------------------ passers-by
-
-def _age_band(age: int) -> str:
-    for low, high in AGE_BANDS:
-        if low <= age <= high:
-            return f"{low}-{high}" if high < 200 else f"{low}+"
-    return "unknown"
-
-
-def load_passerby_set(root: Path) -> list[Passerby]:
-    """A non-mated set: ``<identity>/<image>``, or flat images with a ``labels.csv`` (UTKFace: file, age,
-    gender, race), each image its own person."""
-    root = Path(root)
-    labels = root / "labels.csv"
-    name = root.name
-    if labels.is_file():
-        people = []
-        with labels.open(newline="") as handle:
-            for row in csv.DictReader(handle):
-                path = root / row["file"]
-                if not path.is_file():
-                    continue
-                groups = {"race": row.get("race") or "unknown", "sex": row.get("gender") or "unknown",
-                          "age_band": _age_band(int(row["age"])) if row.get("age", "").isdigit() else "unknown"}
-                key = f"{name}/{row['file']}"
-                people.append(Passerby(key, ImageFile(key, row["file"], path), key, False, name, groups))
-        return people
-    return [Passerby(f"{name}/{f.relative_path}", f, f"{name}:{identity}", False, name)
-            for identity, files in list_dataset(root).items() for f in files]
-
 
 def load_exclusions(name_or_path: str | Path | None) -> dict[str, str]:
     """passer-by key -> why it is excluded, from a label_fixes-style file (bundled name or path)."""
@@ -432,14 +391,6 @@ def _rate(k: int, n: int) -> dict:
     return {"count": k, "of": n, "rate": k / n if n else math.nan, "interval95": [low, high]}
 
 
-def _per_1000(k: int, n: int) -> dict:
-    low, high = metrics.proportion_interval(k, n) if n else (math.nan, math.nan)
-    upper = metrics.proportion_upper_bound(k, n) if n else math.nan
-    return {"false_alerts": k, "passersby": n, "per_1000": 1000 * k / n if n else math.nan,
-            "upper95_per_1000": 1000 * upper, "interval95_per_1000": [1000 * low, 1000 * high],
-            "resolved": k > 0, "note": None if k else f"0 of {n}: at most {1000 * upper:.2f} per 1,000 (95%)"}
-
-
 @dataclass
 class _Outcome:
     hit: bool = False
@@ -483,7 +434,7 @@ def _point(scenes, walkers, threshold: float, options: LiveOptions) -> dict:
     nonmated = [o for o, w in zip(outcomes, walkers) if not w.mated]
     return {"threshold": float(threshold), "tpir": _rate(sum(o.hit for o in mated), len(mated)),
             "wrong_subject": _rate(sum(o.wrong for o in mated), len(mated)),
-            "false_alerts": _per_1000(sum(o.false for o in nonmated), len(nonmated)),
+            "false_alerts": per_1000(sum(o.false for o in nonmated), len(nonmated)),
             "background_alerts": background}
 
 
@@ -544,7 +495,8 @@ def _measure(scenes, walkers, logs, options: LiveOptions, reference_of: dict) ->
               "threshold_at_false_alert_rate": {f"{t:g}": _threshold_at_rate(scenes, walkers, t, options)
                                                 for t in options.false_alert_targets},
               "by_band": _by_band(outcomes, alerts, walkers, logs, options),
-              "groups": _groups(outcomes, walkers, nonmated_index),
+              "groups": false_alerts_by_group([outcomes[i].false for i in nonmated_index],
+                                              [walkers[i].groups for i in nonmated_index]),
               "top_false_alerts": _top_false_alerts(scenes, walkers, reference_of, options),
               "curve": [_curve_point(scenes, walkers, t, options) for t in CALIBRATION_THRESHOLDS]}
     report["targets"] = _targets(report)
@@ -582,42 +534,9 @@ def _by_band(outcomes, alerts, walkers, logs, options: LiveOptions) -> list[dict
             "first_alerts_in_band": sum(outcomes[i].hit_io is not None and low <= outcomes[i].hit_io < high for i in mated),
             "detected_by_upper_edge": _rate(sum(by_high(logs[i].first_detected) for i in mated + nonmated), len(walkers)),
             "embedded_by_upper_edge": _rate(sum(by_high(logs[i].first_embedded) for i in mated + nonmated), len(walkers)),
-            "false_alerts_by_upper_edge": _per_1000(sum(v < high for v in false_io.values()), len(nonmated)),
+            "false_alerts_by_upper_edge": per_1000(sum(v < high for v in false_io.values()), len(nonmated)),
         })
     return rows
-
-
-def _groups(outcomes, walkers, nonmated_index) -> dict:
-    labelled = [i for i in nonmated_index if walkers[i].groups]
-    if not labelled:
-        return {"note": "no non-mated set with group labels (labels.csv) in this run"}
-    out = {}
-    for grouping in ("race", "sex", "age_band", "race x sex"):
-        members: dict[str, list[int]] = {}
-        for i in labelled:
-            groups = walkers[i].groups
-            value = f"{groups['race']} x {groups['sex']}" if grouping == "race x sex" else groups[grouping]
-            members.setdefault(value, []).append(i)
-        rows = {value: _per_1000(sum(outcomes[i].false for i in indices), len(indices))
-                for value, indices in sorted(members.items())}
-        out[grouping] = {"groups": rows, "largest_ratio": _largest_ratio(rows)}
-    return out
-
-
-def _largest_ratio(rows: dict) -> dict:
-    rated = {k: v for k, v in rows.items() if v["passersby"]}
-    if len(rated) < 2:
-        return {"ratio": None, "note": "fewer than two groups"}
-    high = max(rated, key=lambda k: rated[k]["per_1000"])
-    low = min(rated, key=lambda k: rated[k]["per_1000"])
-    if rated[high]["false_alerts"] == 0:
-        return {"ratio": None, "note": "no false alert in any group: the ratio is not resolved"}
-    if rated[low]["false_alerts"] == 0:
-        return {"ratio": math.inf, "highest": high, "lowest": low,
-                "note": f"{low} has 0 of {rated[low]['passersby']} (at most {rated[low]['upper95_per_1000']:.2f} per 1,000): "
-                        f"the ratio to {high} ({rated[high]['per_1000']:.2f} per 1,000) is at least "
-                        f"{rated[high]['per_1000'] / rated[low]['upper95_per_1000']:.2f} at 95%, otherwise unresolved"}
-    return {"ratio": rated[high]["per_1000"] / rated[low]["per_1000"], "highest": high, "lowest": low, "note": None}
 
 
 def _top_false_alerts(scenes, walkers, reference_of, options: LiveOptions) -> list[dict]:

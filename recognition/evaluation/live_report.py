@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .groups import markdown_lines as group_markdown
 from .report import _json_ready
 
 
@@ -110,19 +111,7 @@ def markdown(report: dict, images: list[str]) -> str:
                    f"{row['first_alerts_in_band']} | {_share(row['detected_by_upper_edge'])} | {_share(row['embedded_by_upper_edge'])} | "
                    f"{_fa(row['false_alerts_by_upper_edge'])} |")
     out += ["", "## False alerts by group (non-mated sets with labels)", ""]
-    if "note" in report["groups"]:
-        out.append(report["groups"]["note"])
-    for grouping, data in report["groups"].items():
-        if grouping == "note":
-            continue
-        out += [f"### {grouping}", "", "| group | false alerts | per 1,000 | 95% interval per 1,000 |", "|---|---|---|---|"]
-        for value, fa in data["groups"].items():
-            low, high = fa["interval95_per_1000"]
-            out.append(f"| {value} | {fa['false_alerts']}/{fa['passersby']} | {_f(fa['per_1000'], 2)} | {_f(low, 2)}-{_f(high, 2)} |")
-        ratio = data["largest_ratio"]
-        out += ["", f"Largest ratio at threshold {op['threshold']:.2f}: {_f(ratio.get('ratio'), 2)}"
-                + (f" ({ratio.get('highest')} / {ratio.get('lowest')})" if ratio.get("highest") else "")
-                + (f". {ratio['note']}" if ratio.get("note") else ""), ""]
+    out += group_markdown(report["groups"], op["threshold"])
     out += ["## Top false and wrong-subject alerts", "",
             "Each image: the face as the camera saw it, the passer-by's photo, the enrolled reference it matched.", "",
             "| score | passer-by | matched identity | inter-ocular px | image |", "|---|---|---|---|---|"]

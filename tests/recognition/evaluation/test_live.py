@@ -8,7 +8,6 @@ import pytest
 from recognition.evaluation.live import (
     LiveOptions,
     WalkerLog,
-    load_passerby_set,
     replay,
     run_live_evaluation,
     run_scene,
@@ -102,20 +101,6 @@ def test_replayed_alerts_are_the_pipelines_own(people, engine):
     # Not vacuous: enrolled people walking past are alerted, the one not enrolled is not.
     subjects = {a["subject"] for a in replay(recorded, 0.45, fps=10, repeat_window_s=60)}
     assert len(subjects) >= 2 and subjects <= {"p0", "p1", "p2"}
-
-
-def test_labelled_flat_set_gives_one_passer_by_per_image_with_groups(tmp_path, people):
-    import cv2
-
-    for name in ("a.jpg", "b.jpg"):
-        cv2.imwrite(str(tmp_path / name), people[0])
-    (tmp_path / "labels.csv").write_text("file,age,gender_code,gender,race_code,race\n"
-                                         "a.jpg,1,0,male,1,Black\nb.jpg,45,1,female,,\nmissing.jpg,30,0,male,0,White\n")
-    passers = load_passerby_set(tmp_path)
-    assert [p.key for p in passers] == [f"{tmp_path.name}/a.jpg", f"{tmp_path.name}/b.jpg"]
-    assert passers[0].groups == {"race": "Black", "sex": "male", "age_band": "0-2"}
-    assert passers[1].groups == {"race": "unknown", "sex": "female", "age_band": "40-59"}
-    assert not any(p.mated for p in passers) and passers[0].identity != passers[1].identity
 
 
 def test_shared_lfw_and_utkface_subset(lfw_dev, engine, tmp_path):
