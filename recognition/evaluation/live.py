@@ -477,7 +477,8 @@ def _measure(scenes, walkers, logs, options: LiveOptions, reference_of: dict) ->
         "frames_from_first_appearance": _distribution([o.hit_frame for o in hits]),
         "seconds_from_first_appearance": _distribution([o.hit_frame / walk.fps for o in hits]),
         f"seconds_from_first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": _distribution(
-            [(o.hit_frame - first24) / walk.fps for o in hits if first24 is not None]) if first24 is not None else None,
+            # An alert before the face reached that size counts as no delay.
+            [max(0, o.hit_frame - first24) / walk.fps for o in hits]) if first24 is not None else None,
         f"first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": first24,
     }
     operating = _point(scenes, walkers, threshold, options)
