@@ -295,7 +295,8 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
 
     report = {
         "model": engine.model_id, "detector": engine.pack.detector.model_id, "pack": engine.pack.pack_id,
-        "backend": engine.config.backend, "providers": list(engine.detector.backend.providers), "device": device,
+        "pack_dir": str(engine.pack.directory), "backend": engine.config.backend,
+        "providers": list(engine.detector.backend.providers), "device": device,
         "det_size": list(det_size), "gallery_det_size": list(options.gallery_det_size), "flip": False,
         "pipeline": {"max_age": config.max_age, "embed_every": config.embed_every, "embed_margin": config.embed_margin,
                      "iou_threshold": config.iou_threshold, "repeat_alert_after_s": config.repeat_alert_after_s,
