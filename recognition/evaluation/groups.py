@@ -54,9 +54,10 @@ def largest_ratio(rows: dict) -> dict:
         return {"ratio": None, "note": "no false alert in any group: the ratio is not resolved"}
     if rated[low]["false_alerts"] == 0:
         return {"ratio": math.inf, "highest": high, "lowest": low,
-                "note": f"{low} has 0 of {rated[low]['passersby']} (at most {rated[low]['upper95_per_1000']:.2f} per 1,000): "
-                        f"the ratio to {high} ({rated[high]['per_1000']:.2f} per 1,000) is at least "
-                        f"{rated[high]['per_1000'] / rated[low]['upper95_per_1000']:.2f} at 95%, otherwise unresolved"}
+                "note": f"{low} has 0 of {rated[low]['passersby']} (at most {rated[low]['upper95_per_1000']:.2f} per 1,000 "
+                        f"at 95%); {high}'s {rated[high]['per_1000']:.2f} per 1,000 is "
+                        f"{rated[high]['per_1000'] / rated[low]['upper95_per_1000']:.2f} times that bound; "
+                        f"the ratio is otherwise unresolved"}
     return {"ratio": rated[high]["per_1000"] / rated[low]["per_1000"], "highest": high, "lowest": low, "note": None}
 
 

@@ -115,3 +115,26 @@ def test_shared_lfw_and_utkface_subset(lfw_dev, engine, tmp_path):
     if "utkface-dev" in report["passersby"]["nonmated_by_set"]:
         assert {"race", "sex", "age_band", "race x sex"} <= set(report["groups"])
     assert report["operating_threshold"]["tpir"]["rate"] >= 0.5
+
+
+def test_screened_out_photos_do_not_walk_and_are_listed(tiny_dataset, engine, tmp_path, live_run):
+    from recognition.evaluation.dataset import list_dataset
+    from recognition.evaluation.protocol import split_identities
+
+    options, first = live_run
+    counts = {identity: len(files) for identity, files in list_dataset(tiny_dataset).items()}
+    held_out = split_identities(counts, gallery_size=7, seed=options.seed).held_out[0]
+    key = f"{tiny_dataset.name}/{held_out}/{held_out}_0001.jpg"
+    exclusions = tmp_path / "exclusions.json"
+    exclusions.write_text(json.dumps({"exclude": [{"image": key, "why": "test: the enrolled person after all"}]}))
+    report = run_live_evaluation(LiveOptions(**{**options.__dict__, "exclusions": exclusions}), engine=engine)
+    assert report["screening"]["excluded"] == [{"key": key, "why": "test: the enrolled person after all"}]
+    assert report["passersby"]["nonmated"] == first["passersby"]["nonmated"] - 1
+    assert report["passersby"]["mated"] == first["passersby"]["mated"]
+
+
+def test_bundled_screening_exclusions_have_reasons():
+    from recognition.evaluation.live import load_exclusions
+
+    exclusions = load_exclusions("walkby-nonmated")
+    assert exclusions and all(key.startswith(("utkface-dev/", "lfw-dev/")) and why for key, why in exclusions.items())
