@@ -53,11 +53,11 @@ def largest_ratio(rows: dict) -> dict:
     if rated[high]["false_alerts"] == 0:
         return {"ratio": None, "note": "no false alert in any group: the ratio is not resolved"}
     if rated[low]["false_alerts"] == 0:
-        return {"ratio": math.inf, "highest": high, "lowest": low,
+        return {"ratio": None, "highest": high, "lowest": low,
                 "note": f"{low} has 0 of {rated[low]['passersby']} (at most {rated[low]['upper95_per_1000']:.2f} per 1,000 "
                         f"at 95%); {high}'s {rated[high]['per_1000']:.2f} per 1,000 is "
                         f"{rated[high]['per_1000'] / rated[low]['upper95_per_1000']:.2f} times that bound; "
-                        f"the ratio is otherwise unresolved"}
+                        f"the ratio is not resolved"}
     return {"ratio": rated[high]["per_1000"] / rated[low]["per_1000"], "highest": high, "lowest": low, "note": None}
 
 
@@ -88,7 +88,7 @@ def markdown_lines(groups: dict, threshold: float) -> list[str]:
             out.append(f"| {value} | {fa['false_alerts']}/{fa['passersby']} | {fa['per_1000']:.2f} | {low:.2f}-{high:.2f} |")
         ratio = data["largest_ratio"]
         value = ratio.get("ratio")
-        out += ["", f"Largest ratio at threshold {threshold:.2f}: {'-' if value is None else f'{value:.2f}'}"
+        out += ["", f"Largest ratio at threshold {threshold:.2f}: {'not resolved' if value is None else f'{value:.2f}'}"
                 + (f" ({ratio.get('highest')} / {ratio.get('lowest')})" if ratio.get("highest") else "")
                 + (f". {ratio['note']}" if ratio.get("note") else ""), ""]
     return out

@@ -70,7 +70,8 @@ def summary_lines(report: dict) -> list[str]:
             lines.append(f"groups: {data}")
             continue
         ratio = data["largest_ratio"]
-        lines.append(f"groups by {grouping}: largest ratio {_f(ratio.get('ratio'), 2)}" + (f" [{ratio['note']}]" if ratio.get("note") else ""))
+        value = "not resolved" if ratio.get("ratio") is None else _f(ratio["ratio"], 2)
+        lines.append(f"groups by {grouping}: largest ratio {value}" + (f" [{ratio['note']}]" if ratio.get("note") else ""))
     lines.append("targets (measured, not asserted):")
     for target in report["targets"]:
         state = {True: "met", False: "NOT met", None: "not resolved"}[target["met"]]

@@ -71,7 +71,8 @@ def summary_lines(report: dict) -> list[str]:
     for grouping, data in (report.get("groups") or {}).items():
         if grouping != "note":
             ratio = data["largest_ratio"]
-            lines.append(f"false alerts by {grouping}: largest ratio {_fmt(ratio.get('ratio'), 2)}"
+            value = "not resolved" if ratio.get("ratio") is None else _fmt(ratio["ratio"], 2)
+            lines.append(f"false alerts by {grouping}: largest ratio {value}"
                          + (f" ({ratio['note']})" if ratio.get("note") else ""))
     return lines
 
