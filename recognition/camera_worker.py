@@ -31,7 +31,7 @@ from recognition.leases import (
     new_holder_token,
 )
 from recognition.ml.matcher import WatchlistMatcher
-from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, run_cameras
+from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, default_live_det_size, run_cameras
 from recognition.runtime import face_engine
 from recognition.services import camera_status_set, face_counts_add
 from recognition.sources import FrameSource, RefusedSource, SourceError, SourcePolicy, create_source
@@ -136,9 +136,7 @@ def live_detection_size(engine) -> tuple[int, int]:
     if settings.LIVE_DETECTION_SIZE != "auto":
         width, height = (int(v) for v in settings.LIVE_DETECTION_SIZE.lower().split("x"))
         return width, height
-    on_gpu = any("CUDA" in p for p in engine.detector.backend.providers) or getattr(
-        engine.detector.backend, "device", "cpu") == "cuda"
-    return (960, 544) if on_gpu else (640, 384)
+    return default_live_det_size(engine)
 
 
 def _stop_on_sigterm(event: threading.Event):

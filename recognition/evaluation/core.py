@@ -16,11 +16,12 @@ from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import FaceQuality, QualityPolicy
 
 from . import calibration, label_fixes, metrics
+from .groups import false_alerts_by_group
 from .cache import EmbeddingCache, FaceRecord
-from .dataset import list_dataset
+from .dataset import list_dataset, load_passerby_set
 from .degrade import CctvProfile, degrade_image, draw_params
 from .embedding import FACE_SELECTIONS, Progress, embed_files, hash_files, variant_key
-from .protocol import Split, build_split, split_identities
+from .protocol import Probe, Split, build_split, split_identities
 
 DEGRADE_CHOICES = ("none", "cctv")
 REFERENCE_CHOICES = ("random", "best-quality")
@@ -49,6 +50,9 @@ class EvaluationOptions:
     top_n: int = 10
     face_selection: str = "central"  # which face of a several-face image is the labelled person
     label_fixes: str | Path | None = None  # a label_fixes file (path or bundled name such as "lfw-dev")
+    # More non-mated probes: <identity>/<image> sets, or flat sets with a labels.csv (utkface-dev), whose
+    # false alerts are also reported per group.
+    nonmated_sets: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.degrade not in DEGRADE_CHOICES:
@@ -119,6 +123,7 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
             clean_by_item.update({i: records[shas[i]] for i in todo})
 
         rank = None
+        groups_of: dict[str, dict | None] = {}
         if options.reference_choice == "best-quality":
             embed_clean(item for identity in identities.gallery for item in images[identity])
 
@@ -128,7 +133,8 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         split = build_split(images, identities, references_per_subject=options.references_per_subject,
                             seed=options.seed, reference_rank=rank,
                             max_probes_per_identity=options.max_probes_per_identity,
-                            limit_nonmated=options.limit_nonmated)
+                            limit_nonmated=None if options.nonmated_sets else options.limit_nonmated)
+        split = _add_nonmated_sets(split, options, files, label_of, groups_of)
         embed_clean([i for refs in split.references.values() for i in refs] + [p.item for p in split.mated + split.nonmated])
         probes_by_item = clean_by_item
         if options.degrade == "cctv":
@@ -172,7 +178,7 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         "max_probes_per_identity": options.max_probes_per_identity,
         "limit_nonmated": options.limit_nonmated,
         "dataset_identities": len(images),
-        "dataset_images": len(label_of),
+        "dataset_images": sum(len(items) for items in images.values()),
         "label_fixes": fixes_summary,
         "gallery": split.gallery_size,
         "gallery_images": sum(len(r) for r in split.references.values()),
@@ -187,6 +193,10 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         **summary,
         "operating_threshold": operating.as_dict(),
         "calibration_curve": calibration.calibration_curve(mated.scores, mated.correct, nonmated.scores),
+        "nonmated_sets": [str(p) for p in options.nonmated_sets],
+        "nonmated_by_set": _count_sets(split, options),
+        "groups": false_alerts_by_group([s >= options.operating_threshold for s in nonmated.scores],
+                                        [groups_of.get(item) for item in nonmated.items]),
         "top_nonmated": _top_nonmated(nonmated, options.top_n),
         "rank1_errors": _rank1_errors(mated, options.top_n),
         "label_noise_candidates": _label_noise_candidates(split, clean_by_item, label_of, options.top_n),
@@ -199,6 +209,32 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
     }
     report["_det_curve"] = curve  # for the plot; dropped from the JSON
     return report
+
+
+def _add_nonmated_sets(split: Split, options: EvaluationOptions, files: dict, label_of: dict, groups_of: dict) -> Split:
+    """The split's non-mated probes plus every photo of ``options.nonmated_sets`` (then ``limit_nonmated``)."""
+    if not options.nonmated_sets:
+        return split
+    extra = [p for root in options.nonmated_sets for p in load_passerby_set(Path(root))]
+    for passerby in extra:
+        files[passerby.key] = passerby.file
+        label_of[passerby.key] = passerby.identity
+        groups_of[passerby.key] = passerby.groups
+    nonmated = list(split.nonmated) + [Probe(p.key, p.identity) for p in extra]
+    if options.limit_nonmated is not None and options.limit_nonmated < len(nonmated):
+        chosen = np.sort(np.random.default_rng([int(options.seed), 4]).choice(len(nonmated), size=options.limit_nonmated,
+                                                                               replace=False))
+        nonmated = [nonmated[i] for i in chosen]
+    return replace(split, nonmated=tuple(nonmated))
+
+
+def _count_sets(split: Split, options: EvaluationOptions) -> dict:
+    names = [Path(root).name for root in options.nonmated_sets]
+    counts = {"dataset": 0} | {name: 0 for name in names}
+    for probe in split.nonmated:
+        prefix = probe.item.split("/", 1)[0]
+        counts[prefix if prefix in names and probe.identity.startswith(prefix) else "dataset"] += 1
+    return counts
 
 
 def _degraded_probes(engine, split: Split, files, shas, clean_by_item, options, cache, say) -> dict[str, FaceRecord]:

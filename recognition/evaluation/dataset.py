@@ -1,10 +1,12 @@
-"""Face sets laid out as ``<root>/<identity>/<image>``: listing and content hashing."""
+"""Face sets laid out as ``<root>/<identity>/<image>`` (or flat with a labels.csv): listing and content hashing."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from .groups import read_labels
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
@@ -33,6 +35,37 @@ def list_dataset(root: str | Path) -> dict[str, tuple[ImageFile, ...]]:
     if not dataset:
         raise ValueError(f"no <identity>/<image> files found under {root}")
     return dataset
+
+
+@dataclass(frozen=True)
+class Passerby:
+    """A photo that walks past (evaluate_live) or is searched (evaluate_watchlist) as a passer-by."""
+
+    key: str  # "<set>/<identity>/<file>" or "<set>/<file>": unique in the run
+    file: ImageFile
+    identity: str  # the gallery identity for mated passers-by; otherwise the set's own label
+    mated: bool
+    source_set: str
+    groups: dict | None = None  # race / sex / age_band for sets with labels.csv
+
+
+def load_passerby_set(root: Path) -> list[Passerby]:
+    """A non-mated set: ``<identity>/<image>``, or flat images with a ``labels.csv`` (UTKFace: file, age,
+    gender, race), each image its own person."""
+    root = Path(root)
+    labels = root / "labels.csv"
+    name = root.name
+    if labels.is_file():
+        people = []
+        for file, groups in read_labels(labels).items():
+            path = root / file
+            if path.is_file():
+                key = f"{name}/{file}"
+                people.append(Passerby(key, ImageFile(key, key, path), key, False, name, groups))
+        return people
+    return [Passerby(f"{name}/{f.relative_path}", replace(f, relative_path=f"{name}/{f.relative_path}"),
+                     f"{name}:{identity}", False, name)
+            for identity, files in list_dataset(root).items() for f in files]
 
 
 def sha256_bytes(data: bytes) -> str:

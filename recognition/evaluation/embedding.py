@@ -40,12 +40,17 @@ def hash_files(files: Sequence[ImageFile]) -> dict[str, str]:
     return {f.relative_path: sha256_bytes(f.path.read_bytes()) for f in files}
 
 
-def face_record(result: SingleFaceResult, degrade: dict | None = None) -> FaceRecord:
+def face_record(result: SingleFaceResult, degrade: dict | None = None, *, geometry: bool = False) -> FaceRecord:
+    """``geometry`` also keeps the face's box and 5 landmarks (in the quality dict), for placing the face
+    in a synthetic scene (recognition/evaluation/walkby.py)."""
     if result.face is None:
         return FaceRecord(NO_FACE, 0, None, None, degrade)
     quality = asdict(result.face.quality)
     quality["score"] = result.face.quality.score
     quality = {k: round(float(v), 4) for k, v in quality.items()}
+    if geometry:
+        quality["box"] = [round(float(v), 2) for v in result.face.box[:4]]
+        quality["landmarks"] = [round(float(v), 2) for v in np.asarray(result.face.landmarks).reshape(-1)]
     outcome = SingleFaceOutcome(result.outcome).value
     return FaceRecord(outcome, result.face_count, np.asarray(result.embedding, np.float32), quality, degrade)
 
@@ -93,7 +98,7 @@ def single_faces(engine: FaceEngine, frames: Sequence[np.ndarray], *, selection:
 def embed_files(
     engine: FaceEngine, files: Sequence[ImageFile], shas: dict[str, str], *, cache: EmbeddingCache | None,
     variant: str, transform: Transform | None = None, batch_size: int = 64, progress: Progress | None = None,
-    label: str = "images", selection: str = "central",
+    label: str = "images", selection: str = "central", geometry: bool = False,
 ) -> dict[str, FaceRecord]:
     """sha256 -> FaceRecord for every file (same bytes are embedded once); cached records are reused."""
     by_sha: dict[str, ImageFile] = {}
@@ -118,7 +123,7 @@ def embed_files(
             applied.append(details)
         results = single_faces(engine, [image for _, image in images], selection=selection) if images else []
         for (sha, _), result, details in zip(images, results, applied):
-            fresh[sha] = face_record(result, details)
+            fresh[sha] = face_record(result, details, geometry=geometry)
         if cache is not None:
             cache.put_many(variant, fresh)
         records.update(fresh)

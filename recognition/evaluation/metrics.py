@@ -115,3 +115,48 @@ def summarise(mated_scores, mated_correct, nonmated_scores, *, fixed_thresholds:
             f"{t:.2f}": operating_point(mated_scores, mated_correct, nonmated_scores, t).as_dict() for t in fixed_thresholds
         },
     }
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), summed in log space (n up to millions)."""
+    if p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 1.0 if k >= n else 0.0
+    i = np.arange(k + 1)
+    log_choose = math.lgamma(n + 1) - np.array([math.lgamma(j + 1) + math.lgamma(n - j + 1) for j in i])
+    return float(np.exp(log_choose + i * math.log(p) + (n - i) * math.log1p(-p)).sum())
+
+
+def _upper(k: int, n: int, alpha: float) -> float:
+    """Largest p with P(X <= k) >= alpha."""
+    if k >= n:
+        return 1.0
+    low, high = k / n, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if _binomial_cdf(k, n, middle) > alpha:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def proportion_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided Clopper-Pearson interval for a share: exact, never narrower than the data allows
+    (0 of n gives (0, 1 - (alpha/2)^(1/n)), about 3.7/n, not 0)."""
+    if trials <= 0:
+        return (math.nan, math.nan)
+    if not 0 <= successes <= trials:
+        raise ValueError("successes must be between 0 and trials")
+    alpha = (1.0 - confidence) / 2
+    high = _upper(successes, trials, alpha)
+    low = 0.0 if successes == 0 else 1.0 - _upper(trials - successes, trials, alpha)
+    return (low, high)
+
+
+def proportion_upper_bound(successes: int, trials: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound (0 of n gives about 3/n)."""
+    if trials <= 0:
+        return math.nan
+    return _upper(successes, trials, 1.0 - confidence)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .groups import markdown_lines as group_markdown
 from .metrics import DetCurve
 
 
@@ -67,6 +68,12 @@ def summary_lines(report: dict) -> list[str]:
     operating = report["operating_threshold"]
     lines.append(f"operating threshold {_fmt(operating['threshold'], 2)}: TPIR {_fmt(operating['tpir'])}, "
                  f"FPIR {_fmt(operating['fpir'])}")
+    for grouping, data in (report.get("groups") or {}).items():
+        if grouping != "note":
+            ratio = data["largest_ratio"]
+            value = "not resolved" if ratio.get("ratio") is None else _fmt(ratio["ratio"], 2)
+            lines.append(f"false alerts by {grouping}: largest ratio {value}"
+                         + (f" ({ratio['note']})" if ratio.get("note") else ""))
     return lines
 
 
@@ -108,6 +115,9 @@ def markdown(report: dict) -> str:
     out += ["", "## Label-noise candidates (most similar clean images labelled as different people)", "",
             "| score | image | image |", "|---|---|---|"]
     out += [f"| {r['score']:.4f} | {r['a']} | {r['b']} |" for r in report["label_noise_candidates"]]
+    if report.get("nonmated_sets"):
+        out += ["", f"## False alerts by group at the operating threshold (non-mated sets: {report['nonmated_by_set']})", ""]
+        out += group_markdown(report["groups"], operating["threshold"])
     listed = no_face["gallery"] + no_face["mated"] + no_face["nonmated"]
     out += ["", f"## Images with no face ({len(listed)})", ""]
     out += [f"- {r['item']} ({r.get('outcome')})" for r in listed] or ["none"]
@@ -185,6 +195,8 @@ def variant_suffix(report: dict, *, default_flip: bool = True) -> str:
         parts.append(f"policy-{report['probe_policy']}")
     if report.get("face_selection", "central") != "central":
         parts.append(f"select-{report['face_selection']}")
+    for path in report.get("nonmated_sets") or []:
+        parts.append(f"plus-{Path(path).name}")
     return "-".join(parts)
 
 

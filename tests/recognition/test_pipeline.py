@@ -326,6 +326,20 @@ def test_live_detector_shares_the_engine_session(engine):
     assert CameraPipeline.create("x", PipelineConfig(max_age=2.5)).tracker.max_age == 2.5
 
 
+def test_live_detector_size_follows_the_device():
+    from types import SimpleNamespace
+
+    from recognition.pipeline import CPU_LIVE_DET_SIZE, default_live_det_size
+
+    def engine_on(providers, device=None):
+        backend = SimpleNamespace(providers=providers, **({"device": device} if device else {}))
+        return SimpleNamespace(detector=SimpleNamespace(backend=backend))
+
+    assert default_live_det_size(engine_on(["CPUExecutionProvider"])) == CPU_LIVE_DET_SIZE == (640, 384)
+    assert default_live_det_size(engine_on(["CUDAExecutionProvider", "CPUExecutionProvider"])) == DEFAULT_LIVE_DET_SIZE
+    assert default_live_det_size(engine_on([], device="cuda")) == (960, 544)
+
+
 def test_face_context_crop_is_a_clipped_bounded_copy():
     image = np.arange(200 * 300 * 3, dtype=np.uint32).astype(np.uint8).reshape(200, 300, 3)
     crop = face_context_crop(image, np.array([-20, -10, 40, 50]), scale=2.0, max_side=256)

@@ -53,6 +53,9 @@ class Command(BaseCommand):
         parser.add_argument("--label-fixes", default=None,
                             help="apply curated label corrections: a bundled name (lfw-dev) or a JSON path "
                                  "(recognition/evaluation/label_fixes/); default: raw labels")
+        parser.add_argument("--nonmated", dest="nonmated_sets", action="append", default=[], metavar="DIR",
+                            help="more non-mated probes (repeatable): <identity>/<image>, or flat with labels.csv "
+                                 "(utkface-dev: false alerts are also reported per race, sex and age band)")
         parser.add_argument("--holdout-fraction", type=float, default=0.5,
                             help="share of multi-image identities kept out of the gallery as passers-by")
         parser.add_argument("--max-probes-per-identity", type=int, default=None)
@@ -96,6 +99,7 @@ class Command(BaseCommand):
                 limit_nonmated=options["limit_nonmated"], seed=options["seed"], operating_threshold=threshold,
                 batch_size=options["batch_size"], cache_dir=cache_dir, face_selection=options["face_selection"],
                 label_fixes=options["label_fixes"],
+                nonmated_sets=tuple(Path(p).expanduser() for p in options["nonmated_sets"]),
             )
             report = run_evaluation(evaluation, engine_config=engine_config,
                                     progress=lambda message: self.stderr.write(message))
@@ -147,6 +151,8 @@ def _command_line(options: dict, threshold: float) -> list[str]:
         line += ["--label-fixes", str(options["label_fixes"])]
     if options["max_probes_per_identity"] is not None:
         line += ["--max-probes-per-identity", str(options["max_probes_per_identity"])]
+    for path in options["nonmated_sets"]:
+        line += ["--nonmated", str(path)]
     if options["limit_nonmated"] is not None:
         line += ["--limit-nonmated", str(options["limit_nonmated"])]
     return line

@@ -69,3 +69,26 @@ def test_report_files(clean_run, tmp_path):
     assert "Rank-1" in paths["markdown"].read_text()
     assert any(line.startswith("rank-1") for line in summary_lines(report))
     assert default_out_dir(report, "lfw-dev", "cctv").name == "eval-w600k_mbf-lfw-dev-cctv"
+
+
+def test_extra_nonmated_set_is_searched_and_reported_per_group(tiny_dataset, engine, tmp_path):
+    import cv2
+
+    extra = tmp_path / "labelled"
+    extra.mkdir()
+    person = cv2.imread(str(tiny_dataset / "person08" / "person08_0001.jpg"))
+    cv2.imwrite(str(extra / "x.jpg"), person)
+    cv2.imwrite(str(extra / "y.jpg"), person[:, ::-1])
+    (extra / "labels.csv").write_text("file,age,gender_code,gender,race_code,race\nx.jpg,30,0,male,2,Asian\n"
+                                      "y.jpg,70,1,female,0,White\n")
+    base = EvaluationOptions(dataset=tiny_dataset, gallery_size=7, seed=0, cache_dir=tmp_path / "cache", batch_size=8)
+    without = run_evaluation(base, engine=engine)
+    report = run_evaluation(EvaluationOptions(**{**base.__dict__, "nonmated_sets": (extra,)}), engine=engine)
+    assert report["nonmated_probes"] == without["nonmated_probes"] + 2
+    assert report["nonmated_by_set"] == {"dataset": without["nonmated_probes"], "labelled": 2}
+    assert report["mated_probes"] == without["mated_probes"]
+    race = report["groups"]["race"]["groups"]
+    assert set(race) == {"Asian", "White"} and all(row["passersby"] == 1 for row in race.values())
+    # person08 is enrolled or not; either way the two copies alert together or not at all.
+    assert race["Asian"]["false_alerts"] == race["White"]["false_alerts"]
+    assert "no non-mated set with group labels" in without["groups"]["note"]

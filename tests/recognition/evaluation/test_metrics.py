@@ -68,3 +68,18 @@ def test_empty_inputs():
     assert math.isnan(metrics.rank1([]))
     with pytest.raises(ValueError):
         metrics.threshold_at_fpir([], 1e-2)
+
+
+def test_proportion_interval_is_exact_and_never_rounds_to_zero():
+    from recognition.evaluation.metrics import proportion_interval, proportion_upper_bound
+
+    low, high = proportion_interval(0, 1000)
+    assert low == 0.0 and high == pytest.approx(1 - 0.025 ** (1 / 1000), rel=1e-6)
+    assert proportion_upper_bound(0, 1000) == pytest.approx(1 - 0.05 ** (1 / 1000), rel=1e-6)  # ~3/n
+    low, high = proportion_interval(1000, 1000)
+    assert high == 1.0 and low == pytest.approx(0.025 ** (1 / 1000), rel=1e-6)
+    # Clopper-Pearson for 5 of 20 (reference values from the beta quantiles).
+    low, high = proportion_interval(5, 20)
+    assert low == pytest.approx(0.0866, abs=1e-4) and high == pytest.approx(0.4910, abs=1e-4)
+    with pytest.raises(ValueError):
+        proportion_interval(3, 2)

@@ -1,0 +1,585 @@
+"""Walk-by evaluation through the live pipeline (``manage.py evaluate_live``). No Django.
+
+Passers-by (photos of enrolled people, and of people who are not enrolled) walk towards a camera in
+synthetic scenes (:mod:`.walkby`); every frame goes through :func:`recognition.pipeline.process_batch`
+with the production :class:`PipelineConfig`, and each alert is attributed to the passer-by whose face
+it is. docs/evaluation.md ("Walk-by evaluation") has the protocol and the reasoning.
+
+One run serves every threshold. The pipeline runs at threshold 1.0 (nothing alerts, so every track is
+embedded as it would be until its alert) and each track's best match is logged whenever it improves.
+The pipeline alerts a track the first time its best score reaches the threshold, and until then what
+it embeds does not depend on the threshold, so the first logged entry at or above ``t`` is exactly the
+alert the pipeline makes at ``t``; repeat suppression is then replayed per scene in time order, as
+``CameraPipeline.is_repeat`` does. tests/recognition/evaluation/test_live.py checks the replay against
+a real run at the operating threshold.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from recognition.ml.engine import EngineConfig, FaceEngine
+from recognition.ml.images import decode_image
+from recognition.ml.matcher import WatchlistMatcher
+from recognition.ml.tracker import box_iou
+from recognition.pipeline import (
+    CameraPipeline,
+    PipelineConfig,
+    default_live_det_size,
+    engine_on_gpu,
+    face_context_crop,
+    live_detector,
+    process_batch,
+)
+from recognition.source_base import Frame
+
+from . import label_fixes, metrics
+from .cache import EmbeddingCache, FaceRecord
+from .calibration import CALIBRATION_THRESHOLDS
+from .dataset import ImageFile, Passerby, list_dataset, load_passerby_set
+from .groups import false_alerts_by_group, per_1000
+from .embedding import Progress, embed_files, hash_files, variant_key
+from .protocol import build_split, split_identities
+from .walkby import Background, SourceFace, SyntheticBackground, WalkByConfig, WalkByScene
+
+# The worker's processed frame rate per device default. A CPU worker at 640x384 keeps up with one 25 fps
+# camera (36-45 frames/s measured with decoding, bench/results/pipeline.md), a GPU one at 960x544 too.
+DEVICE_DEFAULTS = {"cpu": {"fps": 25.0}, "cuda": {"fps": 25.0}}
+INTER_OCULAR_BANDS = (10.0, 16.0, 24.0, 32.0, 48.0, 80.0)
+TIME_TO_ALERT_FROM_PX = 24.0
+FALSE_ALERT_TARGETS = (1e-3, 1e-4)
+ATTRIBUTION_IOU = 0.1
+_RECORD_THRESHOLD = 1.0  # nothing reaches it: every track is logged as if it had not alerted yet
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    dataset: Path  # <identity>/<image>: the gallery, the mated and the first non-mated passers-by
+    nonmated_sets: tuple[Path, ...] = ()  # more non-mated passers-by: <identity>/<image>, or flat with labels.csv
+    gallery_size: int = 2500
+    holdout_fraction: float = 0.5
+    label_fixes: str | Path | None = None
+    exclusions: str | Path | None = None  # screened-out non-mated photos (label_fixes-style "exclude")
+    mated: int | None = None  # random subsample of the mated passers-by
+    nonmated: int | None = None  # random subsample of all non-mated passers-by
+    seed: int = 0
+    walk: WalkByConfig = field(default_factory=WalkByConfig)
+    det_size: tuple[int, int] | None = None  # live detector input; None: the device default
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    operating_threshold: float = 0.45
+    fixed_thresholds: Sequence[float] = metrics.DEFAULT_FIXED_THRESHOLDS
+    false_alert_targets: Sequence[float] = FALSE_ALERT_TARGETS
+    bands: Sequence[float] = INTER_OCULAR_BANDS
+    screen_threshold: float = 0.40  # clean non-mated faces scoring this against the gallery are screened
+    gallery_det_size: tuple[int, int] = (320, 320)
+    batch_size: int = 64
+    cache_dir: Path | None = None
+    top_n: int = 10
+
+
+# ------------------------------------------------------------------------------------------ passers-by
+
+def load_exclusions(name_or_path: str | Path | None) -> dict[str, str]:
+    """passer-by key -> why it is excluded, from a label_fixes-style file (bundled name or path)."""
+    if not name_or_path:
+        return {}
+    fixes = label_fixes.load(name_or_path)
+    return {entry["image"]: entry["why"] for entry in fixes.get("exclude", [])}
+
+
+# ------------------------------------------------------------------------------------------ one scene
+
+@dataclass
+class WalkerLog:
+    passerby: Passerby
+    scene: int
+    first_detected: int | None = None  # frame of the walk
+    first_embedded: int | None = None
+    detections: int = 0
+    embeddings: int = 0
+
+
+@dataclass
+class TrackLog:
+    scene: int
+    track_id: int
+    order: int  # creation order within the scene, for same-frame ties
+    # (frame, subject, score, walker index in the run or None for a background face, inter-ocular px, crop)
+    history: list[tuple] = field(default_factory=list)
+
+
+@dataclass
+class SceneLog:
+    tracks: list[TrackLog]
+    alerts: list  # AlertCandidate from the real threshold (empty when recording)
+    frames: int
+    seconds: float
+
+
+def run_scene(scene: WalkByScene, walkers: Sequence[int], logs: Sequence[WalkerLog], *, scene_index: int, engine,
+              matcher: WatchlistMatcher, detector, config: PipelineConfig, threshold: float = _RECORD_THRESHOLD,
+              keep_crop: Callable[[int | None, str, float], bool] = lambda walker, subject, score: False) -> SceneLog:
+    """Feed the scene's frames through ``process_batch`` as one camera and log what each track does.
+
+    ``walkers[i]`` is the run-wide index of the scene's i-th passer-by (``logs`` is indexed by it).
+    """
+    cameras: dict = {scene_index: CameraPipeline.create(scene_index, config)}
+    tracks: dict[int, TrackLog] = {}
+    seen: dict[int, tuple[int, float]] = {}  # track id -> (embed count, best score) last observed
+    alerts, started = [], time.perf_counter()
+    for frame_index in range(scene.frames):
+        image, placements = scene.render(frame_index)
+        timestamp = frame_index / scene.config.fps
+        result = process_batch(frames=[(scene_index, Frame(image, timestamp, frame_index))], engine=engine,
+                               matcher=matcher, threshold=threshold, cameras=cameras, policy=config.policy,
+                               detector=detector, config=config)
+        alerts.extend(result.alerts)
+        active = [t for t in cameras[scene_index].tracker.active if t.last_seen == timestamp]
+        if not active:
+            continue
+        truth = np.stack([p.box for p in placements]).astype(np.float64)
+        overlap = box_iou(np.stack([t.box for t in active]).astype(np.float64), truth)
+        for track, row in zip(active, overlap):
+            local = _attribute(track.box, truth, row)
+            walker = walkers[local] if local is not None else None
+            log = tracks.get(track.track_id)
+            if log is None:
+                log = tracks[track.track_id] = TrackLog(scene_index, track.track_id, len(tracks))
+            embeds, best_score = seen.get(track.track_id, (0, -1.0))
+            io = float(placements[local].inter_ocular) if local is not None else float(
+                np.linalg.norm(track.landmarks[1] - track.landmarks[0]))
+            if walker is not None:
+                walker_log = logs[walker]
+                walker_log.detections += 1
+                if walker_log.first_detected is None:
+                    walker_log.first_detected = frame_index
+                if track.embed_count > embeds:
+                    walker_log.embeddings += 1
+                    if walker_log.first_embedded is None:
+                        walker_log.first_embedded = frame_index
+            if track.best_match_score > best_score and track.best_match_subject is not None:
+                subject, score = track.best_match_subject, float(track.best_match_score)
+                crop = face_context_crop(image, track.box) if keep_crop(walker, subject, score) else None
+                log.history.append((frame_index, subject, score, walker, io, crop))
+            seen[track.track_id] = (track.embed_count, float(track.best_match_score))
+    cameras[scene_index].close()
+    return SceneLog(list(tracks.values()), alerts, scene.frames, time.perf_counter() - started)
+
+
+def _attribute(box: np.ndarray, truth: np.ndarray, overlap: np.ndarray) -> int | None:
+    """The passer-by whose placed face box holds this detection's centre and overlaps it (a detector's box
+    of a small face is drawn differently from the photo's, so overlap alone is too strict)."""
+    centre = (box[:2] + box[2:4]) / 2
+    inside = (truth[:, 0] <= centre[0]) & (centre[0] <= truth[:, 2]) & (truth[:, 1] <= centre[1]) & (centre[1] <= truth[:, 3])
+    candidates = np.flatnonzero(inside & (overlap >= ATTRIBUTION_IOU))
+    return int(candidates[np.argmax(overlap[candidates])]) if len(candidates) else None
+
+
+def replay(scene: SceneLog, threshold: float, *, fps: float, repeat_window_s: float) -> list[dict]:
+    """The alerts the pipeline makes on this scene at ``threshold`` (see the module docstring)."""
+    candidates = []
+    for track in scene.tracks:
+        for entry in track.history:
+            if entry[2] >= threshold:
+                candidates.append((entry[0], track.order, track, entry))
+                break
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    last_alerted: dict = {}
+    alerts = []
+    for frame, _, track, (_, subject, score, walker, io, crop) in candidates:
+        timestamp = frame / fps
+        last = last_alerted.get(subject)
+        last_alerted[subject] = timestamp
+        if repeat_window_s > 0 and last is not None and 0 <= timestamp - last < repeat_window_s:
+            continue
+        alerts.append({"scene": scene.tracks[0].scene if scene.tracks else None, "track_id": track.track_id,
+                       "frame": frame, "subject": subject, "score": score, "walker": walker, "inter_ocular": io,
+                       "crop": crop})
+    return alerts
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+def make_engine(config: EngineConfig | None, gallery_det_size: tuple[int, int]) -> FaceEngine:
+    """The production engine (no flip averaging, as the workers run) with the gallery's detector size."""
+    return FaceEngine(config=replace(config or EngineConfig(), det_size=tuple(gallery_det_size), flip=False))
+
+
+def _sample(items: list, limit: int | None, seed: int, stage: int) -> list:
+    if limit is None or limit >= len(items):
+        return items
+    chosen = np.sort(np.random.default_rng([int(seed), 100 + stage]).choice(len(items), size=limit, replace=False))
+    return [items[i] for i in chosen]
+
+
+def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = None,
+                        engine_config: EngineConfig | None = None, background: Background | None = None,
+                        progress: Progress | None = None) -> dict:
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    engine = engine or make_engine(engine_config, options.gallery_det_size)
+    if engine.config.flip:
+        raise ValueError("the live workers do not flip-average: pass an engine with flip off")
+    device = "cuda" if engine_on_gpu(engine) else "cpu"
+    det_size = tuple(options.det_size or default_live_det_size(engine))
+    config = replace(options.pipeline, det_size=det_size)
+    detector = live_detector(engine, det_size)
+    background = background or SyntheticBackground(options.seed)
+
+    dataset = list_dataset(options.dataset)
+    files = {f.relative_path: f for images in dataset.values() for f in images}
+    images = {identity: [f.relative_path for f in found] for identity, found in dataset.items()}
+    fixes_summary = None
+    if options.label_fixes:
+        images, fixes_summary = label_fixes.apply(images, label_fixes.load(options.label_fixes))
+    identities = split_identities({i: len(v) for i, v in images.items()}, gallery_size=options.gallery_size,
+                                  seed=options.seed, holdout_fraction=options.holdout_fraction)
+    split = build_split(images, identities, seed=options.seed)
+    name = Path(options.dataset).name
+    mated = [Passerby(f"{name}/{p.item}", files[p.item], p.identity, True, name) for p in split.mated]
+    nonmated = [Passerby(f"{name}/{p.item}", files[p.item], f"{name}:{p.identity}", False, name) for p in split.nonmated]
+    for extra in options.nonmated_sets:
+        nonmated += load_passerby_set(Path(extra))
+    exclusions = load_exclusions(options.exclusions)
+    excluded = [p for p in nonmated if p.key in exclusions]
+    nonmated = [p for p in nonmated if p.key not in exclusions]
+    mated = _sample(mated, options.mated, options.seed, 1)
+    nonmated = _sample(nonmated, options.nonmated, options.seed, 2)
+    say(f"gallery {split.gallery_size}; passers-by: {len(mated)} mated, {len(nonmated)} non-mated "
+        f"({len(excluded)} excluded by screening)")
+
+    cache = EmbeddingCache.for_model(options.cache_dir, engine.model_id) if options.cache_dir else None
+    try:
+        gallery_items = [refs[0] for refs in split.references.values()]
+        gallery_records = _records(engine, [files[i] for i in gallery_items], cache, options, say, "gallery")
+        walkers_all = mated + nonmated
+        walker_records = _records(engine, [p.file for p in walkers_all], cache, options, say, "passers-by", geometry=True,
+                                  keys=[p.key for p in walkers_all])
+        matcher = _matcher(split, gallery_items, gallery_records)
+        reference_of = {identity: refs[0] for identity, refs in split.references.items()}
+        screening = _screen(engine, nonmated, walker_records, matcher, images, files, cache, options, say)
+    finally:
+        if cache is not None:
+            cache.close()
+
+    placeable = [p for p in walkers_all if walker_records[p.key].has_face]
+    no_face = [p for p in walkers_all if not walker_records[p.key].has_face]
+    order = np.random.default_rng([options.seed, 200]).permutation(len(placeable))
+    walkers = [placeable[i] for i in order]
+    logs = [WalkerLog(p, i // options.walk.lanes) for i, p in enumerate(walkers)]
+    scenes: list[SceneLog] = []
+    lanes = options.walk.lanes
+
+    def keep_crop(walker, subject, score) -> bool:
+        return score >= 0.3 and (walker is None or not walkers[walker].mated or walkers[walker].identity != subject)
+
+    render_started = time.perf_counter()
+    for scene_index, first in enumerate(range(0, len(walkers), lanes)):
+        members = list(range(first, min(first + lanes, len(walkers))))
+        sources = [_source_face(walkers[i], walker_records[walkers[i].key]) for i in members]
+        scene = WalkByScene(sources, options.walk, background=background, seed=options.seed, scene_index=scene_index)
+        scenes.append(run_scene(scene, members, logs, scene_index=scene_index, engine=engine, matcher=matcher,
+                                detector=detector, config=config, keep_crop=keep_crop))
+        if scene_index % 20 == 19 or first + lanes >= len(walkers):
+            done = sum(s.frames for s in scenes)
+            elapsed = time.perf_counter() - render_started
+            say(f"scenes {scene_index + 1}/{math.ceil(len(walkers) / lanes)}: {done} frames, {done / elapsed:.1f} frames/s")
+    pipeline_seconds = time.perf_counter() - render_started
+
+    report = {
+        "model": engine.model_id, "detector": engine.pack.detector.model_id, "pack": engine.pack.pack_id,
+        "pack_dir": str(engine.pack.directory), "backend": engine.config.backend,
+        "providers": list(engine.detector.backend.providers), "device": device,
+        "det_size": list(det_size), "gallery_det_size": list(options.gallery_det_size), "flip": False,
+        "pipeline": {"max_age": config.max_age, "embed_every": config.embed_every, "embed_margin": config.embed_margin,
+                     "iou_threshold": config.iou_threshold, "repeat_alert_after_s": config.repeat_alert_after_s,
+                     "min_inter_ocular_px": config.policy.min_inter_ocular_px},
+        "walk": options.walk.as_dict(), "background": background.describe(),
+        "dataset": name, "dataset_path": str(options.dataset), "nonmated_sets": [str(p) for p in options.nonmated_sets],
+        "label_fixes": fixes_summary, "seed": options.seed, "gallery": split.gallery_size,
+        "passersby": {"mated": sum(p.mated for p in walkers), "nonmated": sum(not p.mated for p in walkers),
+                      "nonmated_by_set": _count_by(p.source_set for p in walkers if not p.mated),
+                      "mated_identities": len({p.identity for p in walkers if p.mated}),
+                      "source_without_face": [{"key": p.key, "mated": p.mated} for p in no_face],
+                      "sampled": {"mated": options.mated, "nonmated": options.nonmated}},
+        "screening": {"exclusions": str(options.exclusions) if options.exclusions else None,
+                      "excluded": [{"key": p.key, "why": exclusions[p.key]} for p in excluded],
+                      "threshold": options.screen_threshold, "candidates": screening},
+    }
+    report.update(_measure(scenes, walkers, logs, options, reference_of))
+    frames = sum(s.frames for s in scenes)
+    report["timing_s"] = {"total": round(time.perf_counter() - started, 1), "pipeline": round(pipeline_seconds, 1),
+                          "frames": frames, "frames_per_s": round(frames / max(pipeline_seconds, 1e-9), 2),
+                          "seconds_per_passerby": round(pipeline_seconds / max(len(walkers), 1), 3)}
+    report["host"] = {"node": platform.node(), "machine": platform.machine(), "python": platform.python_version()}
+    report["_scenes"] = scenes  # for tests and the images; dropped from the JSON
+    return report
+
+
+def _count_by(values) -> dict:
+    counts: dict = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def _records(engine, files: list[ImageFile], cache, options: LiveOptions, say, label: str, *, geometry: bool = False,
+             keys: list[str] | None = None) -> dict[str, FaceRecord]:
+    """key (relative path, or ``keys``) -> clean record of the central face."""
+    names = [f.path.as_posix() for f in files]
+    by_name = {n: replace(f, relative_path=n) for n, f in zip(names, files)}
+    shas = hash_files(list(by_name.values()))
+    variant = variant_key(engine, selection="central") + ("|geometry=1" if geometry else "")
+    records = embed_files(engine, list(by_name.values()), shas, cache=cache, variant=variant,
+                          batch_size=options.batch_size, progress=say, label=label, selection="central",
+                          geometry=geometry)
+    keys = keys or [f.relative_path for f in files]
+    return {key: records[shas[n]] for key, n in zip(keys, names)}
+
+
+def _matcher(split, gallery_items, records) -> WatchlistMatcher:
+    vectors, subjects = [], []
+    for (identity, _), item in zip(split.references.items(), gallery_items):
+        record = records[item]
+        if record.has_face:
+            vectors.append(record.embedding)
+            subjects.append(identity)
+    if not vectors:
+        raise ValueError("no reference image of the gallery has a detectable face")
+    return WatchlistMatcher(references=np.stack(vectors), subject_ids=subjects)
+
+
+def _source_face(passerby: Passerby, record: FaceRecord) -> SourceFace:
+    image = decode_image(passerby.file.path.read_bytes())
+    return SourceFace(passerby.key, image, np.asarray(record.quality["box"], np.float32),
+                      np.asarray(record.quality["landmarks"], np.float32).reshape(5, 2))
+
+
+def _screen(engine, nonmated: list[Passerby], records, matcher: WatchlistMatcher, images, files, cache,
+            options: LiveOptions, say) -> list[dict]:
+    """Non-mated photos whose clean face scores ``screen_threshold`` or more against the gallery, each
+    compared with every photo of the identity it matched: a high best similarity there usually means the
+    enrolled person after all (a celebrity in UTKFace, an enrolled bystander), to be checked by eye and
+    listed in the exclusions with a reason."""
+    found = [p for p in nonmated if records[p.key].has_face]
+    if not found:
+        return []
+    matches = matcher.top_k(np.stack([records[p.key].embedding for p in found]), 1)
+    flagged = [(p, m[0]) for p, m in zip(found, matches) if m and m[0].score >= options.screen_threshold]
+    wanted = sorted({item for _, m in flagged for item in images.get(m.subject_id, [])})
+    photos = _records(engine, [files[i] for i in wanted], cache, options, say, "screening") if wanted else {}
+    out = []
+    for passerby, match in sorted(flagged, key=lambda pm: -pm[1].score):
+        vector = records[passerby.key].embedding
+        similarities = [float(vector @ photos[i].embedding) for i in images.get(match.subject_id, []) if photos[i].has_face]
+        out.append({"key": passerby.key, "gallery_identity": match.subject_id, "gallery_score": round(float(match.score), 4),
+                    "best_similarity_to_identity": round(max(similarities), 4) if similarities else None,
+                    "identity_photos": len(similarities), "groups": passerby.groups})
+    return out
+
+
+# ------------------------------------------------------------------------------------------ measures
+
+def _rate(k: int, n: int) -> dict:
+    low, high = metrics.proportion_interval(k, n) if n else (math.nan, math.nan)
+    return {"count": k, "of": n, "rate": k / n if n else math.nan, "interval95": [low, high]}
+
+
+@dataclass
+class _Outcome:
+    hit: bool = False
+    hit_frame: int | None = None
+    hit_io: float | None = None
+    wrong: bool = False
+    false: bool = False
+    best: dict | None = None  # the highest-scoring alert (for the top false alerts)
+
+
+def _outcomes(alerts: list[dict], walkers: Sequence[Passerby]) -> tuple[list[_Outcome], int]:
+    outcomes = [_Outcome() for _ in walkers]
+    background = 0
+    for alert in alerts:
+        index = alert["walker"]
+        if index is None:
+            background += 1
+            continue
+        outcome, walker = outcomes[index], walkers[index]
+        if walker.mated and alert["subject"] == walker.identity:
+            if not outcome.hit or alert["frame"] < outcome.hit_frame:
+                outcome.hit, outcome.hit_frame, outcome.hit_io = True, alert["frame"], alert["inter_ocular"]
+        elif walker.mated:
+            outcome.wrong = True
+        else:
+            outcome.false = True
+        if not (walker.mated and alert["subject"] == walker.identity) and (
+                outcome.best is None or alert["score"] > outcome.best["score"]):
+            outcome.best = alert
+    return outcomes, background
+
+
+def _alerts_at(scenes, threshold: float, options: LiveOptions) -> list[dict]:
+    return [alert for scene in scenes
+            for alert in replay(scene, threshold, fps=options.walk.fps, repeat_window_s=options.pipeline.repeat_alert_after_s)]
+
+
+def _point(scenes, walkers, threshold: float, options: LiveOptions) -> dict:
+    outcomes, background = _outcomes(_alerts_at(scenes, threshold, options), walkers)
+    mated = [o for o, w in zip(outcomes, walkers) if w.mated]
+    nonmated = [o for o, w in zip(outcomes, walkers) if not w.mated]
+    return {"threshold": float(threshold), "tpir": _rate(sum(o.hit for o in mated), len(mated)),
+            "wrong_subject": _rate(sum(o.wrong for o in mated), len(mated)),
+            "false_alerts": per_1000(sum(o.false for o in nonmated), len(nonmated)),
+            "background_alerts": background}
+
+
+def _threshold_at_rate(scenes, walkers, target: float, options: LiveOptions) -> dict:
+    nonmated = sum(not w.mated for w in walkers)
+    allowed = int(math.floor(target * nonmated + 1e-9))
+    scores = sorted({entry[2] for scene in scenes for track in scene.tracks for entry in track.history
+                     if entry[3] is not None and not walkers[entry[3]].mated})
+    chosen = 0.0
+    for score in reversed(scores):
+        candidate = float(np.nextafter(score, -np.inf))  # just below: this face would alert
+        outcomes, _ = _outcomes(_alerts_at(scenes, candidate, options), walkers)
+        if sum(o.false for o, w in zip(outcomes, walkers) if not w.mated) > allowed:
+            chosen = float(np.nextafter(score, np.inf))
+            break
+    point = _point(scenes, walkers, max(chosen, 1e-6), options)
+    resolved = nonmated >= 1 / target
+    return point | {"target": target, "allowed_false_alerts": allowed, "resolved": resolved,
+                    "note": None if resolved else f"{nonmated} non-mated passers-by cannot resolve {target:g}: "
+                                                  f"the threshold allows 0 false alerts"}
+
+
+def _distribution(values: list[float]) -> dict | None:
+    if not values:
+        return None
+    array = np.asarray(values, np.float64)
+    return {"count": len(array), "median": float(np.median(array)), "p90": float(np.percentile(array, 90)),
+            "max": float(array.max())}
+
+
+def _measure(scenes, walkers, logs, options: LiveOptions, reference_of: dict) -> dict:
+    walk, threshold = options.walk, options.operating_threshold
+    alerts = _alerts_at(scenes, threshold, options)
+    outcomes, background = _outcomes(alerts, walkers)
+    mated_index = [i for i, w in enumerate(walkers) if w.mated]
+    nonmated_index = [i for i, w in enumerate(walkers) if not w.mated]
+    first24 = next((k for k in range(walk.frames) if walk.inter_ocular_at(k) >= TIME_TO_ALERT_FROM_PX), None)
+    hits = [outcomes[i] for i in mated_index if outcomes[i].hit]
+    time_to_alert = {
+        "frames_from_first_appearance": _distribution([o.hit_frame for o in hits]),
+        "seconds_from_first_appearance": _distribution([o.hit_frame / walk.fps for o in hits]),
+        f"seconds_from_first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": _distribution(
+            # An alert before the face reached that size counts as no delay.
+            [max(0, o.hit_frame - first24) / walk.fps for o in hits]) if first24 is not None else None,
+        f"first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": first24,
+    }
+    operating = _point(scenes, walkers, threshold, options)
+    operating["time_to_alert"] = time_to_alert
+
+    def never(indices, attribute) -> dict:
+        return _rate(sum(getattr(logs[i], attribute) is None for i in indices), len(indices))
+
+    operating["never_detected"] = {"mated": never(mated_index, "first_detected"),
+                                   "nonmated": never(nonmated_index, "first_detected")}
+    operating["never_embedded"] = {"mated": never(mated_index, "first_embedded"),
+                                   "nonmated": never(nonmated_index, "first_embedded")}
+    report = {"operating_threshold": operating,
+              "at_threshold": {f"{t:.2f}": _point(scenes, walkers, t, options) for t in options.fixed_thresholds},
+              "threshold_at_false_alert_rate": {f"{t:g}": _threshold_at_rate(scenes, walkers, t, options)
+                                                for t in options.false_alert_targets},
+              "by_band": _by_band(outcomes, alerts, walkers, logs, options),
+              "groups": false_alerts_by_group([outcomes[i].false for i in nonmated_index],
+                                              [walkers[i].groups for i in nonmated_index]),
+              "top_false_alerts": _top_false_alerts(scenes, walkers, reference_of, options),
+              "curve": [_curve_point(scenes, walkers, t, options) for t in CALIBRATION_THRESHOLDS]}
+    report["targets"] = _targets(report)
+    return report
+
+
+def _curve_point(scenes, walkers, threshold, options) -> dict:
+    point = _point(scenes, walkers, threshold, options)
+    return {"threshold": threshold, "tpir": point["tpir"]["rate"], "false_alerts": point["false_alerts"]["false_alerts"],
+            "nonmated": point["false_alerts"]["passersby"], "wrong_subject": point["wrong_subject"]["count"]}
+
+
+def _by_band(outcomes, alerts, walkers, logs, options: LiveOptions) -> list[dict]:
+    """Per inter-ocular band. The pipeline is causal, so "by the band's upper edge" is what a walk that
+    ended there would give (see docs/evaluation.md)."""
+    walk, edges = options.walk, list(options.bands)
+    io_of = [walk.inter_ocular_at(k) for k in range(walk.frames)]
+    mated = [i for i, w in enumerate(walkers) if w.mated]
+    nonmated = [i for i, w in enumerate(walkers) if not w.mated]
+    false_io: dict[int, float] = {}
+    for alert in alerts:
+        i = alert["walker"]
+        if i is not None and not walkers[i].mated:
+            false_io[i] = min(false_io.get(i, math.inf), alert["inter_ocular"])
+    rows = []
+    for low, high in zip(edges, edges[1:]):
+        reached = [i for i in range(len(walkers)) if io_of[-1] >= low and io_of[0] < high]
+        if not reached:
+            continue
+        by_high = lambda frame: frame is not None and io_of[frame] < high  # noqa: E731
+        rows.append({
+            "band_px": [low, high],
+            "frames_in_band": sum(low <= v < high for v in io_of),
+            "tpir_by_upper_edge": _rate(sum(by_high(outcomes[i].hit_frame) for i in mated), len(mated)),
+            "first_alerts_in_band": sum(outcomes[i].hit_io is not None and low <= outcomes[i].hit_io < high for i in mated),
+            "detected_by_upper_edge": _rate(sum(by_high(logs[i].first_detected) for i in mated + nonmated), len(walkers)),
+            "embedded_by_upper_edge": _rate(sum(by_high(logs[i].first_embedded) for i in mated + nonmated), len(walkers)),
+            "false_alerts_by_upper_edge": per_1000(sum(v < high for v in false_io.values()), len(nonmated)),
+        })
+    return rows
+
+
+def _top_false_alerts(scenes, walkers, reference_of, options: LiveOptions) -> list[dict]:
+    """Highest-scoring false and wrong-subject alerts over the whole run (at their own score as threshold)."""
+    best: dict[int, tuple] = {}
+    for scene in scenes:
+        for track in scene.tracks:
+            for frame, subject, score, walker, io, crop in track.history:
+                if walker is None or (walkers[walker].mated and walkers[walker].identity == subject):
+                    continue
+                if walker not in best or score > best[walker][2]:
+                    best[walker] = (frame, subject, score, io, crop, scene.tracks[0].scene)
+    rows = []
+    for walker, (frame, subject, score, io, crop, scene_index) in sorted(best.items(), key=lambda kv: -kv[1][2])[: options.top_n]:
+        passerby = walkers[walker]
+        rows.append({"score": round(score, 4), "passerby": passerby.key, "passerby_path": str(passerby.file.path),
+                     "mated": passerby.mated, "groups": passerby.groups, "gallery_identity": subject,
+                     "gallery_reference": reference_of.get(subject), "scene": scene_index, "frame": frame,
+                     "inter_ocular_px": round(io, 1), "_crop": crop})
+    return rows
+
+
+def _targets(report: dict) -> list[dict]:
+    operating = report["operating_threshold"]
+    fa = operating["false_alerts"]
+    tta = operating["time_to_alert"].get(f"seconds_from_first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px")
+    at_1e4 = report["threshold_at_false_alert_rate"].get("0.0001")
+    rows = [
+        {"target": "TPIR >= 0.95 at the operating threshold", "value": operating["tpir"]["rate"],
+         "met": operating["tpir"]["rate"] >= 0.95 if operating["tpir"]["of"] else None},
+        {"target": "<= 1 false alert per 1,000 passers-by at the operating threshold", "value": fa["per_1000"],
+         "upper95": fa["upper95_per_1000"],
+         "met": None if not fa["passersby"] else True if fa["upper95_per_1000"] <= 1.0 else False if fa["per_1000"] > 1.0 else None,
+         "note": "met only when the 95% upper bound is at most 1 per 1,000" + (
+             f"; {fa['passersby']} passers-by cannot show it (upper bound {fa['upper95_per_1000']:.2f})"
+             if fa["passersby"] and fa["upper95_per_1000"] > 1.0 and fa["false_alerts"] * 1000 <= fa["passersby"] else "")},
+        {"target": "TPIR >= 0.90 at 1 false alert per 10,000", "value": at_1e4["tpir"]["rate"] if at_1e4 else None,
+         "threshold": at_1e4["threshold"] if at_1e4 else None,
+         "met": (at_1e4["tpir"]["rate"] >= 0.90) if at_1e4 and at_1e4["resolved"] else None,
+         "note": at_1e4["note"] if at_1e4 else "not computed"},
+        {"target": f"median time to alert < 1 s from the first frame at >= {TIME_TO_ALERT_FROM_PX:g} px",
+         "value": tta["median"] if tta else None, "met": (tta["median"] < 1.0) if tta else None},
+    ]
+    return rows

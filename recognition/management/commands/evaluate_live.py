@@ -1,0 +1,107 @@
+"""manage.py evaluate_live: walk-by evaluation of the configured model pack through the live pipeline.
+
+The work is in recognition/evaluation/live.py (Django-free); this command reads settings and arguments.
+Protocol, metrics and figures: docs/evaluation.md ("Walk-by evaluation").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from recognition.evaluation.live import DEVICE_DEFAULTS, LiveOptions, make_engine, run_live_evaluation
+from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
+from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
+from recognition.ml.engine import EngineConfig
+from recognition.pipeline import PipelineConfig, engine_on_gpu
+
+STREET_VIDEO = Path(settings.BASE_DIR).parent / "shared" / "data" / "video" / "facenet_pytorch_video.mp4"
+
+
+def _pair(text: str, kind=int, sep: str = "x") -> tuple:
+    try:
+        first, second = (kind(v) for v in text.lower().split(sep))
+    except ValueError:
+        raise CommandError(f"expected two values separated by {sep!r}, got {text!r}") from None
+    return first, second
+
+
+class Command(BaseCommand):
+    requires_system_checks: list = []
+    help = "Walk passers-by made from face photos past a synthetic camera and measure the live pipeline per passer-by."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--dataset", required=True, help="<identity>/<image> folder: gallery, mated and non-mated passers-by")
+        parser.add_argument("--nonmated", dest="nonmated_sets", action="append", default=[], metavar="DIR",
+                            help="more non-mated passers-by (repeatable): <identity>/<image>, or flat with labels.csv (utkface-dev)")
+        parser.add_argument("--gallery-size", type=int, default=2500)
+        parser.add_argument("--label-fixes", default=None, help="bundled name (lfw-dev) or JSON path")
+        parser.add_argument("--exclusions", default=None,
+                            help="screened-out non-mated photos: bundled name (walkby-nonmated) or JSON path")
+        parser.add_argument("--limit-mated", type=int, default=None, help="random subsample of mated passers-by")
+        parser.add_argument("--limit-nonmated", type=int, default=None, help="random subsample of non-mated passers-by")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--threshold", type=float, default=None, help="default DEPLOYMENT_DEFAULT_THRESHOLD")
+        parser.add_argument("--frame-size", default="1920x1080")
+        parser.add_argument("--fps", type=float, default=None, help="frames the worker processes per second (device default)")
+        parser.add_argument("--walk-seconds", type=float, default=4.0)
+        parser.add_argument("--inter-ocular", default="10-80", help="eye distance at the start and end of the walk, px")
+        parser.add_argument("--lanes", type=int, default=5, help="passers-by in the same frames")
+        parser.add_argument("--det-size", default="auto",
+                            help="live detector input WxH; auto: LIVE_DETECTION_SIZE, else the device default "
+                                 "(CPU 640x384, CUDA 960x544)")
+        parser.add_argument("--device-defaults", choices=("auto", "cpu", "cuda"), default="auto",
+                            help="use that device's live defaults (detector input, frame rate) whatever runs the models")
+        parser.add_argument("--background", choices=sorted(BACKGROUNDS), default=None,
+                            help="default: video (the shared street video) when present, else synthetic")
+        parser.add_argument("--background-video", default=str(STREET_VIDEO))
+        parser.add_argument("--out", default=None, help="default bench/results/evaluate_live-<model>-<dataset>-<device>-<n>")
+        parser.add_argument("--cache-dir", default=None, help="embedding cache (default <VAR_DIR>/cache/embeddings)")
+        parser.add_argument("--no-cache", action="store_true")
+
+    def handle(self, *args, **options) -> None:
+        dataset = Path(options["dataset"]).expanduser()
+        if not dataset.is_dir():
+            raise CommandError(f"dataset folder {dataset} does not exist")
+        engine = make_engine(EngineConfig(
+            model_dir=settings.MODEL_DIR or None, backend=settings.INFERENCE_BACKEND,
+            providers=tuple(settings.INFERENCE_PROVIDERS) or None, intra_op_threads=settings.INFERENCE_THREADS or None,
+        ), (320, 320))
+        device = options["device_defaults"]
+        if device == "auto":
+            device = "cuda" if engine_on_gpu(engine) else "cpu"
+        if options["det_size"] != "auto":
+            det_size = _pair(options["det_size"])
+        elif settings.LIVE_DETECTION_SIZE != "auto" and options["device_defaults"] == "auto":
+            det_size = _pair(settings.LIVE_DETECTION_SIZE)
+        else:
+            det_size = (960, 544) if device == "cuda" else (640, 384)
+        background_name = options["background"] or ("video" if Path(options["background_video"]).is_file() else "synthetic")
+        try:
+            background = (create_background("video", path=options["background_video"]) if background_name == "video"
+                          else create_background("synthetic", seed=options["seed"]))
+            walk = WalkByConfig(frame_size=_pair(options["frame_size"]), fps=options["fps"] or DEVICE_DEFAULTS[device]["fps"],
+                                walk_seconds=options["walk_seconds"], inter_ocular=_pair(options["inter_ocular"], float, "-"),
+                                lanes=options["lanes"])
+            live = LiveOptions(
+                dataset=dataset, nonmated_sets=tuple(Path(p).expanduser() for p in options["nonmated_sets"]),
+                gallery_size=options["gallery_size"], label_fixes=options["label_fixes"], exclusions=options["exclusions"],
+                mated=options["limit_mated"], nonmated=options["limit_nonmated"], seed=options["seed"], walk=walk,
+                det_size=det_size,
+                pipeline=replace(PipelineConfig(), repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
+                operating_threshold=options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD,
+                cache_dir=None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings"),
+            )
+            report = run_live_evaluation(live, engine=engine, background=background,
+                                         progress=lambda message: self.stderr.write(message))
+        except (ValueError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from exc
+        report["device_defaults"] = device
+        out_dir = Path(options["out"]) if options["out"] else Path(settings.BASE_DIR) / default_live_out_dir(report)
+        paths = write_live_report(report, out_dir)
+        for line in summary_lines(report):
+            self.stdout.write(line)
+        self.stdout.write(f"wrote {paths['json']}, {paths['markdown']} and {len(paths['images'])} alert images")
