@@ -58,6 +58,23 @@ def spawn(command: list[str], *, log: Path) -> subprocess.Popen:
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def web_server_start(*, log: Path, wait_s: float = 30.0) -> tuple[subprocess.Popen, int]:
+    """uvicorn serving the portal on a free port, as `lfr up` runs it; returns once /healthz answers."""
+    from config.embedded import free_port
+
+    port = free_port()
+    web = spawn([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
+                 str(port), "--lifespan", "off", "--log-level", "warning", "--no-proxy-headers"], log=log)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return web, port
+
+
 def stop(process: subprocess.Popen) -> None:
     try:
         os.killpg(process.pid, signal.SIGTERM)
@@ -223,22 +240,13 @@ def main() -> int:
     if not shutil.which("chromium"):
         print("chromium is not installed (make install-system)")
         return 1
-    from config.embedded import free_port
 
     with started_services(VAR):
         web = worker = None
         try:
             deployment, crew = setup_world(args.officers)
-            port = free_port()
+            web, port = web_server_start(log=VAR / "web.log")
             base = f"http://localhost:{port}"
-            web = spawn([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
-                         str(port), "--lifespan", "off", "--log-level", "warning"], log=VAR / "web.log")
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
             worker = spawn([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "recognition", "-l",
                             "WARNING", "--concurrency", "1", "-n", "bench@%h"], log=VAR / "worker.log")
             from recognition.tasks import camera_worker_task

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "bench-login-flood"
 sys.path.insert(0, str(ROOT))
 
-from bench.alert_latency import percentile, session_cookie, setup_world, spawn, stop  # noqa: E402
+from bench.alert_latency import percentile, session_cookie, setup_world, stop, web_server_start  # noqa: E402
 
 PHASES = ("idle", "one_address", "own_address", "new_address_each_attempt")
 
@@ -119,7 +119,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "login_flood.json")
     args = parser.parse_args()
     from bench.services import django_on_fresh_services
-    from config.embedded import free_port
 
     with django_on_fresh_services(VAR, CAMERA_FILE_ROOT=str(VAR / "video"), SESSION_IDLE_SECONDS="86400",
                                   TRUSTED_PROXIES="127.0.0.1"):
@@ -138,17 +137,8 @@ def main() -> int:
                              model_id="bench", track_id=track, frame_time=timezone.now(),
                              probe_jpeg=b"\xff\xd8\xff\xd9")
             cookie = session_cookie(crew[0])
-            port = free_port()
+            web, port = web_server_start(log=VAR / "web.log")
             base = f"http://127.0.0.1:{port}"
-            web = spawn([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
-                         str(port), "--lifespan", "off", "--log-level", "warning", "--no-proxy-headers"],
-                        log=VAR / "web.log")
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
             feed_latencies(base, deployment.pk, cookie, time.monotonic() + 2, 0.25)  # warm-up
             load_before = os.getloadavg()
             phases = {}
