@@ -15,10 +15,10 @@ from recognition.ml.engine import EngineConfig, FaceEngine
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import FaceQuality, QualityPolicy
 
-from . import calibration, label_fixes, metrics
+from . import calibration, metrics
 from .groups import false_alerts_by_group
 from .cache import EmbeddingCache, FaceRecord
-from .dataset import list_dataset, load_passerby_set
+from .dataset import labelled_dataset, load_passerby_set
 from .degrade import CctvProfile, degrade_image, draw_params
 from .embedding import FACE_SELECTIONS, Progress, embed_files, hash_files, variant_key
 from .protocol import Probe, Split, build_split, split_identities
@@ -94,12 +94,7 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
         engine = make_engine(engine_config or EngineConfig(), flip=options.flip)
     elif bool(engine.config.flip) != bool(options.flip):
         raise ValueError("the engine's flip setting differs from options.flip")
-    dataset = list_dataset(options.dataset)
-    files = {f.relative_path: f for images in dataset.values() for f in images}
-    images = {identity: [f.relative_path for f in found] for identity, found in dataset.items()}
-    fixes_summary = None
-    if options.label_fixes:
-        images, fixes_summary = label_fixes.apply(images, label_fixes.load(options.label_fixes))
+    files, images, fixes_summary = labelled_dataset(options.dataset, options.label_fixes)
     label_of = {item: identity for identity, items in images.items() for item in items}
     identities = split_identities({i: len(v) for i, v in images.items()}, gallery_size=options.gallery_size,
                                   references_per_subject=options.references_per_subject, seed=options.seed,
@@ -108,7 +103,7 @@ def run_evaluation(options: EvaluationOptions, *, engine: FaceEngine | None = No
     try:
         # Clean records for the references and probes (the cctv degradation also scales from the clean
         # eye distance). Choosing references by quality needs every gallery identity's images first.
-        say(f"dataset {options.dataset}: {len(dataset)} identities, {len(files)} images")
+        say(f"dataset {options.dataset}: {len(images)} identities, {len(files)} images")
         embed_started = time.perf_counter()
         clean_by_item: dict[str, FaceRecord] = {}
         shas: dict[str, str] = {}

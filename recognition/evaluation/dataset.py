@@ -70,3 +70,18 @@ def load_passerby_set(root: Path) -> list[Passerby]:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def labelled_dataset(root: str | Path, fixes: str | Path | None = None
+                     ) -> tuple[dict[str, ImageFile], dict[str, list[str]], dict | None]:
+    """Every image of an `<identity>/<image>` set by relative path, each identity's images (after the named
+    label fixes, when given), and the fixes' summary for the report (None without fixes)."""
+    from . import label_fixes
+
+    dataset = list_dataset(root)
+    files = {f.relative_path: f for images in dataset.values() for f in images}
+    images = {identity: [f.relative_path for f in found] for identity, found in dataset.items()}
+    summary = None
+    if fixes:
+        images, summary = label_fixes.apply(images, label_fixes.load(fixes))
+    return files, images, summary

@@ -43,7 +43,7 @@ from recognition.source_base import Frame
 from . import label_fixes, metrics
 from .cache import EmbeddingCache, FaceRecord
 from .calibration import CALIBRATION_THRESHOLDS
-from .dataset import ImageFile, Passerby, list_dataset, load_passerby_set
+from .dataset import ImageFile, Passerby, labelled_dataset, load_passerby_set
 from .groups import false_alerts_by_group, per_1000
 from .embedding import Progress, embed_files, hash_files, variant_key
 from .protocol import build_split, split_identities
@@ -233,12 +233,7 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
     detector = live_detector(engine, det_size)
     background = background or SyntheticBackground(options.seed)
 
-    dataset = list_dataset(options.dataset)
-    files = {f.relative_path: f for images in dataset.values() for f in images}
-    images = {identity: [f.relative_path for f in found] for identity, found in dataset.items()}
-    fixes_summary = None
-    if options.label_fixes:
-        images, fixes_summary = label_fixes.apply(images, label_fixes.load(options.label_fixes))
+    files, images, fixes_summary = labelled_dataset(options.dataset, options.label_fixes)
     identities = split_identities({i: len(v) for i, v in images.items()}, gallery_size=options.gallery_size,
                                   seed=options.seed, holdout_fraction=options.holdout_fraction)
     split = build_split(images, identities, seed=options.seed)
