@@ -61,20 +61,35 @@ def largest_ratio(rows: dict) -> dict:
     return {"ratio": rated[high]["per_1000"] / rated[low]["per_1000"], "highest": high, "lowest": low, "note": None}
 
 
-def false_alerts_by_group(alerted: Sequence[bool], groups: Sequence[dict | None]) -> dict:
-    """Per grouping: each group's false alerts per 1,000 passers-by and the largest ratio between groups."""
+def group_counts(alerted: Sequence[bool], groups: Sequence[dict | None]) -> dict[str, dict[str, list[int]]]:
+    """grouping -> group -> [false alerts, passers-by], over the labelled passers-by only ({} when none)."""
     labelled = [(bool(a), g) for a, g in zip(alerted, groups) if g]
-    if not labelled:
-        return {"note": "no non-mated set with group labels (labels.csv) in this run"}
-    out = {}
-    for grouping in GROUPINGS:
-        members: dict[str, list[bool]] = {}
+    out: dict[str, dict[str, list[int]]] = {}
+    for grouping in GROUPINGS if labelled else ():
+        members: dict[str, list[int]] = {}
         for flag, g in labelled:
             value = f"{g['race']} x {g['sex']}" if grouping == "race x sex" else g[grouping]
-            members.setdefault(value, []).append(flag)
-        rows = {value: per_1000(sum(flags), len(flags)) for value, flags in sorted(members.items())}
+            counts = members.setdefault(value, [0, 0])
+            counts[0] += flag
+            counts[1] += 1
+        out[grouping] = dict(sorted(members.items()))
+    return out
+
+
+def rates_from_counts(counts: dict[str, dict[str, list[int]]]) -> dict:
+    """``group_counts`` as per-group rates with intervals and the largest ratio, per grouping."""
+    if not counts:
+        return {"note": "no non-mated set with group labels (labels.csv) in this run"}
+    out = {}
+    for grouping, members in counts.items():
+        rows = {value: per_1000(k, n) for value, (k, n) in members.items()}
         out[grouping] = {"groups": rows, "largest_ratio": largest_ratio(rows)}
     return out
+
+
+def false_alerts_by_group(alerted: Sequence[bool], groups: Sequence[dict | None]) -> dict:
+    """Per grouping: each group's false alerts per 1,000 passers-by and the largest ratio between groups."""
+    return rates_from_counts(group_counts(alerted, groups))
 
 
 def markdown_lines(groups: dict, threshold: float) -> list[str]:

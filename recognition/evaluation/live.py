@@ -44,7 +44,7 @@ from . import label_fixes, metrics
 from .cache import EmbeddingCache, FaceRecord
 from .calibration import CALIBRATION_THRESHOLDS
 from .dataset import ImageFile, Passerby, labelled_dataset, load_passerby_set
-from .groups import false_alerts_by_group, per_1000
+from .groups import false_alerts_by_group, group_counts, per_1000
 from .embedding import Progress, embed_files, hash_files, variant_key
 from .protocol import build_split, split_identities
 from .walkby import Background, SourceFace, SyntheticBackground, WalkByConfig, WalkByScene
@@ -501,9 +501,16 @@ def _measure(scenes, walkers, logs, options: LiveOptions, reference_of: dict) ->
 
 
 def _curve_point(scenes, walkers, threshold, options) -> dict:
-    point = _point(scenes, walkers, threshold, options)
-    return {"threshold": threshold, "tpir": point["tpir"]["rate"], "false_alerts": point["false_alerts"]["false_alerts"],
-            "nonmated": point["false_alerts"]["passersby"], "wrong_subject": point["wrong_subject"]["count"]}
+    """One threshold of the walk-by calibration: counts, and false alerts per labelled group as [count, of]."""
+    outcomes, _ = _outcomes(_alerts_at(scenes, threshold, options), walkers)
+    mated = [o for o, w in zip(outcomes, walkers) if w.mated]
+    nonmated = [(o, w) for o, w in zip(outcomes, walkers) if not w.mated]
+    false_alerts = sum(o.false for o, _ in nonmated)
+    return {"threshold": threshold, "true_alerts": sum(o.hit for o in mated), "mated": len(mated),
+            "tpir": sum(o.hit for o in mated) / len(mated) if mated else math.nan,
+            "false_alerts": false_alerts, "nonmated": len(nonmated),
+            "wrong_subject": sum(o.wrong for o in mated),
+            "groups": group_counts([o.false for o, _ in nonmated], [w.groups for _, w in nonmated])}
 
 
 def _by_band(outcomes, alerts, walkers, logs, options: LiveOptions) -> list[dict]:
