@@ -12,13 +12,26 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from recognition.evaluation.live import DEVICE_DEFAULTS, LiveOptions, make_engine, run_live_evaluation
+from recognition.evaluation.live import (
+    DEVICE_DEFAULTS,
+    LiveOptions,
+    Recording,
+    make_engine,
+    measure_recording,
+    run_live_evaluation,
+)
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
+from recognition.ml.decision import decision_from_spec, registered_decisions
 from recognition.ml.engine import EngineConfig
 from recognition.pipeline import PipelineConfig, engine_on_gpu
 
 STREET_VIDEO = Path(settings.BASE_DIR).parent / "shared" / "data" / "video" / "facenet_pytorch_video.mp4"
+
+
+# Measured beside the chosen rule on the same run (docs/evaluation.md, "Deciding over the track").
+COMPARED_DECISIONS = ("frame", "template:keep=3,min_frames=1", "template:keep=5,min_frames=1",
+                      "template:keep=5,min_frames=2", "agreement:frames=2", "margin:margin=0.03", "margin:margin=0.06")
 
 
 def _pair(text: str, kind=int, sep: str = "x") -> tuple:
@@ -34,7 +47,8 @@ class Command(BaseCommand):
     help = "Walk passers-by made from face photos past a synthetic camera and measure the live pipeline per passer-by."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--dataset", required=True, help="<identity>/<image> folder: gallery, mated and non-mated passers-by")
+        parser.add_argument("--dataset", help="<identity>/<image> folder: gallery, mated and non-mated passers-by "
+                                                  "(required unless --from-recording)")
         parser.add_argument("--nonmated", dest="nonmated_sets", action="append", default=[], metavar="DIR",
                             help="more non-mated passers-by (repeatable): <identity>/<image>, or flat with labels.csv (utkface-dev)")
         parser.add_argument("--gallery-size", type=int, default=2500)
@@ -61,8 +75,28 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=None, help="default bench/results/evaluate_live-<model>-<dataset>-<device>-<n>")
         parser.add_argument("--cache-dir", default=None, help="embedding cache (default <VAR_DIR>/cache/embeddings)")
         parser.add_argument("--no-cache", action="store_true")
+        parser.add_argument("--decision", default=None,
+                            help="alert rule NAME[:option=value,...] (default ALERT_DECISION); known: "
+                                 + ", ".join(registered_decisions()))
+        parser.add_argument("--compare", action="append", default=None, metavar="DECISION",
+                            help="another alert rule measured on the same run (repeatable; default: "
+                                 + "; ".join(COMPARED_DECISIONS) + "); --compare none for no comparison")
+        parser.add_argument("--save-recording", default=None, metavar="PATH",
+                            help="keep the run's recording (embeddings, crops: the data set's faces; keep it local) "
+                                 "to measure again with --from-recording")
+        parser.add_argument("--from-recording", default=None, metavar="PATH",
+                            help="measure a saved recording again (other decisions, threshold) instead of running")
 
     def handle(self, *args, **options) -> None:
+        try:
+            decision = decision_from_spec(options["decision"] or settings.ALERT_DECISION)
+            compared = [decision_from_spec(spec) for spec in (options["compare"] or COMPARED_DECISIONS) if spec != "none"]
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["from_recording"]:
+            return self._measure_again(options, decision, compared)
+        if not options["dataset"]:
+            raise CommandError("--dataset is required (unless --from-recording)")
         dataset = Path(options["dataset"]).expanduser()
         if not dataset.is_dir():
             raise CommandError(f"dataset folder {dataset} does not exist")
@@ -91,7 +125,10 @@ class Command(BaseCommand):
                 gallery_size=options["gallery_size"], label_fixes=options["label_fixes"], exclusions=options["exclusions"],
                 mated=options["limit_mated"], nonmated=options["limit_nonmated"], seed=options["seed"], walk=walk,
                 det_size=det_size,
-                pipeline=replace(PipelineConfig(), repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
+                pipeline=replace(PipelineConfig(), repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS,
+                                 decision=decision),
+                compare_decisions=tuple(compared),
+                save_recording=Path(options["save_recording"]) if options["save_recording"] else None,
                 operating_threshold=options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD,
                 cache_dir=None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings"),
             )
@@ -100,6 +137,23 @@ class Command(BaseCommand):
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         report["device_defaults"] = device
+        self._write(report, options)
+
+    def _measure_again(self, options, decision, compared) -> None:
+        try:
+            recording = Recording.load(Path(options["from_recording"]).expanduser())
+        except (OSError, ValueError, EOFError) as exc:
+            raise CommandError(f"cannot read the recording: {exc}") from exc
+        recorded = recording.options
+        live = replace(recorded, pipeline=replace(recorded.pipeline, decision=decision), compare_decisions=tuple(compared),
+                       operating_threshold=options["threshold"] if options["threshold"] is not None
+                       else recorded.operating_threshold, save_recording=None)
+        report = measure_recording(recording, live)
+        report["device_defaults"] = recording.head.get("device")
+        report["measured_from_recording"] = str(options["from_recording"])
+        self._write(report, options)
+
+    def _write(self, report: dict, options) -> None:
         out_dir = Path(options["out"]) if options["out"] else Path(settings.BASE_DIR) / default_live_out_dir(report)
         paths = write_live_report(report, out_dir)
         for line in summary_lines(report):
