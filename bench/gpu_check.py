@@ -160,17 +160,16 @@ def run_steps(steps: list[Step], *, log_dir: Path, env: dict[str, str] | Callabl
         left = None if deadline is None else deadline - time.monotonic()
         if missing:
             result = StepResult(step.name, "skipped", message=f"needs {', '.join(missing)}, which did not pass")
-            print(f"\n=== {step.name}: skipped ({result.message})", flush=True)
         elif left is not None and left < 5:
             result = StepResult(step.name, "skipped", message=f"out of time: the run's budget of {budget_s:g} s is spent")
-            print(f"\n=== {step.name}: skipped ({result.message})", flush=True)
         else:
             if left is not None and left < step.timeout_s:
                 step = replace(step, timeout_s=round(left, 1))
             result = run_step(step, log_dir=log_dir, env=env() if callable(env) else env, echo=echo)
         results[step.name] = result
-        print(f"=== {step.name}: {result.status} in {result.seconds} s{': ' + result.message if result.message else ''}",
-              flush=True)
+        print(f"{'' if result.status != 'skipped' else chr(10)}=== {step.name}: {result.status}"
+              f"{' in ' + str(result.seconds) + ' s' if result.status != 'skipped' else ''}"
+              f"{': ' + result.message if result.message else ''}", flush=True)
         if on_result is not None:
             on_result(result)
     return list(results.values())
