@@ -90,6 +90,8 @@ class PipelineConfig:
     repeat_alert_after_s: float = 60.0
     alert_crop_scale: float = 2.0  # the alert's face crop: the face box enlarged this much (square)
     alert_crop_max_side: int = 256  # ...and shrunk to at most this many pixels
+    # Also embed each face's mirror image and average the two (twice the embedder's work per face).
+    flip: bool = False
     # How a track's embeddings become the evidence the threshold is applied to (recognition.ml.decision).
     decision: TrackDecision = field(default_factory=lambda: decision_from_name(DEFAULT_DECISION))
 
@@ -298,7 +300,7 @@ def process_batch(
     candidates = list(chosen.values())
     if candidates:
         started = time.perf_counter()
-        vectors = engine.embedder.embed(np.stack([c.crop for c in candidates])).vectors
+        vectors = engine.embedder.embed(np.stack([c.crop for c in candidates]), flip=config.flip).vectors
         timings["embed"] = time.perf_counter() - started
         started = time.perf_counter()
         decision = config.decision

@@ -84,6 +84,9 @@ class LiveOptions:
     cache_dir: Path | None = None
     top_n: int = 10
     compare_decisions: Sequence[TrackDecision] = ()  # measured beside options.pipeline.decision on the same run
+    child_entries: str | Path | None = None  # gallery identities enrolled as children (lfw-dev-children)
+    child_offset: float = 0.0  # their threshold is raised by this much (the policy measured)
+    compare_child_offsets: Sequence[float] = (0.05, 0.10, 0.15)
     save_recording: Path | None = None
 
 
@@ -366,7 +369,7 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
         "model": engine.model_id, "detector": engine.pack.detector.model_id, "pack": engine.pack.pack_id,
         "pack_dir": str(engine.pack.directory), "backend": engine.config.backend,
         "providers": list(engine.detector.backend.providers), "device": device,
-        "det_size": list(det_size), "gallery_det_size": list(options.gallery_det_size), "flip": False,
+        "det_size": list(det_size), "gallery_det_size": list(options.gallery_det_size), "flip": config.flip,
         "pipeline": {"max_age": config.max_age, "embed_every": config.embed_every, "embed_margin": config.embed_margin,
                      "iou_threshold": config.iou_threshold, "repeat_alert_after_s": config.repeat_alert_after_s,
                      "min_inter_ocular_px": config.policy.min_inter_ocular_px},
@@ -421,18 +424,35 @@ class Recording:
         return recording
 
 
+def load_child_entries(name_or_path: str | Path | None) -> dict[str, str]:
+    """identity -> why it counts as enrolled as a child, from a label_fixes-style file (``child_entries``)."""
+    if not name_or_path:
+        return {}
+    return {entry["identity"]: entry["why"] for entry in label_fixes.load(name_or_path).get("child_entries", [])}
+
+
 def measure_recording(recording: Recording, options: LiveOptions) -> dict:
-    """The report of a recorded run under ``options.pipeline.decision``, with every decision of
-    ``options.compare_decisions`` measured beside it."""
+    """The report of a recorded run under ``options.pipeline.decision`` (and the child-entry policy), with
+    every decision of ``options.compare_decisions`` and each of ``options.compare_child_offsets`` measured
+    beside it on the same recording."""
     decision, matcher = options.pipeline.decision, recording.matcher
-    scenes = [with_decision(scene, decision, matcher) for scene in recording.scenes]
-    report = dict(recording.head) | {"decision": decision.describe()}
+    children = sorted(set(load_child_entries(options.child_entries)) & set(matcher.subjects))
+    offsets = {identity: options.child_offset for identity in children} if options.child_offset else None
+    scenes = [with_decision(scene, decision, matcher, offsets) for scene in recording.scenes]
+    report = dict(recording.head) | {"decision": decision.describe(),
+                                     "child_entries": {"file": str(options.child_entries) if options.child_entries else None,
+                                                       "in_gallery": children, "offset": options.child_offset}}
     report.update(_measure(scenes, recording.walkers, recording.logs, options, recording.reference_of))
     baseline = report["operating_threshold"]["false_alerts"]["false_alerts"]
-    report["decisions"] = [
-        _decision_row(other, [with_decision(scene, other, matcher) for scene in recording.scenes], recording, options,
-                      baseline)
-        for other in (decision, *options.compare_decisions)]
+
+    def row(other: TrackDecision, other_offsets: dict | None, offset: float) -> dict:
+        decided = [with_decision(scene, other, matcher, other_offsets) for scene in recording.scenes]
+        return _decision_row(other, decided, recording, options, baseline) | {"child_offset": offset}
+
+    report["decisions"] = [row(other, offsets, options.child_offset) for other in (decision, *options.compare_decisions)]
+    if children:
+        report["decisions"] += [row(decision, {identity: offset for identity in children}, offset)
+                                for offset in options.compare_child_offsets if offset != options.child_offset]
     report["_scenes"] = scenes  # for tests and the images; dropped from the JSON
     return report
 

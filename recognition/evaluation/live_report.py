@@ -98,7 +98,8 @@ def decision_lines(report: dict) -> list[str]:
     for row in rows:
         op, same = row["operating"], row["at_baseline_false_alerts"]
         tta = row["time_to_alert_s"]
-        out.append(f"{decision_label(row['decision'])} | {_f(op['tpir']['rate'])}, {op['false_alerts']['false_alerts']}"
+        child = f" + child entries +{row['child_offset']:g}" if row.get("child_offset") else ""
+        out.append(f"{decision_label(row['decision'])}{child} | {_f(op['tpir']['rate'])}, {op['false_alerts']['false_alerts']}"
                    f"/{op['false_alerts']['passersby']} | {_f(tta['median'], 2) if tta else '-'} s | "
                    f"{_f(same['threshold'], 4)}, {_f(same['tpir']['rate'])}")
     return out
@@ -194,4 +195,5 @@ def default_live_out_dir(report: dict, root: str | Path = "bench/results") -> Pa
     """bench/results/evaluate_live-<model>-<dataset>-<device>[-<passers-by>]."""
     stem = report["model"].rsplit("-", 1)[0]
     count = report["passersby"]["mated"] + report["passersby"]["nonmated"]
-    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report.get('device_defaults', report['device'])}-{count}"
+    flip = "-flip" if report.get("flip") else ""
+    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report.get('device_defaults', report['device'])}-{count}{flip}"

@@ -75,12 +75,18 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=None, help="default bench/results/evaluate_live-<model>-<dataset>-<device>-<n>")
         parser.add_argument("--cache-dir", default=None, help="embedding cache (default <VAR_DIR>/cache/embeddings)")
         parser.add_argument("--no-cache", action="store_true")
+        parser.add_argument("--flip", action="store_true",
+                            help="the live pipeline also embeds each face's mirror image and averages the two")
         parser.add_argument("--decision", default=None,
                             help="alert rule NAME[:option=value,...] (default ALERT_DECISION); known: "
                                  + ", ".join(registered_decisions()))
         parser.add_argument("--compare", action="append", default=None, metavar="DECISION",
                             help="another alert rule measured on the same run (repeatable; default: "
                                  + "; ".join(COMPARED_DECISIONS) + "); --compare none for no comparison")
+        parser.add_argument("--child-entries", default=None,
+                            help="gallery identities enrolled as children: bundled name (lfw-dev-children) or JSON path")
+        parser.add_argument("--child-offset", type=float, default=None,
+                            help="raise the threshold of child entries by this much (default CHILD_ENTRY_THRESHOLD_OFFSET)")
         parser.add_argument("--save-recording", default=None, metavar="PATH",
                             help="keep the run's recording (embeddings, crops: the data set's faces; keep it local) "
                                  "to measure again with --from-recording")
@@ -95,6 +101,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if options["from_recording"]:
             return self._measure_again(options, decision, compared)
+        child_offset = self._child_offset(options)
         if not options["dataset"]:
             raise CommandError("--dataset is required (unless --from-recording)")
         dataset = Path(options["dataset"]).expanduser()
@@ -126,8 +133,8 @@ class Command(BaseCommand):
                 mated=options["limit_mated"], nonmated=options["limit_nonmated"], seed=options["seed"], walk=walk,
                 det_size=det_size,
                 pipeline=replace(PipelineConfig(), repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS,
-                                 decision=decision),
-                compare_decisions=tuple(compared),
+                                 decision=decision, flip=options["flip"]),
+                compare_decisions=tuple(compared), child_entries=options["child_entries"], child_offset=child_offset,
                 save_recording=Path(options["save_recording"]) if options["save_recording"] else None,
                 operating_threshold=options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD,
                 cache_dir=None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings"),
@@ -139,6 +146,11 @@ class Command(BaseCommand):
         report["device_defaults"] = device
         self._write(report, options)
 
+    @staticmethod
+    def _child_offset(options) -> float:
+        offset = options["child_offset"]
+        return float(settings.CHILD_ENTRY_THRESHOLD_OFFSET if offset is None else offset)
+
     def _measure_again(self, options, decision, compared) -> None:
         try:
             recording = Recording.load(Path(options["from_recording"]).expanduser())
@@ -146,6 +158,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read the recording: {exc}") from exc
         recorded = recording.options
         live = replace(recorded, pipeline=replace(recorded.pipeline, decision=decision), compare_decisions=tuple(compared),
+                       child_entries=options["child_entries"], child_offset=self._child_offset(options),
                        operating_threshold=options["threshold"] if options["threshold"] is not None
                        else recorded.operating_threshold, save_recording=None)
         report = measure_recording(recording, live)

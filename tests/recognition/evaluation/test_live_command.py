@@ -45,3 +45,51 @@ def test_command_evaluates_the_model_pack_in_model_dir(tiny_dataset, tmp_path, s
     report = json.loads((out / "report.json").read_text())
     assert report["pack_dir"] == str(pack)
     assert report["model"].startswith("arcface_other-") and report["detector"].startswith("scrfd_other-")
+
+
+def test_a_saved_recording_is_measured_again_under_another_decision_and_child_policy(tiny_dataset, tmp_path, capsys):
+    from recognition.evaluation.live import Recording
+
+    recording = tmp_path / "run.pkl"
+    common = ["--gallery-size", "7", "--frame-size", "1280x720", "--fps", "10", "--walk-seconds", "1.5",
+              "--inter-ocular", "30-70", "--lanes", "4", "--background", "synthetic", "--device-defaults", "cpu",
+              "--cache-dir", str(tmp_path / "cache")]
+    call_command("evaluate_live", "--dataset", str(tiny_dataset), *common, "--save-recording", str(recording),
+                 "--compare", "none", "--out", str(tmp_path / "first"))
+    first = json.loads((tmp_path / "first" / "report.json").read_text())
+    assert first["decision"] == {"name": "frame"} and [r["decision"] for r in first["decisions"]] == [{"name": "frame"}]
+    assert first["operating_threshold"]["tpir"]["count"] > 0
+
+    # Every enrolled person who walked past is declared a child entry, with an offset no score reaches.
+    mated = sorted({w.identity for w in Recording.load(recording).walkers if w.mated})
+    children = tmp_path / "children.json"
+    children.write_text(json.dumps({"child_entries": [{"identity": i, "why": "test"} for i in mated]}))
+    capsys.readouterr()
+    call_command("evaluate_live", "--from-recording", str(recording), "--decision", "template:keep=3,min_frames=1",
+                 "--compare", "frame", "--child-entries", str(children), "--child-offset", "0.6",
+                 "--out", str(tmp_path / "again"))
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert again["decision"] == {"name": "template", "keep": 3, "min_frames": 1}
+    assert again["child_entries"]["in_gallery"] == mated and again["child_entries"]["offset"] == 0.6
+    assert again["operating_threshold"]["tpir"]["count"] == 0  # 0.45 + 0.6 is out of reach
+    assert [(r["decision"]["name"], r["child_offset"]) for r in again["decisions"]] == [
+        ("template", 0.6), ("frame", 0.6), ("template", 0.05), ("template", 0.1), ("template", 0.15)]
+    assert again["decisions"][2]["operating"]["tpir"]["count"] > 0  # a small offset keeps them
+    assert again["passersby"] == first["passersby"]
+    assert "alert decisions on the same run" in capsys.readouterr().out
+
+
+def test_a_missing_or_foreign_recording_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="cannot read the recording"):
+        call_command("evaluate_live", "--from-recording", str(tmp_path / "none.pkl"))
+    foreign = tmp_path / "foreign.pkl"
+    import pickle
+
+    foreign.write_bytes(pickle.dumps({"not": "a recording"}))
+    with pytest.raises(CommandError, match="not a walk-by recording"):
+        call_command("evaluate_live", "--from-recording", str(foreign))
+
+
+def test_an_unknown_decision_is_refused_before_any_work(tiny_dataset):
+    with pytest.raises(CommandError, match="unknown alert decision 'best'"):
+        call_command("evaluate_live", "--dataset", str(tiny_dataset), "--decision", "best")
