@@ -147,6 +147,9 @@ class SnapshotReference(models.Model):
     priority = models.CharField(max_length=8)
     reference_image_id = models.BigIntegerField()
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    # Added to the deployment's threshold for this reference (an entry enrolled as a child), frozen with it.
+    threshold_offset = models.FloatField(default=0.0)
+    enrolled_as_child = models.BooleanField(default=False)
 
 
 class ManifestEntry(models.Model):

@@ -31,6 +31,7 @@ from recognition.source_urls import redact_url
 from recognition.sources import SourceRefused, UnknownSourceScheme, source_validate
 from watchlists.models import ReferenceImage, Subject, Watchlist
 from watchlists.selectors import watchlist_review_is_current
+from watchlists.ages import reference_enrolled_as_child, reference_threshold_offset
 
 logger = logging.getLogger(__name__)
 State = Deployment.State
@@ -288,7 +289,10 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
                               "window": [locked.starts_at.isoformat(), locked.ends_at.isoformat()],
                               "watchlist": watchlist.pk, "watchlist_version": watchlist.version,
                               "subjects": snapshot.subject_count, "references": snapshot.reference_count,
-                              "model_id": snapshot.model_id, "expected_false_alerts": expected.as_record()})
+                              "model_id": snapshot.model_id, "expected_false_alerts": expected.as_record(),
+                              "child_entries": snapshot.references.filter(enrolled_as_child=True)
+                              .values("subject_id").distinct().count(),
+                              "child_threshold_offset": settings.CHILD_ENTRY_THRESHOLD_OFFSET})
     return locked
 
 
@@ -306,8 +310,10 @@ def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> Watchli
         SnapshotReference(subject_id=image.subject_id, subject_reference=by_subject[image.subject_id].reference,
                           name=by_subject[image.subject_id].name, category=by_subject[image.subject_id].category,
                           reason=by_subject[image.subject_id].reason, priority=by_subject[image.subject_id].priority,
-                          reference_image_id=image.pk, embedding=image.embedding)
-        for image in images.only("pk", "subject_id", "embedding")
+                          reference_image_id=image.pk, embedding=image.embedding,
+                          threshold_offset=reference_threshold_offset(subject=by_subject[image.subject_id], image=image),
+                          enrolled_as_child=reference_enrolled_as_child(subject=by_subject[image.subject_id], image=image))
+        for image in images.only("pk", "subject_id", "embedding", "capture_date", "created_at")
     ]
     if not references:
         raise RuleViolation(f"no subject on the watchlist has an image enrolled with the current model ({model_id})")

@@ -35,6 +35,7 @@ from deployments.selectors import access_deployment, camera_list, deployment_aut
 from recognition.calibration import threshold_expectation_table
 from recognition.ml.models import ModelFileError
 from recognition.source_urls import redact_url
+from watchlists.selectors import watchlist_child_entries
 
 State = Deployment.State
 DEPLOYMENTS_PER_PAGE = 50
@@ -78,6 +79,13 @@ def _calibration(threshold) -> dict:
         return {"model_error": str(exc)}
     table = threshold_expectation_table(model_id=model_id, threshold=threshold)
     return table | {"curve_json": json.dumps(table["curve"])}
+
+
+def _child_entries(deployment) -> dict:
+    """What the authorising officer is told about entries enrolled as children (docs/evaluation.md)."""
+    return {"subjects": watchlist_child_entries(watchlist=deployment.watchlist),
+            "offset": settings.CHILD_ENTRY_THRESHOLD_OFFSET, "max_age": settings.CHILD_ENTRY_MAX_AGE,
+            "threshold": deployment.threshold + settings.CHILD_ENTRY_THRESHOLD_OFFSET}
 
 
 def _form_page(request, form, *, deployment=None, status=200):
@@ -164,6 +172,7 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
         "problems": services.deployment_authorisation_problems(deployment=deployment) if actions["checklist"] else None,
         "floor": settings.DEPLOYMENT_THRESHOLD_FLOOR,
         "calibration": _calibration(deployment.threshold) if actions["decide"] else None,
+        "child_entries": _child_entries(deployment) if actions["decide"] else None,
         "authorise_form": forms.get("authorise_form") or AuthoriseForm(),
         "reject_form": forms.get("reject_form") or ReasonsForm(),
         "stop_form": forms.get("stop_form") or ReasonForm(),

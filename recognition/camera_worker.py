@@ -59,6 +59,16 @@ def claim_cameras(*, deployment: Deployment, holder: str, capacity: int) -> list
     return claimed
 
 
+def snapshot_threshold_offsets(*, deployment: Deployment) -> dict[int, float]:
+    """subject id -> how much more than the threshold it needs (an entry enrolled as a child), frozen with the
+    snapshot; a subject scores its best reference, so its largest offset applies."""
+    offsets: dict[int, float] = {}
+    for subject_id, offset in SnapshotReference.objects.filter(
+            snapshot__deployment=deployment, threshold_offset__gt=0).values_list("subject_id", "threshold_offset"):
+        offsets[subject_id] = max(offset, offsets.get(subject_id, 0.0))
+    return offsets
+
+
 def snapshot_matcher(*, deployment: Deployment) -> tuple[WatchlistMatcher, dict[int, SnapshotReference]]:
     references = list(SnapshotReference.objects.filter(snapshot__deployment=deployment).order_by("pk"))
     if references:
@@ -180,6 +190,7 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
             camera_status_set(camera_id=camera.pk, deployment_id=deployment.pk, status=Camera.Status.CONNECTING)
         summary = run_cameras(
             sources=sources, engine=engine, matcher=matcher, threshold=deployment.threshold,
+            threshold_offsets=snapshot_threshold_offsets(deployment=deployment),
             should_continue=run.should_continue, on_alert=run.on_alert, on_stats=run.on_stats,
             on_source_status=run.on_source_status,
             config=PipelineConfig(det_size=live_detection_size(engine), decision=decision_from_spec(settings.ALERT_DECISION),

@@ -10,6 +10,7 @@ from pgvector.django import CosineDistance
 
 from accounts.permissions import require_capability
 from config.inputs import without_control_characters
+from watchlists.ages import reference_enrolled_as_child
 from watchlists.models import BulkImport, ReferenceImage, Subject, Watchlist
 
 
@@ -90,3 +91,14 @@ def access_bulk_import(*, user, id: int) -> BulkImport:
         return BulkImport.objects.select_related("created_by").get(pk=id)
     except BulkImport.DoesNotExist:
         raise Http404("no such import") from None
+
+
+def watchlist_child_entries(*, watchlist: Watchlist) -> list[Subject]:
+    """Active entries of the watchlist with an enrolled reference image showing a child (watchlists/ages.py)."""
+    images = (ReferenceImage.objects.filter(subject__entries__watchlist=watchlist, subject__status=Subject.Status.ACTIVE,
+                                            subject__date_of_birth__isnull=False, status=ReferenceImage.Status.ENROLLED)
+              .select_related("subject").only("capture_date", "created_at", "subject__date_of_birth", "subject__name",
+                                               "subject__reference"))
+    children = {image.subject_id: image.subject for image in images
+                if reference_enrolled_as_child(subject=image.subject, image=image)}
+    return sorted(children.values(), key=lambda s: (s.name, s.pk))

@@ -16,6 +16,7 @@ from accounts.permissions import require_capability
 from audit.services import audit_record
 from config.errors import ConcurrentEditError, Gone, RuleViolation
 from recognition.ml.images import ImageError, decode_image
+from watchlists.ages import age_on
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
 from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
 
@@ -31,10 +32,6 @@ SUBJECT_EDITABLE_FIELDS = frozenset({
 
 def _today() -> dt.date:
     return timezone.localdate()
-
-
-def age_on(date_of_birth: dt.date, day: dt.date) -> int:
-    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
 
 
 def _validate_subject(values: dict) -> None:
