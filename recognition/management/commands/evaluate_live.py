@@ -10,11 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from recognition.evaluation.live import DEVICE_DEFAULTS, LiveOptions, make_engine, run_live_evaluation
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
+from recognition.evaluation.walkby_calibration import walkby_calibration_from_report, walkby_calibration_json
 from recognition.ml.engine import EngineConfig
 from recognition.pipeline import PipelineConfig, engine_on_gpu
 
@@ -61,11 +64,20 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=None, help="default bench/results/evaluate_live-<model>-<dataset>-<device>-<n>")
         parser.add_argument("--cache-dir", default=None, help="embedding cache (default <VAR_DIR>/cache/embeddings)")
         parser.add_argument("--no-cache", action="store_true")
+        parser.add_argument("--store-calibration", action="store_true",
+                            help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
+                                 "device it evaluated (authorisation pages then show it)")
+        parser.add_argument("--write-calibration", default=None, metavar="PATH",
+                            help="write the walk-by calibration as JSON (to package it: "
+                                 "recognition/evaluation/calibrations/<model_id>.walkby-<device>.json)")
+        parser.add_argument("--actor", default=None, metavar="USERNAME",
+                            help="the user the stored calibration is recorded against (default: the system)")
 
     def handle(self, *args, **options) -> None:
         dataset = Path(options["dataset"]).expanduser()
         if not dataset.is_dir():
             raise CommandError(f"dataset folder {dataset} does not exist")
+        actor = self._actor(options["actor"]) if options["store_calibration"] else None
         engine = make_engine(EngineConfig(
             model_dir=settings.MODEL_DIR or None, backend=settings.INFERENCE_BACKEND,
             providers=tuple(settings.INFERENCE_PROVIDERS) or None, intra_op_threads=settings.INFERENCE_THREADS or None,
@@ -105,3 +117,48 @@ class Command(BaseCommand):
         for line in summary_lines(report):
             self.stdout.write(line)
         self.stdout.write(f"wrote {paths['json']}, {paths['markdown']} and {len(paths['images'])} alert images")
+        if options["store_calibration"] or options["write_calibration"]:
+            self._calibration(report, _command_line(options, live, device), options, actor)
+
+    def _actor(self, username: str | None):
+        if username is None:
+            return None
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {username!r}")
+        return user
+
+    def _calibration(self, report: dict, command: list[str], options: dict, actor) -> None:
+        calibration = walkby_calibration_from_report(report, command=command,
+                                                     measured_on=timezone.localdate().isoformat())
+        if options["write_calibration"]:
+            path = Path(options["write_calibration"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(walkby_calibration_json(calibration))
+            self.stdout.write(f"wrote walk-by calibration {path}")
+        if options["store_calibration"]:
+            from recognition.calibration import model_calibration_store
+
+            record = model_calibration_store(actor=actor, calibration=calibration)
+            self.stdout.write(f"stored walk-by calibration {record.pk} for model {record.model_id} on "
+                              f"{record.device}: authorisation pages now show its false alerts per passer-by")
+
+
+def _command_line(options: dict, live: LiveOptions, device: str) -> list[str]:
+    """The run's effective options, spelt out so the calibration can be reproduced whatever was defaulted."""
+    walk = live.walk
+    line = ["manage.py", "evaluate_live", "--dataset", str(options["dataset"]),
+            "--gallery-size", str(live.gallery_size), "--seed", str(live.seed),
+            "--threshold", str(live.operating_threshold),
+            "--frame-size", "x".join(map(str, walk.frame_size)), "--fps", f"{walk.fps:g}",
+            "--walk-seconds", f"{walk.walk_seconds:g}", "--inter-ocular", "-".join(f"{v:g}" for v in walk.inter_ocular),
+            "--lanes", str(walk.lanes), "--det-size", "x".join(map(str, live.det_size)),
+            "--device-defaults", device]
+    for path in options["nonmated_sets"]:
+        line += ["--nonmated", str(path)]
+    for flag, key in (("--label-fixes", "label_fixes"), ("--exclusions", "exclusions"),
+                      ("--limit-mated", "limit_mated"), ("--limit-nonmated", "limit_nonmated"),
+                      ("--background", "background")):
+        if options[key] is not None:
+            line += [flag, str(options[key])]
+    return line
