@@ -6,8 +6,8 @@ With no DATABASE_URL / REDIS_URL the project talks to the embedded PostgreSQL an
 
 from __future__ import annotations
 
-import json
 import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
