@@ -8,8 +8,9 @@ class CameraMinuteCount(models.Model):
     deployment = models.ForeignKey("deployments.Deployment", on_delete=models.PROTECT, related_name="face_counts")
     camera = models.ForeignKey("deployments.Camera", on_delete=models.PROTECT, related_name="face_counts")
     minute = models.DateTimeField()
-    faces = models.PositiveIntegerField(default=0)
+    faces = models.PositiveIntegerField(default=0)  # detections: one per face per frame
     frames = models.PositiveIntegerField(default=0)
+    tracks = models.PositiveIntegerField(default=0)  # tracks started: about one per passer-by
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["camera", "deployment", "minute"], name="one_count_per_minute")]
