@@ -164,6 +164,11 @@ def threshold_expectation(*, model_id: str, threshold: float) -> Expectation:
                           calibration_id=stored_id)
 
 
+def _walkby_points(calibration: dict | None) -> list[dict]:
+    points = sorted(calibration["curve"], key=lambda p: p["threshold"]) if calibration else []
+    return [walkby.point_with_rates(p) for p in points]
+
+
 def threshold_expectation_table(*, model_id: str, threshold: float) -> dict:
     """The expectations at ``threshold`` (per passer-by for the workers' device, and per face image), rows either
     side of it, and every curve point (for a page that updates the figures as the threshold changes), from one
@@ -185,9 +190,7 @@ def threshold_expectation_table(*, model_id: str, threshold: float) -> dict:
         "walkby": walk_expected,
         # [threshold, per_1000, upper95_per_1000, false_alerts, nonmated, tpir]
         "walkby_curve": [[p["threshold"], p["per_1000"], p["upper95_per_1000"], p["false_alerts"],
-                          p["nonmated"], p["tpir"]]
-                         for p in (walkby.point_with_rates(q) for q in sorted(walk["curve"], key=lambda q: q["threshold"]))]
-                        if walk else [],
+                          p["nonmated"], p["tpir"]] for p in _walkby_points(walk)],
         "key": shown_figures_key(expected, walk_expected),
         "ratio_problems": group_ratio_problems(model_id=model_id, threshold=threshold, walkby_expected=walk_expected),
         "max_group_ratio": settings.DEPLOYMENT_MAX_GROUP_RATIO,
