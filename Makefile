@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install install-system demo up test test-fast fuzz check clean-var
+.PHONY: install install-system demo up test test-fast fuzz gpu-check check clean-var
 
 # Debian's chromium for the real-browser tests (Playwright drives it; it cannot download browsers here).
 install-system:
@@ -41,6 +41,15 @@ test-fast: install
 FUZZ_EXAMPLES ?= 30
 fuzz: install
 	$(BIN)/python -m bench.fuzz_api --max-examples $(FUZZ_EXAMPLES)
+
+# GPU host only (docs/gpu.md): onnxruntime-gpu in place of onnxruntime, CUDA proven to run, then bench/engine.py,
+# bench/pipeline.py (synthetic 720p cameras) and a short evaluate_live on CUDA -> bench/results/*-gpu.json.
+# Needs only the venv, not install-system's apt step. GPU_CHECK_DRY_RUN=1: no install, tiny, on the CPU.
+# GPU_CHECK_TORCH=1: also torch + onnx2torch (the torch backend, fp16).
+GPU_CHECK_DRY_RUN ?=
+GPU_CHECK_TORCH ?=
+gpu-check: $(STAMP)
+	$(BIN)/python bench/gpu_check.py $(if $(filter-out 0,$(GPU_CHECK_DRY_RUN)),--dry-run) $(if $(filter-out 0,$(GPU_CHECK_TORCH)),--torch)
 
 check: install
 	$(BIN)/python manage.py check

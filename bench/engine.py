@@ -39,6 +39,7 @@ VIDEO = REPO.parent / "shared" / "data" / "video" / "facenet_pytorch_video.mp4"
 DET_SIZES = ((640, 640), (1280, 736))
 CPU_DET_BATCHES, GPU_DET_BATCHES = (1, 8, 32), (1, 8, 32, 64)
 EMBED_BATCHES = (1, 32, 128, 512)
+GPU_EMBED_BATCHES = (1, 32, 128, 512, 2048)  # the GPU ceiling is quoted at batch 2048 (docs/gpu.md)
 MATCH_REFERENCES = (2_500, 100_000, 1_000_000)
 MATCH_PROBE_BATCHES = (1, 32)
 CHUNK_ROWS = 131_072  # reference rows per matmul block for the big galleries
@@ -267,11 +268,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default=None, help="JSON path (default bench/results/engine-<host>.json)")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads (default: all cores)")
     parser.add_argument("--no-gpu", action="store_true", help="CPU figures only")
+    parser.add_argument("--tiny", action="store_true",
+                        help="a plumbing check in seconds: 640x640 only, batches 1 and 2, 2,500 references, one run")
+    parser.add_argument("--skip-cpu", action="store_true",
+                        help="GPU figures only (the CPU engine still finds the faces to embed); for make gpu-check")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per figure (default 3, 1 with --quick)")
     args = parser.parse_args(argv)
     repeats, budget = (1, 5.0) if args.quick else (3, 15.0)
     if args.repeats:
         repeats, budget = args.repeats, max(budget, 5.0 * args.repeats)
+    det_sizes, cpu_det_batches, gpu_det_batches = DET_SIZES, CPU_DET_BATCHES, GPU_DET_BATCHES
+    embed_batches, gpu_embed_batches, match_references = EMBED_BATCHES, GPU_EMBED_BATCHES, MATCH_REFERENCES
+    if args.tiny:
+        repeats, budget = 1, 0.2
+        det_sizes, cpu_det_batches, gpu_det_batches = DET_SIZES[:1], (1, 2), (1, 2)
+        embed_batches = gpu_embed_batches = (1, 8)
+        match_references = MATCH_REFERENCES[:1]
     started = time.perf_counter()
     frames, frame_source = load_frames()
     host = platform.node() or "host"
@@ -279,7 +291,7 @@ def main(argv: list[str] | None = None) -> dict:
         "host": host, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cpu": cpu_model(), "cpu_count": os.cpu_count(), "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "versions": versions(), "quick": args.quick, "repeats": repeats, "frame_source": frame_source,
+        "versions": versions(), "quick": args.quick, "tiny": args.tiny, "repeats": repeats, "frame_source": frame_source,
         "detection": [], "embedding": [], "matching": [], "gpu": None,
     }
     print(f"{host}: {report['cpu']} x{report['cpu_count']}, frames: {frame_source}", flush=True)
@@ -287,17 +299,25 @@ def main(argv: list[str] | None = None) -> dict:
     # CPU: onnxruntime on the CPU provider.
     cpu_config = EngineConfig(providers=("CPUExecutionProvider",), intra_op_threads=args.threads, max_batch_size=512)
     crops, dim = None, 512
-    for size in DET_SIZES:
+    for size in det_sizes:
         engine = FaceEngine(config=replace(cpu_config, det_size=size))
         report.setdefault("pack", engine.pack.pack_id)
         label = {"device": "cpu", "backend": "onnxruntime"}
-        report["detection"] += bench_detection(engine, frames, CPU_DET_BATCHES, repeats=repeats, budget_s=budget, label=label)
+        if not args.skip_cpu:
+            report["detection"] += bench_detection(engine, frames, cpu_det_batches, repeats=repeats, budget_s=budget,
+                                                   label=label)
         if crops is None:
-            crops, dim = face_crops(engine, frames, max(EMBED_BATCHES)), engine.embedder.dimension
-            report["embedding"] += bench_embedding(engine, crops, EMBED_BATCHES, repeats=repeats, budget_s=budget, label=label)
+            crops, dim = face_crops(engine, frames, max(gpu_embed_batches)), engine.embedder.dimension
+            if not args.skip_cpu:
+                report["embedding"] += bench_embedding(engine, crops, embed_batches, repeats=repeats, budget_s=budget,
+                                                       label=label)
         del engine
-    settle()
-    report["matching"] += bench_matching_cpu(dim, repeats=repeats, budget_s=budget, sizes=MATCH_REFERENCES)
+        if args.skip_cpu:
+            break
+    report["cpu_skipped"] = args.skip_cpu
+    if not args.skip_cpu:
+        settle()
+        report["matching"] += bench_matching_cpu(dim, repeats=repeats, budget_s=budget, sizes=match_references)
 
     # GPU paths, when installed.
     if not args.no_gpu:
@@ -309,18 +329,19 @@ def main(argv: list[str] | None = None) -> dict:
         elif backends:
             report["gpu"] = "CUDA (onnxruntime-gpu)"
         for name, config, device in backends:
-            for size in DET_SIZES:
-                engine = FaceEngine(config=replace(config, det_size=size, det_batch_size=64, max_batch_size=512))
+            for size in det_sizes:
+                engine = FaceEngine(config=replace(config, det_size=size, det_batch_size=64,
+                                                   max_batch_size=max(gpu_embed_batches)))
                 label = {"device": device, "backend": name, "providers": engine.detector.backend.providers}
-                report["detection"] += bench_detection(engine, frames, GPU_DET_BATCHES, repeats=max(repeats, 3),
+                report["detection"] += bench_detection(engine, frames, gpu_det_batches, repeats=max(repeats, 3),
                                                        budget_s=budget, label=label)
-                if size == DET_SIZES[0]:
-                    report["embedding"] += bench_embedding(engine, crops, EMBED_BATCHES, repeats=max(repeats, 3),
+                if size == det_sizes[0]:
+                    report["embedding"] += bench_embedding(engine, crops, gpu_embed_batches, repeats=max(repeats, 3),
                                                            budget_s=budget, label=label)
                 del engine
         if torch_cuda():
             settle()
-            report["matching"] += bench_matching_torch(dim, repeats=max(repeats, 3), budget_s=budget, sizes=MATCH_REFERENCES)
+            report["matching"] += bench_matching_torch(dim, repeats=max(repeats, 3), budget_s=budget, sizes=match_references)
 
     report["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     report["peak_rss_mb"] = peak_rss_mb()

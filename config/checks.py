@@ -38,3 +38,15 @@ def check_runtime_role_cannot_rewrite_the_audit_log(app_configs, databases=None,
         hint="connect the web, workers and GPU hosts as a runtime role and run migrate with DATABASE_OWNER_URL "
              "(README, \"Database roles\")",
         id="config.W002")]
+
+
+@checks.register()
+def check_alert_decision(app_configs, **kwargs):
+    """ALERT_DECISION must name a registered rule with valid options: workers build it at every start."""
+    from recognition.ml.decision import decision_from_spec
+
+    try:
+        decision_from_spec(settings.ALERT_DECISION)
+    except ValueError as exc:
+        return [checks.Error(f"ALERT_DECISION={settings.ALERT_DECISION!r}: {exc}", id="config.E001")]
+    return []

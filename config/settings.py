@@ -385,6 +385,13 @@ CAMERA_WORKER_CAPACITY = env_int("CAMERA_WORKER_CAPACITY", 4)  # cameras one wor
 # Detector input for live frames, WxH, or "auto": 960x544 where CUDA is available (finds the most small
 # faces), 640x384 on CPU (4.9x the naive baseline on 2 cores; bench/results/pipeline.md).
 LIVE_DETECTION_SIZE = env_str("LIVE_DETECTION_SIZE", "auto")
+# When a track alerts: the rule over its embeddings, as NAME or NAME:option=value,... (recognition/ml/decision.py;
+# chosen per passer-by with evaluate_live, docs/evaluation.md "Deciding over the track").
+ALERT_DECISION = env_str("ALERT_DECISION", "frame")
+# Entries whose reference image shows a child (younger than CHILD_ENTRY_MAX_AGE at the image's date) alert only
+# at the deployment's threshold plus this offset: infants and small children lead the genuine false alerts.
+CHILD_ENTRY_MAX_AGE = env_int("CHILD_ENTRY_MAX_AGE", 13)
+CHILD_ENTRY_THRESHOLD_OFFSET = env_float("CHILD_ENTRY_THRESHOLD_OFFSET", 0.0)
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
 # Where camera URLs may connect: NETWORK[:PORT|:FIRST-LAST], comma-separated (docs/configuration.md).
 CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")

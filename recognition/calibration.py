@@ -32,8 +32,8 @@ REFERENCE_FIELDS = ("dataset", "probes", "label_fixes", "flip", "gallery_size", 
                     "measured_on", "command")
 WALKBY_REFERENCE_FIELDS = ("device", "dataset", "nonmated_sets", "label_fixes", "exclusions", "det_size", "fps",
                            "gallery_size", "mated_passersby", "nonmated_passersby", "measured_on", "command")
-WALKBY_DETAILS = ("ran_on", "det_size", "fps", "frame_size", "walk_seconds", "decision", "nonmated_sets", "exclusions",
-                  "excluded", "seed")
+WALKBY_DETAILS = ("ran_on", "det_size", "fps", "frame_size", "walk_seconds", "decision", "flip", "child_entries",
+                  "nonmated_sets", "exclusions", "excluded", "seed")
 
 
 # --- writes -------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from recognition.leases import (
     new_holder_token,
 )
 from recognition.ml.matcher import WatchlistMatcher
+from recognition.ml.decision import decision_from_spec
 from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, default_live_det_size, run_cameras
 from recognition.runtime import face_engine
 from recognition.services import camera_status_set, face_counts_add
@@ -182,7 +183,7 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
             sources=sources, engine=engine, matcher=matcher, threshold=deployment.threshold,
             should_continue=run.should_continue, on_alert=run.on_alert, on_stats=run.on_stats,
             on_source_status=run.on_source_status,
-            config=PipelineConfig(det_size=live_detection_size(engine),
+            config=PipelineConfig(det_size=live_detection_size(engine), decision=decision_from_spec(settings.ALERT_DECISION),
                                   repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
         )
     finally:

@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from recognition.ml.align import align_faces
+from recognition.ml.decision import TrackDecision, decision_from_name
 from recognition.ml.detector import FaceDetector
 from recognition.ml.images import ensure_bgr
 from recognition.ml.matcher import WatchlistMatcher
@@ -61,6 +62,7 @@ CameraKey = Hashable
 # for ~1.3 points of recall. For 4:3 cameras use (960, 736): the detector letterboxes whatever it is given.
 DEFAULT_LIVE_DET_SIZE = (960, 544)
 CPU_LIVE_DET_SIZE = (640, 384)
+DEFAULT_DECISION = "frame"
 
 
 def engine_on_gpu(engine) -> bool:
@@ -88,6 +90,10 @@ class PipelineConfig:
     repeat_alert_after_s: float = 60.0
     alert_crop_scale: float = 2.0  # the alert's face crop: the face box enlarged this much (square)
     alert_crop_max_side: int = 256  # ...and shrunk to at most this many pixels
+    # Also embed each face's mirror image and average the two (twice the embedder's work per face).
+    flip: bool = False
+    # How a track's embeddings become the evidence the threshold is applied to (recognition.ml.decision).
+    decision: TrackDecision = field(default_factory=lambda: decision_from_name(DEFAULT_DECISION))
 
 
 @dataclass(eq=False)
@@ -225,6 +231,7 @@ def process_batch(
     policy: QualityPolicy | None = None,
     detector: FaceDetector | None = None,
     config: PipelineConfig | None = None,
+    threshold_offsets: Mapping[Hashable, float] | None = None,
 ) -> BatchResult:
     """Detect, track, embed selectively and match the frames of several cameras in one pass.
 
@@ -232,6 +239,8 @@ def process_batch(
     ``cameras`` maps each camera to its :class:`CameraPipeline` (created with ``config`` when missing).
     ``engine`` needs ``detector`` and ``embedder`` (a ``FaceEngine``); ``detector`` defaults to
     ``live_detector(engine, config.det_size)``. An empty or missing watchlist embeds nothing.
+    ``threshold_offsets`` raises the threshold for some subjects (e.g. entries enrolled as children): a
+    track alerts when its evidence reaches ``threshold + threshold_offsets.get(subject, 0)``.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -291,35 +300,38 @@ def process_batch(
     candidates = list(chosen.values())
     if candidates:
         started = time.perf_counter()
-        vectors = engine.embedder.embed(np.stack([c.crop for c in candidates])).vectors
+        vectors = engine.embedder.embed(np.stack([c.crop for c in candidates]), flip=config.flip).vectors
         timings["embed"] = time.perf_counter() - started
         started = time.perf_counter()
-        matches = matcher.top_k(vectors, 1)
+        decision = config.decision
+        matches = matcher.top_k(vectors, decision.top_k)
+        evidence = decision.evidence([c.track for c in candidates], vectors, [c.quality.score for c in candidates],
+                                     matches, matcher)
         timings["match"] = time.perf_counter() - started
-        for candidate, vector, best in zip(candidates, vectors, matches):
+        for candidate, vector, found in zip(candidates, vectors, evidence):
             track = candidate.track
             track.record_embedding(vector, quality=candidate.quality)
             counts[candidate.camera.camera_key].embeddings_computed += 1
-            if not best:
+            if found is None:
                 continue
-            match = best[0]
-            passes = match.score >= threshold
+            needed = threshold + (threshold_offsets.get(found.subject_id, 0.0) if threshold_offsets else 0.0)
+            passes = found.score >= needed
             # Keep the crop only for a match that counts: a non-matching face is not retained.
-            track.record_match(match.subject_id, match.score, crop=candidate.crop if passes else None)
+            track.record_match(found.subject_id, found.score, crop=candidate.crop if passes else None)
             if passes and not track.alerted:
                 track.alerted = True
-                if candidate.camera.is_repeat(match.subject_id, candidate.frame.timestamp, config.repeat_alert_after_s):
+                if candidate.camera.is_repeat(found.subject_id, candidate.frame.timestamp, config.repeat_alert_after_s):
                     counts[candidate.camera.camera_key].alerts_suppressed += 1
                     continue
                 counts[candidate.camera.camera_key].alerts += 1
                 alerts.append(AlertCandidate(
-                    camera_key=candidate.camera.camera_key, track_id=track.track_id, subject_id=match.subject_id,
-                    score=float(match.score), timestamp=float(candidate.frame.timestamp),
+                    camera_key=candidate.camera.camera_key, track_id=track.track_id, subject_id=found.subject_id,
+                    score=float(found.score), timestamp=float(candidate.frame.timestamp),
                     frame_index=int(candidate.frame.index),
                     face_crop=face_context_crop(candidate.image, candidate.box, scale=config.alert_crop_scale,
                                                 max_side=config.alert_crop_max_side),
                     aligned_crop=candidate.crop.copy(), box=candidate.box, model_id=engine.embedder.model_id,
-                    threshold=float(threshold), quality_score=float(candidate.quality.score),
+                    threshold=float(needed), quality_score=float(candidate.quality.score),
                 ))
     for key, batch_counts in counts.items():
         cameras[key].totals.add(batch_counts)
@@ -494,6 +506,7 @@ def run_cameras(
     on_stats: Callable[[StatsReport], None] | None = None,
     on_source_status: Callable[[CameraKey, str, str], None] | None = None,
     config: PipelineConfig | None = None,
+    threshold_offsets: Mapping[Hashable, float] | None = None,
     batch_timeout: float = 0.04,
     stats_interval: float = 1.0,
     check_interval: float = 0.5,
@@ -594,7 +607,8 @@ def run_cameras(
                     condition.notify_all()  # non-live readers may refill their slots while we work
                 result = process_batch(frames=[(key, frame) for key, frame, _ in batch], engine=engine,
                                        matcher=matcher, threshold=threshold, cameras=cameras,
-                                       policy=config.policy, detector=detector, config=config)
+                                       policy=config.policy, detector=detector, config=config,
+                                       threshold_offsets=threshold_offsets)
                 done = time.monotonic()
                 for _, _, received_at in batch:
                     interval_latency.add(done - received_at)

@@ -17,6 +17,7 @@ a real run at the operating threshold.
 from __future__ import annotations
 
 import math
+import pickle
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ import numpy as np
 
 from recognition.ml.engine import EngineConfig, FaceEngine
 from recognition.ml.images import decode_image
+from recognition.ml.decision import TrackDecision
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.tracker import box_iou
 from recognition.pipeline import (
@@ -56,7 +58,6 @@ INTER_OCULAR_BANDS = (10.0, 16.0, 24.0, 32.0, 48.0, 80.0)
 TIME_TO_ALERT_FROM_PX = 24.0
 FALSE_ALERT_TARGETS = (1e-3, 1e-4)
 ATTRIBUTION_IOU = 0.1
-_RECORD_THRESHOLD = 1.0  # nothing reaches it: every track is logged as if it had not alerted yet
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ class LiveOptions:
     batch_size: int = 64
     cache_dir: Path | None = None
     top_n: int = 10
+    compare_decisions: Sequence[TrackDecision] = ()  # measured beside options.pipeline.decision on the same run
+    child_entries: str | Path | None = None  # gallery identities enrolled as children (lfw-dev-children)
+    child_offset: float = 0.0  # their threshold is raised by this much (the policy measured)
+    compare_child_offsets: Sequence[float] = (0.05, 0.10, 0.15)
+    save_recording: Path | None = None
 
 
 # ------------------------------------------------------------------------------------------ passers-by
@@ -107,11 +113,26 @@ class WalkerLog:
 
 
 @dataclass
+class Embedded:
+    """One embedding of a track, as the pipeline made it (recorded by :class:`Recorder`)."""
+
+    frame: int
+    vector: np.ndarray
+    quality: float
+    matches: list  # the frame's top Recorder.top_k matches
+    walker: int | None  # run-wide index of the passer-by, None for a background face
+    inter_ocular: float
+    crop: np.ndarray | None  # the face as the camera saw it, kept only where it may become a false alert image
+
+
+@dataclass
 class TrackLog:
     scene: int
     track_id: int
     order: int  # creation order within the scene, for same-frame ties
-    # (frame, subject, score, walker index in the run or None for a background face, inter-ocular px, crop)
+    embedded: list[Embedded] = field(default_factory=list)
+    # Filled per decision by with_decision: (frame, subject, score, walker, inter-ocular px, crop) each time
+    # the track's evidence reaches a new high.
     history: list[tuple] = field(default_factory=list)
 
 
@@ -123,23 +144,41 @@ class SceneLog:
     seconds: float
 
 
+class Recorder(TrackDecision):
+    """Never alerts, so every track is embedded as it would be until its alert; the base class keeps each
+    embedding and its top matches on the track, for any decision to be replayed on afterwards."""
+
+    name = "record"
+    top_k = 3  # enough for every registered decision (see with_decision)
+
+    def decide(self, states, matcher):
+        return [None] * len(states)
+
+
 def run_scene(scene: WalkByScene, walkers: Sequence[int], logs: Sequence[WalkerLog], *, scene_index: int, engine,
-              matcher: WatchlistMatcher, detector, config: PipelineConfig, threshold: float = _RECORD_THRESHOLD,
+              matcher: WatchlistMatcher, detector, config: PipelineConfig, threshold: float | None = None,
+              threshold_offsets: dict | None = None,
               keep_crop: Callable[[int | None, str, float], bool] = lambda walker, subject, score: False) -> SceneLog:
     """Feed the scene's frames through ``process_batch`` as one camera and log what each track does.
 
+    With ``threshold`` None the scene is recorded (:class:`Recorder`) for :func:`with_decision`; with a
+    threshold it runs as production does, with ``config.decision``, and ``alerts`` holds what it raised.
     ``walkers[i]`` is the run-wide index of the scene's i-th passer-by (``logs`` is indexed by it).
     """
+    recording = threshold is None
+    if recording:
+        config = replace(config, decision=Recorder())
     cameras: dict = {scene_index: CameraPipeline.create(scene_index, config)}
     tracks: dict[int, TrackLog] = {}
-    seen: dict[int, tuple[int, float]] = {}  # track id -> (embed count, best score) last observed
+    seen: dict[int, int] = {}  # track id -> embed count last observed
     alerts, started = [], time.perf_counter()
     for frame_index in range(scene.frames):
         image, placements = scene.render(frame_index)
         timestamp = frame_index / scene.config.fps
         result = process_batch(frames=[(scene_index, Frame(image, timestamp, frame_index))], engine=engine,
-                               matcher=matcher, threshold=threshold, cameras=cameras, policy=config.policy,
-                               detector=detector, config=config)
+                               matcher=matcher, threshold=1.0 if recording else threshold, cameras=cameras,
+                               policy=config.policy, detector=detector, config=config,
+                               threshold_offsets=threshold_offsets)
         alerts.extend(result.alerts)
         active = [t for t in cameras[scene_index].tracker.active if t.last_seen == timestamp]
         if not active:
@@ -152,25 +191,63 @@ def run_scene(scene: WalkByScene, walkers: Sequence[int], logs: Sequence[WalkerL
             log = tracks.get(track.track_id)
             if log is None:
                 log = tracks[track.track_id] = TrackLog(scene_index, track.track_id, len(tracks))
-            embeds, best_score = seen.get(track.track_id, (0, -1.0))
             io = float(placements[local].inter_ocular) if local is not None else float(
                 np.linalg.norm(track.landmarks[1] - track.landmarks[0]))
+            embedded = track.embed_count > seen.get(track.track_id, 0)
+            seen[track.track_id] = track.embed_count
             if walker is not None:
                 walker_log = logs[walker]
                 walker_log.detections += 1
                 if walker_log.first_detected is None:
                     walker_log.first_detected = frame_index
-                if track.embed_count > embeds:
+                if embedded:
                     walker_log.embeddings += 1
                     if walker_log.first_embedded is None:
                         walker_log.first_embedded = frame_index
-            if track.best_match_score > best_score and track.best_match_subject is not None:
-                subject, score = track.best_match_subject, float(track.best_match_score)
-                crop = face_context_crop(image, track.box) if keep_crop(walker, subject, score) else None
-                log.history.append((frame_index, subject, score, walker, io, crop))
-            seen[track.track_id] = (track.embed_count, float(track.best_match_score))
+            if embedded and recording:
+                state = track.decision_state
+                found = state.matches[-1]
+                keep = bool(found) and keep_crop(walker, found[0].subject_id, found[0].score)
+                log.embedded.append(Embedded(frame_index, state.vectors[-1], state.qualities[-1], found, walker, io,
+                                             face_context_crop(image, track.box) if keep else None))
     cameras[scene_index].close()
     return SceneLog(list(tracks.values()), alerts, scene.frames, time.perf_counter() - started)
+
+
+def with_decision(scene: SceneLog, decision: TrackDecision, matcher: WatchlistMatcher,
+                  threshold_offsets: dict | None = None) -> SceneLog:
+    """The recorded scene with each track's evidence history under ``decision``: the pipeline alerts a
+    track at threshold ``t`` on the first embedding whose evidence reaches ``t`` (plus the subject's
+    ``threshold_offsets``), so the entries where the evidence less that offset reaches a new high are all
+    any threshold needs (see the module docstring)."""
+    if decision.top_k > Recorder.top_k:
+        raise ValueError(f"decision {decision.name} needs {decision.top_k} candidates; the recording keeps {Recorder.top_k}")
+    tracks = []
+    for log in scene.tracks:
+        probe = _ReplayTrack()
+        history, best = [], -math.inf
+        for entry in log.embedded:
+            found = decision.evidence([probe], entry.vector[None], [entry.quality], [entry.matches[: decision.top_k]],
+                                      matcher)[0]
+            if found is None:
+                continue
+            score = float(found.score) - (threshold_offsets.get(found.subject_id, 0.0) if threshold_offsets else 0.0)
+            if score > best:
+                best = score
+                crop = entry.crop if entry.crop is not None else _latest_crop(log)
+                history.append((entry.frame, found.subject_id, score, entry.walker, entry.inter_ocular, crop))
+        tracks.append(replace(log, history=history))
+    return replace(scene, tracks=tracks)
+
+
+@dataclass
+class _ReplayTrack:
+    decision_state: object | None = None
+
+
+def _latest_crop(log: TrackLog) -> np.ndarray | None:
+    """A kept crop of this track for the top false alert images (the evidence may come from a template)."""
+    return next((e.crop for e in reversed(log.embedded) if e.crop is not None), None)
 
 
 def _attribute(box: np.ndarray, truth: np.ndarray, overlap: np.ndarray) -> int | None:
@@ -292,7 +369,7 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
         "model": engine.model_id, "detector": engine.pack.detector.model_id, "pack": engine.pack.pack_id,
         "pack_dir": str(engine.pack.directory), "backend": engine.config.backend,
         "providers": list(engine.detector.backend.providers), "device": device,
-        "det_size": list(det_size), "gallery_det_size": list(options.gallery_det_size), "flip": False,
+        "det_size": list(det_size), "gallery_det_size": list(options.gallery_det_size), "flip": config.flip,
         "pipeline": {"max_age": config.max_age, "embed_every": config.embed_every, "embed_margin": config.embed_margin,
                      "iou_threshold": config.iou_threshold, "repeat_alert_after_s": config.repeat_alert_after_s,
                      "min_inter_ocular_px": config.policy.min_inter_ocular_px},
@@ -308,12 +385,74 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
                       "excluded": [{"key": p.key, "why": exclusions[p.key]} for p in excluded],
                       "threshold": options.screen_threshold, "candidates": screening},
     }
-    report.update(_measure(scenes, walkers, logs, options, reference_of))
     frames = sum(s.frames for s in scenes)
     report["timing_s"] = {"total": round(time.perf_counter() - started, 1), "pipeline": round(pipeline_seconds, 1),
                           "frames": frames, "frames_per_s": round(frames / max(pipeline_seconds, 1e-9), 2),
                           "seconds_per_passerby": round(pipeline_seconds / max(len(walkers), 1), 3)}
     report["host"] = {"node": platform.node(), "machine": platform.machine(), "python": platform.python_version()}
+    recording = Recording(report, scenes, walkers, logs, matcher, reference_of, options)
+    if options.save_recording:
+        recording.save(options.save_recording)
+    return measure_recording(recording, options)
+
+
+@dataclass
+class Recording:
+    """Everything a run measured, before any decision or threshold is applied: measuring it again (other
+    decisions, other thresholds) takes seconds, where recording takes the whole walk-by run. It holds the
+    run's embeddings and false-alert crops of the data set's faces: kept local like false_alerts/."""
+
+    head: dict  # the report's description of the run
+    scenes: list[SceneLog]
+    walkers: list[Passerby]
+    logs: list[WalkerLog]
+    matcher: WatchlistMatcher
+    reference_of: dict
+    options: LiveOptions  # as recorded; measure with replace(options, ...) for other decisions or thresholds
+
+    def save(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with Path(path).open("wb") as handle:
+            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recording:
+        with Path(path).open("rb") as handle:
+            recording = pickle.load(handle)  # noqa: S301 - a file this command wrote on this machine
+        if not isinstance(recording, cls):
+            raise ValueError(f"{path} is not a walk-by recording")
+        return recording
+
+
+def load_child_entries(name_or_path: str | Path | None) -> dict[str, str]:
+    """identity -> why it counts as enrolled as a child, from a label_fixes-style file (``child_entries``)."""
+    if not name_or_path:
+        return {}
+    return {entry["identity"]: entry["why"] for entry in label_fixes.load(name_or_path).get("child_entries", [])}
+
+
+def measure_recording(recording: Recording, options: LiveOptions) -> dict:
+    """The report of a recorded run under ``options.pipeline.decision`` (and the child-entry policy), with
+    every decision of ``options.compare_decisions`` and each of ``options.compare_child_offsets`` measured
+    beside it on the same recording."""
+    decision, matcher = options.pipeline.decision, recording.matcher
+    children = sorted(set(load_child_entries(options.child_entries)) & set(matcher.subjects))
+    offsets = {identity: options.child_offset for identity in children} if options.child_offset else None
+    scenes = [with_decision(scene, decision, matcher, offsets) for scene in recording.scenes]
+    report = dict(recording.head) | {"decision": decision.describe(),
+                                     "child_entries": {"file": str(options.child_entries) if options.child_entries else None,
+                                                       "in_gallery": children, "offset": options.child_offset}}
+    report.update(_measure(scenes, recording.walkers, recording.logs, options, recording.reference_of))
+    baseline = report["operating_threshold"]["false_alerts"]["false_alerts"]
+
+    def row(other: TrackDecision, other_offsets: dict | None, offset: float) -> dict:
+        decided = [with_decision(scene, other, matcher, other_offsets) for scene in recording.scenes]
+        return _decision_row(other, decided, recording, options, baseline) | {"child_offset": offset}
+
+    report["decisions"] = [row(other, offsets, options.child_offset) for other in (decision, *options.compare_decisions)]
+    if children:
+        report["decisions"] += [row(decision, {identity: offset for identity in children}, offset)
+                                for offset in options.compare_child_offsets if offset != options.child_offset]
     report["_scenes"] = scenes  # for tests and the images; dropped from the JSON
     return report
 
@@ -434,9 +573,8 @@ def _point(scenes, walkers, threshold: float, options: LiveOptions) -> dict:
             "background_alerts": background}
 
 
-def _threshold_at_rate(scenes, walkers, target: float, options: LiveOptions) -> dict:
-    nonmated = sum(not w.mated for w in walkers)
-    allowed = int(math.floor(target * nonmated + 1e-9))
+def _threshold_allowing(scenes, walkers, allowed: int, options: LiveOptions) -> float:
+    """The lowest threshold at which at most ``allowed`` non-mated passers-by are falsely alerted."""
     scores = sorted({entry[2] for scene in scenes for track in scene.tracks for entry in track.history
                      if entry[3] is not None and not walkers[entry[3]].mated})
     chosen = 0.0
@@ -446,11 +584,43 @@ def _threshold_at_rate(scenes, walkers, target: float, options: LiveOptions) -> 
         if sum(o.false for o, w in zip(outcomes, walkers) if not w.mated) > allowed:
             chosen = float(np.nextafter(score, np.inf))
             break
-    point = _point(scenes, walkers, max(chosen, 1e-6), options)
+    return max(chosen, 1e-6)
+
+
+def _threshold_at_rate(scenes, walkers, target: float, options: LiveOptions) -> dict:
+    nonmated = sum(not w.mated for w in walkers)
+    allowed = int(math.floor(target * nonmated + 1e-9))
+    point = _point(scenes, walkers, _threshold_allowing(scenes, walkers, allowed, options), options)
     resolved = nonmated >= 1 / target
     return point | {"target": target, "allowed_false_alerts": allowed, "resolved": resolved,
                     "note": None if resolved else f"{nonmated} non-mated passers-by cannot resolve {target:g}: "
                                                   f"the threshold allows 0 false alerts"}
+
+
+def _time_to_alert_from(scenes, walkers, threshold: float, options: LiveOptions) -> dict | None:
+    """Seconds from the first frame with the face at TIME_TO_ALERT_FROM_PX or more, of the hits."""
+    walk = options.walk
+    first = next((k for k in range(walk.frames) if walk.inter_ocular_at(k) >= TIME_TO_ALERT_FROM_PX), None)
+    if first is None:
+        return None
+    outcomes, _ = _outcomes(_alerts_at(scenes, threshold, options), walkers)
+    # An alert before the face reached that size counts as no delay.
+    return _distribution([max(0, o.hit_frame - first) / walk.fps for o, w in zip(outcomes, walkers) if w.mated and o.hit])
+
+
+def _decision_row(decision: TrackDecision, scenes, recording, options: LiveOptions, baseline_false_alerts: int) -> dict:
+    """One decision on the recorded run: at the operating threshold, and at the threshold allowing as
+    many false alerts as the production decision gives there (TPIR at a fixed false alert rate)."""
+    walkers = recording.walkers
+    operating = _point(scenes, walkers, options.operating_threshold, options)
+    matched = _threshold_allowing(scenes, walkers, baseline_false_alerts, options)
+    at_rate = {f"{t:g}": _threshold_at_rate(scenes, walkers, t, options) for t in options.false_alert_targets}
+    return {"decision": decision.describe(), "operating": operating,
+            "time_to_alert_s": _time_to_alert_from(scenes, walkers, options.operating_threshold, options),
+            "at_baseline_false_alerts": _point(scenes, walkers, matched, options) | {"allowed": baseline_false_alerts},
+            "at_false_alert_rate": {k: {"threshold": v["threshold"], "tpir": v["tpir"]["rate"],
+                                        "false_alerts": v["false_alerts"]["false_alerts"], "resolved": v["resolved"]}
+                                    for k, v in at_rate.items()}}
 
 
 def _distribution(values: list[float]) -> dict | None:

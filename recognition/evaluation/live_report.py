@@ -72,11 +72,37 @@ def summary_lines(report: dict) -> list[str]:
         ratio = data["largest_ratio"]
         value = "not resolved" if ratio.get("ratio") is None else _f(ratio["ratio"], 2)
         lines.append(f"groups by {grouping}: largest ratio {value}" + (f" [{ratio['note']}]" if ratio.get("note") else ""))
+    if report.get("decisions"):
+        lines.append(f"alert decisions on the same run (chosen: {decision_label(report['decision'])}):")
+        lines += ["  " + line for line in decision_lines(report)]
     lines.append("targets (measured, not asserted):")
     for target in report["targets"]:
         state = {True: "met", False: "NOT met", None: "not resolved"}[target["met"]]
         lines.append(f"  {target['target']}: {_f(target['value'], 3)} -> {state}" + (f" ({target['note']})" if target.get("note") else ""))
     return lines
+
+
+def decision_label(described: dict) -> str:
+    options = ",".join(f"{k}={v}" for k, v in described.items() if k != "name")
+    return described["name"] + (f":{options}" if options else "")
+
+
+def decision_lines(report: dict) -> list[str]:
+    """One line per decision: at the operating threshold, and TPIR at the chosen rule's false alert count."""
+    rows = report.get("decisions") or []
+    if not rows:
+        return []
+    allowed = rows[0]["at_baseline_false_alerts"]["allowed"]
+    out = [f"decision | at {report['operating_threshold']['threshold']:.2f}: TPIR, false alerts | time to alert from 24 px "
+           f"(median) | at <= {allowed} false alerts: threshold, TPIR"]
+    for row in rows:
+        op, same = row["operating"], row["at_baseline_false_alerts"]
+        tta = row["time_to_alert_s"]
+        child = f" + child entries +{row['child_offset']:g}" if row.get("child_offset") else ""
+        out.append(f"{decision_label(row['decision'])}{child} | {_f(op['tpir']['rate'])}, {op['false_alerts']['false_alerts']}"
+                   f"/{op['false_alerts']['passersby']} | {_f(tta['median'], 2) if tta else '-'} s | "
+                   f"{_f(same['threshold'], 4)}, {_f(same['tpir']['rate'])}")
+    return out
 
 
 def markdown(report: dict, images: list[str]) -> str:
@@ -103,6 +129,11 @@ def markdown(report: dict, images: list[str]) -> str:
         out.append(f"| {threshold} | {_share(point['tpir'])} | {point['wrong_subject']['count']} | "
                    f"{_f(fa['per_1000'], 2)} ({fa['false_alerts']}/{fa['passersby']}, {_f(fa['upper95_per_1000'], 2)}) | "
                    f"{point['background_alerts']} |")
+    if report.get("decisions"):
+        out += ["", "## Alert decisions on the same run", "",
+                f"The chosen rule is `{decision_label(report['decision'])}`. Each rule replayed exactly on the recorded "
+                "embeddings (tests/recognition/evaluation/test_live.py); TPIR compared at the threshold allowing as many "
+                "false alerts as the chosen rule gives at the operating threshold.", "", "```", *decision_lines(report), "```"]
     out += ["", "## By inter-ocular band", "",
             "By the band's upper edge: what a walk ending there gives (the pipeline is causal).", "",
             "| band px | frames in band | TPIR by upper edge | first alerts in band | detected by upper edge | "
@@ -164,4 +195,5 @@ def default_live_out_dir(report: dict, root: str | Path = "bench/results") -> Pa
     """bench/results/evaluate_live-<model>-<dataset>-<device>[-<passers-by>]."""
     stem = report["model"].rsplit("-", 1)[0]
     count = report["passersby"]["mated"] + report["passersby"]["nonmated"]
-    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report.get('device_defaults', report['device'])}-{count}"
+    flip = "-flip" if report.get("flip") else ""
+    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report.get('device_defaults', report['device'])}-{count}{flip}"

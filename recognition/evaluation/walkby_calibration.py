@@ -56,6 +56,8 @@ def walkby_calibration_from_report(report: dict, *, command: Sequence[str] | str
         "frame_size": list(walk["frame_size"]) if walk.get("frame_size") else None,
         "walk_seconds": walk.get("walk_seconds"),
         "decision": report.get("decision"),
+        "flip": bool(report.get("flip")),
+        "child_entries": report.get("child_entries"),
         "dataset": report["dataset"],
         "nonmated_sets": [Path(p).name for p in report.get("nonmated_sets", [])],
         "label_fixes": (fixes.get("path") if isinstance(fixes, dict) else fixes) or None,

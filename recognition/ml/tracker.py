@@ -49,6 +49,7 @@ class Track:
     best_match_score: float = -1.0
     best_match_crop: np.ndarray | None = None
     alerted: bool = False
+    decision_state: object | None = None  # the alert rule's memory of this track (recognition.ml.decision)
 
     def should_embed(self, quality: FaceQuality) -> bool:
         """Embed the first frame, any frame clearly better than those embedded, and one every ``embed_every``."""

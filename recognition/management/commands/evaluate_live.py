@@ -14,14 +14,27 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from recognition.evaluation.live import DEVICE_DEFAULTS, LiveOptions, make_engine, run_live_evaluation
+from recognition.evaluation.live import (
+    DEVICE_DEFAULTS,
+    LiveOptions,
+    Recording,
+    make_engine,
+    measure_recording,
+    run_live_evaluation,
+)
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
 from recognition.evaluation.walkby_calibration import walkby_calibration_from_report, walkby_calibration_json
+from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
 from recognition.ml.engine import EngineConfig
 from recognition.pipeline import PipelineConfig, engine_on_gpu
 
 STREET_VIDEO = Path(settings.BASE_DIR).parent / "shared" / "data" / "video" / "facenet_pytorch_video.mp4"
+
+
+# Measured beside the chosen rule on the same run (docs/evaluation.md, "Deciding over the track").
+COMPARED_DECISIONS = ("frame", "template:keep=3,min_frames=1", "template:keep=5,min_frames=1",
+                      "template:keep=5,min_frames=2", "agreement:frames=2", "margin:margin=0.03", "margin:margin=0.06")
 
 
 def _pair(text: str, kind=int, sep: str = "x") -> tuple:
@@ -37,7 +50,8 @@ class Command(BaseCommand):
     help = "Walk passers-by made from face photos past a synthetic camera and measure the live pipeline per passer-by."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--dataset", required=True, help="<identity>/<image> folder: gallery, mated and non-mated passers-by")
+        parser.add_argument("--dataset", help="<identity>/<image> folder: gallery, mated and non-mated passers-by "
+                                                  "(required unless --from-recording)")
         parser.add_argument("--nonmated", dest="nonmated_sets", action="append", default=[], metavar="DIR",
                             help="more non-mated passers-by (repeatable): <identity>/<image>, or flat with labels.csv (utkface-dev)")
         parser.add_argument("--gallery-size", type=int, default=2500)
@@ -64,6 +78,23 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=None, help="default bench/results/evaluate_live-<model>-<dataset>-<device>-<n>")
         parser.add_argument("--cache-dir", default=None, help="embedding cache (default <VAR_DIR>/cache/embeddings)")
         parser.add_argument("--no-cache", action="store_true")
+        parser.add_argument("--flip", action="store_true",
+                            help="the live pipeline also embeds each face's mirror image and averages the two")
+        parser.add_argument("--decision", default=None,
+                            help="alert rule NAME[:option=value,...] (default ALERT_DECISION); known: "
+                                 + ", ".join(registered_decisions()))
+        parser.add_argument("--compare", action="append", default=None, metavar="DECISION",
+                            help="another alert rule measured on the same run (repeatable; default: "
+                                 + "; ".join(COMPARED_DECISIONS) + "); --compare none for no comparison")
+        parser.add_argument("--child-entries", default=None,
+                            help="gallery identities enrolled as children: bundled name (lfw-dev-children) or JSON path")
+        parser.add_argument("--child-offset", type=float, default=None,
+                            help="raise the threshold of child entries by this much (default CHILD_ENTRY_THRESHOLD_OFFSET)")
+        parser.add_argument("--save-recording", default=None, metavar="PATH",
+                            help="keep the run's recording (embeddings, crops: the data set's faces; keep it local) "
+                                 "to measure again with --from-recording")
+        parser.add_argument("--from-recording", default=None, metavar="PATH",
+                            help="measure a saved recording again (other decisions, threshold) instead of running")
         parser.add_argument("--store-calibration", action="store_true",
                             help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
                                  "device it evaluated (authorisation pages then show it)")
@@ -74,10 +105,20 @@ class Command(BaseCommand):
                             help="the user the stored calibration is recorded against (default: the system)")
 
     def handle(self, *args, **options) -> None:
+        try:
+            decision = decision_from_spec(options["decision"] or settings.ALERT_DECISION)
+            compared = [decision_from_spec(spec) for spec in (options["compare"] or COMPARED_DECISIONS) if spec != "none"]
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        actor = self._actor(options["actor"]) if options["store_calibration"] else None
+        if options["from_recording"]:
+            return self._measure_again(options, decision, compared, actor)
+        child_offset = self._child_offset(options)
+        if not options["dataset"]:
+            raise CommandError("--dataset is required (unless --from-recording)")
         dataset = Path(options["dataset"]).expanduser()
         if not dataset.is_dir():
             raise CommandError(f"dataset folder {dataset} does not exist")
-        actor = self._actor(options["actor"]) if options["store_calibration"] else None
         engine = make_engine(EngineConfig(
             model_dir=settings.MODEL_DIR or None, backend=settings.INFERENCE_BACKEND,
             providers=tuple(settings.INFERENCE_PROVIDERS) or None, intra_op_threads=settings.INFERENCE_THREADS or None,
@@ -103,7 +144,10 @@ class Command(BaseCommand):
                 gallery_size=options["gallery_size"], label_fixes=options["label_fixes"], exclusions=options["exclusions"],
                 mated=options["limit_mated"], nonmated=options["limit_nonmated"], seed=options["seed"], walk=walk,
                 det_size=det_size,
-                pipeline=replace(PipelineConfig(), repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
+                pipeline=replace(PipelineConfig(), repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS,
+                                 decision=decision, flip=options["flip"]),
+                compare_decisions=tuple(compared), child_entries=options["child_entries"], child_offset=child_offset,
+                save_recording=Path(options["save_recording"]) if options["save_recording"] else None,
                 operating_threshold=options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD,
                 cache_dir=None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings"),
             )
@@ -112,13 +156,36 @@ class Command(BaseCommand):
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         report["device_defaults"] = device
+        self._write(report, options, live, actor)
+
+    @staticmethod
+    def _child_offset(options) -> float:
+        offset = options["child_offset"]
+        return float(settings.CHILD_ENTRY_THRESHOLD_OFFSET if offset is None else offset)
+
+    def _measure_again(self, options, decision, compared, actor) -> None:
+        try:
+            recording = Recording.load(Path(options["from_recording"]).expanduser())
+        except (OSError, ValueError, EOFError) as exc:
+            raise CommandError(f"cannot read the recording: {exc}") from exc
+        recorded = recording.options
+        live = replace(recorded, pipeline=replace(recorded.pipeline, decision=decision), compare_decisions=tuple(compared),
+                       child_entries=options["child_entries"], child_offset=self._child_offset(options),
+                       operating_threshold=options["threshold"] if options["threshold"] is not None
+                       else recorded.operating_threshold, save_recording=None)
+        report = measure_recording(recording, live)
+        report["device_defaults"] = recording.head.get("device")
+        report["measured_from_recording"] = str(options["from_recording"])
+        self._write(report, options, live, actor)
+
+    def _write(self, report: dict, options, live: LiveOptions, actor) -> None:
         out_dir = Path(options["out"]) if options["out"] else Path(settings.BASE_DIR) / default_live_out_dir(report)
         paths = write_live_report(report, out_dir)
         for line in summary_lines(report):
             self.stdout.write(line)
         self.stdout.write(f"wrote {paths['json']}, {paths['markdown']} and {len(paths['images'])} alert images")
         if options["store_calibration"] or options["write_calibration"]:
-            self._calibration(report, _command_line(options, live, device), options, actor)
+            self._calibration(report, _command_line(options, live, report["device_defaults"]), options, actor)
 
     def _actor(self, username: str | None):
         if username is None:
@@ -147,18 +214,25 @@ class Command(BaseCommand):
 def _command_line(options: dict, live: LiveOptions, device: str) -> list[str]:
     """The run's effective options, spelt out so the calibration can be reproduced whatever was defaulted."""
     walk = live.walk
-    line = ["manage.py", "evaluate_live", "--dataset", str(options["dataset"]),
+    line = ["manage.py", "evaluate_live"]
+    if options["from_recording"]:  # measured again: the recording's run, then what was changed
+        line += ["--from-recording", str(options["from_recording"])]
+    line += ["--dataset", str(live.dataset),
             "--gallery-size", str(live.gallery_size), "--seed", str(live.seed),
             "--threshold", str(live.operating_threshold),
             "--frame-size", "x".join(map(str, walk.frame_size)), "--fps", f"{walk.fps:g}",
             "--walk-seconds", f"{walk.walk_seconds:g}", "--inter-ocular", "-".join(f"{v:g}" for v in walk.inter_ocular),
             "--lanes", str(walk.lanes), "--det-size", "x".join(map(str, live.det_size)),
-            "--device-defaults", device]
-    for path in options["nonmated_sets"]:
+            "--device-defaults", str(device), "--decision", decision_spec(live.pipeline.decision)]
+    if live.pipeline.flip:
+        line += ["--flip"]
+    if live.child_entries:
+        line += ["--child-entries", str(live.child_entries), "--child-offset", f"{live.child_offset:g}"]
+    for path in live.nonmated_sets:
         line += ["--nonmated", str(path)]
-    for flag, key in (("--label-fixes", "label_fixes"), ("--exclusions", "exclusions"),
-                      ("--limit-mated", "limit_mated"), ("--limit-nonmated", "limit_nonmated"),
-                      ("--background", "background")):
-        if options[key] is not None:
-            line += [flag, str(options[key])]
+    for flag, value in (("--label-fixes", live.label_fixes), ("--exclusions", live.exclusions),
+                        ("--limit-mated", live.mated), ("--limit-nonmated", live.nonmated),
+                        ("--background", options["background"])):
+        if value is not None:
+            line += [flag, str(value)]
     return line

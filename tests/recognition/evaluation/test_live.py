@@ -11,9 +11,11 @@ from recognition.evaluation.live import (
     replay,
     run_live_evaluation,
     run_scene,
+    with_decision,
 )
 from recognition.evaluation.live_report import summary_lines, write_live_report
 from recognition.evaluation.walkby import SourceFace, SyntheticBackground, WalkByConfig, WalkByScene
+from recognition.ml.decision import AgreementDecision, FrameDecision, MarginDecision, TemplateDecision
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.pipeline import PipelineConfig, live_detector
 
@@ -75,32 +77,42 @@ def test_report_has_every_figure_and_writes_its_files(live_run, tmp_path):
     assert any(line.startswith("threshold 0.45: TPIR") for line in summary_lines(report))
 
 
-def test_replayed_alerts_are_the_pipelines_own(people, engine):
-    """One recorded run serves every threshold: the replay equals a real run at that threshold."""
+@pytest.mark.parametrize("decision", [FrameDecision(), TemplateDecision(keep=3), TemplateDecision(min_frames=2),
+                                      AgreementDecision(frames=2), MarginDecision(margin=0.05)],
+                         ids=lambda d: "-".join(str(v) for v in d.describe().values()))
+def test_replayed_alerts_are_the_pipelines_own(people, engine, decision):
+    """One recorded run serves every decision and threshold: the replay equals a real run of it."""
     sources, vectors = [], []
     for index, image in enumerate(people[:4]):
         face = max(engine.analyse([image])[0], key=lambda f: f.area)
         sources.append(SourceFace(f"p{index}", image, face.box, face.landmarks))
         vectors.append(face.embedding)
     matcher = WatchlistMatcher(references=np.stack(vectors[:3]), subject_ids=["p0", "p1", "p2"])
-    config = PipelineConfig(det_size=(640, 384))
+    config = PipelineConfig(det_size=(640, 384), decision=decision)
     detector = live_detector(engine, config.det_size)
     scene = WalkByScene(sources, SMALL_WALK, background=SyntheticBackground(), seed=5)
 
-    def run(threshold):
+    def run(threshold, offsets=None):
         logs = [WalkerLog(None, 0) for _ in sources]
         return run_scene(scene, list(range(4)), logs, scene_index=0, engine=engine, matcher=matcher,
-                         detector=detector, config=config, **({"threshold": threshold} if threshold else {}))
+                         detector=detector, config=config, threshold=threshold, threshold_offsets=offsets)
 
-    recorded = run(None)
-    for threshold in (0.45, 0.6):
-        real = run(threshold)
-        replayed = replay(recorded, threshold, fps=SMALL_WALK.fps, repeat_window_s=config.repeat_alert_after_s)
-        assert [(a.track_id, a.frame_index, a.subject_id) for a in real.alerts] == \
-               [(a["track_id"], a["frame"], a["subject"]) for a in replayed]
-    # Not vacuous: enrolled people walking past are alerted, the one not enrolled is not.
-    subjects = {a["subject"] for a in replay(recorded, 0.45, fps=10, repeat_window_s=60)}
+    recording = run(None)
+    for offsets in (None, {"p0": 0.15}):
+        recorded = with_decision(recording, decision, matcher, offsets)
+        for threshold in (0.45, 0.6):
+            real = run(threshold, offsets)
+            replayed = replay(recorded, threshold, fps=SMALL_WALK.fps, repeat_window_s=config.repeat_alert_after_s)
+            assert [(a.track_id, a.frame_index, a.subject_id) for a in real.alerts] == \
+                   [(a["track_id"], a["frame"], a["subject"]) for a in replayed]
+            # The replayed score is the evidence less the subject's offset; the alert shows the raw score.
+            assert [round(a.score - (offsets or {}).get(a.subject_id, 0), 5) for a in real.alerts] == \
+                   [round(a["score"], 5) for a in replayed]
+    # Not vacuous: enrolled people walking past are alerted, the one not enrolled is not; an offset holds one back.
+    subjects = {a["subject"] for a in replay(with_decision(recording, decision, matcher), 0.45, fps=10, repeat_window_s=60)}
     assert len(subjects) >= 2 and subjects <= {"p0", "p1", "p2"}
+    held_back = replay(with_decision(recording, decision, matcher, {"p0": 1.0}), 0.45, fps=10, repeat_window_s=60)
+    assert "p0" in subjects and "p0" not in {a["subject"] for a in held_back}
 
 
 def test_shared_lfw_and_utkface_subset(lfw_dev, engine, tmp_path):

@@ -58,7 +58,7 @@ def test_command_writes_and_stores_the_walk_by_calibration(tiny_dataset, tmp_pat
                  "--fps", "10", "--walk-seconds", "1.5", "--inter-ocular", "30-70", "--lanes", "4",
                  "--background", "synthetic", "--device-defaults", "cpu", "--cache-dir", str(tmp_path / "cache"),
                  "--out", str(out), "--write-calibration", str(written), "--store-calibration",
-                 "--actor", commander.username)
+                 "--actor", commander.username, "--compare", "none", "--save-recording", str(tmp_path / "run.pkl"))
     printed = capsys.readouterr().out
     assert f"wrote walk-by calibration {written}" in printed and "stored walk-by calibration" in printed
     report = json.loads((out / "report.json").read_text())
@@ -69,6 +69,7 @@ def test_command_writes_and_stores_the_walk_by_calibration(tiny_dataset, tmp_pat
     assert [p["false_alerts"] for p in calibration["curve"]] == [p["false_alerts"] for p in report["curve"]]
     assert calibration["command"].startswith(f"manage.py evaluate_live --dataset {tiny_dataset}")
     assert "--device-defaults cpu" in calibration["command"] and "--fps 10" in calibration["command"]
+    assert "--decision frame" in calibration["command"] and calibration["decision"] == report["decision"]
     record = ModelCalibration.objects.get()
     assert (record.kind, record.device, record.stored_by) == ("walkby", "cpu", commander)
     assert record.curve == calibration["curve"]
@@ -77,3 +78,61 @@ def test_command_writes_and_stores_the_walk_by_calibration(tiny_dataset, tmp_pat
     expected = walkby_expectation(model_id=report["model"], device="cpu", threshold=0.45)
     assert expected.source == "stored" and expected.false_alerts == at_045["false_alerts"]
     assert expected.tpir == pytest.approx(report["operating_threshold"]["tpir"]["rate"])
+
+    # measured again from the recording: the same curve, and a command line that says so
+    again = tmp_path / "again.json"
+    call_command("evaluate_live", "--from-recording", str(tmp_path / "run.pkl"), "--compare", "none",
+                 "--out", str(tmp_path / "again"), "--write-calibration", str(again))
+    remeasured = json.loads(again.read_text())
+    assert remeasured["curve"] == calibration["curve"] and remeasured["device"] == "cpu"
+    assert remeasured["command"].startswith(f"manage.py evaluate_live --from-recording {tmp_path / 'run.pkl'} "
+                                            f"--dataset {tiny_dataset}")
+    assert ModelCalibration.objects.count() == 1  # written, not stored
+
+
+def test_a_saved_recording_is_measured_again_under_another_decision_and_child_policy(tiny_dataset, tmp_path, capsys):
+    from recognition.evaluation.live import Recording
+
+    recording = tmp_path / "run.pkl"
+    common = ["--gallery-size", "7", "--frame-size", "1280x720", "--fps", "10", "--walk-seconds", "1.5",
+              "--inter-ocular", "30-70", "--lanes", "4", "--background", "synthetic", "--device-defaults", "cpu",
+              "--cache-dir", str(tmp_path / "cache")]
+    call_command("evaluate_live", "--dataset", str(tiny_dataset), *common, "--save-recording", str(recording),
+                 "--compare", "none", "--out", str(tmp_path / "first"))
+    first = json.loads((tmp_path / "first" / "report.json").read_text())
+    assert first["decision"] == {"name": "frame"} and [r["decision"] for r in first["decisions"]] == [{"name": "frame"}]
+    assert first["operating_threshold"]["tpir"]["count"] > 0
+
+    # Every enrolled person who walked past is declared a child entry, with an offset no score reaches.
+    mated = sorted({w.identity for w in Recording.load(recording).walkers if w.mated})
+    children = tmp_path / "children.json"
+    children.write_text(json.dumps({"child_entries": [{"identity": i, "why": "test"} for i in mated]}))
+    capsys.readouterr()
+    call_command("evaluate_live", "--from-recording", str(recording), "--decision", "template:keep=3,min_frames=1",
+                 "--compare", "frame", "--child-entries", str(children), "--child-offset", "0.6",
+                 "--out", str(tmp_path / "again"))
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert again["decision"] == {"name": "template", "keep": 3, "min_frames": 1}
+    assert again["child_entries"]["in_gallery"] == mated and again["child_entries"]["offset"] == 0.6
+    assert again["operating_threshold"]["tpir"]["count"] == 0  # 0.45 + 0.6 is out of reach
+    assert [(r["decision"]["name"], r["child_offset"]) for r in again["decisions"]] == [
+        ("template", 0.6), ("frame", 0.6), ("template", 0.05), ("template", 0.1), ("template", 0.15)]
+    assert again["decisions"][2]["operating"]["tpir"]["count"] > 0  # a small offset keeps them
+    assert again["passersby"] == first["passersby"]
+    assert "alert decisions on the same run" in capsys.readouterr().out
+
+
+def test_a_missing_or_foreign_recording_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="cannot read the recording"):
+        call_command("evaluate_live", "--from-recording", str(tmp_path / "none.pkl"))
+    foreign = tmp_path / "foreign.pkl"
+    import pickle
+
+    foreign.write_bytes(pickle.dumps({"not": "a recording"}))
+    with pytest.raises(CommandError, match="not a walk-by recording"):
+        call_command("evaluate_live", "--from-recording", str(foreign))
+
+
+def test_an_unknown_decision_is_refused_before_any_work(tiny_dataset):
+    with pytest.raises(CommandError, match="unknown alert decision 'best'"):
+        call_command("evaluate_live", "--dataset", str(tiny_dataset), "--decision", "best")
