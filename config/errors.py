@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-__all__ = ["PermissionDenied", "ValidationError", "ConcurrentEditError", "RuleViolation", "Gone"]
+__all__ = ["PermissionDenied", "ValidationError", "ConcurrentEditError", "ChangedSinceShown", "RuleViolation", "Gone"]
 
 
 class RuleViolation(ValidationError):
@@ -15,6 +15,14 @@ class ConcurrentEditError(ValidationError):
     def __init__(self, what: str):
         super().__init__(f"{what} was changed by someone else since you opened it; reload it and try again",
                          code="concurrent_edit")
+
+
+class ChangedSinceShown(ConcurrentEditError):
+    """What the user decided on changed after their page showed it (a figure, not a record): 409 with the
+    message, so they reload, read it again and decide again."""
+
+    def __init__(self, message: str):
+        ValidationError.__init__(self, message, code="concurrent_edit")
 
 
 class Gone(Exception):

@@ -7,6 +7,7 @@ With no DATABASE_URL / REDIS_URL the project talks to the embedded PostgreSQL an
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
@@ -333,6 +334,12 @@ MODEL_DIR = env_str("MODEL_DIR")  # empty: the default pack shipped in insightfa
 INFERENCE_BACKEND = env_str("INFERENCE_BACKEND", "onnxruntime")
 INFERENCE_PROVIDERS = env_list("INFERENCE_PROVIDERS", [])  # empty: CUDA first when present, then CPU
 INFERENCE_THREADS = env_int("INFERENCE_THREADS", 0)  # 0: onnxruntime decides
+# The device the camera workers run on, for the walk-by calibration the authorisation pages show: cpu, cuda, or
+# auto (what INFERENCE_PROVIDERS names first; empty: CUDA when this process's onnxruntime offers it). Set it
+# where the web process runs on another host than the GPU workers (docs/evaluation.md "Threshold calibration").
+RECOGNITION_DEVICE = env_str("RECOGNITION_DEVICE", "auto")
+if RECOGNITION_DEVICE not in ("auto", "cpu", "cuda"):
+    raise ImproperlyConfigured(f"RECOGNITION_DEVICE must be auto, cpu or cuda, not {RECOGNITION_DEVICE!r}")
 
 # --- domain rules (sources in docs/architecture.md) ------------------------------------------
 WATCHLIST_MAX_SUBJECTS = env_int("WATCHLIST_MAX_SUBJECTS", 2500)
@@ -349,6 +356,16 @@ ENROLMENT_MIN_INTER_OCULAR_PX = env_float("ENROLMENT_MIN_INTER_OCULAR_PX", 30.0)
 DEPLOYMENT_THRESHOLD_FLOOR = env_float("DEPLOYMENT_THRESHOLD_FLOOR", 0.40)
 DEPLOYMENT_DEFAULT_THRESHOLD = env_float("DEPLOYMENT_DEFAULT_THRESHOLD", 0.45)
 DEPLOYMENT_MAX_HOURS = env_int("DEPLOYMENT_MAX_HOURS", 12)
+# The largest ratio of false alert rates per passer-by between demographic groups (walk-by calibration) that a
+# deployment threshold may have; empty: no limit. An unresolved ratio (a group with none) refuses when its lower
+# bound exceeds it (docs/evaluation.md "Threshold calibration").
+DEPLOYMENT_MAX_GROUP_RATIO = env_float("DEPLOYMENT_MAX_GROUP_RATIO", None)
+if DEPLOYMENT_MAX_GROUP_RATIO is not None and DEPLOYMENT_MAX_GROUP_RATIO < 1:
+    raise ImproperlyConfigured("DEPLOYMENT_MAX_GROUP_RATIO is a ratio of the highest to the lowest rate: 1 or more")
+# The mix of passers-by the statistics assume when they set the false alerts' recorded demographics against the
+# walk-by calibration's per-group rates: JSON {"race": {"White": 0.8, ...}, "sex": {...}, "officer_age_band": {...}}
+# (reference-set groupings); empty: passers-by mix like the reference set (docs/reports.md).
+STATISTICS_POPULATION_MIX = json.loads(env_str("STATISTICS_POPULATION_MIX") or "null")
 SNAPSHOT_DELETE_WITHIN_HOURS = env_int("SNAPSHOT_DELETE_WITHIN_HOURS", 24)
 ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 31)  # unless linked to a case
 ALERT_TWO_PERSON_CONFIRMATION = env_bool("ALERT_TWO_PERSON_CONFIRMATION", False)  # EU AI Act Art. 14(5)

@@ -98,6 +98,9 @@ class DeploymentAuthorisation(models.Model):
     # What the authorising officer was shown for this threshold and model (recognition.calibration):
     # the statistics compare it with the false alert rate the deployment then had.
     expected_false_alerts = models.JSONField(default=dict, blank=True)
+    # The same per passer-by, from the walk-by calibration for the workers' device (WalkbyExpectation.as_record:
+    # false alerts per 1,000 passers-by and its bound, TPIR, per-group counts and the largest ratios).
+    expected_per_passerby = models.JSONField(default=dict, blank=True)
 
     @property
     def expected_per_1000(self) -> float | None:
@@ -108,6 +111,14 @@ class DeploymentAuthorisation(models.Model):
         """The 95% upper bound: "0 of 1,810 in the reference set" is not "never"."""
         upper = self.expected_false_alerts.get("fpir_upper_95")
         return None if upper is None else 1000 * upper
+
+    @property
+    def expected_per_1000_passersby(self) -> float | None:
+        return self.expected_per_passerby.get("per_1000")
+
+    @property
+    def expected_per_1000_passersby_upper(self) -> float | None:
+        return self.expected_per_passerby.get("upper95_per_1000")
 
 
 class DeploymentTransition(models.Model):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
-from config.errors import ConcurrentEditError, PermissionDenied, RuleViolation
+from config.errors import ChangedSinceShown, ConcurrentEditError, PermissionDenied, RuleViolation
 from deployments.models import (
     Camera,
     Deployment,
@@ -87,13 +87,33 @@ def camera_create(*, actor, name: str, source_url: str, location: str, enabled: 
 
 # --- drafting -----------------------------------------------------------------------------------
 
-def _check_fields(values: dict) -> None:
+def _check_fields(values: dict, *, threshold_set: bool = True) -> None:
     if values["purpose"] not in Purpose.values:
         raise RuleViolation(f"purpose must be one of: {', '.join(Purpose.values)}")
     if values["ends_at"] <= values["starts_at"]:
         raise RuleViolation("the deployment must end after it starts")
     if not 0.0 < float(values["threshold"]) < 1.0:
         raise RuleViolation("the threshold is a similarity between 0 and 1")
+    if threshold_set:
+        problems = _group_ratio_problems(float(values["threshold"]))
+        if problems:
+            raise RuleViolation(problems)
+
+
+def _group_ratio_problems(threshold: float) -> list[str]:
+    """DEPLOYMENT_MAX_GROUP_RATIO against the walk-by calibration of the model in use (recognition.calibration's
+    one rule); nothing when it is off or the model cannot be read (the pages say that apart)."""
+    if settings.DEPLOYMENT_MAX_GROUP_RATIO is None:
+        return []
+    from recognition.calibration import group_ratio_problems
+    from recognition.ml.models import ModelFileError
+    from recognition.runtime import current_model_id
+
+    try:
+        model_id = current_model_id()
+    except ModelFileError:
+        return []
+    return group_ratio_problems(model_id=model_id, threshold=threshold)
 
 
 def deployment_create(*, actor, name: str, purpose: str, location: str, location_reason: str,
@@ -129,7 +149,8 @@ def deployment_update(*, actor, deployment: Deployment, expected_version: int, c
         locked = _locked(deployment, expected_version)
         if locked.state not in (State.DRAFT, State.REJECTED):
             raise RuleViolation(f"a {locked.get_state_display().lower()} deployment cannot be edited")
-        _check_fields({f: getattr(locked, f) for f in DEPLOYMENT_EDITABLE_FIELDS} | changes)
+        _check_fields({f: getattr(locked, f) for f in DEPLOYMENT_EDITABLE_FIELDS} | changes,
+                      threshold_set="threshold" in changes)
         for field, value in changes.items():
             setattr(locked, field, value)
         if locked.state == State.REJECTED:
@@ -210,6 +231,7 @@ def deployment_authorisation_problems(*, deployment: Deployment, now: dt.datetim
     if deployment.threshold < settings.DEPLOYMENT_THRESHOLD_FLOOR:
         problems.append(f"the threshold {deployment.threshold:.2f} is below the floor of "
                         f"{settings.DEPLOYMENT_THRESHOLD_FLOOR:.2f}")
+    problems += _group_ratio_problems(deployment.threshold)
     if deployment.starts_at < now - START_GRACE:
         problems.append("the deployment window has already started; set a start time in the future")
     if deployment.ends_at - deployment.starts_at > dt.timedelta(hours=settings.DEPLOYMENT_MAX_HOURS):
@@ -254,10 +276,11 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
                          request=None) -> Deployment:
     """The authorising officer's decision; freezes the watchlist into the deployment's snapshot.
 
-    Records the expected false alert rate at the threshold for the model in use; ``shown_calibration``
-    (the key of the figure the officer's page showed) must still match it, so the record says what
-    number was authorised."""
-    from recognition.calibration import threshold_expectation
+    Records the expected false alert rates at the threshold for the model in use: per face image, and per
+    passer-by with the per-group rates and largest ratios (walk-by calibration for the workers' device);
+    ``shown_calibration`` (the key of the figures the officer's page showed) must still match them, so the
+    record says what numbers were authorised, or the decision is refused (409) to be made again."""
+    from recognition.calibration import shown_figures_key, threshold_expectation, walkby_expectation
     from recognition.runtime import current_model_id
 
     require_capability(user=actor, capability="authorise_deployment")
@@ -274,15 +297,18 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
         problems = deployment_authorisation_problems(deployment=locked)
         if problems:
             raise RuleViolation(problems)
-        expected = threshold_expectation(model_id=current_model_id(), threshold=locked.threshold)
-        if shown_calibration is not None and shown_calibration != expected.key:
-            raise RuleViolation("the expected false alert rate has changed since your page was loaded (another "
-                                "model or calibration): reload the page, read the new figure and decide again")
+        model_id = current_model_id()
+        expected = threshold_expectation(model_id=model_id, threshold=locked.threshold)
+        per_passerby = walkby_expectation(model_id=model_id, threshold=locked.threshold)
+        if shown_calibration is not None and shown_calibration != shown_figures_key(expected, per_passerby):
+            raise ChangedSinceShown("the expected false alert rate has changed since your page was loaded (another "
+                                    "model or calibration): reload the page, read the new figure and decide again")
         snapshot = _snapshot_create(deployment=locked, watchlist=watchlist)
         DeploymentAuthorisation.objects.create(
             deployment=locked, decision=DeploymentAuthorisation.Decision.AUTHORISED, decided_by=actor,
             reasons=reasons.strip(), threshold=locked.threshold, watchlist_size=snapshot.subject_count,
-            model_id=snapshot.model_id, expected_false_alerts=expected.as_record())
+            model_id=snapshot.model_id, expected_false_alerts=expected.as_record(),
+            expected_per_passerby=per_passerby.as_record())
         _set_state(locked, State.AUTHORISED, actor, reasons.strip())
         audit_record(actor=actor, action="deployment.authorised", target=locked, deployment=locked, request=request,
                      details={"reasons": reasons.strip(), "threshold": locked.threshold,
@@ -290,6 +316,7 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
                               "watchlist": watchlist.pk, "watchlist_version": watchlist.version,
                               "subjects": snapshot.subject_count, "references": snapshot.reference_count,
                               "model_id": snapshot.model_id, "expected_false_alerts": expected.as_record(),
+                              "expected_per_passerby": per_passerby.as_record(),
                               "child_entries": snapshot.references.filter(enrolled_as_child=True)
                               .values("subject_id").distinct().count(),
                               "child_threshold_offset": settings.CHILD_ENTRY_THRESHOLD_OFFSET})

@@ -64,7 +64,8 @@ def authorisation_queue(request):
 
 
 def _calibration(threshold) -> dict:
-    """What the threshold means for the model the workers use now: the figure, rows around it, the curve."""
+    """What the threshold means for the model the workers use now: the figures per passer-by and per face image,
+    rows around it, the curves, the key naming both, and DEPLOYMENT_MAX_GROUP_RATIO's refusals."""
     from recognition.runtime import current_model_id
 
     try:
@@ -78,7 +79,7 @@ def _calibration(threshold) -> dict:
     except ModelFileError as exc:
         return {"model_error": str(exc)}
     table = threshold_expectation_table(model_id=model_id, threshold=threshold)
-    return table | {"curve_json": json.dumps(table["curve"])}
+    return table | {"curve_json": json.dumps(table["curve"]), "walkby_curve_json": json.dumps(table["walkby_curve"])}
 
 
 def _child_entries(deployment) -> dict:

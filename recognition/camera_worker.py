@@ -129,7 +129,8 @@ class _Run:
         for camera_id, counts in report.cameras.items():
             if counts.frames_processed or counts.faces_seen:
                 face_counts_add(deployment_id=self.deployment.pk, camera_id=camera_id, moment=now,
-                                faces=counts.faces_seen, frames=counts.frames_processed)
+                                faces=counts.faces_seen, frames=counts.frames_processed,
+                                tracks=counts.tracks_started)
 
     def on_source_status(self, camera_id: int, status: str, detail: str) -> None:
         camera_status_set(camera_id=camera_id, deployment_id=self.deployment.pk,

@@ -30,3 +30,22 @@ def current_model_id() -> str:
     from recognition.ml.models import find_model_pack
 
     return find_model_pack(model_dir=settings.MODEL_DIR or None).recogniser.model_id
+
+
+def recognition_device() -> str:
+    """"cpu" or "cuda": the device the camera workers run on, whose walk-by calibration applies. The web
+    process cannot see a GPU host's workers, so it is RECOGNITION_DEVICE; "auto" reads INFERENCE_PROVIDERS
+    (the first one named, as the workers try them), and with none named whether this process's onnxruntime
+    offers CUDA (a web process on the GPU host; elsewhere set RECOGNITION_DEVICE)."""
+    if settings.RECOGNITION_DEVICE in ("cpu", "cuda"):
+        return settings.RECOGNITION_DEVICE
+    providers = list(settings.INFERENCE_PROVIDERS)
+    if providers:
+        return "cuda" if "CUDA" in providers[0] else "cpu"
+    try:
+        import onnxruntime
+
+        available = onnxruntime.get_available_providers()
+    except Exception:  # noqa: BLE001 - no onnxruntime in this process: the CPU figure
+        return "cpu"
+    return "cuda" if "CUDAExecutionProvider" in available else "cpu"

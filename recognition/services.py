@@ -27,17 +27,20 @@ def camera_status_set(*, camera_id: int, deployment_id: int | None, status: str,
     return bool(changed)
 
 
-def face_counts_add(*, deployment_id: int, camera_id: int, moment: dt.datetime, faces: int, frames: int) -> None:
-    """Add to the camera's count for that minute (an upsert, so several flushes a minute add up)."""
+def face_counts_add(*, deployment_id: int, camera_id: int, moment: dt.datetime, faces: int, frames: int,
+                    tracks: int = 0) -> None:
+    """Add to the camera's count for that minute (an upsert, so several flushes a minute add up). ``faces`` are
+    detections (one per face per frame), ``tracks`` the tracks started (about one per passer-by)."""
     minute = moment.replace(second=0, microsecond=0)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO recognition_cameraminutecount (deployment_id, camera_id, minute, faces, frames)
-            VALUES (%s, %s, %s, %s, %s)
+            INSERT INTO recognition_cameraminutecount (deployment_id, camera_id, minute, faces, frames, tracks)
+            VALUES (%s, %s, %s, %s, %s, %s)
             ON CONFLICT (camera_id, deployment_id, minute)
             DO UPDATE SET faces = recognition_cameraminutecount.faces + EXCLUDED.faces,
-                          frames = recognition_cameraminutecount.frames + EXCLUDED.frames
+                          frames = recognition_cameraminutecount.frames + EXCLUDED.frames,
+                          tracks = recognition_cameraminutecount.tracks + EXCLUDED.tracks
             """,
-            [deployment_id, camera_id, minute, faces, frames],
+            [deployment_id, camera_id, minute, faces, frames, tracks],
         )

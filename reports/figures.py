@@ -47,7 +47,8 @@ class Outcomes:
 class Figures:
     time_live: dt.timedelta
     cameras: int
-    faces: int
+    faces: int  # detections: one per face per processed frame
+    tracks: int  # tracks started: about one per passer-by (counted since tracks were recorded)
     outcomes: Outcomes
     decision_time_median: dt.timedelta | None
     decision_time_p90: dt.timedelta | None
@@ -67,6 +68,12 @@ class Figures:
     @property
     def false_alerts_per_1000_faces(self) -> float | None:
         return None if not self.faces else self.false_alerts * 1000 / self.faces
+
+    @property
+    def false_alerts_per_1000_tracks(self) -> float | None:
+        """Observed false alerts per 1,000 passers-by, tracks standing for passers-by (a track broken by an
+        occlusion counts twice, so this reads a little low)."""
+        return None if not self.tracks else self.false_alerts * 1000 / self.tracks
 
     @property
     def false_alert_share(self) -> float | None:
@@ -93,6 +100,40 @@ class DeploymentSummary:
     # watchlist, and its 95% upper bound), from the model's calibration; None when there was none.
     expected_per_1000: float | None = None
     expected_per_1000_upper: float | None = None
+    # The same per 1,000 passers-by not on the watchlist (the walk-by calibration for the workers' device).
+    expected_per_1000_passersby: float | None = None
+    expected_per_1000_passersby_upper: float | None = None
+    expected_device: str | None = None
+
+
+@dataclass(frozen=True)
+class SpreadRow:
+    """One reference-set group against the officers' codes it maps to (recognition.evaluation.groups
+    REFERENCE_TO_OFFICER)."""
+
+    group: str  # the reference set's group, e.g. "White"
+    codes: tuple[str, ...]  # the officer codes counted for it, e.g. ("IC1", "IC2")
+    label: str
+    expected_share: float | None  # of the compared false alerts, from the walk-by calibration's per-group rates
+    observed: int
+    observed_share: float | None
+
+
+@dataclass(frozen=True)
+class DemographicComparison:
+    """The false alerts' recorded demographics for one field, set against the spread the authorised walk-by
+    calibration predicts, with the goodness-of-fit test (groups.spread_test)."""
+
+    field: str  # ethnicity, perceived_sex, age_band
+    title: str
+    grouping: str  # the reference grouping it is compared with: race, sex, officer_age_band
+    rows: tuple[SpreadRow, ...]
+    compared: int  # false alerts with a code that maps to a reference group
+    not_comparable: int  # false alerts recorded with another code (IC9, unknown) or nothing
+    p_value: float | None
+    method: str | None
+    note: str | None
+    assumption: str
 
 
 @dataclass(frozen=True)
@@ -125,6 +166,8 @@ class DeploymentStatistics:
     deployment: DeploymentSummary
     figures: Figures
     live_test: LiveTest | None = None  # only the per-deployment report: test walks are not published
+    # only the per-deployment report: () without a walk-by calibration with groups at authorisation
+    demographic_comparison: tuple[DemographicComparison, ...] = ()
 
 
 @dataclass(frozen=True)

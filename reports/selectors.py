@@ -27,10 +27,12 @@ from alerts.models import Alert, AlertRecord, EngagementResult, TestWalk
 from config.errors import RuleViolation
 from deployments.models import Deployment, DeploymentAuthorisation, DeploymentTransition
 from recognition.evaluation.calibration import fpir_upper_bound
+from recognition.evaluation.groups import REFERENCE_TO_OFFICER, expected_shares, spread_test
 from recognition.models import CameraMinuteCount
 from reports.figures import (
     Breakdown,
     CodeCount,
+    DemographicComparison,
     DeploymentStatistics,
     DeploymentSummary,
     Figures,
@@ -38,6 +40,7 @@ from reports.figures import (
     Outcomes,
     PeriodStatistics,
     SeriesPoint,
+    SpreadRow,
 )
 
 LIVE = Deployment.State.LIVE
@@ -77,8 +80,11 @@ def deployment_statistics(*, user, deployment_id: int) -> DeploymentStatistics:
     live = {deployment.pk: _time_live(intervals.get(deployment.pk, []), None, None, now)}
     rows, _ = _figures(ids=[deployment.pk], start=None, end=None, live=live, with_totals=False)
     authorisation = _authorisations([deployment.pk]).get(deployment.pk)
+    figures = rows[deployment.pk]
     return DeploymentStatistics(deployment=_summary(deployment, intervals.get(deployment.pk, []), authorisation),
-                                figures=rows[deployment.pk], live_test=_live_test(deployment.pk))
+                                figures=figures, live_test=_live_test(deployment.pk),
+                                demographic_comparison=demographic_comparison(figures=figures,
+                                                                              authorisation=authorisation))
 
 
 def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str = "") -> PeriodStatistics:
@@ -194,7 +200,10 @@ def _summary(deployment: Deployment, spans: list[Span], authorisation: Deploymen
         recorded_engagements=record.engagements if record else None,
         recorded_arrests=record.arrests if record else None,
         expected_per_1000=authorisation.expected_per_1000 if authorisation else None,
-        expected_per_1000_upper=authorisation.expected_per_1000_upper if authorisation else None)
+        expected_per_1000_upper=authorisation.expected_per_1000_upper if authorisation else None,
+        expected_per_1000_passersby=authorisation.expected_per_1000_passersby if authorisation else None,
+        expected_per_1000_passersby_upper=authorisation.expected_per_1000_passersby_upper if authorisation else None,
+        expected_device=(authorisation.expected_per_passerby.get("device") if authorisation else None) or None)
 
 
 def _authorisations(ids: list[int]) -> dict[int, DeploymentAuthorisation]:
@@ -230,13 +239,17 @@ def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta],
     timing = {row[0]: row[1:] for row in decided.values("deployment_id").order_by().annotate(
         p50=Percentile(WAIT_FOR_DECISION, 0.5), p90=Percentile(WAIT_FOR_DECISION, 0.9)
     ).values_list("deployment_id", "p50", "p90")}
-    faces = dict(CameraMinuteCount.objects.filter(deployment_id__in=ids).filter(_window("minute", start, end))
-                 .values("deployment_id").order_by().annotate(n=Sum("faces")).values_list("deployment_id", "n"))
+    counted = {row[0]: row[1:] for row in CameraMinuteCount.objects.filter(deployment_id__in=ids)
+               .filter(_window("minute", start, end)).values("deployment_id").order_by()
+               .annotate(n=Sum("faces"), t=Sum("tracks")).values_list("deployment_id", "n", "t")}
+    faces = {pk: n or 0 for pk, (n, _) in counted.items()}
+    tracks = {pk: t or 0 for pk, (_, t) in counted.items()}
     links = Deployment.cameras.through.objects.filter(deployment_id__in=ids)
     cameras = dict(links.values("deployment_id").order_by().annotate(n=Count("camera_id"))
                    .values_list("deployment_id", "n"))
     rows = {pk: _build(groups[pk], live=live.get(pk, dt.timedelta(0)), cameras=cameras.get(pk, 0),
-                       faces=faces.get(pk) or 0, timing=timing.get(pk, (None, None))) for pk in ids}
+                       faces=faces.get(pk, 0), tracks=tracks.get(pk, 0), timing=timing.get(pk, (None, None)))
+            for pk in ids}
     if not with_totals:
         return rows, None
     every = Counter()
@@ -245,7 +258,7 @@ def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta],
     overall = decided.aggregate(p50=Percentile(WAIT_FOR_DECISION, 0.5), p90=Percentile(WAIT_FOR_DECISION, 0.9))
     totals = _build(every, live=sum(live.values(), dt.timedelta(0)),
                     cameras=links.values("camera_id").distinct().count(),
-                    faces=sum(f or 0 for f in faces.values()), timing=(overall["p50"], overall["p90"]))
+                    faces=sum(faces.values()), tracks=sum(tracks.values()), timing=(overall["p50"], overall["p90"]))
     return rows, totals
 
 
@@ -255,7 +268,7 @@ def _real(records: QuerySet[AlertRecord]) -> QuerySet[AlertRecord]:
     return records.filter(test_subject_id__isnull=True)
 
 
-def _build(counts: Counter, *, live, cameras: int, faces: int, timing) -> Figures:
+def _build(counts: Counter, *, live, cameras: int, faces: int, tracks: int, timing) -> Figures:
     """Figures from the grouped counts: key = (status, engaged, result, ethnicity, perceived_sex, age_band)."""
     outcomes: Counter = Counter()
     results: Counter = Counter()
@@ -270,7 +283,7 @@ def _build(counts: Counter, *, live, cameras: int, faces: int, timing) -> Figure
             for name, code in zip(DEMOGRAPHIC_FIELDS, recorded):
                 demographics[name][code] += n
     return Figures(
-        time_live=live, cameras=cameras, faces=faces, outcomes=Outcomes(**outcomes),
+        time_live=live, cameras=cameras, faces=faces, tracks=tracks, outcomes=Outcomes(**outcomes),
         decision_time_median=timing[0], decision_time_p90=timing[1], engagements=engagements,
         arrests=results[EngagementResult.ARRESTED],
         results=_breakdown("result", "Result of engagements", EngagementResult, results),
@@ -284,7 +297,7 @@ def _breakdown(field: str, title: str, choices, counts: Counter) -> Breakdown:
 
 
 def _empty_figures() -> Figures:
-    return _build(Counter(), live=dt.timedelta(0), cameras=0, faces=0, timing=(None, None))
+    return _build(Counter(), live=dt.timedelta(0), cameras=0, faces=0, tracks=0, timing=(None, None))
 
 
 def _series(*, ids: list[int], start: dt.datetime, end: dt.datetime, step: str) -> tuple[SeriesPoint, ...]:
@@ -311,6 +324,45 @@ def _series(*, ids: list[int], start: dt.datetime, end: dt.datetime, step: str) 
             faces[timezone.localtime(bucket, tz).date()] = n or 0
     empty = {"alerts": 0, "false_alerts": 0, "confirmed": 0}
     return tuple(SeriesPoint(start=day, faces=faces.get(day, 0), **alerts.get(day, empty)) for day in buckets)
+
+
+# --- false alerts' demographics against the walk-by calibration ------------------------------------
+
+def demographic_comparison(*, figures: Figures, authorisation: DeploymentAuthorisation | None
+                           ) -> tuple[DemographicComparison, ...]:
+    """For each recorded field (ethnicity, perceived sex, perceived age band), the false alerts' recorded codes
+    counted per reference group (groups.REFERENCE_TO_OFFICER), beside each group's expected share of false alerts:
+    its false alert rate per passer-by in the walk-by calibration at the authorised threshold, weighted by the mix
+    of passers-by (STATISTICS_POPULATION_MIX, else the reference set's own), and the goodness-of-fit of the two.
+    () when the authorisation recorded no per-group figures."""
+    recorded = (authorisation.expected_per_passerby.get("group_counts") if authorisation else None) or {}
+    if not recorded:
+        return ()
+    mixes = settings.STATISTICS_POPULATION_MIX or {}
+    by_field = {b.field: b for b in figures.false_alert_demographics}
+    out = []
+    for field, (grouping, mapping) in REFERENCE_TO_OFFICER.items():
+        reference, breakdown = recorded.get(grouping), by_field.get(field)
+        if not reference or breakdown is None:
+            continue
+        counts = {c.code: c.count for c in breakdown.counts}
+        labels = {c.code: c.label for c in breakdown.counts}
+        mix = mixes.get(grouping)
+        expected = expected_shares({g: reference[g] for g in mapping if g in reference}, mix)
+        observed = {g: sum(counts.get(code, 0) for code in codes) for g, codes in mapping.items()}
+        compared = sum(observed.values())
+        test = spread_test(observed, expected)
+        rows = tuple(SpreadRow(group=g, codes=codes, label=f"{g} ({', '.join(labels.get(c, c) for c in codes)})",
+                               expected_share=(expected or {}).get(g) if g in reference else None,
+                               observed=observed[g], observed_share=observed[g] / compared if compared else None)
+                     for g, codes in mapping.items())
+        out.append(DemographicComparison(
+            field=field, title=breakdown.title, grouping=grouping, rows=rows, compared=compared,
+            not_comparable=breakdown.total - compared, p_value=test["p_value"], method=test["method"],
+            note=test.get("note"),
+            assumption=("passers-by mixed as set in STATISTICS_POPULATION_MIX" if mix is not None else
+                        "passers-by mixed like the reference set's non-mated passers-by")))
+    return tuple(out)
 
 
 # --- live testing --------------------------------------------------------------------------------

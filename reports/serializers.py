@@ -48,12 +48,16 @@ class ReportOutcomesSerializer(serializers.Serializer):
 class ReportFiguresSerializer(serializers.Serializer):
     time_live_seconds = _Seconds(source="time_live")
     cameras = serializers.IntegerField(read_only=True)
-    faces = serializers.IntegerField(read_only=True, help_text="faces processed")
+    faces = serializers.IntegerField(read_only=True, help_text="faces processed (detections: one per face per frame)")
+    tracks = serializers.IntegerField(read_only=True, help_text="tracks started: about one per passer-by")
     alerts = serializers.IntegerField(read_only=True)
     false_alerts = serializers.IntegerField(read_only=True)
     outcomes = ReportOutcomesSerializer(read_only=True)
     false_alerts_per_1000_faces = serializers.FloatField(read_only=True, allow_null=True,
                                                          help_text="null when no faces were counted")
+    false_alerts_per_1000_tracks = serializers.FloatField(
+        read_only=True, allow_null=True,
+        help_text="false alerts per 1,000 tracks (about per 1,000 passers-by); null when no tracks were counted")
     false_alert_share = serializers.FloatField(read_only=True, allow_null=True,
                                                help_text="false alerts / decided alerts (0 to 1); null when none "
                                                          "was decided")
@@ -83,6 +87,14 @@ class ReportDeploymentSerializer(serializers.Serializer):
         help_text="the rate the authorising officer was shown for the threshold; null without a calibration")
     expected_false_alerts_per_1000_faces_upper_95 = serializers.FloatField(
         source="expected_per_1000_upper", read_only=True, allow_null=True, help_text="its 95% upper bound")
+    expected_false_alerts_per_1000_passersby = serializers.FloatField(
+        source="expected_per_1000_passersby", read_only=True, allow_null=True,
+        help_text="per 1,000 passers-by not on the watchlist, from the walk-by calibration the authorising officer "
+                  "was shown; null without one")
+    expected_false_alerts_per_1000_passersby_upper_95 = serializers.FloatField(
+        source="expected_per_1000_passersby_upper", read_only=True, allow_null=True, help_text="its 95% upper bound")
+    expected_device = serializers.CharField(read_only=True, allow_null=True,
+                                            help_text="the workers' device the walk-by calibration was for")
     post_record_engagements = serializers.IntegerField(
         source="recorded_engagements", read_only=True, allow_null=True,
         help_text="as the commander wrote in the post-deployment record; null until written")
@@ -103,12 +115,42 @@ class ReportLiveTestSerializer(serializers.Serializer):
                                                                         "seconds of each other match")
 
 
+class ReportSpreadRowSerializer(serializers.Serializer):
+    group = serializers.CharField(read_only=True, help_text="the reference set's group")
+    codes = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                  help_text="the officer codes counted for it")
+    label = serializers.CharField(read_only=True)
+    expected_share = serializers.FloatField(read_only=True, allow_null=True,
+                                            help_text="expected share of the compared false alerts (0 to 1)")
+    observed = serializers.IntegerField(read_only=True)
+    observed_share = serializers.FloatField(read_only=True, allow_null=True)
+
+
+class ReportDemographicComparisonSerializer(serializers.Serializer):
+    field = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    grouping = serializers.CharField(read_only=True, help_text="the reference grouping compared with")
+    rows = ReportSpreadRowSerializer(many=True, read_only=True)
+    compared = serializers.IntegerField(read_only=True)
+    not_comparable = serializers.IntegerField(read_only=True, help_text="false alerts coded IC9, unknown or not "
+                                                                        "recorded")
+    p_value = serializers.FloatField(read_only=True, allow_null=True,
+                                     help_text="goodness of fit; null when it cannot be tested (see note)")
+    method = serializers.CharField(read_only=True, allow_null=True)
+    note = serializers.CharField(read_only=True, allow_null=True)
+    assumption = serializers.CharField(read_only=True)
+
+
 class DeploymentStatisticsSerializer(serializers.Serializer):
     deployment = ReportDeploymentSerializer(read_only=True)
     figures = ReportFiguresSerializer(read_only=True, help_text="real alerts only: test subjects' alerts are left out")
     live_test = ReportLiveTestSerializer(read_only=True, allow_null=True,
                                          help_text="measured live TPIR from consenting test subjects (the deployment's "
                                                    "own report only); null when there was no live testing")
+    demographic_comparison = ReportDemographicComparisonSerializer(
+        many=True, read_only=True,
+        help_text="the false alerts' recorded demographics against the spread the walk-by calibration predicts (the "
+                  "deployment's own report only); empty without per-group figures at authorisation")
 
 
 class ReportSeriesPointSerializer(serializers.Serializer):

@@ -26,14 +26,16 @@ def _number(value: float | None, digits: int) -> str:
 DEPLOYMENT_COLUMNS = (
     "deployment_id", "deployment", "location", "purpose", "went_live", "ended", "threshold",
     "expected_false_alerts_per_1000_faces", "expected_false_alerts_per_1000_faces_upper_95",
+    "expected_false_alerts_per_1000_passersby", "expected_false_alerts_per_1000_passersby_upper_95",
     "post_record_engagements", "post_record_arrests",
 )
 
 
 def _header(figures: Figures) -> list[str]:
     return [
-        *DEPLOYMENT_COLUMNS, "hours_live", "cameras", "faces_processed", "alerts", "confirmed", "false_alerts", "not_located", "other", "pending",
-        "false_alerts_per_1000_faces", "false_alerts_percent_of_decided", "median_minutes_to_decision",
+        *DEPLOYMENT_COLUMNS, "hours_live", "cameras", "faces_processed", "tracks", "alerts", "confirmed",
+        "false_alerts", "not_located", "other", "pending",
+        "false_alerts_per_1000_faces", "false_alerts_per_1000_tracks", "false_alerts_percent_of_decided", "median_minutes_to_decision",
         "p90_minutes_to_decision", "engagements", "arrests",
         *(f"result_{c.code or 'not_recorded'}" for c in figures.results.counts),
         *(f"false_alerts_{b.field}_{c.code or 'not_recorded'}" for b in figures.false_alert_demographics
@@ -45,9 +47,10 @@ def _figures_row(figures: Figures) -> list[str]:
     share = None if figures.false_alert_share is None else figures.false_alert_share * 100
     return [
         f"{figures.time_live.total_seconds() / 3600:.2f}", str(figures.cameras), str(figures.faces),
-        str(figures.alerts), str(figures.outcomes.confirmed), str(figures.false_alerts),
+        str(figures.tracks), str(figures.alerts), str(figures.outcomes.confirmed), str(figures.false_alerts),
         str(figures.outcomes.not_located), str(figures.outcomes.other), str(figures.outcomes.pending),
-        _number(figures.false_alerts_per_1000_faces, 4), _number(share, 1),
+        _number(figures.false_alerts_per_1000_faces, 4), _number(figures.false_alerts_per_1000_tracks, 4),
+        _number(share, 1),
         _minutes(figures.decision_time_median), _minutes(figures.decision_time_p90),
         str(figures.engagements), str(figures.arrests),
         *(str(c.count) for c in figures.results.counts),
@@ -73,6 +76,7 @@ def _deployment_row(row: DeploymentStatistics) -> list[str]:
     return [str(d.id), spreadsheet_safe(d.name), spreadsheet_safe(d.location), d.purpose,
             d.went_live_at.isoformat() if d.went_live_at else "", d.ended_at.isoformat() if d.ended_at else "",
             _number(d.threshold, 2), _number(d.expected_per_1000, 4), _number(d.expected_per_1000_upper, 4),
+            _number(d.expected_per_1000_passersby, 4), _number(d.expected_per_1000_passersby_upper, 4),
             _number(d.recorded_engagements, 0), _number(d.recorded_arrests, 0),
             *_figures_row(row.figures)]
 

@@ -140,3 +140,31 @@ def worker_run_until_lost(deployment, camera, commander):
         thread.join(15)
     assert not thread.is_alive()
     return camera
+
+
+def walkby_calibration(model_id: str, device: str = "cpu", *, points=None, nonmated: int = 450, mated: int = 150):
+    """A walk-by calibration dict as ``evaluate_live --write-calibration`` writes it. ``points``:
+    [(threshold, false_alerts, true_alerts, groups)], groups as grouping -> group -> [false alerts, passers-by]."""
+    from recognition.evaluation.walkby_calibration import walkby_calibration_from_report
+
+    points = points if points is not None else [
+        (0.40, 9, 135, {"sex": {"female": [6, 225], "male": [3, 225]}}),
+        (0.45, 6, 120, {"sex": {"female": [4, 225], "male": [2, 225]},
+                        "race": {"Asian": [4, 90], "White": [2, 270], "Black": [0, 90]}}),
+        (0.50, 2, 90, {"sex": {"female": [1, 225], "male": [1, 225]}}),
+    ]
+    curve = [{"threshold": t, "true_alerts": hits, "mated": mated, "tpir": hits / mated, "false_alerts": k,
+              "nonmated": nonmated, "wrong_subject": 0, "groups": groups} for t, k, hits, groups in points]
+    return walkby_calibration_from_report({
+        "model": model_id, "device": device, "det_size": [640, 384] if device == "cpu" else [960, 544],
+        "walk": {"frame_size": [1920, 1080], "fps": 25.0, "walk_seconds": 4.0},
+        "dataset": "force-walkby-2026", "nonmated_sets": ["/data/utkface-dev"], "label_fixes": None,
+        "screening": {"exclusions": "walkby-nonmated", "excluded": []},
+        "passersby": {"mated": mated, "nonmated": nonmated}, "gallery": 2500, "seed": 0, "curve": curve,
+    }, command="manage.py evaluate_live --dataset /data/force-walkby-2026", measured_on="2026-11-02")
+
+
+def stored_walkby_calibration(model_id: str, device: str = "cpu", **kwargs):
+    from recognition.calibration import model_calibration_store
+
+    return model_calibration_store(actor=None, calibration=walkby_calibration(model_id, device, **kwargs))

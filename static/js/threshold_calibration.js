@@ -1,29 +1,29 @@
-// A hint only: update the expected false alert rate as the planner changes the threshold. The page as
-// served (and the figure the authorising officer is shown) comes from the server; this reads the same
-// curve the same conservative way: FPIR at the highest measured threshold <= the chosen one, TPIR at
-// the lowest measured threshold >= it.
+// A hint only: update the expected false alert rates as the planner changes the threshold. The page as
+// served (and the figures the authorising officer is shown) comes from the server; this reads the same
+// curves the same conservative way: false alerts at the highest measured threshold <= the chosen one,
+// TPIR at the lowest measured threshold >= it. Per passer-by (walk-by calibration) first, then per face
+// image; the table by group is the server's, for the threshold the page was served with.
 (function () {
   "use strict";
   var panel = document.querySelector("[data-calibration-curve]");
   var threshold = document.querySelector('[data-deployment-form] input[name="threshold"]');
-  if (!panel || !threshold || !panel.querySelector("[data-calib-per1000]")) {
-    return;
-  }
-  var curve;
-  try {
-    curve = JSON.parse(panel.getAttribute("data-calibration-curve")); // [threshold, fpir, fpir_upper, false_alerts, tpir]
-  } catch (error) {
-    return;
-  }
-  if (!curve.length) {
+  if (!panel || !threshold) {
     return;
   }
   var EPSILON = 1e-9;
 
-  function at(value) {
+  function parse(attribute) {
+    try {
+      return JSON.parse(panel.getAttribute(attribute) || "[]");
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function around(points, value) {
     var low = null;
     var high = null;
-    curve.forEach(function (point) {
+    points.forEach(function (point) {
       if (point[0] <= value + EPSILON) {
         low = point;
       }
@@ -31,6 +31,37 @@
         high = point;
       }
     });
+    return { low: low, high: high };
+  }
+
+  // [threshold, per_1000, upper95_per_1000, false_alerts, nonmated, tpir]
+  var walkby = parse("data-walkby-curve");
+  var groups = panel.querySelector("[data-walkby-groups]");
+  var stale = panel.querySelector("[data-walkby-groups-stale]");
+
+  function updateWalkby(value) {
+    if (!walkby.length || !panel.querySelector("[data-walkby-per1000]")) {
+      return;
+    }
+    var found = around(walkby, value);
+    var low = found.low;
+    var high = found.high;
+    setText("[data-walkby-threshold]", value.toFixed(2));
+    setText("[data-walkby-per1000]", low && low[1] !== null ? low[1].toFixed(1) : "unknown");
+    setText("[data-walkby-upper]", low && low[2] !== null ? low[2].toFixed(1) : "unknown");
+    setText("[data-walkby-count]", low ? String(low[3]) : "unknown");
+    setText("[data-walkby-tpir]", high && high[5] !== null ? (100 * high[5]).toFixed(1) + "%" : "unknown");
+    if (groups && stale) {
+      stale.hidden = Math.abs(parseFloat(groups.getAttribute("data-threshold")) - value) < EPSILON;
+    }
+  }
+
+  var curve = parse("data-calibration-curve"); // [threshold, fpir, fpir_upper, false_alerts, tpir]
+
+  function at(value) {
+    var found = around(curve, value);
+    var low = found.low;
+    var high = found.high;
     return {
       threshold: value,
       per1000: low ? (1000 * low[1]).toFixed(1) : "unknown",
@@ -63,6 +94,10 @@
   function update() {
     var value = parseFloat(threshold.value);
     if (!isFinite(value) || value < 0 || value > 1) {
+      return;
+    }
+    updateWalkby(value);
+    if (!curve.length || !panel.querySelector("[data-calib-per1000]")) {
       return;
     }
     var chosen = at(value);

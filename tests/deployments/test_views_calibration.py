@@ -99,7 +99,7 @@ def test_a_figure_that_changed_after_the_page_loaded_is_not_authorised(client_as
     stored_calibration(current_model_id(), at_045=40)  # measured again while the officer was reading
     response = client.post(reverse("deployments:authorise", args=[submitted.pk]),
                            {"reasons": "Necessary and proportionate", "calibration": shown.key})
-    assert response.status_code == 400 and "expected false alert rate has changed" in html(response)
+    assert response.status_code == 409 and "expected false alert rate has changed" in html(response)
     assert "20.0</span> per 1,000" in html(response)  # the page now shows the new figure
     assert Deployment.objects.get(pk=submitted.pk).state == Deployment.State.SUBMITTED
     assert not AuditEvent.objects.filter(action="deployment.authorised").exists()

@@ -82,8 +82,10 @@ def test_passers_by_who_are_not_wanted_leave_only_counts(detective, commander, o
     assert result["frames"] == 105
     assert not Alert.objects.exists()
     assert every_file(Path(settings.PROTECTED_MEDIA_ROOT)) == media_before
-    faces = sum(CameraMinuteCount.objects.filter(deployment=deployment).values_list("faces", flat=True))
+    counts = CameraMinuteCount.objects.filter(deployment=deployment)
+    faces, tracks = sum(c.faces for c in counts), sum(c.tracks for c in counts)
     assert faces > 100  # real pedestrians were seen ...
+    assert 0 < tracks < faces  # ... each followed as a track over many frames: about one per passer-by
     new_events = AuditEvent.objects.count() - tables_before[AuditEvent]
     assert new_events == 0  # ... and nothing about them was recorded beyond the per-minute count
 

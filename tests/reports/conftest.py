@@ -81,8 +81,9 @@ def raise_at(officer):
 def count_faces():
     from recognition.services import face_counts_add
 
-    def add(deployment, when: dt.datetime, faces: int, camera=None):
+    def add(deployment, when: dt.datetime, faces: int, camera=None, tracks: int = 0):
         camera = camera or deployment.cameras.first()
-        face_counts_add(deployment_id=deployment.pk, camera_id=camera.pk, moment=when, faces=faces, frames=faces)
+        face_counts_add(deployment_id=deployment.pk, camera_id=camera.pk, moment=when, faces=faces, frames=faces,
+                        tracks=tracks)
 
     return add

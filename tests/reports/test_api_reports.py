@@ -54,7 +54,7 @@ def figures_json(f: Figures) -> dict:
     o = f.outcomes
     return {
         "time_live_seconds": f.time_live.total_seconds(), "cameras": f.cameras, "faces": f.faces,
-        "alerts": f.alerts, "false_alerts": f.false_alerts,
+        "tracks": f.tracks, "false_alerts_per_1000_tracks": f.false_alerts_per_1000_tracks, "alerts": f.alerts, "false_alerts": f.false_alerts,
         "outcomes": {"confirmed": o.confirmed, "not_a_match": o.not_a_match, "not_located": o.not_located,
                      "other": o.other, "pending": o.pending, "decided": o.decided, "total": o.total},
         "false_alerts_per_1000_faces": f.false_alerts_per_1000_faces, "false_alert_share": f.false_alert_share,
@@ -70,6 +70,9 @@ def summary_json(d: DeploymentSummary) -> dict:
             "went_live_at": d.went_live_at, "ended_at": d.ended_at, "threshold": d.threshold,
             "expected_false_alerts_per_1000_faces": d.expected_per_1000,
             "expected_false_alerts_per_1000_faces_upper_95": d.expected_per_1000_upper,
+            "expected_false_alerts_per_1000_passersby": d.expected_per_1000_passersby,
+            "expected_false_alerts_per_1000_passersby_upper_95": d.expected_per_1000_passersby_upper,
+            "expected_device": d.expected_device,
             "post_record_engagements": d.recorded_engagements, "post_record_arrests": d.recorded_arrests}
 
 

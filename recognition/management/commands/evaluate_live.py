@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from recognition.evaluation.live import (
     DEVICE_DEFAULTS,
@@ -22,7 +24,8 @@ from recognition.evaluation.live import (
 )
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
-from recognition.ml.decision import decision_from_spec, registered_decisions
+from recognition.evaluation.walkby_calibration import walkby_calibration_from_report, walkby_calibration_json
+from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
 from recognition.ml.engine import EngineConfig
 from recognition.pipeline import PipelineConfig, engine_on_gpu
 
@@ -92,6 +95,14 @@ class Command(BaseCommand):
                                  "to measure again with --from-recording")
         parser.add_argument("--from-recording", default=None, metavar="PATH",
                             help="measure a saved recording again (other decisions, threshold) instead of running")
+        parser.add_argument("--store-calibration", action="store_true",
+                            help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
+                                 "device it evaluated (authorisation pages then show it)")
+        parser.add_argument("--write-calibration", default=None, metavar="PATH",
+                            help="write the walk-by calibration as JSON (to package it: "
+                                 "recognition/evaluation/calibrations/<model_id>.walkby-<device>.json)")
+        parser.add_argument("--actor", default=None, metavar="USERNAME",
+                            help="the user the stored calibration is recorded against (default: the system)")
 
     def handle(self, *args, **options) -> None:
         try:
@@ -99,8 +110,9 @@ class Command(BaseCommand):
             compared = [decision_from_spec(spec) for spec in (options["compare"] or COMPARED_DECISIONS) if spec != "none"]
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        actor = self._actor(options["actor"]) if options["store_calibration"] else None
         if options["from_recording"]:
-            return self._measure_again(options, decision, compared)
+            return self._measure_again(options, decision, compared, actor)
         child_offset = self._child_offset(options)
         if not options["dataset"]:
             raise CommandError("--dataset is required (unless --from-recording)")
@@ -144,14 +156,14 @@ class Command(BaseCommand):
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         report["device_defaults"] = device
-        self._write(report, options)
+        self._write(report, options, live, actor)
 
     @staticmethod
     def _child_offset(options) -> float:
         offset = options["child_offset"]
         return float(settings.CHILD_ENTRY_THRESHOLD_OFFSET if offset is None else offset)
 
-    def _measure_again(self, options, decision, compared) -> None:
+    def _measure_again(self, options, decision, compared, actor) -> None:
         try:
             recording = Recording.load(Path(options["from_recording"]).expanduser())
         except (OSError, ValueError, EOFError) as exc:
@@ -164,11 +176,63 @@ class Command(BaseCommand):
         report = measure_recording(recording, live)
         report["device_defaults"] = recording.head.get("device")
         report["measured_from_recording"] = str(options["from_recording"])
-        self._write(report, options)
+        self._write(report, options, live, actor)
 
-    def _write(self, report: dict, options) -> None:
+    def _write(self, report: dict, options, live: LiveOptions, actor) -> None:
         out_dir = Path(options["out"]) if options["out"] else Path(settings.BASE_DIR) / default_live_out_dir(report)
         paths = write_live_report(report, out_dir)
         for line in summary_lines(report):
             self.stdout.write(line)
         self.stdout.write(f"wrote {paths['json']}, {paths['markdown']} and {len(paths['images'])} alert images")
+        if options["store_calibration"] or options["write_calibration"]:
+            self._calibration(report, _command_line(options, live, report["device_defaults"]), options, actor)
+
+    def _actor(self, username: str | None):
+        if username is None:
+            return None
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {username!r}")
+        return user
+
+    def _calibration(self, report: dict, command: list[str], options: dict, actor) -> None:
+        calibration = walkby_calibration_from_report(report, command=command,
+                                                     measured_on=timezone.localdate().isoformat())
+        if options["write_calibration"]:
+            path = Path(options["write_calibration"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(walkby_calibration_json(calibration))
+            self.stdout.write(f"wrote walk-by calibration {path}")
+        if options["store_calibration"]:
+            from recognition.calibration import model_calibration_store
+
+            record = model_calibration_store(actor=actor, calibration=calibration)
+            self.stdout.write(f"stored walk-by calibration {record.pk} for model {record.model_id} on "
+                              f"{record.device}: authorisation pages now show its false alerts per passer-by")
+
+
+def _command_line(options: dict, live: LiveOptions, device: str) -> list[str]:
+    """The run's effective options, spelt out so the calibration can be reproduced whatever was defaulted."""
+    walk = live.walk
+    line = ["manage.py", "evaluate_live"]
+    if options["from_recording"]:  # measured again: the recording's run, then what was changed
+        line += ["--from-recording", str(options["from_recording"])]
+    line += ["--dataset", str(live.dataset),
+            "--gallery-size", str(live.gallery_size), "--seed", str(live.seed),
+            "--threshold", str(live.operating_threshold),
+            "--frame-size", "x".join(map(str, walk.frame_size)), "--fps", f"{walk.fps:g}",
+            "--walk-seconds", f"{walk.walk_seconds:g}", "--inter-ocular", "-".join(f"{v:g}" for v in walk.inter_ocular),
+            "--lanes", str(walk.lanes), "--det-size", "x".join(map(str, live.det_size)),
+            "--device-defaults", str(device), "--decision", decision_spec(live.pipeline.decision)]
+    if live.pipeline.flip:
+        line += ["--flip"]
+    if live.child_entries:
+        line += ["--child-entries", str(live.child_entries), "--child-offset", f"{live.child_offset:g}"]
+    for path in live.nonmated_sets:
+        line += ["--nonmated", str(path)]
+    for flag, value in (("--label-fixes", live.label_fixes), ("--exclusions", live.exclusions),
+                        ("--limit-mated", live.mated), ("--limit-nonmated", live.nonmated),
+                        ("--background", options["background"])):
+        if value is not None:
+            line += [flag, str(value)]
+    return line

@@ -20,8 +20,9 @@ def labelled_set(tmp_path, people):
 def test_labelled_flat_set_gives_one_passer_by_per_image_with_groups(labelled_set):
     passers = load_passerby_set(labelled_set)
     assert [p.key for p in passers] == ["utk-like/a.jpg", "utk-like/b.jpg"]  # the unlisted file is left out
-    assert passers[0].groups == {"race": "Black", "sex": "male", "age_band": "0-2"}
-    assert passers[1].groups == {"race": "unknown", "sex": "female", "age_band": "40-59"}  # no race label
+    assert passers[0].groups == {"race": "Black", "sex": "male", "age_band": "0-2", "officer_age_band": "under_18"}
+    assert passers[1].groups == {"race": "unknown", "sex": "female", "age_band": "40-59",  # no race label
+                                 "officer_age_band": "35_49"}
     assert not any(p.mated for p in passers) and passers[0].identity != passers[1].identity
     assert all(p.file.relative_path == p.key and p.file.path.is_file() for p in passers)
 

@@ -47,6 +47,49 @@ def test_command_evaluates_the_model_pack_in_model_dir(tiny_dataset, tmp_path, s
     assert report["model"].startswith("arcface_other-") and report["detector"].startswith("scrfd_other-")
 
 
+@pytest.mark.django_db
+def test_command_writes_and_stores_the_walk_by_calibration(tiny_dataset, tmp_path, capsys, commander):
+    from audit.models import AuditEvent
+    from recognition.calibration import walkby_expectation
+    from recognition.models import ModelCalibration
+
+    out, written = tmp_path / "out", tmp_path / "calibrations" / "walkby.json"
+    call_command("evaluate_live", "--dataset", str(tiny_dataset), "--gallery-size", "7", "--frame-size", "1280x720",
+                 "--fps", "10", "--walk-seconds", "1.5", "--inter-ocular", "30-70", "--lanes", "4",
+                 "--background", "synthetic", "--device-defaults", "cpu", "--cache-dir", str(tmp_path / "cache"),
+                 "--out", str(out), "--write-calibration", str(written), "--store-calibration",
+                 "--actor", commander.username, "--compare", "none", "--save-recording", str(tmp_path / "run.pkl"))
+    printed = capsys.readouterr().out
+    assert f"wrote walk-by calibration {written}" in printed and "stored walk-by calibration" in printed
+    report = json.loads((out / "report.json").read_text())
+    calibration = json.loads(written.read_text())
+    assert calibration["kind"] == "walkby" and calibration["model_id"] == report["model"]
+    assert calibration["device"] == "cpu" and calibration["det_size"] == [640, 384] and calibration["fps"] == 10
+    assert calibration["nonmated_passersby"] == report["passersby"]["nonmated"]
+    assert [p["false_alerts"] for p in calibration["curve"]] == [p["false_alerts"] for p in report["curve"]]
+    assert calibration["command"].startswith(f"manage.py evaluate_live --dataset {tiny_dataset}")
+    assert "--device-defaults cpu" in calibration["command"] and "--fps 10" in calibration["command"]
+    assert "--decision frame" in calibration["command"] and calibration["decision"] == report["decision"]
+    record = ModelCalibration.objects.get()
+    assert (record.kind, record.device, record.stored_by) == ("walkby", "cpu", commander)
+    assert record.curve == calibration["curve"]
+    assert AuditEvent.objects.get(action="calibration.stored").details["kind"] == "walkby"
+    at_045 = next(p for p in report["curve"] if p["threshold"] == 0.45)
+    expected = walkby_expectation(model_id=report["model"], device="cpu", threshold=0.45)
+    assert expected.source == "stored" and expected.false_alerts == at_045["false_alerts"]
+    assert expected.tpir == pytest.approx(report["operating_threshold"]["tpir"]["rate"])
+
+    # measured again from the recording: the same curve, and a command line that says so
+    again = tmp_path / "again.json"
+    call_command("evaluate_live", "--from-recording", str(tmp_path / "run.pkl"), "--compare", "none",
+                 "--out", str(tmp_path / "again"), "--write-calibration", str(again))
+    remeasured = json.loads(again.read_text())
+    assert remeasured["curve"] == calibration["curve"] and remeasured["device"] == "cpu"
+    assert remeasured["command"].startswith(f"manage.py evaluate_live --from-recording {tmp_path / 'run.pkl'} "
+                                            f"--dataset {tiny_dataset}")
+    assert ModelCalibration.objects.count() == 1  # written, not stored
+
+
 def test_a_saved_recording_is_measured_again_under_another_decision_and_child_policy(tiny_dataset, tmp_path, capsys):
     from recognition.evaluation.live import Recording
 

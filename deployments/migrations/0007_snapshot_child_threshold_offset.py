@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0005_test_subject_category'),
+        ('deployments', '0006_authorisation_expected_per_passerby'),
     ]
 
     operations = [
