@@ -449,7 +449,8 @@ def measure_recording(recording: Recording, options: LiveOptions) -> dict:
         decided = [with_decision(scene, other, matcher, other_offsets) for scene in recording.scenes]
         return _decision_row(other, decided, recording, options, baseline) | {"child_offset": offset}
 
-    report["decisions"] = [row(other, offsets, options.child_offset) for other in (decision, *options.compare_decisions)]
+    others = [d for d in options.compare_decisions if d.describe() != decision.describe()]
+    report["decisions"] = [row(other, offsets, options.child_offset) for other in (decision, *others)]
     if children:
         report["decisions"] += [row(decision, {identity: offset for identity in children}, offset)
                                 for offset in options.compare_child_offsets if offset != options.child_offset]

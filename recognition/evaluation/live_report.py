@@ -196,4 +196,5 @@ def default_live_out_dir(report: dict, root: str | Path = "bench/results") -> Pa
     stem = report["model"].rsplit("-", 1)[0]
     count = report["passersby"]["mated"] + report["passersby"]["nonmated"]
     flip = "-flip" if report.get("flip") else ""
+    flip += f"-every{report['pipeline']['embed_every']}" if report.get("pipeline", {}).get("embed_every", 10) != 10 else ""
     return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report.get('device_defaults', report['device'])}-{count}{flip}"

@@ -78,6 +78,8 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=None, help="default bench/results/evaluate_live-<model>-<dataset>-<device>-<n>")
         parser.add_argument("--cache-dir", default=None, help="embedding cache (default <VAR_DIR>/cache/embeddings)")
         parser.add_argument("--no-cache", action="store_true")
+        parser.add_argument("--embed-every", type=int, default=None,
+                            help="re-embed a track after this many frames without an embedding (PipelineConfig default)")
         parser.add_argument("--flip", action="store_true",
                             help="the live pipeline also embeds each face's mirror image and averages the two")
         parser.add_argument("--decision", default=None,
@@ -145,7 +147,8 @@ class Command(BaseCommand):
                 mated=options["limit_mated"], nonmated=options["limit_nonmated"], seed=options["seed"], walk=walk,
                 det_size=det_size,
                 pipeline=replace(PipelineConfig(), repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS,
-                                 decision=decision, flip=options["flip"]),
+                                 decision=decision, flip=options["flip"],
+                                 embed_every=options["embed_every"] or PipelineConfig().embed_every),
                 compare_decisions=tuple(compared), child_entries=options["child_entries"], child_offset=child_offset,
                 save_recording=Path(options["save_recording"]) if options["save_recording"] else None,
                 operating_threshold=options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD,
