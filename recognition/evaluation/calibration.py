@@ -99,12 +99,17 @@ def calibration_json(calibration: dict) -> str:
     return "{\n" + "\n".join(lines) + '\n "curve": [\n' + points + "\n ]\n}\n"
 
 
-def packaged_calibration(model_id: str) -> dict | None:
-    """The calibration shipped for a model id, or None."""
-    path = PACKAGED / f"{model_id}.json"
+def read_packaged(file_name: str) -> dict | None:
+    """A calibration file shipped in ``calibrations/``, or None (never a file of another folder)."""
+    path = PACKAGED / file_name
     if not path.is_file() or path.resolve().parent != PACKAGED:  # model ids never name other folders
         return None
     return json.loads(path.read_text())
+
+
+def packaged_calibration(model_id: str) -> dict | None:
+    """The calibration shipped for a model id, or None."""
+    return read_packaged(f"{model_id}.json")
 
 
 @dataclass(frozen=True)

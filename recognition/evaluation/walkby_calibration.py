@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .calibration import PACKAGED, calibration_json, fpir_upper_bound
+from .calibration import calibration_json, fpir_upper_bound, read_packaged
 from .groups import rates_from_counts, ratio_exceeds
 
 KIND = "walkby"
@@ -80,14 +80,7 @@ def walkby_calibration_json(calibration: dict) -> str:
 
 def packaged_walkby_calibration(model_id: str, device: str) -> dict | None:
     """The walk-by calibration shipped for a model id and device, or None."""
-    import json
-
-    if device not in DEVICES:
-        return None
-    path = PACKAGED / f"{model_id}.walkby-{device}.json"
-    if not path.is_file() or path.resolve().parent != PACKAGED:  # model ids never name other folders
-        return None
-    return json.loads(path.read_text())
+    return read_packaged(f"{model_id}.walkby-{device}.json") if device in DEVICES else None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from recognition.calibration import (
     walkby_calibration_current,
     walkby_expectation,
 )
-from recognition.evaluation import walkby_calibration as walkby
+from recognition.evaluation import calibration as calibration_module
 from recognition.evaluation.walkby_calibration import walkby_calibration_json
 from recognition.models import ModelCalibration
 from recognition.runtime import recognition_device
@@ -50,7 +50,7 @@ def test_the_newest_walk_by_calibration_of_the_device_is_the_one_read(settings):
 
 def test_without_a_stored_one_the_packaged_file_of_the_device_is_read(settings, tmp_path, monkeypatch):
     settings.RECOGNITION_DEVICE = "cuda"
-    monkeypatch.setattr(walkby, "PACKAGED", tmp_path)
+    monkeypatch.setattr(calibration_module, "PACKAGED", tmp_path)
     assert walkby_expectation(model_id=MODEL, threshold=0.45).source is None
     (tmp_path / f"{MODEL}.walkby-cuda.json").write_text(walkby_calibration_json(walkby_calibration(MODEL, "cuda")))
     expected = walkby_expectation(model_id=MODEL, threshold=0.45)

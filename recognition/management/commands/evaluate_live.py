@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from recognition.evaluation.live_report import default_live_out_dir, summary_lin
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
 from recognition.evaluation.walkby_calibration import walkby_calibration_from_report, walkby_calibration_json
 from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
+from recognition.management.calibration_output import calibration_actor, calibration_output
 from recognition.ml.engine import EngineConfig
 from recognition.pipeline import PipelineConfig, engine_on_gpu
 
@@ -112,7 +112,7 @@ class Command(BaseCommand):
             compared = [decision_from_spec(spec) for spec in (options["compare"] or COMPARED_DECISIONS) if spec != "none"]
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        actor = self._actor(options["actor"]) if options["store_calibration"] else None
+        actor = calibration_actor(options["actor"]) if options["store_calibration"] else None
         if options["from_recording"]:
             return self._measure_again(options, decision, compared, actor)
         child_offset = self._child_offset(options)
@@ -190,28 +190,12 @@ class Command(BaseCommand):
         if options["store_calibration"] or options["write_calibration"]:
             self._calibration(report, _command_line(options, live, report["device_defaults"]), options, actor)
 
-    def _actor(self, username: str | None):
-        if username is None:
-            return None
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}")
-        return user
-
     def _calibration(self, report: dict, command: list[str], options: dict, actor) -> None:
         calibration = walkby_calibration_from_report(report, command=command,
                                                      measured_on=timezone.localdate().isoformat())
-        if options["write_calibration"]:
-            path = Path(options["write_calibration"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(walkby_calibration_json(calibration))
-            self.stdout.write(f"wrote walk-by calibration {path}")
-        if options["store_calibration"]:
-            from recognition.calibration import model_calibration_store
-
-            record = model_calibration_store(actor=actor, calibration=calibration)
-            self.stdout.write(f"stored walk-by calibration {record.pk} for model {record.model_id} on "
-                              f"{record.device}: authorisation pages now show its false alerts per passer-by")
+        calibration_output(self, calibration, write_to=options["write_calibration"], store=options["store_calibration"],
+                           actor=actor, to_json=walkby_calibration_json, label="walk-by calibration",
+                           stored_note=" on {record.device}: authorisation pages now show its false alerts per passer-by")
 
 
 def _command_line(options: dict, live: LiveOptions, device: str) -> list[str]:

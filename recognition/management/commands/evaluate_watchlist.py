@@ -10,7 +10,6 @@ import argparse
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from recognition.evaluation.calibration import calibration_from_report, calibrat
 from recognition.evaluation.core import DEGRADE_CHOICES, PROBE_POLICIES, REFERENCE_CHOICES
 from recognition.evaluation.embedding import FACE_SELECTIONS
 from recognition.evaluation.report import variant_suffix
+from recognition.management.calibration_output import calibration_actor, calibration_output
 from recognition.ml.engine import EngineConfig
 
 
@@ -89,7 +89,7 @@ class Command(BaseCommand):
         )
         cache_dir = None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings")
         threshold = options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD
-        actor = self._actor(options["actor"]) if options["store_calibration"] else None
+        actor = calibration_actor(options["actor"]) if options["store_calibration"] else None
         try:
             evaluation = EvaluationOptions(
                 dataset=dataset, gallery_size=options["gallery_size"],
@@ -114,28 +114,12 @@ class Command(BaseCommand):
         if options["store_calibration"] or options["write_calibration"]:
             self._calibration(report, options, threshold, actor)
 
-    def _actor(self, username: str | None):
-        if username is None:
-            return None
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}")
-        return user
-
     def _calibration(self, report: dict, options: dict, threshold: float, actor) -> None:
         calibration = calibration_from_report(report, command=_command_line(options, threshold),
                                               measured_on=timezone.localdate().isoformat())
-        if options["write_calibration"]:
-            path = Path(options["write_calibration"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(calibration_json(calibration))
-            self.stdout.write(f"wrote calibration {path}")
-        if options["store_calibration"]:
-            from recognition.calibration import model_calibration_store
-
-            record = model_calibration_store(actor=actor, calibration=calibration)
-            self.stdout.write(f"stored calibration {record.pk} for model {record.model_id}: authorisation forms "
-                              f"now show its false alert rates")
+        calibration_output(self, calibration, write_to=options["write_calibration"], store=options["store_calibration"],
+                           actor=actor, to_json=calibration_json, label="calibration",
+                           stored_note=": authorisation forms now show its false alert rates")
 
 
 def _command_line(options: dict, threshold: float) -> list[str]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from recognition.evaluation import walkby_calibration as walkby
+from recognition.evaluation import calibration as calibration_module
 from recognition.evaluation.calibration import fpir_upper_bound
 from recognition.evaluation.walkby_calibration import (
     group_ratio_refusals,
@@ -78,7 +78,7 @@ def test_the_json_file_reads_back_as_written(tmp_path, monkeypatch):
     written = calibration()
     text = walkby_calibration_json(written)
     assert text.count("\n") > len(written["curve"])  # one line per point, readable in a diff
-    monkeypatch.setattr(walkby, "PACKAGED", tmp_path)
+    monkeypatch.setattr(calibration_module, "PACKAGED", tmp_path)
     (tmp_path / "m-000000000001.walkby-cuda.json").write_text(text)
     assert packaged_walkby_calibration("m-000000000001", "cuda") == json.loads(text) == written
     assert packaged_walkby_calibration("m-000000000001", "cpu") is None  # another device has no file
@@ -88,7 +88,7 @@ def test_a_packaged_walk_by_file_cannot_be_named_outside_the_folder_or_for_anoth
     inside = tmp_path / "calibrations"
     inside.mkdir()
     (tmp_path / "secret.walkby-cpu.json").write_text("{}")
-    monkeypatch.setattr(walkby, "PACKAGED", inside)
+    monkeypatch.setattr(calibration_module, "PACKAGED", inside)
     assert packaged_walkby_calibration("../secret", "cpu") is None
     assert packaged_walkby_calibration("m", "../../x") is None
 
