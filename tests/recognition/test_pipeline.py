@@ -368,3 +368,31 @@ def test_street_video_one_alert_for_an_enrolled_pedestrian(engine):
     assert len(found) >= 4 and detections >= 4 * len(frames)
     assert [a.subject_id for a in alerts] == ["pedestrian"]
     assert embeddings <= detections / 4
+
+
+def test_each_alert_rule_and_child_offsets_decide_the_same_walk(engine, matcher, walk_frames):
+    """The alert rule is the config's; a subject's threshold offset holds its alert back; flip embeds mirrors."""
+    from recognition.ml.decision import decision_from_spec
+
+    def alerts_with(spec="frame", offsets=None, flip=False):
+        config = PipelineConfig(decision=decision_from_spec(spec), flip=flip)
+        cameras, alerts = {}, []
+        for frame in walk_frames:
+            alerts += process_batch(frames=[("cam", frame)], engine=engine, matcher=matcher, threshold=THRESHOLD,
+                                    cameras=cameras, config=config, threshold_offsets=offsets).alerts
+        return alerts, cameras["cam"]
+
+    frame_alerts, _ = alerts_with()
+    [first] = frame_alerts
+    for spec in ("template:keep=3", "agreement:frames=2", "margin:margin=0.05"):
+        alerts, _ = alerts_with(spec)
+        assert [a.subject_id for a in alerts] == ["yao"], spec
+        assert alerts[0].frame_index >= first.frame_index  # no rule alerts before the best frame can
+    held, camera = alerts_with(offsets={"yao": 1.0})
+    assert held == [] and all(not t.alerted for t in camera.tracker.active)
+    raised, _ = alerts_with(offsets={"yao": 0.01})
+    assert [a.threshold for a in raised] == [pytest.approx(THRESHOLD + 0.01)]
+    flipped, camera = alerts_with(flip=True)
+    assert [a.subject_id for a in flipped] == ["yao"]
+    state = next(t for t in camera.tracker.active if t.embed_count).decision_state
+    assert state is not None and len(state.vectors) >= 1
