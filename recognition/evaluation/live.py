@@ -415,6 +415,27 @@ class Recording:
         with Path(path).open("wb") as handle:
             pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
+    def without(self, keys: set[str]) -> Recording:
+        """This recording as if the passers-by with these keys had not walked (screened out after the run):
+        their log entries go; tracks left with no entry go too."""
+        kept = [i for i, w in enumerate(self.walkers) if w.key not in keys]
+        if len(kept) == len(self.walkers):
+            return self
+        index = {old: new for new, old in enumerate(kept)}
+        scenes = []
+        for scene in self.scenes:
+            tracks = []
+            for track in scene.tracks:
+                entries = [replace(e, walker=None if e.walker is None else index[e.walker]) for e in track.embedded
+                           if e.walker is None or e.walker in index]
+                if entries or not track.embedded:
+                    tracks.append(replace(track, embedded=entries))
+            scenes.append(replace(scene, tracks=tracks))
+        return replace(self, scenes=scenes, walkers=[self.walkers[i] for i in kept], logs=[self.logs[i] for i in kept],
+                       head=self.head | {"passersby": self.head["passersby"] | {
+                           "mated": sum(self.walkers[i].mated for i in kept),
+                           "nonmated": sum(not self.walkers[i].mated for i in kept)}})
+
     @classmethod
     def load(cls, path: str | Path) -> Recording:
         with Path(path).open("rb") as handle:
@@ -435,6 +456,13 @@ def measure_recording(recording: Recording, options: LiveOptions) -> dict:
     """The report of a recorded run under ``options.pipeline.decision`` (and the child-entry policy), with
     every decision of ``options.compare_decisions`` and each of ``options.compare_child_offsets`` measured
     beside it on the same recording."""
+    excluded = {key: why for key, why in load_exclusions(options.exclusions).items()
+                if key not in {e["key"] for e in recording.head["screening"]["excluded"]}}
+    excluded_now = [w for w in recording.walkers if w.key in excluded]
+    if excluded_now:  # screened after the run: measured as if they had not walked
+        recording = recording.without({w.key for w in excluded_now})
+        recording.head["screening"] = recording.head["screening"] | {
+            "excluded": recording.head["screening"]["excluded"] + [{"key": w.key, "why": excluded[w.key]} for w in excluded_now]}
     decision, matcher = options.pipeline.decision, recording.matcher
     children = sorted(set(load_child_entries(options.child_entries)) & set(matcher.subjects))
     offsets = {identity: options.child_offset for identity in children} if options.child_offset else None

@@ -174,6 +174,7 @@ class Command(BaseCommand):
         recorded = recording.options
         live = replace(recorded, pipeline=replace(recorded.pipeline, decision=decision), compare_decisions=tuple(compared),
                        child_entries=options["child_entries"], child_offset=self._child_offset(options),
+                       exclusions=options["exclusions"] or recorded.exclusions,
                        operating_threshold=options["threshold"] if options["threshold"] is not None
                        else recorded.operating_threshold, save_recording=None)
         report = measure_recording(recording, live)

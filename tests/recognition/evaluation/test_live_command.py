@@ -119,6 +119,19 @@ def test_a_saved_recording_is_measured_again_under_another_decision_and_child_po
         ("template", 0.6), ("frame", 0.6), ("template", 0.05), ("template", 0.1), ("template", 0.15)]
     assert again["decisions"][2]["operating"]["tpir"]["count"] > 0  # a small offset keeps them
     assert again["passersby"] == first["passersby"]
+
+    # Screened after the run: an exclusion given now drops that passer-by from every figure.
+    stranger = next(w for w in Recording.load(recording).walkers if not w.mated)
+    exclusions = tmp_path / "exclusions.json"
+    exclusions.write_text(json.dumps({"exclude": [{"image": stranger.key, "why": "test: screened after the run"}]}))
+    call_command("evaluate_live", "--from-recording", str(recording), "--exclusions", str(exclusions),
+                 "--compare", "none", "--out", str(tmp_path / "screened"))
+    screened = json.loads((tmp_path / "screened" / "report.json").read_text())
+    assert screened["passersby"]["nonmated"] == first["passersby"]["nonmated"] - 1
+    assert screened["passersby"]["mated"] == first["passersby"]["mated"]
+    assert screened["operating_threshold"]["false_alerts"]["passersby"] == first["passersby"]["nonmated"] - 1
+    assert {"key": stranger.key, "why": "test: screened after the run"} in screened["screening"]["excluded"]
+    assert screened["operating_threshold"]["tpir"] == first["operating_threshold"]["tpir"]
     assert "alert decisions on the same run" in capsys.readouterr().out
 
 
