@@ -337,3 +337,10 @@ def raise_subject_alert():
                             probe_jpeg=encode_jpeg(person_image(1)))
 
     return raise_
+
+
+@pytest.fixture
+def no_packaged_walkby_calibration(monkeypatch):
+    """As if the software shipped no walk-by calibration: pages fall back to the figure per face image."""
+    monkeypatch.setattr("recognition.evaluation.walkby_calibration.packaged_walkby_calibration",
+                        lambda model_id, device: None)

@@ -13,7 +13,8 @@ from recognition.evaluation.calibration import fpir_upper_bound
 from recognition.runtime import current_model_id
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, video_camera
 
-pytestmark = pytest.mark.django_db
+# The figure per face image, as shown where no walk-by calibration is shipped (test_views_walkby_calibration.py has the rest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_packaged_walkby_calibration")]
 OTHER_MODEL = "other_model-0123456789ab"
 
 

@@ -58,7 +58,7 @@ def test_the_decision_shows_false_alerts_by_group_and_the_largest_ratio(client_a
 
 
 def test_without_a_walk_by_calibration_the_page_says_so_and_shows_the_figure_per_face_image(
-        client_as, commander, submitted):
+        client_as, commander, submitted, no_packaged_walkby_calibration):
     stored_walkby_calibration(current_model_id(), "cuda")  # another device's figure does not apply
     text = html(client_as(commander).get(reverse("deployments:detail", args=[submitted.pk])))
     assert (f"No walk-by calibration for model <code>{current_model_id()}</code> on CPU workers: the false alert rate "
@@ -111,7 +111,8 @@ def test_a_newer_walk_by_calibration_after_the_page_loaded_is_not_authorised_eit
     assert DeploymentAuthorisation.objects.filter(deployment=submitted).count() == 0
 
 
-def test_an_authorisation_without_a_walk_by_calibration_records_that_it_was_unknown(commander, submitted):
+def test_an_authorisation_without_a_walk_by_calibration_records_that_it_was_unknown(commander, submitted,
+                                                                                   no_packaged_walkby_calibration):
     deployment_authorise(actor=commander, deployment=submitted, reasons="ok")
     recorded = AuditEvent.objects.get(action="deployment.authorised").details["expected_per_passerby"]
     assert recorded == {"kind": "walkby", "model_id": current_model_id(), "device": "cpu", "threshold": 0.47,
@@ -124,3 +125,15 @@ def test_the_planning_form_carries_the_walk_by_curve_for_the_threshold_as_typed(
     page = html(client_as(detective).get(reverse("deployments:create")))
     assert "data-walkby-curve=" in page and "<span data-walkby-per1000>13.3</span>" in page  # default 0.45
     assert "data-walkby-groups-stale hidden" in page
+
+
+def test_the_shipped_walk_by_calibration_is_the_figure_per_passer_by_for_cpu_workers(client_as, commander, submitted):
+    """The packaged curve measured with evaluate_live for the shipped model (docs/evaluation.md)."""
+    from recognition.evaluation.walkby_calibration import packaged_walkby_calibration
+
+    shipped = packaged_walkby_calibration(current_model_id(), "cpu")
+    assert shipped is not None and shipped["nonmated_passersby"] >= 2500 and shipped["child_entries"]["offset"] > 0
+    page = client_as(commander).get(reverse("deployments:detail", args=[submitted.pk]))
+    walkby = page.context["calibration"]["walkby"]
+    assert walkby.source == "packaged" and walkby.known and walkby.device == "cpu"
+    assert f"{shipped['nonmated_passersby']:,}" in html(page)  # the reference set is named

@@ -100,7 +100,8 @@ def test_a_local_mix_of_passers_by_changes_the_expected_shares(settings, oversig
 
 
 def test_without_a_walk_by_calibration_at_authorisation_there_is_nothing_to_compare(oversight, live, raise_at,
-                                                                                  settings):
+                                                                                  settings,
+                                                                                  no_packaged_walkby_calibration):
     settings.RECOGNITION_DEVICE = "cpu"
     deployment = live()
     false_alerts(raise_at, deployment, [("IC1", "male")] * 6)
