@@ -626,13 +626,15 @@ def _threshold_at_rate(scenes, walkers, target: float, options: LiveOptions) -> 
                                                   f"the threshold allows 0 false alerts"}
 
 
-def _time_to_alert_from(scenes, walkers, threshold: float, options: LiveOptions) -> dict | None:
+def _first_frame_at_px(walk) -> int | None:
+    return next((k for k in range(walk.frames) if walk.inter_ocular_at(k) >= TIME_TO_ALERT_FROM_PX), None)
+
+
+def _time_to_alert_from_px(outcomes, walkers, walk) -> dict | None:
     """Seconds from the first frame with the face at TIME_TO_ALERT_FROM_PX or more, of the hits."""
-    walk = options.walk
-    first = next((k for k in range(walk.frames) if walk.inter_ocular_at(k) >= TIME_TO_ALERT_FROM_PX), None)
+    first = _first_frame_at_px(walk)
     if first is None:
         return None
-    outcomes, _ = _outcomes(_alerts_at(scenes, threshold, options), walkers)
     # An alert before the face reached that size counts as no delay.
     return _distribution([max(0, o.hit_frame - first) / walk.fps for o, w in zip(outcomes, walkers) if w.mated and o.hit])
 
@@ -645,7 +647,8 @@ def _decision_row(decision: TrackDecision, scenes, recording, options: LiveOptio
     matched = _threshold_allowing(scenes, walkers, baseline_false_alerts, options)
     at_rate = {f"{t:g}": _threshold_at_rate(scenes, walkers, t, options) for t in options.false_alert_targets}
     return {"decision": decision.describe(), "operating": operating,
-            "time_to_alert_s": _time_to_alert_from(scenes, walkers, options.operating_threshold, options),
+            "time_to_alert_s": _time_to_alert_from_px(_outcomes(_alerts_at(scenes, options.operating_threshold, options),
+                                                                 walkers)[0], walkers, options.walk),
             "at_baseline_false_alerts": _point(scenes, walkers, matched, options) | {"allowed": baseline_false_alerts},
             "at_false_alert_rate": {k: {"threshold": v["threshold"], "tpir": v["tpir"]["rate"],
                                         "false_alerts": v["false_alerts"]["false_alerts"], "resolved": v["resolved"]}
@@ -666,15 +669,12 @@ def _measure(scenes, walkers, logs, options: LiveOptions, reference_of: dict) ->
     outcomes, background = _outcomes(alerts, walkers)
     mated_index = [i for i, w in enumerate(walkers) if w.mated]
     nonmated_index = [i for i, w in enumerate(walkers) if not w.mated]
-    first24 = next((k for k in range(walk.frames) if walk.inter_ocular_at(k) >= TIME_TO_ALERT_FROM_PX), None)
     hits = [outcomes[i] for i in mated_index if outcomes[i].hit]
     time_to_alert = {
         "frames_from_first_appearance": _distribution([o.hit_frame for o in hits]),
         "seconds_from_first_appearance": _distribution([o.hit_frame / walk.fps for o in hits]),
-        f"seconds_from_first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": _distribution(
-            # An alert before the face reached that size counts as no delay.
-            [max(0, o.hit_frame - first24) / walk.fps for o in hits]) if first24 is not None else None,
-        f"first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": first24,
+        f"seconds_from_first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": _time_to_alert_from_px(outcomes, walkers, walk),
+        f"first_frame_at_{TIME_TO_ALERT_FROM_PX:g}px": _first_frame_at_px(walk),
     }
     operating = _point(scenes, walkers, threshold, options)
     operating["time_to_alert"] = time_to_alert
