@@ -134,6 +134,7 @@ class DemographicComparison:
     method: str | None
     note: str | None
     assumption: str
+    uncalibrated: int = 0  # a period's report: false alerts of deployments authorised without per-group figures
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class DeploymentStatistics:
     deployment: DeploymentSummary
     figures: Figures
     live_test: LiveTest | None = None  # only the per-deployment report: test walks are not published
-    # only the per-deployment report: () without a walk-by calibration with groups at authorisation
+    # () without a walk-by calibration with groups at authorisation
     demographic_comparison: tuple[DemographicComparison, ...] = ()
 
 
@@ -188,6 +189,8 @@ class PeriodStatistics:
     deployments: tuple[DeploymentStatistics, ...]
     totals: Figures
     series: tuple[SeriesPoint, ...]
+    # the period's false alerts against the spread expected over its deployments (pooled_demographic_comparison)
+    demographic_comparison: tuple[DemographicComparison, ...] = ()
 
     @property
     def last_moment(self) -> dt.datetime:

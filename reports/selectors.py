@@ -107,9 +107,13 @@ def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str 
         start=start, end=end, title=title, step=step,
         deployments=tuple(DeploymentStatistics(deployment=_summary(deployments[pk], intervals[pk],
                                                                    authorisations.get(pk)),
-                                               figures=rows[pk])
+                                               figures=rows[pk],
+                                               demographic_comparison=demographic_comparison(
+                                                   figures=rows[pk], authorisation=authorisations.get(pk)))
                           for pk in ids),
-        totals=totals, series=_series(ids=ids, start=start, end=end, step=step))
+        totals=totals, series=_series(ids=ids, start=start, end=end, step=step),
+        demographic_comparison=pooled_demographic_comparison(
+            deployments=[(rows[pk], authorisations.get(pk)) for pk in ids]))
 
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a report may be asked for
@@ -335,33 +339,71 @@ def demographic_comparison(*, figures: Figures, authorisation: DeploymentAuthori
     its false alert rate per passer-by in the walk-by calibration at the authorised threshold, weighted by the mix
     of passers-by (STATISTICS_POPULATION_MIX, else the reference set's own), and the goodness-of-fit of the two.
     () when the authorisation recorded no per-group figures."""
-    recorded = (authorisation.expected_per_passerby.get("group_counts") if authorisation else None) or {}
-    if not recorded:
-        return ()
+    return pooled_demographic_comparison(deployments=[(figures, authorisation)])
+
+
+def pooled_demographic_comparison(*, deployments: list[tuple[Figures, DeploymentAuthorisation | None]]
+                                  ) -> tuple[DemographicComparison, ...]:
+    """The same over several deployments (a period's report): each deployment's expected shares, at its own
+    authorised threshold, weighted by its tracks (the passers-by it saw; equally when none were counted), against
+    the false alerts of all of them. False alerts of deployments authorised without per-group figures cannot be
+    compared and are counted apart (`uncalibrated`). () when no deployment recorded per-group figures.
+
+    The test treats the pooled counts as one multinomial with the weighted shares; where the deployments' shares
+    differ, the true spread of a sum of multinomials is narrower, so the p-value errs on the side of "no
+    difference"."""
     mixes = settings.STATISTICS_POPULATION_MIX or {}
-    by_field = {b.field: b for b in figures.false_alert_demographics}
+    recorded = [((authorisation.expected_per_passerby.get("group_counts") if authorisation else None) or {}, figures)
+                for figures, authorisation in deployments]
+    if not any(groups for groups, _ in recorded):
+        return ()
     out = []
     for field, (grouping, mapping) in REFERENCE_TO_OFFICER.items():
-        reference, breakdown = recorded.get(grouping), by_field.get(field)
-        if not reference or breakdown is None:
+        parts = []  # (reference counts, the field's breakdown, weight) of each deployment that can be compared
+        uncalibrated = 0
+        for groups, figures in recorded:
+            breakdown = next((b for b in figures.false_alert_demographics if b.field == field), None)
+            if breakdown is None:
+                continue
+            if not groups.get(grouping):
+                uncalibrated += breakdown.total
+                continue
+            parts.append((groups[grouping], breakdown, figures.tracks))
+        if not parts:
             continue
-        counts = {c.code: c.count for c in breakdown.counts}
-        labels = {c.code: c.label for c in breakdown.counts}
         mix = mixes.get(grouping)
-        expected = expected_shares({g: reference[g] for g in mapping if g in reference}, mix)
+        in_reference = {g for reference, _, _ in parts for g in mapping if g in reference}
+        weights = [tracks for _, _, tracks in parts] if any(tracks for _, _, tracks in parts) else [1] * len(parts)
+        pooled: dict[str, float] = {}
+        for (reference, _, _), weight in zip(parts, weights):
+            shares = expected_shares({g: reference[g] for g in mapping if g in reference}, mix) or {}
+            for g, share in shares.items():
+                pooled[g] = pooled.get(g, 0.0) + weight * share
+        total_weight = sum(pooled.values())
+        expected = {g: v / total_weight for g, v in pooled.items()} if total_weight > 0 else None
+        counts: Counter = Counter()
+        labels: dict[str, str] = {}
+        not_comparable = 0
+        for _, breakdown, _ in parts:
+            counts.update({c.code: c.count for c in breakdown.counts})
+            labels.update({c.code: c.label for c in breakdown.counts})
+            not_comparable += breakdown.total
         observed = {g: sum(counts.get(code, 0) for code in codes) for g, codes in mapping.items()}
         compared = sum(observed.values())
         test = spread_test(observed, expected)
         rows = tuple(SpreadRow(group=g, codes=codes, label=f"{g} ({', '.join(labels.get(c, c) for c in codes)})",
-                               expected_share=(expected or {}).get(g) if g in reference else None,
+                               expected_share=(expected or {}).get(g) if g in in_reference else None,
                                observed=observed[g], observed_share=observed[g] / compared if compared else None)
                      for g, codes in mapping.items())
+        title = parts[0][1].title
+        assumption = ("passers-by mixed as set in STATISTICS_POPULATION_MIX" if mix is not None else
+                      "passers-by mixed like the reference set's non-mated passers-by")
+        if len(parts) > 1:
+            assumption += f", over {len(parts)} deployments each at its authorised threshold, weighted by its tracks"
         out.append(DemographicComparison(
-            field=field, title=breakdown.title, grouping=grouping, rows=rows, compared=compared,
-            not_comparable=breakdown.total - compared, p_value=test["p_value"], method=test["method"],
-            note=test.get("note"),
-            assumption=("passers-by mixed as set in STATISTICS_POPULATION_MIX" if mix is not None else
-                        "passers-by mixed like the reference set's non-mated passers-by")))
+            field=field, title=title, grouping=grouping, rows=rows, compared=compared,
+            not_comparable=not_comparable - compared, p_value=test["p_value"], method=test["method"],
+            note=test.get("note"), assumption=assumption, uncalibrated=uncalibrated))
     return tuple(out)
 
 

@@ -139,6 +139,9 @@ class ReportDemographicComparisonSerializer(serializers.Serializer):
     method = serializers.CharField(read_only=True, allow_null=True)
     note = serializers.CharField(read_only=True, allow_null=True)
     assumption = serializers.CharField(read_only=True)
+    uncalibrated = serializers.IntegerField(read_only=True, help_text="a period's false alerts from deployments "
+                                                                      "authorised without per-group figures (not "
+                                                                      "compared)")
 
 
 class DeploymentStatisticsSerializer(serializers.Serializer):
@@ -149,8 +152,8 @@ class DeploymentStatisticsSerializer(serializers.Serializer):
                                                    "own report only); null when there was no live testing")
     demographic_comparison = ReportDemographicComparisonSerializer(
         many=True, read_only=True,
-        help_text="the false alerts' recorded demographics against the spread the walk-by calibration predicts (the "
-                  "deployment's own report only); empty without per-group figures at authorisation")
+        help_text="the false alerts' recorded demographics against the spread the walk-by calibration predicts; "
+                  "empty without per-group figures at authorisation")
 
 
 class ReportSeriesPointSerializer(serializers.Serializer):
@@ -171,3 +174,7 @@ class PeriodStatisticsSerializer(serializers.Serializer):
                                                            "inside it")
     totals = ReportFiguresSerializer(read_only=True)
     series = ReportSeriesPointSerializer(many=True, read_only=True)
+    demographic_comparison = ReportDemographicComparisonSerializer(
+        many=True, read_only=True,
+        help_text="the period's false alerts' recorded demographics against the spread expected over its "
+                  "deployments, each at its authorised threshold, weighted by its tracks")

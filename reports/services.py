@@ -11,7 +11,8 @@ from django.db import transaction
 from accounts.permissions import require_capability
 from audit.services import audit_record
 from config.downloads import spreadsheet_safe
-from reports.figures import DeploymentStatistics, Figures, LiveTest, PeriodStatistics
+from recognition.evaluation.groups import REFERENCE_TO_OFFICER
+from reports.figures import DemographicComparison, DeploymentStatistics, Figures, LiveTest, PeriodStatistics
 
 TOTALS_LABEL = "All deployments"
 def _minutes(value: dt.timedelta | None) -> str:
@@ -58,6 +59,24 @@ def _figures_row(figures: Figures) -> list[str]:
     ]
 
 
+# Then the false alerts' recorded demographics against the expected spread (reports.selectors
+# demographic_comparison): a fixed set of columns, blank where a deployment had no per-group figures.
+SPREAD_COLUMNS = tuple(
+    column for field, (_, mapping) in REFERENCE_TO_OFFICER.items()
+    for column in (*(f"expected_share_{field}_{group}" for group in mapping), f"spread_p_value_{field}"))
+
+
+def _spread_row(comparisons: tuple[DemographicComparison, ...]) -> list[str]:
+    by_field = {c.field: c for c in comparisons}
+    out = []
+    for field, (_, mapping) in REFERENCE_TO_OFFICER.items():
+        comparison = by_field.get(field)
+        shares = {row.group: row.expected_share for row in comparison.rows} if comparison else {}
+        out += [_number(shares.get(group), 4) for group in mapping]
+        out.append(_number(comparison.p_value, 4) if comparison else "")
+    return out
+
+
 # A deployment's own CSV ends with its live test (consenting test subjects); blank without one. Not in the
 # period CSVs: the published reports carry no test walks.
 LIVE_TEST_COLUMNS = ("test_walks", "test_walks_alerted", "test_alerts", "live_tpir_percent",
@@ -87,15 +106,18 @@ def statistics_csv_export(*, actor, report: PeriodStatistics | DeploymentStatist
     out = io.StringIO()
     writer = csv.writer(out)
     if isinstance(report, PeriodStatistics):
-        writer.writerow(_header(report.totals))
-        writer.writerows(_deployment_row(row) for row in report.deployments)
-        writer.writerow(["", TOTALS_LABEL, *[""] * (len(DEPLOYMENT_COLUMNS) - 2), *_figures_row(report.totals)])
+        writer.writerow([*_header(report.totals), *SPREAD_COLUMNS])
+        writer.writerows([*_deployment_row(row), *_spread_row(row.demographic_comparison)]
+                         for row in report.deployments)
+        writer.writerow(["", TOTALS_LABEL, *[""] * (len(DEPLOYMENT_COLUMNS) - 2), *_figures_row(report.totals),
+                         *_spread_row(report.demographic_comparison)])
         target, deployment = None, None
         details = {"period": report.title, "start": report.start.isoformat(), "end": report.end.isoformat(),
                    "deployments": len(report.deployments)}
     else:
-        writer.writerow([*_header(report.figures), *LIVE_TEST_COLUMNS])
-        writer.writerow([*_deployment_row(report), *_live_test_row(report.live_test)])
+        writer.writerow([*_header(report.figures), *SPREAD_COLUMNS, *LIVE_TEST_COLUMNS])
+        writer.writerow([*_deployment_row(report), *_spread_row(report.demographic_comparison),
+                         *_live_test_row(report.live_test)])
         target, deployment = ("deployments.deployment", report.deployment.id), report.deployment.id
         details = {"deployment": report.deployment.id}
     with transaction.atomic():

@@ -27,15 +27,17 @@ def report_watchlist(detective, commander):
 
 @pytest.fixture
 def make_live(detective, commander, officer, report_watchlist):
-    """make_live(name, live_from, live_until=None, cameras=[...]): a deployment live over that span."""
+    """make_live(name, live_from, live_until=None, cameras=[...], threshold=None): a deployment live over that
+    span (at the default threshold unless given)."""
     from deployments.models import DeploymentTransition
     from deployments.services import deployment_authorise, deployment_stop, deployments_tick
     from tests.factories import submitted_deployment, video_camera
 
-    def make(name: str, live_from: dt.datetime, live_until: dt.datetime | None = None, cameras=None):
+    def make(name: str, live_from: dt.datetime, live_until: dt.datetime | None = None, cameras=None,
+             threshold: float | None = None):
         cameras = cameras or [video_camera(detective, f"{name} camera")]
         deployment = submitted_deployment(detective, report_watchlist, cameras, name=name,
-                                          location=f"{name} location")
+                                          location=f"{name} location", threshold=threshold)
         deployment.officers.set([officer])
         deployment_authorise(actor=commander, deployment=deployment, reasons="Necessary and proportionate")
         deployments_tick(now=deployment.starts_at)
