@@ -27,6 +27,7 @@ from watchlists.storage import (
     protected_files,
     protected_pending_commit,
     protected_pending_discard,
+    protected_save_pending,
     protected_read_for_person,
 )
 
