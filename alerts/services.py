@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.permissions import require_capability
@@ -112,11 +112,17 @@ def alert_deliver(*, held: HeldEntry) -> Alert:
 def alerts_spool_drain() -> dict:
     """Beat, and every camera worker as it starts: deliver what this host's spool holds that no running
     worker is delivering (a killed worker's matches, or ones spooled while the database was down)."""
-    result = spool_drain(alert_spool(), lambda held: alert_deliver(held=held))
-    if result.delivered or result.failed:
+    result = spool_drain(alert_spool(), lambda held: alert_deliver(held=held), transient=delivery_failure_is_transient)
+    if result.delivered or result.failed or result.undeliverable:
         logger.info("alert spool drained: %s", result)
     return {"delivered": result.delivered, "failed": result.failed, "held_elsewhere": result.held_elsewhere,
-            "unreadable": result.unreadable}
+            "undeliverable": result.undeliverable}
+
+
+def delivery_failure_is_transient(exc: Exception) -> bool:
+    """The database unreachable or gone away: worth retrying. Anything else (a deployment that does not
+    exist, a malformed entry) will fail the same way every time."""
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def alert_files_sweep(*, now: dt.datetime | None = None) -> dict:

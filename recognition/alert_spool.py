@@ -171,16 +171,17 @@ def _fsync_folder(folder: Path) -> None:
 @dataclass
 class DrainResult:
     delivered: int = 0
-    failed: int = 0  # delivery raised: left in the spool for the next try
+    failed: int = 0  # a transient failure (the database unreachable): left for the next try
     held_elsewhere: int = 0
-    unreadable: int = 0
+    undeliverable: int = 0  # unreadable, or refused for good: left in place for an operator, skipped
 
 
 def spool_drain(spool: AlertSpool, deliver: Callable[[HeldEntry], object], *,
-                stop_after_failure: bool = True) -> DrainResult:
+                transient: Callable[[Exception], bool] = lambda exc: True) -> DrainResult:
     """Deliver every entry no one else holds, oldest first. ``deliver(held)`` writes it and removes it once
-    committed; an exception leaves it for the next drain. After the first failure the rest wait too (the
-    database is most likely down: each would fail the same way)."""
+    committed. A transient failure leaves it, and the rest, for the next drain (the database is most likely
+    down: each would fail the same way); any other failure is logged and skipped, so one entry that can never
+    be delivered does not hold up those after it."""
     result = DrainResult()
     for path in spool.paths():
         held = spool.hold(path)
@@ -189,14 +190,15 @@ def spool_drain(spool: AlertSpool, deliver: Callable[[HeldEntry], object], *,
             continue
         try:
             deliver(held)
-        except SpoolEntryUnreadable:
-            logger.error("alert spool entry %s is unreadable: left in place for an operator", path.name)
-            result.unreadable += 1
-        except Exception:  # noqa: BLE001 - any failure means "try again later", never lose the entry
+        except Exception as exc:  # noqa: BLE001 - never lose the entry: it stays on disk either way
+            if isinstance(exc, SpoolEntryUnreadable) or not transient(exc):
+                logger.error("alert spool entry %s cannot be delivered: left in place for an operator",
+                             path.name, exc_info=True)
+                result.undeliverable += 1
+                continue
             logger.warning("alert spool entry %s not delivered yet", path.name, exc_info=True)
             result.failed += 1
-            if stop_after_failure:
-                break
+            break
         else:
             result.delivered += 1
         finally:
@@ -229,9 +231,11 @@ class SpoolDrainer:
     """
 
     def __init__(self, spool: AlertSpool, deliver: Callable[[HeldEntry], object], *,
-                 backoff: Backoff | None = None, idle_s: float = 5.0, on_exit: Callable[[], None] | None = None):
+                 transient: Callable[[Exception], bool] = lambda exc: True, backoff: Backoff | None = None,
+                 idle_s: float = 5.0, on_exit: Callable[[], None] | None = None):
         self.spool = spool
         self.deliver = deliver
+        self.transient = transient
         self.backoff = backoff or Backoff()
         self.idle_s = idle_s
         self.on_exit = on_exit
@@ -261,7 +265,7 @@ class SpoolDrainer:
     def _run(self) -> None:
         try:
             while True:
-                result = spool_drain(self.spool, self.deliver)
+                result = spool_drain(self.spool, self.deliver, transient=self.transient)
                 if result.failed:
                     self._failing.set()
                     wait = self.backoff.failed()

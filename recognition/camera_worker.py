@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
-from alerts.services import alert_deliver
+from alerts.services import alert_deliver, delivery_failure_is_transient
 from alerts.spool import alert_spool, alert_spool_entry
 from deployments.camera_sources import camera_source_policy
 from deployments.models import Camera, Deployment, SnapshotReference
@@ -135,7 +135,11 @@ class _Run:
                 return
             try:
                 self.deliver_spooled(held)
-            except Exception:  # noqa: BLE001 - kept in the spool: the drainer retries it with back-off
+            except Exception as exc:  # noqa: BLE001 - kept in the spool: the drainer retries it with back-off
+                if not delivery_failure_is_transient(exc):
+                    logger.exception("alert of track %s on camera %s cannot be delivered: kept in the spool",
+                                     candidate.track_id, candidate.camera_key)
+                    return
                 logger.warning("alert of track %s on camera %s spooled, not yet delivered", candidate.track_id,
                                candidate.camera_key, exc_info=True)
                 if self.drainer is not None:
@@ -218,7 +222,8 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
                model_id=deployment.snapshot.model_id)
     previous_handler = _stop_on_sigterm(run.shutdown)
     # Delivers what a killed predecessor on this host left, then whatever this run could not deliver at once.
-    run.drainer = SpoolDrainer(run.spool, run.deliver_spooled, on_exit=connections.close_all).start()
+    run.drainer = SpoolDrainer(run.spool, run.deliver_spooled, transient=delivery_failure_is_transient,
+                               on_exit=connections.close_all).start()
     try:
         policy = camera_source_policy()  # each source checks its stored URL again on every (re)connect
         sources = {c.pk: _camera_source(c, policy=policy, realtime=realtime) for c in cameras}
