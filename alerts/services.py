@@ -133,14 +133,20 @@ def alert_files_sweep(*, now: dt.datetime | None = None) -> dict:
     visible to this transaction."""
     now = now or timezone.now()
     cutoff = (now - dt.timedelta(seconds=settings.ALERT_ORPHAN_GRACE_SECONDS)).timestamp()
-    candidates = [(name, mtime) for name, mtime in protected_files("alerts") if mtime < cutoff]
-    final = [name for name, _ in candidates if not name.endswith(PENDING_SUFFIX)]
-    referenced = set(Alert.objects.filter(probe_file__in=final).values_list("probe_file", flat=True))
-    orphans = [name for name in final if name not in referenced]
-    pending = [name for name, _ in candidates if name.endswith(PENDING_SUFFIX)]
-    removed_orphans = sum(protected_delete(name) for name in orphans)
-    removed_pending = sum(protected_delete(name) for name in pending)
-    temporaries = alert_spool().stale_temporaries(older_than_s=settings.ALERT_ORPHAN_GRACE_SECONDS)
+    by_deployment: dict[int, list[str]] = {}
+    for name, mtime in protected_files("alerts"):
+        folder = name.split("/")[1]
+        if mtime < cutoff and folder.isdigit():  # alerts/<deployment id>/<crop>: nothing else is ours to sweep
+            by_deployment.setdefault(int(folder), []).append(name)
+    removed_orphans = removed_pending = 0
+    for deployment_id, names in by_deployment.items():
+        referenced = set(Alert.objects.filter(deployment_id=deployment_id).values_list("probe_file", flat=True))
+        for name in names:
+            if name.endswith(PENDING_SUFFIX):
+                removed_pending += protected_delete(name)
+            elif name not in referenced:
+                removed_orphans += protected_delete(name)
+    temporaries = alert_spool().stale_temporaries(before=cutoff)
     for path in temporaries:
         path.unlink(missing_ok=True)
     counts = {"unreferenced_crops": removed_orphans, "pending_crops": removed_pending,

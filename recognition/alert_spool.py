@@ -143,9 +143,10 @@ class AlertSpool:
             return None
         return HeldEntry(path, fd)
 
-    def stale_temporaries(self, *, older_than_s: float) -> list[Path]:
-        """Temporary files of writers killed mid-write (never an entry: an entry appears only by rename)."""
-        cutoff = time.time() - older_than_s
+    def stale_temporaries(self, *, before: float) -> list[Path]:
+        """Temporary files (modified before the epoch time `before`) of writers killed mid-write: never an
+        entry, since an entry appears only by rename."""
+        cutoff = before
         try:
             candidates = [p for p in self.folder.iterdir() if p.name.endswith(TEMP_SUFFIX)]
         except FileNotFoundError:

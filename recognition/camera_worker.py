@@ -26,7 +26,7 @@ from alerts.services import alert_deliver, delivery_failure_is_transient
 from alerts.spool import alert_spool, alert_spool_entry
 from deployments.camera_sources import camera_source_policy
 from deployments.models import Camera, Deployment, SnapshotReference
-from recognition.alert_spool import AlertSpool, HeldEntry, SpoolDrainer
+from recognition.alert_spool import AlertSpool, Backoff, HeldEntry, SpoolDrainer
 from recognition.leases import (
     camera_lease_acquire,
     camera_lease_release,
@@ -222,8 +222,9 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
                model_id=deployment.snapshot.model_id)
     previous_handler = _stop_on_sigterm(run.shutdown)
     # Delivers what a killed predecessor on this host left, then whatever this run could not deliver at once.
+    # Retries at most 5 s apart: a reconnect attempt is cheap, and an alert should follow the database back fast.
     run.drainer = SpoolDrainer(run.spool, run.deliver_spooled, transient=delivery_failure_is_transient,
-                               on_exit=connections.close_all).start()
+                               backoff=Backoff(0.5, 5.0), on_exit=connections.close_all).start()
     try:
         policy = camera_source_policy()  # each source checks its stored URL again on every (re)connect
         sources = {c.pk: _camera_source(c, policy=policy, realtime=realtime) for c in cameras}

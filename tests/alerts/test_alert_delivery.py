@@ -252,3 +252,33 @@ def _entry_bytes_of(run, alert) -> bytes:
         track_id=alert.track_id, reference=run.by_subject[alert.subject_id], score=alert.score,
         threshold=alert.threshold, model_id=alert.model_id, frame_time=alert.frame_time,
         probe_jpeg=b"\xff\xd8 a crop \xff\xd9").to_bytes()
+
+
+def test_the_sweeper_removes_only_old_unreferenced_crops_and_stale_temporaries(settings, spool_dir, live_deployment):
+    from alerts.services import alert_files_sweep
+    from watchlists.storage import protected_path, protected_save, protected_save_pending
+
+    run = worker_run(live_deployment)
+    run.on_alert(match(run))
+    kept = Alert.objects.get(deployment=live_deployment).probe_file
+    folder = f"alerts/{live_deployment.pk}"
+    old_orphan, _ = protected_save(data=b"face", folder=folder, suffix=".jpg")
+    young_orphan, _ = protected_save(data=b"face", folder=folder, suffix=".jpg")
+    old_pending = protected_save_pending(data=b"face", folder=folder, suffix=".jpg")
+    Path(spool_dir).mkdir(parents=True, exist_ok=True)
+    spool_temporary = Path(spool_dir) / ".123-abc.part"
+    spool_temporary.write_bytes(b"half an entry")
+    long_ago = time.time() - settings.ALERT_ORPHAN_GRACE_SECONDS - 60
+    for path in (protected_path(kept), protected_path(old_orphan), protected_path(old_pending + ".pending"),
+                 spool_temporary):
+        os.utime(path, (long_ago, long_ago))
+
+    counts = alert_files_sweep()
+
+    assert counts == {"unreferenced_crops": 1, "pending_crops": 1, "spool_temporaries": 1}
+    assert _alert_crops(live_deployment.pk) == {kept, young_orphan}  # referenced, or still within the grace
+    assert not spool_temporary.exists()
+    event = AuditEvent.objects.get(action="alert.files_swept")
+    assert event.details == counts and event.actor is None
+    assert alert_files_sweep() == {"unreferenced_crops": 0, "pending_crops": 0, "spool_temporaries": 0}
+    assert AuditEvent.objects.filter(action="alert.files_swept").count() == 1  # nothing swept: nothing to audit
