@@ -282,3 +282,39 @@ def test_the_sweeper_removes_only_old_unreferenced_crops_and_stale_temporaries(s
     assert event.details == counts and event.actor is None
     assert alert_files_sweep() == {"unreferenced_crops": 0, "pending_crops": 0, "spool_temporaries": 0}
     assert AuditEvent.objects.filter(action="alert.files_swept").count() == 1  # nothing swept: nothing to audit
+
+
+def test_a_camera_worker_starting_up_delivers_what_a_killed_predecessor_spooled(settings, tmp_path, spool_dir,
+                                                                              live_deployment):
+    import cv2
+    import numpy as np
+
+    from alerts.spool import alert_spool, alert_spool_entry
+    from recognition.camera_worker import camera_worker_run
+    from tests.samples import encode_jpeg, person_image
+
+    predecessor = worker_run(live_deployment, holder="old-host:99:0123456789ab")
+    reference = predecessor.by_subject[sorted(predecessor.by_subject)[0]]
+    camera = live_deployment.cameras.get()
+    # Spooled, never delivered: the worker was killed, its lock went with it.
+    alert_spool().put(alert_spool_entry(
+        deployment_id=live_deployment.pk, camera_id=camera.pk, run_token=predecessor.holder, track_id=1,
+        reference=reference, score=0.7, threshold=live_deployment.threshold, model_id=predecessor.model_id,
+        frame_time=timezone.now(), probe_jpeg=encode_jpeg(person_image(0)))).release()
+    # The camera shows an empty street for a second, then its file ends and the new worker stops.
+    settings.CAMERA_FILE_ROOT = tmp_path / "video"
+    settings.CAMERA_FILE_ROOT.mkdir()
+    video = settings.CAMERA_FILE_ROOT / "street.mp4"
+    type(camera).objects.filter(pk=camera.pk).update(source_url=str(video))
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 5, (320, 240))
+    for _ in range(5):
+        writer.write(np.full((240, 320, 3), 90, np.uint8))
+    writer.release()
+
+    result = camera_worker_run(deployment_id=live_deployment.pk, realtime=False)
+
+    assert result["claimed"] == 1
+    alert = Alert.objects.get(deployment=live_deployment)
+    assert alert.run_token == predecessor.holder and result["alerts"] == []  # delivered, not raised by this run
+    assert _alert_crops(live_deployment.pk) == {alert.probe_file}
+    assert alert_spool().size() == 0
