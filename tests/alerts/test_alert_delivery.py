@@ -101,8 +101,8 @@ def test_an_alert_raised_while_postgresql_is_unreachable_appears_once_it_is_back
         run.on_alert(match(run, subject_index=0, track_id=1))  # must not raise: the match is on disk
         run.on_alert(match(run, subject_index=1, track_id=2))
         assert run.spool.size() == 2
-        time.sleep(1.5)  # let the drainer fail and back off a few times (not an assertion)
-        assert run.spool.size() == 2 and run.drainer.failing
+        _wait_for(lambda: run.drainer.failing, what="the drainer to find the database down")
+        assert run.spool.size() == 2
         proxy.restore()
 
         def delivered() -> bool:
