@@ -14,12 +14,12 @@ from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
 from alerts.selectors import TEST_WALK_REFUSED, test_walk_policy
+from alerts.spool import alert_spool
 from audit.services import audit_record
 from config.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
-from alerts.spool import alert_spool
 from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
-from watchlists.models import InclusionCategory, Subject
 from recognition.alert_spool import HeldEntry, spool_drain
+from watchlists.models import InclusionCategory, Subject
 from watchlists.storage import (
     PENDING_SUFFIX,
     protected_delete,
@@ -27,8 +27,8 @@ from watchlists.storage import (
     protected_files,
     protected_pending_commit,
     protected_pending_discard,
-    protected_save_pending,
     protected_read_for_person,
+    protected_save_pending,
 )
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,8 @@ def alert_deliver(*, held: HeldEntry) -> Alert:
 def alerts_spool_drain() -> dict:
     """Beat, and every camera worker as it starts: deliver what this host's spool holds that no running
     worker is delivering (a killed worker's matches, or ones spooled while the database was down)."""
-    result = spool_drain(alert_spool(), lambda held: alert_deliver(held=held), transient=delivery_failure_is_transient)
+    result = spool_drain(alert_spool(), lambda held: alert_deliver(held=held),
+                         transient=delivery_failure_is_transient)
     if result.delivered or result.failed or result.undeliverable:
         logger.info("alert spool drained: %s", result)
     return {"delivered": result.delivered, "failed": result.failed, "held_elsewhere": result.held_elsewhere,
