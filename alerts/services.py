@@ -128,7 +128,8 @@ def delivery_failure_is_transient(exc: Exception) -> bool:
 
 def alert_files_sweep(*, now: dt.datetime | None = None) -> dict:
     """Beat: remove alert crops no alert names, once older than ALERT_ORPHAN_GRACE_SECONDS, pending crops of
-    killed writers, and stale spool temporaries. Audited with counts only (`alert.files_swept`).
+    killed writers, stale spool temporaries, and spool entries older than ALERT_RETENTION_DAYS. Audited with
+    counts only (`alert.files_swept`).
 
     The grace period covers a delivery in flight: its crop is pending (or just renamed) before its alert is
     visible to this transaction."""
@@ -147,16 +148,36 @@ def alert_files_sweep(*, now: dt.datetime | None = None) -> dict:
                 removed_pending += protected_delete(name)
             elif name not in referenced:
                 removed_orphans += protected_delete(name)
-    temporaries = alert_spool().stale_temporaries(before=cutoff)
+    spool = alert_spool()
+    temporaries = spool.stale_temporaries(before=cutoff)
     for path in temporaries:
         path.unlink(missing_ok=True)
     counts = {"unreferenced_crops": removed_orphans, "pending_crops": removed_pending,
-              "spool_temporaries": len(temporaries)}
+              "spool_temporaries": len(temporaries),
+              "expired_spool_entries": _spool_entries_expire(spool=spool, now=now)}
     if any(counts.values()):
         with transaction.atomic():
             audit_record(actor=None, action="alert.files_swept", details=counts)
         logger.warning("alert files swept: %s", counts)
     return counts
+
+
+def _spool_entries_expire(*, spool, now: dt.datetime) -> int:
+    """An entry never delivered (refused for good) goes once an alert of its age would have been purged:
+    no face outlives its retention period, delivered or not."""
+    before = (now - dt.timedelta(days=settings.ALERT_RETENTION_DAYS)).timestamp()
+    expired = 0
+    for path in spool.paths():
+        try:
+            if path.stat().st_mtime >= before:
+                continue
+        except FileNotFoundError:
+            continue
+        held = spool.hold(path)
+        if held is not None:
+            held.remove()
+            expired += 1
+    return expired
 
 
 def alert_image_read(*, actor, alert: Alert, image: str, request=None) -> bytes:

@@ -41,7 +41,9 @@ def _alert_crops(deployment_id: int) -> set[str]:
     from django.conf import settings
 
     folder = Path(settings.PROTECTED_MEDIA_ROOT) / "alerts" / str(deployment_id)
-    return {p.relative_to(settings.PROTECTED_MEDIA_ROOT).as_posix() for p in folder.glob("*")} if folder.is_dir() else set()
+    if not folder.is_dir():
+        return set()
+    return {p.relative_to(settings.PROTECTED_MEDIA_ROOT).as_posix() for p in folder.glob("*")}
 
 
 def _wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.1, what: str = "the condition"):
@@ -170,7 +172,7 @@ def test_a_worker_killed_between_crop_and_commit_leaves_no_orphan_and_its_alert_
 
     counts = alert_files_sweep(now=timezone.now() + dt.timedelta(seconds=settings.ALERT_ORPHAN_GRACE_SECONDS + 1))
     assert _alert_crops(live_deployment.pk) == {alert.probe_file}  # the orphan is gone, the alert's crop kept
-    assert counts == {"unreferenced_crops": 0, "pending_crops": 1, "spool_temporaries": 0}
+    assert counts == {"unreferenced_crops": 0, "pending_crops": 1, "spool_temporaries": 0, "expired_spool_entries": 0}
     assert len(left_by_the_killed_worker) == 1
     swept = AuditEvent.objects.get(action="alert.files_swept")
     assert swept.details == counts  # counts only: no names, no faces
@@ -256,6 +258,8 @@ def _entry_bytes_of(run, alert) -> bytes:
 
 def test_the_sweeper_removes_only_old_unreferenced_crops_and_stale_temporaries(settings, spool_dir, live_deployment):
     from alerts.services import alert_files_sweep
+    from alerts.spool import alert_spool
+    from recognition.alert_spool import SpoolEntry
     from watchlists.storage import protected_path, protected_save, protected_save_pending
 
     run = worker_run(live_deployment)
@@ -272,15 +276,23 @@ def test_the_sweeper_removes_only_old_unreferenced_crops_and_stale_temporaries(s
     for path in (protected_path(kept), protected_path(old_orphan), protected_path(old_pending + ".pending"),
                  spool_temporary):
         os.utime(path, (long_ago, long_ago))
+    # A spooled match never delivered (refused for good), and one still waiting its turn.
+    spool = alert_spool()
+    expired = spool.put(SpoolEntry(meta={"deployment_id": 0}, jpeg=b"face"))
+    expired.release()
+    beyond_retention = time.time() - settings.ALERT_RETENTION_DAYS * 86400 - 60
+    os.utime(expired.path, (beyond_retention, beyond_retention))
+    spool.put(SpoolEntry(meta={"deployment_id": 0}, jpeg=b"face")).release()
 
     counts = alert_files_sweep()
 
-    assert counts == {"unreferenced_crops": 1, "pending_crops": 1, "spool_temporaries": 1}
+    assert counts == {"unreferenced_crops": 1, "pending_crops": 1, "spool_temporaries": 1, "expired_spool_entries": 1}
     assert _alert_crops(live_deployment.pk) == {kept, young_orphan}  # referenced, or still within the grace
-    assert not spool_temporary.exists()
+    assert not spool_temporary.exists() and not expired.path.exists() and spool.size() == 1
     event = AuditEvent.objects.get(action="alert.files_swept")
     assert event.details == counts and event.actor is None
-    assert alert_files_sweep() == {"unreferenced_crops": 0, "pending_crops": 0, "spool_temporaries": 0}
+    assert alert_files_sweep() == {"unreferenced_crops": 0, "pending_crops": 0, "spool_temporaries": 0,
+                                   "expired_spool_entries": 0}
     assert AuditEvent.objects.filter(action="alert.files_swept").count() == 1  # nothing swept: nothing to audit
 
 

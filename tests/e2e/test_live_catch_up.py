@@ -30,7 +30,8 @@ def test_an_alert_whose_broadcast_was_lost_shows_once_on_the_open_page(page, log
     page.goto(f"{asgi_server}/alerts/deployments/{live_deployment.pk}/live/")
     expect(page.locator("#connection")).to_have_text("live")  # joined the group before the socket opened
     group = f"asgi:group:{deployment_group(live_deployment.pk)}"
-    assert redis.Redis.from_url(settings.REDIS_URL).delete(group) == 1  # as a Redis restart would: the open socket no longer hears broadcasts
+    # As a Redis restart would: the open socket no longer hears broadcasts.
+    assert redis.Redis.from_url(settings.REDIS_URL).delete(group) == 1
 
     alert = in_thread(raise_alert, 0)
 
