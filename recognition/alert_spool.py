@@ -247,8 +247,9 @@ class SpoolDrainer:
 
     @property
     def failing(self) -> bool:
-        """The last drain could not deliver: new entries should wait their turn rather than try inline."""
-        return self._failing.is_set()
+        """The last drain could not deliver: new entries should wait their turn rather than try inline
+        (unless the thread has died, when inline is the only way left)."""
+        return self._failing.is_set() and self._thread.is_alive()
 
     def start(self) -> SpoolDrainer:
         self._thread.start()
