@@ -131,7 +131,6 @@ def test_an_alert_raised_while_postgresql_is_unreachable_appears_once_it_is_back
 
 def test_a_worker_killed_between_crop_and_commit_leaves_no_orphan_and_its_alert_is_delivered(
         settings, spool_dir, live_deployment):
-    from alerts.services import alert_files_sweep, alerts_spool_drain
     from audit.services import AUDIT_CHAIN_LOCK
 
     env = dict(os.environ, DATABASE_URL=subprocess_database_url(), ALERT_SPOOL_DIR=str(spool_dir),
@@ -166,6 +165,8 @@ def test_a_worker_killed_between_crop_and_commit_leaves_no_orphan_and_its_alert_
     assert left_by_the_killed_worker  # its crop, written before the transaction
 
     # The next worker on the host (or the beat drain) delivers the spooled match.
+    from alerts.services import alert_files_sweep, alerts_spool_drain
+
     assert alerts_spool_drain()["delivered"] == 1
     alert = Alert.objects.get(deployment=live_deployment)
     assert alert.run_token == "killed-host:4242:0123456789ab" and alert.track_id == 1
