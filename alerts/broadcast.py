@@ -1,13 +1,21 @@
-"""The websocket is the doorbell, Postgres the source of truth: messages carry ids and the page fetches."""
+"""The websocket is the doorbell, Postgres the source of truth: messages carry ids and the page fetches.
+
+A broadcast runs after commit and may fail (Redis down): it is logged and dropped, never raised into the
+code that committed. Pages catch up from Postgres (alerts/consumers.py "catch_up"), so a lost doorbell
+delays an alert by at most the page's catch-up period, and loses nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def deployment_group(deployment_id: int) -> str:
@@ -17,7 +25,15 @@ def deployment_group(deployment_id: int) -> str:
 def broadcast_on_commit(*, deployment_id: int, event: str, **payload) -> None:
     """Queue a message to everyone watching the deployment, sent only if the transaction commits."""
     message = {"type": "deployment.event", "event": event, "deployment_id": deployment_id, **payload}
-    transaction.on_commit(lambda: broadcast_now(deployment_id=deployment_id, message=message))
+    transaction.on_commit(lambda: _sent_or_logged(lambda: broadcast_now(deployment_id=deployment_id,
+                                                                         message=message), event))
+
+
+def _sent_or_logged(send, event: str) -> None:
+    try:
+        send()
+    except Exception:  # noqa: BLE001 - the broker may be down; the committed state is in Postgres
+        logger.warning("broadcast of %s failed: pages will catch up from the database", event, exc_info=True)
 
 
 def broadcast_now(*, deployment_id: int, message: dict) -> None:
@@ -51,4 +67,4 @@ def broadcast_alert_on_commit(*, alert_id: int, event: str) -> None:
                 "type": "deployment.event", "event": event, "deployment_id": alert.deployment_id,
                 "alert_id": alert_id, "alert": alert_payload(alert)})
 
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: _sent_or_logged(send, event))

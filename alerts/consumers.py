@@ -1,12 +1,16 @@
-"""Live alerts over websockets: authenticated, per-deployment groups, catch-up from Postgres on (re)connect."""
+"""Live alerts over websockets: authenticated, per-deployment groups, catch-up from Postgres on (re)connect
+and periodically while connected (a broadcast lost to a broker fault, or a group membership lost with a Redis
+restart, must not hide an alert from a page whose socket stayed open)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.selectors import mfa_satisfied, session_user
 from alerts.broadcast import deployment_group
@@ -18,6 +22,10 @@ from deployments.models import Deployment
 CATCH_UP_LIMIT = 500
 REFUSED = 4403  # application close code: not allowed to watch this deployment
 SIGNED_OUT = 4401  # the session ended (or lost its access) while the socket was open
+# A catch-up sends what changed since the cursor of the previous one, less this overlap: a transaction that
+# stamped its alert before the previous catch-up ran but committed after it is still sent (the page shows
+# each alert once, by id, and keeps the newest version).
+CATCH_UP_OVERLAP = dt.timedelta(minutes=2)
 
 
 class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
@@ -32,7 +40,8 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
         self.group = deployment_group(self.deployment_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "access": self.access, "deployment_id": self.deployment_id})
+        await self.send_json({"type": "hello", "access": self.access, "deployment_id": self.deployment_id,
+                              "catch_up_seconds": settings.ALERT_LIVE_CATCH_UP_SECONDS})
 
     async def disconnect(self, code) -> None:
         if getattr(self, "group", None):
@@ -43,7 +52,15 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
             return
         if content.get("type") == "resume":
             # Postgres is the source of truth: send every alert with its current state.
-            await self.send_json({"type": "alerts.snapshot", "alerts": await self._recent_alerts()})
+            cursor = _cursor()
+            await self.send_json({"type": "alerts.snapshot", "alerts": await self._recent_alerts(),
+                                  "cursor": cursor})
+        elif content.get("type") == "catch_up":
+            # Re-join the group too: a Redis restart forgets its members while this socket stays open.
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            since, cursor = _parse_cursor(content.get("cursor")), _cursor()
+            await self.send_json({"type": "alerts.catch_up", "alerts": await self._changed_alerts(since),
+                                  "cursor": cursor})
 
     async def deployment_event(self, message: dict) -> None:
         if not await self._still_allowed():
@@ -90,7 +107,26 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
         return [alert_payload(a) for a in reversed(list(alerts))]
 
     @database_sync_to_async
+    def _changed_alerts(self, since: dt.datetime) -> list[dict]:
+        alerts = (Alert.objects.filter(deployment_id=self.deployment_id, updated_at__gte=since)
+                  .select_related("camera").prefetch_related("adjudications__officer").order_by("-pk"))
+        return [alert_payload(a) for a in reversed(list(alerts[:CATCH_UP_LIMIT]))]
+
+    @database_sync_to_async
     def _alert(self, alert_id: int) -> dict | None:
         alert = (Alert.objects.filter(pk=alert_id, deployment_id=self.deployment_id).select_related("camera")
                  .prefetch_related("adjudications__officer").first())
         return alert_payload(alert) if alert else None
+
+
+def _cursor() -> str:
+    return (timezone.now() - CATCH_UP_OVERLAP).isoformat()
+
+
+def _parse_cursor(value) -> dt.datetime:
+    """The cursor the page was given (the server's clock, less the overlap); anything else: the overlap."""
+    try:
+        since = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return timezone.now() - CATCH_UP_OVERLAP
+    return since if since.tzinfo else timezone.now() - CATCH_UP_OVERLAP

@@ -38,6 +38,11 @@ class Alert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     frame_time = models.DateTimeField(help_text="when the camera frame was read")
     track_id = models.BigIntegerField()
+    # The camera worker run that raised it (its lease holder token, unique per run): track ids restart at 1 in
+    # every worker process, so (deployment, camera, run, track, subject) is what names one match. A spooled
+    # match delivered again finds its alert by this key instead of making a second one. Empty for alerts
+    # not raised by a worker run (tests, benches), which have no key.
+    run_token = models.CharField(max_length=128, blank=True, default="")
     # What the officer needs to decide, copied from the frozen snapshot (which is deleted after the deployment).
     subject_id = models.BigIntegerField(db_index=True)
     subject_reference = models.CharField(max_length=64, db_index=True)
@@ -58,7 +63,11 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-pk"]
-        indexes = [models.Index(fields=["deployment", "id"]), models.Index(fields=["created_at", "case_reference"])]
+        indexes = [models.Index(fields=["deployment", "id"]), models.Index(fields=["created_at", "case_reference"]),
+                   models.Index(fields=["deployment", "updated_at"])]
+        constraints = [models.UniqueConstraint(
+            fields=["deployment", "camera", "run_token", "track_id", "subject_id"], name="alert_delivery_key",
+            condition=~models.Q(run_token=""))]
 
     def __str__(self) -> str:
         return f"alert {self.pk}: {self.subject_name} {self.score:.2f}"

@@ -80,3 +80,10 @@ def deployment_test_subject(*, user, deployment: Deployment, id: int):
     if not deployment_test_subjects(deployment=deployment).filter(subject_id=id).exists():
         raise Http404("no such test subject")
     return Subject.objects.get(pk=id)
+
+
+def alert_spool_size() -> int:
+    """Matches spooled on this host's disk and not yet written to PostgreSQL (for health and metrics)."""
+    from alerts.spool import alert_spool
+
+    return alert_spool().size()

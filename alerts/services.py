@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.permissions import require_capability
@@ -14,11 +14,22 @@ from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
 from alerts.selectors import TEST_WALK_REFUSED, test_walk_policy
+from alerts.spool import alert_spool
 from audit.services import audit_record
 from config.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
-from deployments.models import Camera, Deployment, ManifestEntry
+from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
+from recognition.alert_spool import HeldEntry, spool_drain
 from watchlists.models import InclusionCategory, Subject
-from watchlists.storage import protected_delete, protected_read_for_person, protected_save
+from watchlists.storage import (
+    PENDING_SUFFIX,
+    protected_delete,
+    protected_exists,
+    protected_files,
+    protected_pending_commit,
+    protected_pending_discard,
+    protected_read_for_person,
+    protected_save_pending,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,29 +38,146 @@ DECIDED = {Decision.CONFIRMED: Alert.Status.CONFIRMED, Decision.NOT_A_MATCH: Ale
 
 
 def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, score: float, threshold: float,
-                 model_id: str, track_id: int, frame_time: dt.datetime, probe_jpeg: bytes) -> Alert:
-    """Called by the camera worker for a track whose best score passed the threshold (system actor)."""
-    name, _ = protected_save(data=probe_jpeg, folder=f"alerts/{deployment_id}", suffix=".jpg")
+                 model_id: str, track_id: int, frame_time: dt.datetime, probe_jpeg: bytes,
+                 run_token: str = "") -> Alert:
+    """Called for a track whose evidence passed the threshold (system actor). Idempotent for a worker run's
+    match: the same (deployment, camera, run_token, track, subject) returns the alert already made.
+
+    The crop is written under a temporary name before the transaction and renamed to the name the alert
+    holds after commit; a writer killed in between leaves a pending file for `alert_files_sweep`. The
+    broadcast follows the rename; it may fail (Redis down) without touching the committed alert.
+    """
+    name = protected_save_pending(data=probe_jpeg, folder=f"alerts/{deployment_id}", suffix=".jpg")
     try:
         with transaction.atomic():
-            alert = Alert.objects.create(
-                deployment_id=deployment_id, camera_id=camera_id, frame_time=frame_time, track_id=track_id,
-                subject_id=snapshot_reference.subject_id, subject_reference=snapshot_reference.subject_reference,
-                subject_name=snapshot_reference.name, category=snapshot_reference.category,
-                reason=snapshot_reference.reason, priority=snapshot_reference.priority,
-                reference_image_id=snapshot_reference.reference_image_id, score=round(float(score), 4),
-                threshold=threshold, model_id=model_id, probe_file=name)
-            test = alert.category == InclusionCategory.TEST_SUBJECT
-            AlertRecord.objects.create(alert=alert, deployment_id=deployment_id, camera_id=camera_id,
-                                       raised_at=alert.created_at, test_subject_id=alert.subject_id if test else None)
-            audit_record(actor=None, action="alert.created", target=alert, deployment=deployment_id, details={
-                "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
-                "camera": camera_id, "model_id": model_id, **({"test": True} if test else {})})
-            broadcast_alert_on_commit(alert_id=alert.pk, event="alert.created")
+            alert, created = _alert_get_or_create(
+                deployment_id=deployment_id, camera_id=camera_id, reference=snapshot_reference, score=score,
+                threshold=threshold, model_id=model_id, track_id=track_id, frame_time=frame_time,
+                run_token=run_token, probe_file=name)
+            if created:
+                test = alert.category == InclusionCategory.TEST_SUBJECT
+                AlertRecord.objects.create(alert=alert, deployment_id=deployment_id, camera_id=camera_id,
+                                           raised_at=alert.created_at,
+                                           test_subject_id=alert.subject_id if test else None)
+                audit_record(actor=None, action="alert.created", target=alert, deployment=deployment_id, details={
+                    "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
+                    "camera": camera_id, "model_id": model_id, **({"test": True} if test else {})})
+                transaction.on_commit(lambda: protected_pending_commit(name))
+                broadcast_alert_on_commit(alert_id=alert.pk, event="alert.created")
+            elif not protected_exists(alert.probe_file):
+                # Delivered before by a worker killed after commit and before its rename: restore the crop.
+                transaction.on_commit(lambda: protected_pending_commit(name, as_name=alert.probe_file))
+            else:
+                transaction.on_commit(lambda: protected_pending_discard(name))
     except BaseException:
-        protected_delete(name)
+        protected_pending_discard(name)
         raise
     return alert
+
+
+def _alert_get_or_create(*, deployment_id: int, camera_id: int, reference, score: float, threshold: float,
+                         model_id: str, track_id: int, frame_time: dt.datetime, run_token: str,
+                         probe_file: str) -> tuple[Alert, bool]:
+    fields = dict(
+        frame_time=frame_time, subject_reference=reference.subject_reference, subject_name=reference.name,
+        category=reference.category, reason=reference.reason, priority=reference.priority,
+        reference_image_id=reference.reference_image_id, score=round(float(score), 4), threshold=threshold,
+        model_id=model_id, probe_file=probe_file)
+    key = dict(deployment_id=deployment_id, camera_id=camera_id, track_id=track_id,
+               subject_id=reference.subject_id, run_token=run_token)
+    if not run_token:
+        return Alert.objects.create(**key, **fields), True
+    # get_or_create inserts in a savepoint and, on the unique constraint's conflict with a concurrent
+    # delivery, reads the winner's row.
+    return Alert.objects.get_or_create(**key, defaults=fields)
+
+
+def alert_deliver(*, held: HeldEntry) -> Alert:
+    """Write one spooled match to PostgreSQL (system actor) and remove its spool entry after commit.
+
+    Safe to repeat: an entry delivered before (its removal lost to a crash) finds its alert by the delivery
+    key. Raises while the database is unavailable; the entry then stays for the drainer."""
+    entry = held.read()
+    meta = entry.meta
+    alert = alert_create(
+        deployment_id=meta["deployment_id"], camera_id=meta["camera_id"],
+        snapshot_reference=SnapshotReference(**meta["subject"]), score=meta["score"],
+        threshold=meta["threshold"], model_id=meta["model_id"], track_id=meta["track_id"],
+        frame_time=dt.datetime.fromisoformat(meta["frame_time"]), probe_jpeg=entry.jpeg,
+        run_token=meta["run_token"])
+    transaction.on_commit(held.remove)
+    return alert
+
+
+def alerts_spool_drain() -> dict:
+    """Beat, and every camera worker as it starts: deliver what this host's spool holds that no running
+    worker is delivering (a killed worker's matches, or ones spooled while the database was down)."""
+    result = spool_drain(alert_spool(), lambda held: alert_deliver(held=held),
+                         transient=delivery_failure_is_transient)
+    if result.delivered or result.failed or result.undeliverable:
+        logger.info("alert spool drained: %s", result)
+    return {"delivered": result.delivered, "failed": result.failed, "held_elsewhere": result.held_elsewhere,
+            "undeliverable": result.undeliverable}
+
+
+def delivery_failure_is_transient(exc: Exception) -> bool:
+    """The database unreachable or gone away: worth retrying. Anything else (a deployment that does not
+    exist, a malformed entry) will fail the same way every time."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def alert_files_sweep(*, now: dt.datetime | None = None) -> dict:
+    """Beat: remove alert crops no alert names, once older than ALERT_ORPHAN_GRACE_SECONDS, pending crops of
+    killed writers, stale spool temporaries, and spool entries older than ALERT_RETENTION_DAYS. Audited with
+    counts only (`alert.files_swept`).
+
+    The grace period covers a delivery in flight: its crop is pending (or just renamed) before its alert is
+    visible to this transaction."""
+    now = now or timezone.now()
+    cutoff = (now - dt.timedelta(seconds=settings.ALERT_ORPHAN_GRACE_SECONDS)).timestamp()
+    by_deployment: dict[int, list[str]] = {}
+    for name, mtime in protected_files("alerts"):
+        folder = name.split("/")[1]
+        if mtime < cutoff and folder.isdigit():  # alerts/<deployment id>/<crop>: nothing else is ours to sweep
+            by_deployment.setdefault(int(folder), []).append(name)
+    removed_orphans = removed_pending = 0
+    for deployment_id, names in by_deployment.items():
+        referenced = set(Alert.objects.filter(deployment_id=deployment_id).values_list("probe_file", flat=True))
+        for name in names:
+            if name.endswith(PENDING_SUFFIX):
+                removed_pending += protected_delete(name)
+            elif name not in referenced:
+                removed_orphans += protected_delete(name)
+    spool = alert_spool()
+    temporaries = spool.stale_temporaries(before=cutoff)
+    for path in temporaries:
+        path.unlink(missing_ok=True)
+    counts = {"unreferenced_crops": removed_orphans, "pending_crops": removed_pending,
+              "spool_temporaries": len(temporaries),
+              "expired_spool_entries": _spool_entries_expire(spool=spool, now=now)}
+    if any(counts.values()):
+        with transaction.atomic():
+            audit_record(actor=None, action="alert.files_swept", details=counts)
+        logger.warning("alert files swept: %s", counts)
+    return counts
+
+
+def _spool_entries_expire(*, spool, now: dt.datetime) -> int:
+    """An entry never delivered (refused for good) goes once an alert of its age would have been purged:
+    no face outlives its retention period, delivered or not."""
+    before = (now - dt.timedelta(days=settings.ALERT_RETENTION_DAYS)).timestamp()
+    expired = 0
+    for path in spool.paths():
+        try:
+            if path.stat().st_mtime >= before:
+                continue
+        except FileNotFoundError:
+            continue
+        held = spool.hold(path)
+        if held is not None:
+            held.remove()
+            expired += 1
+    return expired
 
 
 def alert_image_read(*, actor, alert: Alert, image: str, request=None) -> bytes:

@@ -48,6 +48,9 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
     protected = var_dir / "protected"
     shutil.rmtree(protected, ignore_errors=True)
     os.environ.setdefault("PROTECTED_MEDIA_ROOT", str(protected))
+    spool = var_dir / "alert-spool"  # matches spooled by the workers the tests start (and in-process ones)
+    shutil.rmtree(spool, ignore_errors=True)
+    os.environ.setdefault("ALERT_SPOOL_DIR", str(spool))
     if not os.environ.get("DATABASE_URL"):
         postgres = EmbeddedPostgres(data_dir=var_dir / "pgdata", port=free_port(), log_file=var_dir / "postgres.log")
         postgres.start()

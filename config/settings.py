@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
     "snapshots-delete-biometrics": {"task": "deployments.tasks.snapshots_delete_biometrics_task", "schedule": 600.0},
     "subjects-purge-expired": {"task": "watchlists.tasks.subjects_purge_expired_task", "schedule": 3600.0},
     "alerts-purge-expired": {"task": "alerts.tasks.alerts_purge_expired_task", "schedule": 3600.0},
+    "alerts-spool-drain": {"task": "alerts.tasks.alerts_spool_drain_task", "schedule": 30.0},
+    "alert-files-sweep": {"task": "alerts.tasks.alert_files_sweep_task", "schedule": 600.0},
     "cameras-supervise": {"task": "recognition.tasks.cameras_supervise_task", "schedule": 5.0},
     "login-failures-audit": {"task": "accounts.tasks.login_failures_audit_task", "schedule": 60.0},
 }
@@ -380,6 +382,15 @@ TEST_WALK_RECORD_GRACE_MINUTES = env_int("TEST_WALK_RECORD_GRACE_MINUTES", 60)
 # An open alert socket re-reads its session (signed out, expired, deactivated, MFA reset, unassigned?) before
 # sending, at most this often: the longest a socket may go on after its session ended.
 ALERT_SOCKET_RECHECK_SECONDS = env_int("ALERT_SOCKET_RECHECK_SECONDS", 15)
+# Every match is written here (one file each, 0600, in a 0700 folder on the worker's own disk) before it is
+# written to PostgreSQL, and removed once committed: biometric data that lives only until delivered. One
+# folder per host, shared by its workers, so a worker starting up delivers what a killed one left.
+ALERT_SPOOL_DIR = Path(env_str("ALERT_SPOOL_DIR", str(VAR_DIR / "alert-spool")))
+# Alert crops no alert names (a writer killed before commit), and spool temporaries, are swept once this old.
+ALERT_ORPHAN_GRACE_SECONDS = env_int("ALERT_ORPHAN_GRACE_SECONDS", 900)
+# The live page asks for alerts created or changed recently this often, whatever the socket heard: a
+# broadcast lost to a broker fault shows within this many seconds.
+ALERT_LIVE_CATCH_UP_SECONDS = env_int("ALERT_LIVE_CATCH_UP_SECONDS", 10)
 CAMERA_LEASE_SECONDS = env_int("CAMERA_LEASE_SECONDS", 15)  # a dead worker's cameras move after this
 CAMERA_WORKER_CAPACITY = env_int("CAMERA_WORKER_CAPACITY", 4)  # cameras one worker process batches together
 # Detector input for live frames, WxH, or "auto": 960x544 where CUDA is available (finds the most small

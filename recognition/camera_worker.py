@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone
 
-from alerts.services import alert_create
+from alerts.services import alert_deliver, delivery_failure_is_transient
+from alerts.spool import alert_spool, alert_spool_entry
 from deployments.camera_sources import camera_source_policy
 from deployments.models import Camera, Deployment, SnapshotReference
+from recognition.alert_spool import AlertSpool, Backoff, HeldEntry, SpoolDrainer
 from recognition.leases import (
     camera_lease_acquire,
     camera_lease_release,
@@ -42,6 +45,7 @@ logger = logging.getLogger(__name__)
 SOURCE_STATUS = {"connected": Camera.Status.STREAMING, "unavailable": Camera.Status.LOST, "lost": Camera.Status.LOST,
                  "error": Camera.Status.LOST, "ended": Camera.Status.IDLE}
 STATE_CHECK_SECONDS = 1.0
+SPOOL_FLUSH_SECONDS = 5.0  # at stop, how long the drainer may go on delivering; the rest waits in the spool
 
 
 def worker_name() -> str:
@@ -92,6 +96,8 @@ class _Run:
     stop_reason: str = ""
     shutdown: threading.Event = field(default_factory=threading.Event)
     alerts: list[int] = field(default_factory=list)
+    spool: AlertSpool = field(default_factory=alert_spool)
+    drainer: SpoolDrainer | None = None
 
     def should_continue(self) -> bool:
         """Checked by the loop at least every 0.5 s; hits the database and Redis once a second."""
@@ -115,14 +121,39 @@ class _Run:
         return not self.stop_reason
 
     def on_alert(self, candidate: AlertCandidate) -> None:
+        """Spool the match (durable before anything can fail), then deliver it at once unless the drainer
+        is already retrying a backlog (the database is down: the camera loop must not wait for it)."""
         reference = self.by_subject[candidate.subject_id]
         ok, jpeg = cv2.imencode(".jpg", candidate.face_crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        alert = alert_create(deployment_id=self.deployment.pk, camera_id=candidate.camera_key,
-                             snapshot_reference=reference, score=candidate.score, threshold=candidate.threshold,
-                             model_id=self.model_id, track_id=candidate.track_id,
-                             frame_time=_wall_time(candidate.read_at),
-                             probe_jpeg=jpeg.tobytes())
-        self.alerts.append(alert.pk)
+        held = self.spool.put(alert_spool_entry(
+            deployment_id=self.deployment.pk, camera_id=candidate.camera_key, run_token=self.holder,
+            track_id=candidate.track_id, reference=reference, score=candidate.score,
+            threshold=candidate.threshold, model_id=self.model_id, frame_time=_wall_time(candidate.read_at),
+            probe_jpeg=jpeg.tobytes()))
+        with held:
+            if self.drainer is not None and self.drainer.failing:
+                return
+            try:
+                self.deliver_spooled(held)
+            except Exception as exc:  # noqa: BLE001 - kept in the spool: the drainer retries it with back-off
+                if not delivery_failure_is_transient(exc):
+                    logger.exception("alert of track %s on camera %s cannot be delivered: kept in the spool",
+                                     candidate.track_id, candidate.camera_key)
+                    return
+                logger.warning("alert of track %s on camera %s spooled, not yet delivered", candidate.track_id,
+                               candidate.camera_key, exc_info=True)
+                if self.drainer is not None:
+                    held.release()
+                    self.drainer.wake()
+
+    def deliver_spooled(self, held: HeldEntry) -> None:
+        try:
+            alert = alert_deliver(held=held)
+        except Exception:
+            _forget_broken_connection()
+            raise
+        if alert.run_token == self.holder:
+            self.alerts.append(alert.pk)
 
     def on_stats(self, report: StatsReport) -> None:
         now = timezone.now()
@@ -135,6 +166,12 @@ class _Run:
     def on_source_status(self, camera_id: int, status: str, detail: str) -> None:
         camera_status_set(camera_id=camera_id, deployment_id=self.deployment.pk,
                           status=SOURCE_STATUS.get(status, Camera.Status.LOST), detail=detail)
+
+
+def _forget_broken_connection() -> None:
+    """After the database went away, the next try must open a new connection rather than reuse the dead one."""
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
 
 
 def _wall_time(read_at: float | None):
@@ -184,6 +221,10 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
     run = _Run(deployment=deployment, holder=holder, cameras={c.pk: c for c in cameras}, by_subject=by_subject,
                model_id=deployment.snapshot.model_id)
     previous_handler = _stop_on_sigterm(run.shutdown)
+    # Delivers what a killed predecessor on this host left, then whatever this run could not deliver at once.
+    # Retries at most 5 s apart: a reconnect attempt is cheap, and an alert should follow the database back fast.
+    run.drainer = SpoolDrainer(run.spool, run.deliver_spooled, transient=delivery_failure_is_transient,
+                               backoff=Backoff(0.5, 5.0), on_exit=connections.close_all).start()
     try:
         policy = camera_source_policy()  # each source checks its stored URL again on every (re)connect
         sources = {c.pk: _camera_source(c, policy=policy, realtime=realtime) for c in cameras}
@@ -198,6 +239,7 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
                                   repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
         )
     finally:
+        run.drainer.stop(flush_timeout_s=SPOOL_FLUSH_SECONDS)
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
         for camera in cameras:

@@ -261,8 +261,9 @@ def live_deployment(detective, commander, officer):
 
 
 @pytest.fixture
-def raise_alert(live_deployment):
-    """Raise an alert on the live deployment as the camera worker would."""
+def raise_alert(live_deployment, django_capture_on_commit_callbacks):
+    """Raise an alert on the live deployment as the camera worker would (its after-commit steps run too: the
+    crop gets its final name, the broadcast goes out)."""
     import datetime as dt
 
     from django.utils import timezone
@@ -273,11 +274,12 @@ def raise_alert(live_deployment):
 
     def raise_(index: int = 0, score: float = 0.71):
         reference = SnapshotReference.objects.filter(snapshot=live_deployment.snapshot).order_by("subject_id")[index]
-        return alert_create(deployment_id=live_deployment.pk, camera_id=live_deployment.cameras.first().pk,
-                            snapshot_reference=reference, score=score, threshold=live_deployment.threshold,
-                            model_id=live_deployment.snapshot.model_id, track_id=index + 1,
-                            frame_time=timezone.now() - dt.timedelta(milliseconds=200),
-                            probe_jpeg=encode_jpeg(person_image(index)))
+        with django_capture_on_commit_callbacks(execute=True):
+            return alert_create(deployment_id=live_deployment.pk, camera_id=live_deployment.cameras.first().pk,
+                                snapshot_reference=reference, score=score, threshold=live_deployment.threshold,
+                                model_id=live_deployment.snapshot.model_id, track_id=index + 1,
+                                frame_time=timezone.now() - dt.timedelta(milliseconds=200),
+                                probe_jpeg=encode_jpeg(person_image(index)))
 
     return raise_
 
@@ -318,7 +320,7 @@ def test_subject_deployment(detective, commander, officer):
 
 
 @pytest.fixture
-def raise_subject_alert():
+def raise_subject_alert(django_capture_on_commit_callbacks):
     """raise_subject_alert(deployment, subject, camera=None): an alert of that subject, as the camera worker would."""
     import datetime as dt
 
@@ -330,11 +332,12 @@ def raise_subject_alert():
 
     def raise_(deployment, subject, camera=None, track_id: int = 1):
         reference = SnapshotReference.objects.filter(snapshot=deployment.snapshot, subject_id=subject.pk).first()
-        return alert_create(deployment_id=deployment.pk, camera_id=(camera or deployment.cameras.first()).pk,
-                            snapshot_reference=reference, score=0.72, threshold=deployment.threshold,
-                            model_id=deployment.snapshot.model_id, track_id=track_id,
-                            frame_time=timezone.now() - dt.timedelta(milliseconds=200),
-                            probe_jpeg=encode_jpeg(person_image(1)))
+        with django_capture_on_commit_callbacks(execute=True):
+            return alert_create(deployment_id=deployment.pk, camera_id=(camera or deployment.cameras.first()).pk,
+                                snapshot_reference=reference, score=0.72, threshold=deployment.threshold,
+                                model_id=deployment.snapshot.model_id, track_id=track_id,
+                                frame_time=timezone.now() - dt.timedelta(milliseconds=200),
+                                probe_jpeg=encode_jpeg(person_image(1)))
 
     return raise_
 

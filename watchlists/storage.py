@@ -40,6 +40,53 @@ def protected_save(*, data: bytes, folder: str, suffix: str = ".img") -> tuple[s
     return name, hashlib.sha256(data).hexdigest()
 
 
+PENDING_SUFFIX = ".pending"
+
+
+def protected_save_pending(*, data: bytes, folder: str, suffix: str = ".img") -> str:
+    """Write bytes durably under a temporary name; returns the final name, which exists only once
+    `protected_pending_commit` renames it (after the record naming it has committed). A writer killed in
+    between leaves only a ``.pending`` file, which the sweeper removes (`protected_stale_files`)."""
+    name = f"{folder}/{uuid.uuid4().hex}{suffix}"
+    pending = protected_path(name + PENDING_SUFFIX)
+    pending.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return name
+
+
+def protected_pending_commit(name: str, *, as_name: str | None = None) -> None:
+    """Give a pending file its final name (`as_name`: another record's name, to restore its lost file)."""
+    os.replace(protected_path(name + PENDING_SUFFIX), protected_path(as_name or name))
+
+
+def protected_pending_discard(name: str) -> None:
+    protected_path(name + PENDING_SUFFIX).unlink(missing_ok=True)
+
+
+def protected_exists(name: str) -> bool:
+    return protected_path(name).is_file()
+
+
+def protected_files(folder: str) -> list[tuple[str, float]]:
+    """(name, modification time) of every file under a protected folder, pending ones included."""
+    base = protected_path(folder) if folder else _root()
+    if not base.is_dir():
+        return []
+    root = _root()
+    found = []
+    for path in base.rglob("*"):
+        try:
+            if path.is_file():
+                found.append((path.relative_to(root).as_posix(), path.stat().st_mtime))
+        except FileNotFoundError:
+            continue  # deleted while we looked
+    return found
+
+
 def protected_save_stream(*, source: BinaryIO, folder: str, suffix: str = ".img",
                           chunk_bytes: int = 256 * 1024) -> tuple[str, str]:
     """Copy a file object in chunks (an upload of hundreds of MB never sits in memory); returns (name, sha256)."""

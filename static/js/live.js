@@ -11,6 +11,10 @@
   const cards = new Map();
   let soundOn = true;
   let retry = 1000;
+  // Catch-up: every few seconds the open socket asks for what changed since the last answer's cursor, so an
+  // alert whose broadcast was lost (broker fault) still shows, once (cards are keyed by alert id).
+  let cursor = null;
+  let catchUp = null;
   let audio = null;
 
   document.getElementById("sound-toggle").addEventListener("click", (e) => {
@@ -35,6 +39,8 @@
 
   function render(alert, fresh) {
     let card = cards.get(alert.id);
+    // A catch-up may bring a version older than one the socket already pushed: keep the newer.
+    if (card && Number(card.dataset.version) > alert.version) return;
     if (!card) {
       card = template.content.firstElementChild.cloneNode(true);
       card.dataset.alertId = alert.id;
@@ -114,9 +120,20 @@
     });
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
-      if (message.type === "alerts.snapshot") {
+      if (message.type === "hello") {
+        clearInterval(catchUp);
+        catchUp = setInterval(() => {
+          if (current === socket && socket.readyState === WebSocket.OPEN && cursor) {
+            socket.send(JSON.stringify({type: "catch_up", cursor: cursor}));
+          }
+        }, 1000 * (message.catch_up_seconds || 10));
+      } else if (message.type === "alerts.snapshot") {
         const known = new Set(cards.keys());
         message.alerts.forEach((a) => render(a, !known.has(a.id) && known.size > 0));
+        cursor = message.cursor;
+      } else if (message.type === "alerts.catch_up") {
+        message.alerts.forEach((a) => render(a, !cards.has(a.id)));
+        cursor = message.cursor;
       } else if (message.type === "alert.created") {
         render(message.alert, !cards.has(message.alert.id));
       } else if (message.type === "alert.updated") {
@@ -132,6 +149,7 @@
     });
     socket.addEventListener("close", (event) => {
       if (current !== socket) return;  // closed on purpose (signed out)
+      clearInterval(catchUp);
       current = null;
       // refused (4403) or ended by the server (4401): signed out, or no longer allowed?
       if (event.code === 4403 || event.code === 4401) { checkSession(event.code); return; }

@@ -138,3 +138,52 @@ async def test_an_idle_socket_still_hears_the_next_alert(officer, live_deploymen
     message = await socket.receive_json_from(timeout=5)
     assert message["type"] == "alert.created" and message["alert"]["id"] == alert.pk
     await socket.disconnect()
+
+
+async def test_an_alert_whose_broadcast_was_lost_reaches_an_open_socket_by_catch_up(officer, live_deployment,
+                                                                                    raise_alert):
+    """Redis restarted while the page stayed connected: it forgot the group's members, so the broadcast
+    reaches no one. The page's periodic catch-up still brings the alert, and re-joins the group."""
+    import redis
+    from django.conf import settings
+
+    from alerts.broadcast import deployment_group
+
+    socket, connected, _ = await alert_socket(live_deployment.pk, user=officer)
+    hello = await socket.receive_json_from(timeout=5)
+    assert hello["catch_up_seconds"] == settings.ALERT_LIVE_CATCH_UP_SECONDS
+    await socket.send_json_to({"type": "resume"})
+    snapshot = await socket.receive_json_from(timeout=5)
+    assert snapshot["alerts"] == [] and snapshot["cursor"]
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    assert await sync_to_async(client.delete)(f"asgi:group:{deployment_group(live_deployment.pk)}") == 1
+    lost = await sync_to_async(raise_alert)(0)
+    assert await socket.receive_nothing(timeout=1)  # the doorbell rang for no one
+
+    await socket.send_json_to({"type": "catch_up", "cursor": snapshot["cursor"]})
+    caught_up = await socket.receive_json_from(timeout=5)
+    assert caught_up["type"] == "alerts.catch_up" and [a["id"] for a in caught_up["alerts"]] == [lost.pk]
+    assert caught_up["cursor"]
+
+    second = await sync_to_async(raise_alert)(1)  # back in the group: the next broadcast is heard again
+    message = await socket.receive_json_from(timeout=5)
+    assert message["type"] == "alert.created" and message["alert"]["id"] == second.pk
+    await socket.disconnect()
+
+
+async def test_a_catch_up_brings_decisions_made_since_the_last_one(officer, live_deployment, raise_alert):
+    from alerts.services import alert_adjudicate
+
+    alert = await sync_to_async(raise_alert)(0)
+    socket, _, _ = await alert_socket(live_deployment.pk, user=officer)
+    await socket.receive_json_from(timeout=5)
+    await socket.send_json_to({"type": "resume"})
+    cursor = (await socket.receive_json_from(timeout=5))["cursor"]
+    await sync_to_async(alert_adjudicate)(actor=officer, alert=alert, decision="not_a_match")
+    assert (await socket.receive_json_from(timeout=5))["type"] == "alert.updated"
+
+    await socket.send_json_to({"type": "catch_up", "cursor": cursor})
+    caught_up = await socket.receive_json_from(timeout=5)
+    assert [(a["id"], a["status"], a["version"]) for a in caught_up["alerts"]] == [(alert.pk, "not_a_match", 2)]
+    await socket.disconnect()

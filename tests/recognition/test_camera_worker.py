@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from alerts.models import Alert
+from alerts.selectors import alert_spool_size
 from audit.models import AuditEvent
 from deployments.models import Camera, Deployment
 from deployments.services import camera_create, deployment_authorise, deployment_stop, deployments_tick
@@ -41,6 +42,7 @@ def go_live(detective, commander, officer, subjects, video: Path) -> Deployment:
     return Deployment.objects.get(pk=deployment.pk)
 
 
+@pytest.mark.django_db(transaction=True)  # as a worker runs: each alert commits (its spool entry goes after commit)
 def test_wanted_man_walking_past_gives_exactly_one_alert(detective, commander, officer, video_root):
     photo, face = YAO_MING_IN_PLAYERS
     crop = person_crops(photo)[face]
@@ -61,6 +63,7 @@ def test_wanted_man_walking_past_gives_exactly_one_alert(detective, commander, o
     # The only new file is that alert's face crop.
     assert every_file(Path(settings.PROTECTED_MEDIA_ROOT)) - media_before == {
         Path(settings.PROTECTED_MEDIA_ROOT) / alert.probe_file}
+    assert alert_spool_size() == 0  # the spooled match lived only until it was delivered
     counts = CameraMinuteCount.objects.filter(deployment=deployment)
     assert sum(c.frames for c in counts) >= 8 and sum(c.faces for c in counts) >= 8  # realtime: a busy CPU skips frames
     camera = Camera.objects.get(name="Cam A")

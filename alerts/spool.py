@@ -1,0 +1,33 @@
+"""The Django side of the alert spool (recognition/alert_spool.py): where it lives and what an entry holds.
+
+One folder per host, ALERT_SPOOL_DIR (default VAR_DIR/alert-spool), 0700, its files 0600: every worker
+on the host spools there, so a worker starting up delivers what a killed predecessor left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+
+from recognition.alert_spool import AlertSpool, SpoolEntry
+
+# What an alert copies from the frozen snapshot reference. Kept in the entry, so a match spooled while the
+# database was down is delivered even after its snapshot has been deleted.
+REFERENCE_FIELDS = ("subject_id", "subject_reference", "name", "category", "reason", "priority",
+                    "reference_image_id")
+
+
+def alert_spool() -> AlertSpool:
+    return AlertSpool(Path(settings.ALERT_SPOOL_DIR))
+
+
+def alert_spool_entry(*, deployment_id: int, camera_id: int, run_token: str, track_id: int, reference,
+                      score: float, threshold: float, model_id: str, frame_time: dt.datetime,
+                      probe_jpeg: bytes) -> SpoolEntry:
+    return SpoolEntry(meta={
+        "deployment_id": deployment_id, "camera_id": camera_id, "run_token": run_token, "track_id": int(track_id),
+        "subject": {field: getattr(reference, field) for field in REFERENCE_FIELDS},
+        "score": float(score), "threshold": float(threshold), "model_id": model_id,
+        "frame_time": frame_time.isoformat()}, jpeg=probe_jpeg)
