@@ -396,6 +396,21 @@ CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "vide
 # Where camera URLs may connect: NETWORK[:PORT|:FIRST-LAST], comma-separated (docs/configuration.md).
 CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
 
+# --- operations: health and metrics (docs/operations.md) -------------------------------------
+# How long /healthz (and the metrics scrape) waits for PostgreSQL or Redis before calling the part failed.
+HEALTH_TIMEOUT_SECONDS = env_float("HEALTH_TIMEOUT_SECONDS", 2.0)
+# The parts whose failure makes /healthz answer 503 (what a load balancer takes an instance out for).
+HEALTH_PARTS = ("database", "broker", "workers", "cameras")
+HEALTH_REQUIRED_PARTS = env_list("HEALTH_REQUIRED_PARTS", ["database", "broker"])
+for _part in HEALTH_REQUIRED_PARTS:
+    if _part not in HEALTH_PARTS:
+        raise ImproperlyConfigured(f"HEALTH_REQUIRED_PARTS: {_part!r} is not one of {', '.join(HEALTH_PARTS)}")
+# Every Celery worker process writes a heartbeat this often; missing 3 in a row, it counts as gone.
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 5.0)
+# Bearer token of the monitoring system: /metrics needs it (no token set: /metrics answers 404), and with it
+# /healthz gives details. Signed-in oversight and administrators see /healthz details without it.
+MONITORING_TOKEN = env_str("MONITORING_TOKEN")
+
 # --- logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
