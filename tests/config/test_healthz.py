@@ -151,3 +151,52 @@ def test_a_real_worker_shows_by_heartbeat_and_is_gone_once_killed(client, monito
     finally:
         kill_group(worker)  # SIGKILL: no clean shutdown removes the heartbeat; it must expire (3 s here)
     assert wait_for(lambda: not recognition_workers(), timeout=30), "a killed worker still shows in /healthz"
+
+
+def _running(deployment):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deployments.models import Deployment
+
+    started = timezone.now() - dt.timedelta(minutes=1)
+    Deployment.objects.filter(pk=deployment.pk).update(starts_at=started, went_live_at=started)
+    return deployment
+
+
+def test_a_live_camera_that_is_lost_fails_the_cameras_part(client, private_redis, monitoring_token, live_deployment):
+    from django.utils import timezone
+
+    from deployments.models import Camera
+    from recognition.leases import lease_key
+
+    deployment = _running(live_deployment)
+    control_worker_seen()
+    worker_heartbeat_write(client=monitoring_redis(), name="gpu@test", queues=["recognition"], slots=1, busy=1)
+    camera = deployment.cameras.get()
+    monitoring_redis().set(lease_key(deployment_id=deployment.pk, camera_id=camera.pk), "gpu@test:1:x")
+    Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.LOST, status_changed_at=timezone.now(),
+                                               status_detail="rtsp://u:hunter2@10.1.2.3/s: connection refused")
+
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 200  # a lost camera does not take the portal out of rotation
+    assert anonymous.json() == {"status": "degraded", "parts": {"database": "ok", "broker": "ok", "workers": "ok",
+                                                                "cameras": "failed"}}
+    details = client.get("/healthz", **monitoring_token).json()["details"]["cameras"]
+    assert details["cameras"] == [{"id": camera.pk, "name": camera.name, "deployment": deployment.pk,
+                                   "status": "lost", "ok": False}]
+    assert len(details["problems"]) == 1 and "connection refused" in details["problems"][0]
+    assert "hunter2" not in client.get("/healthz", **monitoring_token).content.decode()
+
+    Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.STREAMING, status_detail="")
+    assert client.get("/healthz").json()["parts"]["cameras"] == "ok"
+
+
+def test_a_live_deployment_without_a_recognition_worker_fails_the_workers_part(client, private_redis,
+                                                                                monitoring_token, live_deployment):
+    _running(live_deployment)
+    control_worker_seen()
+    body = client.get("/healthz", **monitoring_token).json()
+    assert body["parts"]["workers"] == "failed" and body["parts"]["cameras"] == "failed"
+    assert any("No recognition worker" in p for p in body["details"]["workers"]["problems"])
