@@ -4,9 +4,10 @@ and how many of its pool slots are busy; the beat-driven window check records wh
 Why a key with an expiry, written by a thread of the worker's main process, and not Celery's own
 `inspect ping` or event heartbeats: a ping is a broadcast that waits out its whole timeout for replies (every
 health probe would cost a second or more, and a GPU host's worker may run without gossip or events), while a
-key is one SCAN + MGET from any host, answers "who consumes the recognition queue" directly, and disappears by
-itself, as a camera lease does, when the process is killed (after 3 intervals). The main process keeps writing while every
-pool child is busy with a camera loop, and reports how many slots are busy, so "up but full" is visible too.
+key (named in an index set) is one SMEMBERS + MGET from any host, answers "who consumes the recognition queue"
+directly, and disappears by itself, as a camera lease does, when the process is killed (after 3 intervals, by
+Redis's clock, so hosts' clocks need not agree). The main process keeps writing while every pool child is busy
+with a camera loop, and reports how many slots are busy, so "up but full" is visible too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from config.monitoring_redis import monitoring_redis
 logger = logging.getLogger(__name__)
 
 WORKER_PREFIX = "lfr:heartbeat:worker:"
+WORKER_INDEX = "lfr:heartbeat:workers"  # the names, so a reader need not SCAN the whole keyspace
 JOB_PREFIX = "lfr:heartbeat:job:"
 CONTROL_QUEUE = "default"
 RECOGNITION_QUEUE = "recognition"
@@ -64,24 +66,33 @@ class WorkerHeartbeat:
 def worker_heartbeat_write(*, client, name: str, queues: list[str], slots: int, busy: int) -> None:
     payload = {"name": name, "queues": sorted(queues), "pid": os.getpid(), "slots": slots, "busy": busy,
                "at": time.time()}
-    client.set(WORKER_PREFIX + name, json.dumps(payload), px=int(heartbeat_expiry_seconds() * 1000))
+    pipe = client.pipeline(transaction=False)
+    pipe.set(WORKER_PREFIX + name, json.dumps(payload), px=int(heartbeat_expiry_seconds() * 1000))
+    pipe.sadd(WORKER_INDEX, name)
+    pipe.execute()
 
 
 def worker_heartbeat_clear(*, client, name: str) -> None:
-    client.delete(WORKER_PREFIX + name)
+    pipe = client.pipeline(transaction=False)
+    pipe.delete(WORKER_PREFIX + name)
+    pipe.srem(WORKER_INDEX, name)
+    pipe.execute()
 
 
 def worker_heartbeats(*, client=None) -> list[WorkerHeartbeat]:
     """Every worker whose heartbeat has not expired, by name. Raises redis errors: the caller says "unknown"."""
     client = client or monitoring_redis()
-    keys = sorted(client.scan_iter(match=WORKER_PREFIX + "*", count=500))
-    beats = []
-    for raw in client.mget(keys) if keys else []:
-        if raw is None:  # expired between SCAN and MGET
+    names = sorted(name.decode() for name in client.smembers(WORKER_INDEX))
+    beats, gone = [], []
+    for name, raw in zip(names, client.mget([WORKER_PREFIX + n for n in names]) if names else []):
+        if raw is None:  # expired (Redis's clock decides, not the hosts'): forget the name
+            gone.append(name)
             continue
         data = json.loads(raw)
         beats.append(WorkerHeartbeat(name=data["name"], queues=tuple(data["queues"]), pid=int(data["pid"]),
                                      slots=int(data["slots"]), busy=int(data["busy"]), at=float(data["at"])))
+    if gone:
+        client.srem(WORKER_INDEX, *gone)
     return beats
 
 
