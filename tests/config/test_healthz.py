@@ -200,3 +200,9 @@ def test_a_live_deployment_without_a_recognition_worker_fails_the_workers_part(c
     body = client.get("/healthz", **monitoring_token).json()
     assert body["parts"]["workers"] == "failed" and body["parts"]["cameras"] == "failed"
     assert any("No recognition worker" in p for p in body["details"]["workers"]["problems"])
+
+
+def test_a_load_balancer_probing_over_plain_http_is_not_redirected(client, private_redis, settings):
+    settings.SECURE_SSL_REDIRECT = True  # production
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301  # everything else still goes to HTTPS
