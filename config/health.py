@@ -101,7 +101,9 @@ def _parts_needing_both(*, database_ok: bool, workers: WorkersSeen) -> tuple[dic
     else:
         camera_problems.append("unknown: the database does not answer")
     workers_part = {"status": FAILED if worker_problems else OK, "control": _worker_rows(workers.control),
-                    "recognition": _worker_rows(workers.recognition), "problems": worker_problems,
+                    "recognition": _worker_rows(workers.recognition),
+                    "other": _worker_rows(b for b in workers.heartbeats if not (b.is_control or b.is_recognition)),
+                    "problems": worker_problems,
                     "window_check_s_ago": None if workers.window_check_at is None
                     else round(time.time() - workers.window_check_at, 1)}
     cameras_part = {"status": FAILED if camera_problems else OK, "cameras": camera_rows, "problems": camera_problems}

@@ -142,7 +142,8 @@ def workers_seen(*, client=None) -> WorkersSeen:
 class _Beater:
     def __init__(self, worker) -> None:
         self.name = worker.hostname
-        self.slots = int(getattr(worker, "concurrency", 0) or 0)
+        # The pool's limit: the solo pool runs one task whatever the concurrency setting says.
+        self.slots = int(getattr(getattr(worker, "pool", None), "limit", None) or getattr(worker, "concurrency", 0) or 0)
         self.queues = sorted(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
         self.stop = threading.Event()
         self.client = monitoring_redis()
