@@ -90,11 +90,10 @@ def _parts_needing_both(*, database_ok: bool, workers: WorkersSeen) -> tuple[dic
         for deployment in deployments_due():
             reasons = deployment_not_live_reasons(deployment=deployment, workers=workers)
             for reason in reasons:
-                target = camera_problems if reason.code in CAMERA_CODES else worker_problems
-                message = f"Deployment “{deployment.name}” ({deployment.pk}): {reason.message}"
                 if reason.code == "no_control_worker":
                     continue  # said once, above
-                target.append(message)
+                target = camera_problems if reason.code in CAMERA_CODES else worker_problems
+                target.append(f"Deployment “{deployment.name}” ({deployment.pk}): {reason.message}")
             flagged = {r.camera_id for r in reasons if r.camera_id}
             camera_rows += [{"id": c.pk, "name": c.name, "deployment": deployment.pk, "status": c.status,
                              "ok": c.pk not in flagged} for c in deployment.cameras.all() if c.enabled]
