@@ -15,8 +15,9 @@ at once; what needs the database or Redis is skipped when the probe of it failed
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg
 from django.conf import settings
@@ -109,8 +110,40 @@ def _parts_needing_both(*, database_ok: bool, workers: WorkersSeen) -> tuple[dic
     return workers_part, cameras_part
 
 
+class SingleFlight:
+    """Callers that arrive while a probe runs share its result: a flood of /healthz requests makes one probe at a
+    time per process, not one PostgreSQL login each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: Future | None = None
+
+    def run(self, probe):
+        with self._lock:
+            future, mine = self._running, False
+            if future is None:
+                future = self._running = Future()
+                mine = True
+        if mine:
+            try:
+                future.set_result(probe())
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+                future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self._running = None
+        return future.result()
+
+
+_probes = SingleFlight()
+
+
 def health_report() -> dict[str, dict]:
-    """Each part's status and its details."""
+    """Each part's status and its details (shared with requests arriving while it runs)."""
+    return _probes.run(_health_probe)
+
+
+def _health_probe() -> dict[str, dict]:
     client = monitoring_redis()
     try:
         with ThreadPoolExecutor(2, thread_name_prefix="healthz") as pool:

@@ -206,3 +206,43 @@ def test_a_load_balancer_probing_over_plain_http_is_not_redirected(client, priva
     settings.SECURE_SSL_REDIRECT = True  # production
     assert client.get("/healthz").status_code == 200
     assert client.get("/accounts/login/").status_code == 301  # everything else still goes to HTTPS
+
+
+def waiting_for_a_result(threads) -> int:
+    """How many of the threads are blocked in Future.result()."""
+    import sys
+
+    frames, waiting = sys._current_frames(), 0
+    for thread in threads:
+        frame = frames.get(thread.ident)
+        while frame is not None:
+            if frame.f_code.co_name == "result" and "concurrent/futures" in frame.f_code.co_filename:
+                waiting += 1
+                break
+            frame = frame.f_back
+    return waiting
+
+
+def test_concurrent_probes_share_one_run():
+    """Unit: the single-flight around the probe (a fake probe that blocks until every caller has arrived)."""
+    import threading
+
+    from config.health import SingleFlight
+
+    flight, calls, release = SingleFlight(), [], threading.Event()
+
+    def probe():
+        calls.append(1)
+        release.wait(10)
+        return {"n": len(calls)}
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(flight.run(probe))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    assert wait_for(lambda: waiting_for_a_result(threads) == 7, timeout=10)  # one probes, seven wait for it
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert results == [{"n": 1}] * 8 and len(calls) == 1
+    assert flight.run(lambda: "next") == "next"  # a later caller runs a fresh probe
