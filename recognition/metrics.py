@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from config.metrics import metric_add, metric_observe, metric_set, metrics_flush
-from recognition.pipeline import StatsReport
+
+if TYPE_CHECKING:  # the web process records alert latencies without loading the pipeline
+    from recognition.pipeline import StatsReport
 
 logger = logging.getLogger(__name__)
 
