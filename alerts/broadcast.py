@@ -66,5 +66,9 @@ def broadcast_alert_on_commit(*, alert_id: int, event: str) -> None:
             broadcast_now(deployment_id=alert.deployment_id, message={
                 "type": "deployment.event", "event": event, "deployment_id": alert.deployment_id,
                 "alert_id": alert_id, "alert": alert_payload(alert)})
+            if event == "alert.created":
+                from recognition.metrics import alert_delivery_observe
+
+                alert_delivery_observe(stage="broadcast", frame_time=alert.frame_time)
 
     transaction.on_commit(lambda: _sent_or_logged(send, event))

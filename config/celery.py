@@ -11,6 +11,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from celery import Celery, signals
 from kombu import Queue
 
+from config.heartbeat import WorkerHeartbeatStep
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("lfr")
@@ -34,3 +36,6 @@ class _DropFrequentTaskLines(logging.Filter):
 def _quieter_logs(logger, **kwargs) -> None:
     for handler in logger.handlers:
         handler.addFilter(_DropFrequentTaskLines())
+
+# Every worker process writes a heartbeat (queues, busy slots) that /healthz and the deployment page read.
+app.steps["worker"].add(WorkerHeartbeatStep)

@@ -50,3 +50,17 @@ def check_alert_decision(app_configs, **kwargs):
     except ValueError as exc:
         return [checks.Error(f"ALERT_DECISION={settings.ALERT_DECISION!r}: {exc}", id="config.E001")]
     return []
+
+
+MONITORING_TOKEN_MIN_LENGTH = 32
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_monitoring_token_is_long(app_configs, **kwargs):
+    """The token opens /metrics and the /healthz details to whoever holds it: it must not be guessable."""
+    token = settings.MONITORING_TOKEN
+    if not token or len(token) >= MONITORING_TOKEN_MIN_LENGTH:
+        return []
+    return [checks.Warning(
+        f"MONITORING_TOKEN is shorter than {MONITORING_TOKEN_MIN_LENGTH} characters",
+        hint="generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))'", id="config.W003")]

@@ -270,6 +270,8 @@ SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Load balancers probe the app over plain HTTP and count a redirect as down; anonymous callers get no details.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
@@ -406,6 +408,21 @@ CHILD_ENTRY_THRESHOLD_OFFSET = env_float("CHILD_ENTRY_THRESHOLD_OFFSET", 0.10)
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
 # Where camera URLs may connect: NETWORK[:PORT|:FIRST-LAST], comma-separated (docs/configuration.md).
 CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
+
+# --- operations: health and metrics (docs/operations.md) -------------------------------------
+# How long /healthz (and the metrics scrape) waits for PostgreSQL or Redis before calling the part failed.
+HEALTH_TIMEOUT_SECONDS = env_float("HEALTH_TIMEOUT_SECONDS", 2.0)
+# The parts whose failure makes /healthz answer 503 (what a load balancer takes an instance out for).
+HEALTH_PARTS = ("database", "broker", "workers", "cameras")
+HEALTH_REQUIRED_PARTS = env_list("HEALTH_REQUIRED_PARTS", ["database", "broker"])
+for _part in HEALTH_REQUIRED_PARTS:
+    if _part not in HEALTH_PARTS:
+        raise ImproperlyConfigured(f"HEALTH_REQUIRED_PARTS: {_part!r} is not one of {', '.join(HEALTH_PARTS)}")
+# Every Celery worker process writes a heartbeat this often; missing 3 in a row, it counts as gone.
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 5.0)
+# Bearer token of the monitoring system: /metrics needs it (no token set: /metrics answers 404), and with it
+# /healthz gives details. Signed-in oversight and administrators see /healthz details without it.
+MONITORING_TOKEN = env_str("MONITORING_TOKEN")
 
 # --- logging ---------------------------------------------------------------------------------
 LOGGING = {

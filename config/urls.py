@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from accounts.views import home
-from config import health
+from config import health, metrics_export
 
 urlpatterns = [
     path("", home, name="home"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics_export.metrics, name="metrics"),
 ]
 
 handler403 = "config.views_errors.permission_denied"

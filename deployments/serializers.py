@@ -126,6 +126,13 @@ class PostRecordSerializer(serializers.ModelSerializer):
         extra_kwargs = {"engagements": {"min_value": 0}, "arrests": {"min_value": 0}}
 
 
+class NotLiveReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="no_control_worker, window_not_opened, no_recognition_worker, "
+                                           "camera_unclaimed, camera_lost, ...")
+    message = serializers.CharField()
+    camera_id = serializers.IntegerField(allow_null=True)
+
+
 class DeploymentDetailSerializer(DeploymentSerializer):
     cameras = CameraBriefSerializer(many=True, read_only=True)
     officers = UserBriefSerializer(many=True, read_only=True)
@@ -133,13 +140,21 @@ class DeploymentDetailSerializer(DeploymentSerializer):
     authorisations = AuthorisationSerializer(many=True, read_only=True)
     snapshot = serializers.SerializerMethodField()
     post_record = serializers.SerializerMethodField()
+    not_live_reasons = serializers.SerializerMethodField()
 
     class Meta(DeploymentSerializer.Meta):
         fields = DeploymentSerializer.Meta.fields + [
             "location_reason", "necessity_statement", "dpia_reference", "signage_confirmed",
             "public_notice_confirmed", "submitted_by", "went_live_at", "ended_at", "cameras", "officers",
-            "authorisations", "snapshot", "post_record"]
+            "authorisations", "snapshot", "post_record", "not_live_reasons"]
         read_only_fields = fields
+
+    @extend_schema_field(NotLiveReasonSerializer(many=True))
+    def get_not_live_reasons(self, deployment):
+        """Why a deployment that should be running (window open) is not: empty when all is well."""
+        from deployments.selectors import deployment_not_live_reasons
+
+        return NotLiveReasonSerializer(deployment_not_live_reasons(deployment=deployment), many=True).data
 
     @extend_schema_field(SnapshotSerializer(allow_null=True))
     def get_snapshot(self, deployment):

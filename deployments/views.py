@@ -31,7 +31,13 @@ from deployments.forms import (
     ReasonsForm,
 )
 from deployments.models import Deployment, WatchlistSnapshot
-from deployments.selectors import access_deployment, camera_list, deployment_authorisation_queue, deployment_list
+from deployments.selectors import (
+    access_deployment,
+    camera_list,
+    deployment_authorisation_queue,
+    deployment_list,
+    deployment_not_live_reasons,
+)
 from recognition.calibration import threshold_expectation_table
 from recognition.ml.models import ModelFileError
 from recognition.source_urls import redact_url
@@ -170,6 +176,7 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
         "transitions": deployment.transitions.select_related("actor").order_by("at", "pk"),
         "authorisations": deployment.authorisations.select_related("decided_by").order_by("decided_at", "pk"),
         "snapshot": snapshot, "manifest_count": deployment.manifest.count(), "post_record": post_record,
+        "not_live_reasons": deployment_not_live_reasons(deployment=deployment),
         "problems": services.deployment_authorisation_problems(deployment=deployment) if actions["checklist"] else None,
         "floor": settings.DEPLOYMENT_THRESHOLD_FLOOR,
         "calibration": _calibration(deployment.threshold) if actions["decide"] else None,

@@ -33,6 +33,7 @@ from recognition.leases import (
     camera_lease_renew,
     new_holder_token,
 )
+from recognition.metrics import camera_stats_record
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.decision import decision_from_spec
 from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, default_live_det_size, run_cameras
@@ -156,6 +157,7 @@ class _Run:
             self.alerts.append(alert.pk)
 
     def on_stats(self, report: StatsReport) -> None:
+        camera_stats_record(report=report, worker=worker_name())  # first: it never raises, the database may
         now = timezone.now()
         for camera_id, counts in report.cameras.items():
             if counts.frames_processed or counts.faces_seen:

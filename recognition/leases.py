@@ -56,3 +56,14 @@ def camera_lease_release(*, deployment_id: int, camera_id: int, holder: str) -> 
 def camera_lease_holder(*, deployment_id: int, camera_id: int) -> str | None:
     value = _client().get(lease_key(deployment_id=deployment_id, camera_id=camera_id))
     return value.decode() if value else None
+
+
+def camera_lease_holders(*, deployment_id: int, camera_ids: list[int], client=None) -> dict[int, str | None]:
+    """Who holds each camera's lease, in one round trip (pages and health probes: a client that gives up fast)."""
+    if not camera_ids:
+        return {}
+    from config.monitoring_redis import monitoring_redis
+
+    values = (client or monitoring_redis()).mget(
+        [lease_key(deployment_id=deployment_id, camera_id=camera_id) for camera_id in camera_ids])
+    return {camera_id: value.decode() if value else None for camera_id, value in zip(camera_ids, values)}

@@ -349,6 +349,7 @@ class StatsReport:
     batches: int
     mean_latency_s: float  # frame read -> processed; stays bounded when frames are skipped, grows with a backlog
     max_latency_s: float
+    latencies_s: dict[CameraKey, list[float]] = field(default_factory=dict)  # each frame's, per camera (metrics)
 
 
 @dataclass
@@ -536,6 +537,7 @@ def run_cameras(
     interval = {r.key: CameraCounts() for r in readers}
     latency = _Latency()
     interval_latency = _Latency()
+    interval_latencies: dict[CameraKey, list[float]] = {}
     batches = interval_batches = frames_in_batches = 0
     started = last_stats = time.monotonic()
     reason = "ended"
@@ -558,13 +560,15 @@ def run_cameras(
                 interval[reader.key].frames_dropped += dropped
 
     def report(now: float) -> None:
-        nonlocal last_stats, interval_batches, interval_latency
+        nonlocal last_stats, interval_batches, interval_latency, interval_latencies
         collect_dropped()
         if on_stats is not None:
             on_stats(StatsReport(
                 interval_s=now - last_stats, cameras={k: v for k, v in interval.items()}, batches=interval_batches,
                 mean_latency_s=interval_latency.mean, max_latency_s=interval_latency.maximum,
+                latencies_s=interval_latencies,
             ))
+        interval_latencies = {}
         for key, counts in interval.items():
             totals[key].add(counts)
             interval[key] = CameraCounts()
@@ -610,9 +614,10 @@ def run_cameras(
                                        policy=config.policy, detector=detector, config=config,
                                        threshold_offsets=threshold_offsets)
                 done = time.monotonic()
-                for _, _, received_at in batch:
+                for key, _, received_at in batch:
                     interval_latency.add(done - received_at)
                     latency.add(done - received_at)
+                    interval_latencies.setdefault(key, []).append(done - received_at)
                 batches += 1
                 interval_batches += 1
                 frames_in_batches += len(batch)

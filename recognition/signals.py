@@ -1,4 +1,5 @@
-"""React to deployment state changes: tell the officers' pages, start camera workers at once."""
+"""React to deployment state changes (tell the officers' pages, start camera workers at once) and to new alerts
+(their delivery latency for /metrics)."""
 
 from alerts.broadcast import broadcast_now
 from deployments.models import Deployment
@@ -12,3 +13,14 @@ def on_deployment_state_changed(sender, deployment_id: int, state: str, **kwargs
         from recognition.tasks import _enqueue_once
 
         _enqueue_once(deployment_id)
+
+
+def on_alert_saved(sender, instance, created: bool, **kwargs) -> None:
+    """A new alert: once its transaction commits, how long after its frame was read (lfr_alert_delivery_latency)."""
+    if created:
+        from django.db import transaction
+
+        from recognition.metrics import alert_delivery_observe
+
+        frame_time = instance.frame_time
+        transaction.on_commit(lambda: alert_delivery_observe(stage="commit", frame_time=frame_time))

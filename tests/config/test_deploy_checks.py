@@ -52,3 +52,16 @@ def test_development_defaults_fail_the_deploy_check():
                      env={"LFR_ENV": "development", "SECURE_COOKIES": "false"})
     assert result.returncode != 0
     assert "SESSION_COOKIE_SECURE" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_with_a_monitoring_token():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING",
+                     env={**PRODUCTION_ENV, "MONITORING_TOKEN": "k" * 43})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_check_deploy_warns_of_a_short_monitoring_token():
+    result = _manage("check", "--deploy", env={**PRODUCTION_ENV, "MONITORING_TOKEN": "short"})
+    assert "config.W003" in result.stderr + result.stdout

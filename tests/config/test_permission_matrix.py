@@ -56,6 +56,7 @@ class Rule:
     kwargs: dict[str, str] = field(default_factory=dict)  # URL kwarg -> attribute of the world
     public: bool = False  # reachable without signing in
     ends_on_login_page: bool = False  # success is a redirect to the login page (signing out)
+    token_only: bool = False  # a bearer token, not a role or a session, lets a caller in (/metrics)
 
 
 def get(allowed, **kwargs) -> Rule:
@@ -81,6 +82,7 @@ IMPORT = {"pk": "watchlist", "import_pk": "bulk_import"}
 RULES: dict[str, Rule] = {
     "home": get(EVERYONE),
     "healthz": Rule({"GET": EVERYONE}, public=True),
+    "metrics": Rule({"GET": NOBODY}, token_only=True),  # MONITORING_TOKEN: tests/config/test_metrics.py
     "accounts:login": Rule({"GET": EVERYONE}, public=True),
     "accounts:logout": Rule({"POST": EVERYONE}, public=True, ends_on_login_page=True),
     "accounts:mfa_verify": get_post(EVERYONE, EVERYONE),  # verified, or not asked: back where they were going
@@ -311,7 +313,7 @@ def test_permission_matrix(name, world, client_as, client):
             finally:
                 transaction.savepoint_rollback(savepoint)
             if role is None:
-                expected = "allowed" if rule.public else ("refused" if is_api else "sent to login")
+                expected = "allowed" if rule.public else ("refused" if is_api or rule.token_only else "sent to login")
             else:
                 expected = "allowed" if role in allowed else "refused"
             if verdict != expected:

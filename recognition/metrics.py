@@ -1,0 +1,57 @@
+"""The camera workers' figures for /metrics (config/metrics.py): the pipeline's per-camera counts and latencies
+from each StatsReport, alert delivery latencies, and the worker's alert spool size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from config.metrics import metric_add, metric_observe, metric_set, metrics_flush
+
+if TYPE_CHECKING:  # the web process records alert latencies without loading the pipeline
+    from recognition.pipeline import StatsReport
+
+logger = logging.getLogger(__name__)
+
+COUNTED = {"lfr_camera_frames_processed": "frames_processed", "lfr_camera_frames_dropped": "frames_dropped",
+           "lfr_camera_faces": "faces_seen", "lfr_camera_tracks": "tracks_started", "lfr_camera_alerts": "alerts"}
+
+
+def alert_spool_size() -> int:
+    """Alerts held in this worker's spool, not yet in PostgreSQL.
+
+    HOOK: returns 0 until the alert spool (issue 12, alert delivery) provides
+    ``recognition.alert_spool.alert_spool_size()``; then it reports that."""
+    try:
+        from recognition.alert_spool import alert_spool_size as spool_size
+    except ImportError:
+        return 0
+    return int(spool_size())
+
+
+def camera_stats_record(*, report: StatsReport, worker: str) -> None:
+    """Add one StatsReport's counts and latencies to the camera metrics and send them (never raises)."""
+    try:
+        for camera_id, counts in report.cameras.items():
+            for metric, attribute in COUNTED.items():
+                metric_add(metric, getattr(counts, attribute), camera=camera_id)
+        for camera_id, latencies in report.latencies_s.items():
+            for seconds in latencies:
+                metric_observe("lfr_camera_processing_latency_seconds", seconds, camera=camera_id)
+        metric_set("lfr_alert_spool_size", alert_spool_size(), worker=worker)
+        metrics_flush()
+    except Exception:  # noqa: BLE001 - figures must never stop a camera loop
+        logger.warning("camera metrics not recorded", exc_info=True)
+
+
+def alert_delivery_observe(*, stage: str, frame_time: dt.datetime) -> None:
+    """An alert reached a stage (commit, broadcast): how long after its frame was read (never raises)."""
+    try:
+        metric_observe("lfr_alert_delivery_latency_seconds", max(0.0, (timezone.now() - frame_time).total_seconds()),
+                       stage=stage)
+        metrics_flush()
+    except Exception:  # noqa: BLE001
+        logger.warning("alert delivery latency not recorded", exc_info=True)
