@@ -21,14 +21,9 @@ COUNTED = {"lfr_camera_frames_processed": "frames_processed", "lfr_camera_frames
 
 
 def alert_spool_size() -> int:
-    """Alerts held in this worker's spool, not yet in PostgreSQL.
+    """Alerts held in this host's spool, not yet in PostgreSQL (alerts.selectors.alert_spool_size)."""
+    from alerts.selectors import alert_spool_size as spool_size
 
-    HOOK: returns 0 until the alert spool (issue 12, alert delivery) provides
-    ``recognition.alert_spool.alert_spool_size()``; then it reports that."""
-    try:
-        from recognition.alert_spool import alert_spool_size as spool_size
-    except ImportError:
-        return 0
     return int(spool_size())
 
 
