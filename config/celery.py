@@ -1,4 +1,5 @@
-"""The Celery app. Queues: `default` (portal jobs, beat jobs) and `recognition` (GPU camera workers)."""
+"""The Celery app. Queues: `default` (portal jobs, beat jobs: the control worker) and `recognition` (camera loops:
+the camera workers, on GPU hosts or their own process pool in `lfr up`)."""
 
 import logging
 import os
@@ -11,7 +12,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from celery import Celery, signals
 from kombu import Queue
 
+from config.celery_compat import redis_channel_close_patch
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# Without it a worker running a camera loop dies when Redis restarts (config/celery_compat.py).
+redis_channel_close_patch()
 
 app = Celery("lfr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
