@@ -235,6 +235,10 @@ def worker_commands(*, control_concurrency: int, camera_concurrency: int) -> dic
     }
 
 
+def beat_command(*, schedule_file: Path) -> list[str]:
+    return _celery("beat", "-l", "INFO", "--pidfile=", "-s", str(schedule_file))
+
+
 # Only `migrate` gets the owner's credentials and only the anchor worker the anchor key.
 OWNER_ONLY = ("DATABASE_OWNER_URL",)
 ANCHOR_ONLY = ("AUDIT_ANCHOR_KEY_FILE",)
@@ -308,8 +312,8 @@ def up(*, settings, web_host: str, web_port: int, camera_concurrency: int, contr
             supervisor.spawn("anchor", _celery("worker", "-Q", "audit_anchor", "-l", "INFO", "--pool", "solo",
                                                "-n", "anchor@%h", "--without-gossip", "--without-mingle"),
                              env=without(env, *OWNER_ONLY), stop_timeout=30, signal_group=True)
-            supervisor.spawn("beat", _celery("beat", "-l", "INFO", "--pidfile=",
-                                             "-s", str(settings.VAR_DIR / "celerybeat-schedule")), env=runtime_env)
+            supervisor.spawn("beat", beat_command(schedule_file=settings.VAR_DIR / "celerybeat-schedule"),
+                             env=runtime_env)
             if not _wait_until_listening(web_host, web_port, process=web.process, stop=supervisor.stopping):
                 supervisor.say("lfr", "the web server did not start; stopping")
                 return 1
