@@ -72,8 +72,11 @@ def start_process(name: str, command: list[str], *, redis_url: str, log_dir: Pat
 
 def broker(redis_url: str) -> Celery:
     """A Celery client of that Redis (the test process's own app talks to the run's Redis)."""
+    from django.conf import settings
+
     app = Celery("lfr-test-client", broker=redis_url, set_as_current=False)
-    app.conf.broker_connection_retry_on_startup = True
+    app.conf.update(broker_connection_retry_on_startup=True, task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                    task_routes=settings.CELERY_TASK_ROUTES)
     return app
 
 

@@ -48,7 +48,7 @@ def test_camera_worker_survives_a_redis_restart_and_keeps_consuming(detective, c
                            redis_url=url, log_dir=tmp_path, CAMERA_FILE_ROOT=str(tmp_path))
     client = broker(url)
     try:
-        client.send_task("recognition.tasks.camera_worker_task", args=[first.pk], queue="recognition")
+        client.send_task("recognition.tasks.camera_worker_task", args=[first.pk])
         holder = wait_until(lambda: lease_holder(url, deployment_id=first.pk, camera_id=first_camera.pk),
                             timeout=180, what="the camera loop claiming its camera", processes=[worker])
         wait_until(lambda: Camera.objects.get(pk=first_camera.pk).status == Camera.Status.STREAMING,
@@ -58,7 +58,7 @@ def test_camera_worker_survives_a_redis_restart_and_keeps_consuming(detective, c
         time.sleep(REDIS_AWAY_SECONDS)  # the fault itself, not a wait for a result
         private_redis.start()
 
-        client.send_task("recognition.tasks.camera_worker_task", args=[second.pk], queue="recognition")
+        client.send_task("recognition.tasks.camera_worker_task", args=[second.pk])
         wait_until(lambda: lease_holder(url, deployment_id=second.pk, camera_id=second_camera.pk),
                    timeout=120, what="the worker taking a new task after the restart", processes=[worker])
         assert worker.alive(), worker.log()
