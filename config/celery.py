@@ -12,12 +12,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from celery import Celery, signals
 from kombu import Queue
 
-from config.celery_compat import redis_channel_close_patch
+from config.celery_compat import consumer_step_close_patch, redis_channel_close_patch
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-# Without it a worker running a camera loop dies when Redis restarts (config/celery_compat.py).
+# Without the first a worker running a camera loop dies when Redis restarts (config/celery_compat.py).
 redis_channel_close_patch()
+consumer_step_close_patch()
 
 app = Celery("lfr")
 app.config_from_object("django.conf:settings", namespace="CELERY")

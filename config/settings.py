@@ -197,6 +197,8 @@ CELERY_TASK_ROUTES = {"recognition.tasks.camera_worker_task": {"queue": "recogni
                       "audit.tasks.audit_anchor_task": {"queue": "audit_anchor"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A broker restart must not end the camera loops running meanwhile (Celery 6 would cancel them by default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
