@@ -12,18 +12,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from celery import Celery, signals
 from kombu import Queue
 
-from config.celery_compat import consumer_step_close_patch, redis_channel_close_patch
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-# Without the first a worker running a camera loop dies when Redis restarts (config/celery_compat.py).
-redis_channel_close_patch()
-consumer_step_close_patch()
 
 app = Celery("lfr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("recognition"))
 app.autodiscover_tasks()
+
+# Without the first a worker running a camera loop dies when Redis restarts (config/celery_compat.py).
+from config.celery_compat import consumer_step_close_patch, redis_channel_close_patch  # noqa: E402
+
+redis_channel_close_patch()
+consumer_step_close_patch()
 
 # Beat jobs that run every few seconds: their "sent / received / succeeded" lines would drown the log.
 FREQUENT_TASKS = {"recognition.tasks.cameras_supervise_task", "deployments.tasks.deployments_tick_task"}
