@@ -1,4 +1,5 @@
-"""The Celery app. Queues: `default` (portal jobs, beat jobs) and `recognition` (GPU camera workers)."""
+"""The Celery app. Queues: `default` (portal jobs, beat jobs: the control worker) and `recognition` (camera loops:
+the camera workers, on GPU hosts or their own process pool in `lfr up`)."""
 
 import logging
 import os
@@ -19,6 +20,12 @@ app = Celery("lfr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("recognition"))
 app.autodiscover_tasks()
+
+# Without the first a worker running a camera loop dies when Redis restarts (config/celery_compat.py).
+from config.celery_compat import consumer_step_close_patch, redis_channel_close_patch  # noqa: E402
+
+redis_channel_close_patch()
+consumer_step_close_patch()
 
 # Beat jobs that run every few seconds: their "sent / received / succeeded" lines would drown the log.
 FREQUENT_TASKS = {"recognition.tasks.cameras_supervise_task", "deployments.tasks.deployments_tick_task"}

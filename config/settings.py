@@ -197,11 +197,18 @@ CELERY_TASK_ROUTES = {"recognition.tasks.camera_worker_task": {"queue": "recogni
                       "audit.tasks.audit_anchor_task": {"queue": "audit_anchor"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A broker restart must not end the camera loops running meanwhile (Celery 6 would cancel them by default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# `lfr up` runs camera loops and control work (beat jobs, enrolment, imports, purges) in separate workers, so a
+# full camera pool never delays a deployment window. Processes of each; LFR_WORKER_CONCURRENCY is the older
+# name of the camera one.
+LFR_CAMERA_CONCURRENCY = env_int("LFR_CAMERA_CONCURRENCY", env_int("LFR_WORKER_CONCURRENCY", 2))
+LFR_CONTROL_CONCURRENCY = env_int("LFR_CONTROL_CONCURRENCY", 2)
 CELERY_BEAT_SCHEDULE = {
     "audit-chain-verify-nightly": {"task": "audit.tasks.audit_chain_verify_task", "schedule": 24 * 3600.0},
     # An owner who rewrites the chain is named by the next anchor: this is the window (docs/audit.md).

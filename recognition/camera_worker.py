@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+import redis
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
@@ -95,6 +96,7 @@ class _Run:
     model_id: str
     last_check: float = 0.0
     stop_reason: str = ""
+    redis_away_since: float | None = None
     shutdown: threading.Event = field(default_factory=threading.Event)
     alerts: list[int] = field(default_factory=list)
     spool: AlertSpool = field(default_factory=alert_spool)
@@ -115,11 +117,28 @@ class _Run:
         elif timezone.now() >= ends_at:
             self.stop_reason = "the authorised window has closed"
         else:
+            self._renew_leases()
+        return not self.stop_reason
+
+    def _renew_leases(self) -> None:
+        """A Redis that is away (a restart) does not stop the cameras: nobody else can take a lease meanwhile,
+        and the first renewal once it is back keeps or takes back each lease; a lease another worker holds
+        by then stops this loop."""
+        try:
             for camera_id in self.cameras:
                 if not camera_lease_renew(deployment_id=self.deployment.pk, camera_id=camera_id, holder=self.holder,
                                           ttl_ms=settings.CAMERA_LEASE_SECONDS * 1000):
                     self.stop_reason = f"lost the lease on camera {camera_id}"
-        return not self.stop_reason
+        except redis.RedisError as exc:
+            if self.redis_away_since is None:
+                self.redis_away_since = time.monotonic()
+                logger.warning("worker %s cannot reach Redis to renew its camera leases (%s); carrying on",
+                               self.holder, exc)
+            return
+        if self.redis_away_since is not None:
+            logger.warning("worker %s renewed its camera leases again after %.0f s without Redis", self.holder,
+                           time.monotonic() - self.redis_away_since)
+            self.redis_away_since = None
 
     def on_alert(self, candidate: AlertCandidate) -> None:
         """Spool the match (durable before anything can fail), then deliver it at once unless the drainer
@@ -245,7 +264,10 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
         for camera in cameras:
-            camera_lease_release(deployment_id=deployment.pk, camera_id=camera.pk, holder=holder)
+            try:
+                camera_lease_release(deployment_id=deployment.pk, camera_id=camera.pk, holder=holder)
+            except redis.RedisError:  # the lease lapses by itself
+                logger.warning("could not release the lease on camera %s", camera.pk, exc_info=True)
             try:
                 camera_status_set(camera_id=camera.pk, deployment_id=deployment.pk, status=Camera.Status.IDLE,
                                   detail=run.stop_reason)

@@ -2,6 +2,10 @@
 
 A worker holds a lease with a short expiry and renews it while it reads frames; if the worker dies,
 the lease lapses and the supervisor hands the camera to another worker.
+
+Redis itself may be away for a while (a restart). A lease that lapsed meanwhile and that nobody else took
+is taken back at the next renewal: the camera was never processed by anyone else. Only a lease another
+worker holds is lost.
 """
 
 from __future__ import annotations
@@ -13,10 +17,17 @@ import redis
 from django.conf import settings
 
 LEASE_PREFIX = "lfr:camera-lease"
+# A camera loop asks Redis once a second; a Redis that does not answer must not hold it up for longer.
+REDIS_TIMEOUT_SECONDS = 2.0
 
 _RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+if not holder then
+  redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
+  return 2
 end
 return 0
 """
@@ -30,7 +41,8 @@ return 0
 
 @functools.cache
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
 
 
 def lease_key(*, deployment_id: int, camera_id: int) -> str:
@@ -46,6 +58,8 @@ def camera_lease_acquire(*, deployment_id: int, camera_id: int, holder: str, ttl
 
 
 def camera_lease_renew(*, deployment_id: int, camera_id: int, holder: str, ttl_ms: int) -> bool:
+    """True while `holder` has the camera: renewed, or taken back after lapsing unheld; False once another
+    worker holds it. Raises redis.RedisError when Redis cannot be reached."""
     return bool(_client().eval(_RENEW, 1, lease_key(deployment_id=deployment_id, camera_id=camera_id), holder, ttl_ms))
 
 

@@ -13,12 +13,15 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode
 
+import io
+
 import psutil
 import pytest
 from celery import Celery
 
 from accounts.demo import demo_password
 from config.embedded import free_port
+from config.launcher import RestartPolicy, Supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -28,7 +31,8 @@ class Launch:
     def __init__(self, var_dir: Path, ports: dict[str, int]):
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         env.update(LFR_VAR_DIR=str(var_dir), LFR_PG_PORT=str(ports["pg"]), LFR_REDIS_PORT=str(ports["redis"]),
-                   LFR_WEB_PORT=str(ports["web"]), LFR_WORKER_CONCURRENCY="1", PYTHONUNBUFFERED="1")
+                   LFR_WEB_PORT=str(ports["web"]), LFR_WORKER_CONCURRENCY="1", LFR_CONTROL_CONCURRENCY="1",
+                   PYTHONUNBUFFERED="1")
         self.ports = ports
         self.lines: list[str] = []
         self.process = subprocess.Popen([sys.executable, "manage.py", "lfr", "up", "--demo"], cwd=ROOT, env=env,
@@ -85,11 +89,10 @@ def test_lfr_up_serves_runs_worker_and_beat_and_stops_cleanly(tmp_path):
         var = tmp_path / "var"
         redis_password = (var / "credentials" / "redis.password").read_text().strip()
         broker = Celery(broker=f"redis://:{redis_password}@127.0.0.1:{ports['redis']}/0")
-        deadline = time.monotonic() + 60
-        names: set[str] = set()
-        while not {"lfr", "anchor"} <= names and time.monotonic() < deadline:
-            names |= {name.split("@")[0] for reply in broker.control.ping(timeout=1.0) for name in reply}
-        assert {"lfr", "anchor"} <= names, f"the workers never answered a ping: {names}"
+        _workers_answer(broker, {"control", "cameras", "anchor"})
+        assert "-Q recognition" in _command_of(launch, "cameras@") and "-Q default " in _command_of(launch, "control@")
+
+        _killed_children_come_back(launch, broker, var, ports)
 
         children = launch.descendants()
         assert {"postgres", "redis-server"} <= {p.name() for p in children}
@@ -110,6 +113,126 @@ def test_lfr_up_serves_runs_worker_and_beat_and_stops_cleanly(tmp_path):
         assert "initdb" not in launch.output()
     finally:
         assert launch.stop() == 0
+
+
+def _workers_answer(broker: Celery, expected: set[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    names: set[str] = set()
+    while not expected <= names and time.monotonic() < deadline:
+        try:
+            names |= {name.split("@")[0] for reply in broker.control.ping(timeout=1.0) for name in reply}
+        except Exception:  # noqa: BLE001 - Redis may be starting again
+            time.sleep(0.5)
+    assert expected <= names, f"the workers never answered a ping: {names}"
+
+
+def _process_of(launch: Launch, marker: str) -> psutil.Process:
+    """The launcher's child (not a pool process) whose command line holds `marker`."""
+    for process in psutil.Process(launch.process.pid).children():
+        try:
+            if marker in " ".join(process.cmdline()):
+                return process
+        except psutil.Error:
+            continue
+    raise AssertionError(f"no child runs {marker!r}; output:\n{launch.output()}")
+
+
+def _command_of(launch: Launch, marker: str) -> str:
+    return " ".join(_process_of(launch, marker).cmdline())
+
+
+def _wait_for_new_process(launch: Launch, marker: str, old_pid: int, timeout: float = 90) -> psutil.Process:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            process = _process_of(launch, marker)
+            if process.pid != old_pid:
+                return process
+        except AssertionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{marker!r} was not started again; output:\n{launch.output()}")
+
+
+def _killed_children_come_back(launch: Launch, broker: Celery, var: Path, ports: dict[str, int]) -> None:
+    """SIGKILL the camera worker, then the embedded Redis and PostgreSQL: each is started again (the servers on
+    their own port and data), the portal stays up, and the workers answer again."""
+    import psycopg
+    import redis
+
+    cameras = _process_of(launch, "cameras@")
+    cameras.kill()
+    _wait_for_new_process(launch, "cameras@", cameras.pid)
+    launch.wait_for(r"lfr\s*\| cameras exited unexpectedly with code -9 after \d+s; restarting it in 1s")
+    launch.wait_for(r"lfr\s*\| cameras restarted \(pid \d+, restart 1\)")
+    _workers_answer(broker, {"cameras"})
+
+    server = _process_of(launch, "redis-server")
+    server.kill()
+    _wait_for_new_process(launch, "redis-server", server.pid)
+    launch.wait_for(r"lfr\s*\| redis restarted")
+    password = (var / "credentials" / "redis.password").read_text().strip()
+    assert redis.Redis(port=ports["redis"], password=password).ping()
+    _workers_answer(broker, {"control", "cameras", "anchor"})
+
+    postgres = _process_of(launch, "postgres -D")
+    postgres.kill()
+    _wait_for_new_process(launch, "postgres -D", postgres.pid)
+    launch.wait_for(r"lfr\s*\| postgres restarted")
+    runtime_password = (var / "credentials" / "postgres-lfr_app.password").read_text().strip()
+    with psycopg.connect(host="127.0.0.1", port=ports["pg"], user="lfr_app", password=runtime_password,
+                         dbname="lfr", connect_timeout=5) as conn:
+        assert conn.execute("SELECT count(*) FROM auth_user").fetchone()[0] >= 5  # the demo users survived
+    assert launch.process.poll() is None
+    with urllib.request.urlopen(f"http://127.0.0.1:{ports['web']}/accounts/login/", timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_child_killed_with_sigkill_is_started_again_with_back_off():
+    out = io.StringIO()
+    supervisor = Supervisor(out=out, policy=RestartPolicy(first_delay=0.2, max_delay=0.8, stable_after=2.0))
+    sleeper = supervisor.spawn("sleeper", [sys.executable, "-c", "import time; print('up'); time.sleep(600)"],
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    crasher = supervisor.spawn("crasher", [sys.executable, "-c", "raise SystemExit(3)"], env=dict(os.environ))
+    runner = threading.Thread(target=supervisor.wait, daemon=True)
+    runner.start()
+
+    def restarted(child, old_pid: int, timeout: float = 20) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if child.process.pid != old_pid and child.process.poll() is None:
+                return child.process.pid
+            time.sleep(0.02)
+        raise AssertionError(f"{child.name} was not started again:\n{out.getvalue()}")
+
+    try:
+        first = sleeper.process.pid
+        os.kill(first, signal.SIGKILL)
+        second = restarted(sleeper, first)
+        os.kill(second, signal.SIGKILL)  # again at once: the delay doubles
+        third = restarted(sleeper, second)
+        time.sleep(2.5)  # up longer than stable_after: the next crash starts from the first delay again
+        os.kill(third, signal.SIGKILL)
+        restarted(sleeper, third)
+
+        restarted_output = re.compile(r"sleeper restarted \(pid \d+, restart 3\)\n(.*\n)*sleeper\s*\| up")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+                out.getvalue().count("crasher exited unexpectedly with code 3") >= 5
+                and restarted_output.search(out.getvalue())):
+            time.sleep(0.05)
+    finally:
+        supervisor.stopping.set()
+        runner.join(10)
+        supervisor.stop_all()
+    log = out.getvalue()
+    sleeper_delays = re.findall(r"sleeper exited unexpectedly with code -9 after \d+s; restarting it in ([\d.]+)s", log)
+    assert sleeper_delays == ["0.2", "0.4", "0.2"], log
+    assert log.count("sleeper restarted") == 3 and restarted_output.search(log), log  # its output is still shown
+    crasher_delays = re.findall(r"crasher exited unexpectedly with code 3 after \d+s; restarting it in ([\d.]+)s", log)
+    assert crasher_delays[:5] == ["0.2", "0.4", "0.8", "0.8", "0.8"], log
+    assert not runner.is_alive() and supervisor.children == []
+    assert sleeper.process.poll() is not None and crasher.process.poll() is not None
 
 
 def _runtime_role_is_what_the_portal_runs_as(var: Path, pg_port: int, children: list[psutil.Process]) -> None:
