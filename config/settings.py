@@ -173,6 +173,9 @@ DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE") or (
 REDIS_URL = env_str("REDIS_URL") or embedded.redis_url(VAR_DIR, port=LFR_REDIS_PORT)
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# A PostgreSQL that does not answer (a host gone, a network cut) must not hold a camera loop or a request for
+# libpq's default of forever: connecting gives up after this, and the caller's outage handling takes over.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import redis
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from alerts.services import alert_deliver, delivery_failure_is_transient
@@ -28,6 +28,7 @@ from alerts.spool import alert_spool, alert_spool_entry
 from deployments.camera_sources import camera_source_policy
 from deployments.models import Camera, Deployment, SnapshotReference
 from recognition.alert_spool import AlertSpool, Backoff, HeldEntry, SpoolDrainer
+from recognition.camera_records import CameraRecords, DatabaseOutage, forget_broken_connection
 from recognition.leases import (
     camera_lease_acquire,
     camera_lease_release,
@@ -39,7 +40,7 @@ from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.decision import decision_from_spec
 from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, default_live_det_size, run_cameras
 from recognition.runtime import face_engine
-from recognition.services import camera_status_set, face_counts_add
+from recognition.services import camera_status_set
 from recognition.sources import FrameSource, RefusedSource, SourceError, SourcePolicy, create_source
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,12 @@ class _Run:
     alerts: list[int] = field(default_factory=list)
     spool: AlertSpool = field(default_factory=alert_spool)
     drainer: SpoolDrainer | None = None
+    outage: DatabaseOutage = field(init=False)
+    records: CameraRecords = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outage = DatabaseOutage(holder=self.holder)
+        self.records = CameraRecords(deployment_id=self.deployment.pk, outage=self.outage)
 
     def should_continue(self) -> bool:
         """Checked by the loop at least every 0.5 s; hits the database and Redis once a second."""
@@ -111,7 +118,7 @@ class _Run:
         if now - self.last_check < STATE_CHECK_SECONDS:
             return not self.stop_reason
         self.last_check = now
-        state, ends_at = Deployment.objects.filter(pk=self.deployment.pk).values_list("state", "ends_at").get()
+        state, ends_at = self._deployment_state()
         if state != Deployment.State.LIVE:
             self.stop_reason = f"deployment is {state}"
         elif timezone.now() >= ends_at:
@@ -119,6 +126,19 @@ class _Run:
         else:
             self._renew_leases()
         return not self.stop_reason
+
+    def _deployment_state(self) -> tuple[str, dt.datetime]:
+        """The deployment's state and end as the database has them; while it is away (a restart), live until the
+        end it had when this run started: nobody can stop the deployment without the database either."""
+        try:
+            state, ends_at = Deployment.objects.filter(pk=self.deployment.pk).values_list("state", "ends_at").get()
+        except DatabaseError as exc:
+            self.outage.failed(exc, "check the deployment's state")
+            return Deployment.State.LIVE, self.deployment.ends_at
+        self.outage.answered()
+        if self.records.statuses or self.records.counts:
+            self.records.flush()
+        return state, ends_at
 
     def _renew_leases(self) -> None:
         """A Redis that is away (a restart) does not stop the cameras: nobody else can take a lease meanwhile,
@@ -170,29 +190,21 @@ class _Run:
         try:
             alert = alert_deliver(held=held)
         except Exception:
-            _forget_broken_connection()
+            forget_broken_connection()
             raise
         if alert.run_token == self.holder:
             self.alerts.append(alert.pk)
 
     def on_stats(self, report: StatsReport) -> None:
         camera_stats_record(report=report, worker=worker_name())  # first: it never raises, the database may
-        now = timezone.now()
         for camera_id, counts in report.cameras.items():
             if counts.frames_processed or counts.faces_seen:
-                face_counts_add(deployment_id=self.deployment.pk, camera_id=camera_id, moment=now,
-                                faces=counts.faces_seen, frames=counts.frames_processed,
-                                tracks=counts.tracks_started)
+                self.records.add_counts(camera_id, faces=counts.faces_seen, frames=counts.frames_processed,
+                                        tracks=counts.tracks_started)
+        self.records.flush()
 
     def on_source_status(self, camera_id: int, status: str, detail: str) -> None:
-        camera_status_set(camera_id=camera_id, deployment_id=self.deployment.pk,
-                          status=SOURCE_STATUS.get(status, Camera.Status.LOST), detail=detail)
-
-
-def _forget_broken_connection() -> None:
-    """After the database went away, the next try must open a new connection rather than reuse the dead one."""
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
+        self.records.set_status(camera_id, SOURCE_STATUS.get(status, Camera.Status.LOST), detail)
 
 
 def _wall_time(read_at: float | None):
