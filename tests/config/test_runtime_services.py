@@ -9,6 +9,7 @@ from django.db import connection
 from audit.services import audit_record
 from audit.tasks import audit_chain_verify_task
 from config.celery import app
+from tests.worker_processes import private_redis  # noqa: F401 - a fixture
 
 
 def test_channel_layer_round_trip_through_redis(settings):
@@ -60,3 +61,20 @@ def test_pgvector_column_round_trip_and_nearest_neighbour():
     assert nearest_id == 17
     np.testing.assert_allclose(stored.to_numpy(), vectors[17], rtol=1e-6)
     assert similarity > 0.95  # the query is the vector plus noise of norm ~0.23
+
+
+def test_a_queued_task_survives_the_embedded_redis_being_killed(private_redis):
+    """`lfr up` restarts a redis-server that died: what was queued a moment before it died is still there."""
+    import os
+    import signal
+    import time
+
+    import redis
+
+    client = redis.Redis.from_url(private_redis.url)
+    client.lpush("default", b"an enrolment task")
+    time.sleep(1.5)  # the append-only file is synced every second; the fault comes after that
+    os.kill(private_redis.process.pid, signal.SIGKILL)
+    private_redis.process.wait(10)
+    private_redis.start()
+    assert redis.Redis.from_url(private_redis.url).lrange("default", 0, -1) == [b"an enrolment task"]
