@@ -230,9 +230,13 @@ class StreamSource(_CaptureSource):
         with self._lock:
             if self._capture is None:
                 return None
+            started = time.monotonic()
             ok, image = self._capture.read()
             if not ok or image is None:
-                self.failed_reason = f"no frame within {self.read_timeout:g} s or stream ended"
+                if time.monotonic() - started >= self.read_timeout * 0.9:
+                    self.failed_reason = f"no frame within {self.read_timeout:g} s: the camera stopped sending"
+                else:
+                    self.failed_reason = "the stream ended: the camera closed the connection, or sent what cannot be decoded"
                 return None
             # A stream may change its size after it opened (a new H.264 sequence, a bigger JPEG).
             refusal = self.policy.frame_size_refusal(image.shape[1], image.shape[0])
