@@ -5,7 +5,10 @@ frame-size cap (CAMERA_MAX_FRAME_PIXELS) that bounds a worker's memory."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -142,6 +145,41 @@ def test_the_frame_size_cap_applies_to_video_files(tmp_path):
         open_source(path, policy=SourcePolicy(max_frame_pixels=640 * 479))
     with open_source(path, policy=SourcePolicy(max_frame_pixels=640 * 480)) as source:
         assert source.read() is not None
+
+
+# A worker-like process that opens an 8000x8000 camera three times and reports how much its peak memory grew.
+OPEN_A_HUGE_CAMERA = """
+import resource, sys
+import cv2
+from recognition.source_urls import DestinationPolicy
+from recognition.sources import SourcePolicy, SourceUnavailable, open_source
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+policy = SourcePolicy(destinations=DestinationPolicy.parse("127.0.0.1/32"))
+before = peak_mb()
+for _ in range(3):
+    try:
+        with open_source(sys.argv[1], policy=policy, open_timeout=3, read_timeout=3) as source:
+            frame = source.read()
+            print("read", None if frame is None else frame.image.shape)
+    except SourceUnavailable as exc:
+        print(exc)
+print("GROWTH_MB", peak_mb() - before)
+"""
+
+
+def test_a_worker_s_memory_stays_bounded_against_8000x8000_frames():
+    huge = jpeg(8000, 8000)  # made here, so that only the camera's frames count in the worker's peak
+    with FakeCameraServer({"/huge.mjpg": mjpeg(lambda i: huge if i < 100 else None)}) as server:
+        done = subprocess.run([sys.executable, "-c", OPEN_A_HUGE_CAMERA, server.url("/huge.mjpg")],
+                              capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    growth = float(lines[-1].split()[-1])
+    assert growth < 100, lines  # one such frame decoded to BGR is ~190 MB; without the cap the peak grew ~650 MB
+    assert sum("larger than CAMERA_MAX_FRAME_PIXELS" in line for line in lines) == 3, lines
 
 
 class _CaptureThatGrows:
