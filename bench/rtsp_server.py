@@ -217,7 +217,8 @@ class _LoopingFile:
         location = shlex.quote(str(path))
         self.pipeline = Gst.parse_launch(
             f"filesrc location={location} ! decodebin ! videoconvert ! videoscale "
-            f"! video/x-raw,format=I420{_size_caps(width, height)} ! appsink name=sink emit-signals=true sync=true max-buffers=2 drop=true")
+            f"! video/x-raw,format=I420{_size_caps(width, height)} "
+            f"! appsink name=sink emit-signals=true sync=true max-buffers=2 drop=true")
         self.pipeline.get_by_name("sink").connect("new-sample", self._sample)
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()

@@ -13,7 +13,7 @@ import numpy as np
 
 from recognition.ffmpeg_options import capture_options
 from recognition.source_base import Frame, FrameSource, SourcePolicy, SourceRefused, SourceUnavailable, refusing
-from recognition.source_urls import URLRefused, network_url_checked
+from recognition.source_urls import CheckedURL, URLRefused, network_url_checked
 from recognition.stream_diagnosis import open_failure_reason
 
 DEFAULT_OPEN_TIMEOUT_S = 5.0
@@ -179,6 +179,10 @@ class StreamSource(_CaptureSource):
     interrupt callback, so neither an unreachable host nor a camera that stops sending hangs the caller.
     RTSP transport and other FFmpeg options come from the ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` environment
     variable (e.g. ``rtsp_transport;tcp``), as OpenCV documents.
+
+    A stream that does not open is diagnosed (``recognition.stream_diagnosis``); one that declares frames
+    above the policy's ``max_frame_pixels`` is refused before a frame is converted, and a frame above it
+    ends the read (``failed_reason`` says why), as does a read that times out or a stream that ends.
     """
 
     live = True
@@ -209,14 +213,7 @@ class StreamSource(_CaptureSource):
             capture = cv2.VideoCapture(checked.pinned_url, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
-            waited = time.monotonic() - started
-            if waited >= self.open_timeout * 0.9:
-                # Not asked again for as long: a quick look tells a silent camera from an unreachable one.
-                diagnosis = open_failure_reason(checked, timeout=min(self.open_timeout, 2.0))
-                raise SourceUnavailable(self.url, f"timed out after {waited:.1f} s" + (f": {diagnosis}" if diagnosis else ""))
-            diagnosis = open_failure_reason(checked, timeout=self.open_timeout)
-            raise SourceUnavailable(self.url, f"{diagnosis or 'connection failed or stream not understood'} "
-                                              f"(after {waited:.1f} s)")
+            raise self._open_failure(checked, waited=time.monotonic() - started)
         self._refuse_oversized_stream(capture, self.policy)
         fps = capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
@@ -225,6 +222,16 @@ class StreamSource(_CaptureSource):
         if self._start is None:
             self._start = time.monotonic()
         self.failed_reason = None
+
+    def _open_failure(self, checked: CheckedURL, *, waited: float) -> SourceUnavailable:
+        """The error for a capture that did not open, with what the camera itself answers."""
+        if waited >= self.open_timeout * 0.9:
+            # Not asked again for as long: a quick look tells a silent camera from an unreachable one.
+            diagnosis = open_failure_reason(checked, timeout=min(self.open_timeout, 2.0))
+            return SourceUnavailable(self.url, f"timed out after {waited:.1f} s{f': {diagnosis}' if diagnosis else ''}")
+        diagnosis = open_failure_reason(checked, timeout=self.open_timeout)
+        return SourceUnavailable(self.url, f"{diagnosis or 'connection failed or stream not understood'} "
+                                           f"(after {waited:.1f} s)")
 
     def read(self) -> Frame | None:
         with self._lock:
@@ -235,8 +242,9 @@ class StreamSource(_CaptureSource):
             if not ok or image is None:
                 if time.monotonic() - started >= self.read_timeout * 0.9:
                     self.failed_reason = f"no frame within {self.read_timeout:g} s: the camera stopped sending"
-                else:
-                    self.failed_reason = "the stream ended: the camera closed the connection, or sent what cannot be decoded"
+                elif self.failed_reason is None:  # after a timeout FFmpeg fails at once: that is no new cause
+                    self.failed_reason = ("the stream ended: the camera closed the connection, or sent what "
+                                          "cannot be decoded")
                 return None
             # A stream may change its size after it opened (a new H.264 sequence, a bigger JPEG).
             refusal = self.policy.frame_size_refusal(image.shape[1], image.shape[0])
