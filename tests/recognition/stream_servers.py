@@ -4,11 +4,13 @@
 - :class:`FakeCameraServer`: an HTTP server whose routes are functions writing a response, with a count of
   requests per path; :func:`mjpeg` and friends make the routes (a steady camera, one that drops or stalls
   after a few frames, garbage bytes, a WAV file, a playlist of a thousand segments, enormous frames).
+- :func:`require_rtsp_server`: skip (fail in CI) when the real RTSP camera, bench/rtsp_server.py, cannot run.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import socket
 import threading
 import time
@@ -20,8 +22,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import numpy as np
+import pytest
+
+from bench.rtsp_server import unavailable_reason
 
 Route = Callable[[BaseHTTPRequestHandler, threading.Event], None]
+
+
+def require_rtsp_server() -> None:
+    """Skip when this host cannot run the RTSP server; in CI, where ``make test`` installs it, fail instead."""
+    reason = unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"the RTSP server cannot run in CI, where make test installs it: {reason}")
+    pytest.skip(f"no RTSP server on this host: {reason}")
 
 
 @contextmanager

@@ -4,18 +4,18 @@ steady frames, a looping video, a server restart with reconnect and back-off, cr
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
 
 import pytest
 
-from bench.rtsp_server import RtspServer, unavailable_reason
+from bench.rtsp_server import RtspServer
 from recognition.demo_media import walking_face_video
 from recognition.pipeline import run_cameras
 from recognition.source_urls import DestinationPolicy
 from recognition.sources import Backoff, SourcePolicy, SourceUnavailable, StreamSource, open_source
+from tests.recognition.stream_servers import require_rtsp_server
 from tests.samples import person_crops
 
 LOOPBACK = SourcePolicy(destinations=DestinationPolicy.parse("127.0.0.1/32"))  # the test servers listen there
@@ -24,11 +24,7 @@ PASSWORD = "p@ss:w0rd/#1"  # every character that needs encoding in a URL
 
 @pytest.fixture(scope="module")
 def rtsp_available():
-    reason = unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the RTSP server cannot run in CI, where make test installs it: {reason}")
-        pytest.skip(f"no RTSP server on this host: {reason}")
+    require_rtsp_server()
 
 
 @pytest.fixture
