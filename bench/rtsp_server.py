@@ -7,7 +7,7 @@ One file, two halves:
 
       /usr/bin/python3 bench/rtsp_server.py --port 8554 --path /street --video shared/data/video/x.mp4
       /usr/bin/python3 bench/rtsp_server.py --port 8554 --pattern --width 320 --height 240 --fps 15 \\
-          --user officer --password 'pa:ss'
+          --user officer --password 'pa:ss' --auth digest
 
   It prints ``READY rtsp://...`` (no password) once it listens, and stops on SIGTERM / SIGINT or when the
   process that started it goes away.
@@ -80,10 +80,13 @@ class RtspServer:
 
     def __init__(self, *, video: str | os.PathLike | None = None, port: int | None = None, path: str = "/stream",
                  host: str = "127.0.0.1", user: str | None = None, password: str | None = None,
-                 width: int | None = None, height: int | None = None, fps: int | None = None,
-                 python: str = SYSTEM_PYTHON) -> None:
+                 auth: str = "basic", width: int | None = None, height: int | None = None,
+                 fps: int | None = None, python: str = SYSTEM_PYTHON) -> None:
         if (user is None) != (password is None):
             raise ValueError("give both user and password, or neither")
+        if auth not in ("basic", "digest"):
+            raise ValueError("auth is basic or digest")
+        self.auth = auth
         self.video = Path(video).resolve() if video is not None else None
         if self.video is not None and not self.video.is_file():
             raise FileNotFoundError(self.video)
@@ -99,7 +102,7 @@ class RtspServer:
 
     def command(self) -> list[str]:
         command = [self.python, str(SCRIPT), "--host", self.host, "--port", str(self.port), "--path", self.path,
-                   "--parent-pid", str(os.getpid())]
+                   "--parent-pid", str(os.getpid()), "--auth", self.auth]
         command += ["--video", str(self.video)] if self.video is not None else ["--pattern"]
         for option, value in (("--width", self.width), ("--height", self.height), ("--fps", self.fps)):
             if value is not None:
@@ -188,13 +191,14 @@ def _gstreamer():
 
     gi.require_version("Gst", "1.0")
     gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import GLib, Gst, GstRtspServer
+    gi.require_version("GstRtsp", "1.0")
+    from gi.repository import GLib, Gst, GstRtsp, GstRtspServer
 
     Gst.init(None)
     missing = [name for name in ELEMENTS if Gst.ElementFactory.find(name) is None]
     if missing:
         raise SystemExit(f"GStreamer elements missing: {', '.join(missing)}")
-    return GLib, Gst, GstRtspServer
+    return GLib, Gst, GstRtsp, GstRtspServer
 
 
 def _encoder(fps: int) -> str:
@@ -257,7 +261,7 @@ class _LoopingFile:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    GLib, Gst, GstRtspServer = _gstreamer()
+    GLib, Gst, GstRtsp, GstRtspServer = _gstreamer()
     loop = GLib.MainLoop()
     failure: list[str] = []
 
@@ -295,7 +299,11 @@ def _serve(args: argparse.Namespace) -> int:
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string("media.factory.role", "camera-user")
-        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        if args.auth == "digest":
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+            auth.add_digest(user, password, token)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
         server.set_auth(auth)
         factory.add_role_from_structure(Gst.Structure.new_from_string(
             "camera-user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"))
@@ -338,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, help="stop when this process is no longer the parent")
     parser.add_argument("--user", help="require these credentials (better: RTSP_SERVER_CREDENTIALS=user\\npassword)")
     parser.add_argument("--password")
+    parser.add_argument("--auth", choices=("basic", "digest"), default="basic", help="how credentials are asked for")
     args = parser.parse_args(argv)
     if args.check:
         _gstreamer()

@@ -13,8 +13,9 @@ import pytest
 from bench.rtsp_server import RtspServer
 from recognition.demo_media import walking_face_video
 from recognition.pipeline import run_cameras
-from recognition.source_urls import DestinationPolicy
+from recognition.source_urls import DestinationPolicy, network_url_checked
 from recognition.sources import Backoff, SourcePolicy, SourceUnavailable, StreamSource, open_source
+from recognition.stream_diagnosis import open_failure_reason
 from tests.recognition.stream_servers import require_rtsp_server
 from tests.samples import person_crops
 
@@ -81,6 +82,7 @@ def test_a_video_file_is_served_looping_in_real_time(rtsp_server, tmp_path):
     assert {f.image.shape for f in frames} == {(180, 320, 3)}
 
 
+@pytest.mark.slow
 def test_run_cameras_reconnects_with_back_off_after_the_server_restarts(rtsp_server, engine):
     server = rtsp_server(width=320, height=240, fps=15, user="officer", password=PASSWORD)
     statuses: list[tuple[str, str]] = []
@@ -129,13 +131,17 @@ def test_run_cameras_reconnects_with_back_off_after_the_server_restarts(rtsp_ser
     assert all(PASSWORD not in d and "w0rd" not in d for _, d in statuses)
 
 
+@pytest.mark.parametrize("auth", ["basic", "digest"])
 def test_credentials_in_the_url_right_ones_stream_wrong_ones_say_so_and_never_show(rtsp_server, engine, caplog,
-                                                                                  capfd):
-    server = rtsp_server(width=160, height=120, fps=10, user="officer", password=PASSWORD)
+                                                                                  capfd, auth):
+    server = rtsp_server(width=160, height=120, fps=10, user="officer", password=PASSWORD, auth=auth)
     caplog.set_level(logging.DEBUG)
     with open_source(server.url(), policy=LOOPBACK, open_timeout=5, read_timeout=3) as source:
         assert len(read_frames(source, 10)) == 10
         assert "w0rd" not in repr(source)
+    # The diagnosis answers the camera's challenge as FFmpeg does: with the right credentials, nothing to report.
+    checked = network_url_checked(server.url(), scheme="rtsp", policy=LOOPBACK.destinations)
+    assert open_failure_reason(checked, timeout=5) is None
 
     wrong = server.url().replace("w0rd", "guess")
     with pytest.raises(SourceUnavailable, match="refused the user name or password") as refused:

@@ -74,6 +74,7 @@ EXPECTED = {  # camera: (the status it must reach, words its detail must say)
 }
 
 
+@pytest.mark.slow
 def test_faulty_cameras_cost_themselves_only(engine, faulty_cameras):
     server, silent_url = faulty_cameras
     urls = {"steady": server.url("/steady.mjpg"), "stalls": server.url("/stalls.mjpg"),
