@@ -49,7 +49,7 @@ SCRIPT = Path(__file__).resolve()
 DEBIAN_PACKAGES = ("gir1.2-gst-rtsp-server-1.0", "gstreamer1.0-plugins-base", "gstreamer1.0-plugins-good",
                    "gstreamer1.0-plugins-ugly", "gstreamer1.0-libav", "python3-gi")
 ELEMENTS = ("appsrc", "appsink", "videoconvert", "videoscale", "decodebin", "videotestsrc", "x264enc",
-            "rtph264pay")
+            "rtph264pay", "audiotestsrc", "mulawenc", "rtppcmupay")
 
 
 # ------------------------------------------------------------------------------------ the venv half
@@ -81,12 +81,15 @@ class RtspServer:
     def __init__(self, *, video: str | os.PathLike | None = None, port: int | None = None, path: str = "/stream",
                  host: str = "127.0.0.1", user: str | None = None, password: str | None = None,
                  auth: str = "basic", width: int | None = None, height: int | None = None,
-                 fps: int | None = None, python: str = SYSTEM_PYTHON) -> None:
+                 fps: int | None = None, audio_only: bool = False, python: str = SYSTEM_PYTHON) -> None:
         if (user is None) != (password is None):
             raise ValueError("give both user and password, or neither")
         if auth not in ("basic", "digest"):
             raise ValueError("auth is basic or digest")
         self.auth = auth
+        self.audio_only = audio_only  # a camera with the wrong codec: a stream, but no video in it
+        if audio_only and video is not None:
+            raise ValueError("audio_only serves a tone, not the video")
         self.video = Path(video).resolve() if video is not None else None
         if self.video is not None and not self.video.is_file():
             raise FileNotFoundError(self.video)
@@ -103,7 +106,10 @@ class RtspServer:
     def command(self) -> list[str]:
         command = [self.python, str(SCRIPT), "--host", self.host, "--port", str(self.port), "--path", self.path,
                    "--parent-pid", str(os.getpid()), "--auth", self.auth]
-        command += ["--video", str(self.video)] if self.video is not None else ["--pattern"]
+        if self.audio_only:
+            command.append("--audio-only")
+        else:
+            command += ["--video", str(self.video)] if self.video is not None else ["--pattern"]
         for option, value in (("--width", self.width), ("--height", self.height), ("--fps", self.fps)):
             if value is not None:
                 command += [option, str(value)]
@@ -285,6 +291,9 @@ def _serve(args: argparse.Namespace) -> int:
             media.connect("unprepared", lambda *_: player.detach(appsrc))
 
         factory.connect("media-configure", configure)
+    elif args.audio_only:
+        factory.set_launch("( audiotestsrc is-live=true ! audioconvert ! audioresample ! mulawenc "
+                           "! rtppcmupay name=pay0 pt=0 )")
     else:
         factory.set_launch(f"( videotestsrc is-live=true pattern=ball "
                            f"! video/x-raw,width={args.width or 320},height={args.height or 240},framerate={fps}/1 "
@@ -339,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--video", help="a video file FFmpeg/GStreamer can decode, looped")
     what.add_argument("--pattern", action="store_true", help="a moving test pattern (the default)")
+    what.add_argument("--audio-only", action="store_true", help="a tone and no video (a camera with the wrong codec)")
     what.add_argument("--check", action="store_true", help="exit 0 if this Python can run the server")
     parser.add_argument("--width", type=int, help="scale to this width (pattern: 320)")
     parser.add_argument("--height", type=int, help="scale to this height (pattern: 240)")

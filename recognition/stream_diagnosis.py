@@ -85,18 +85,29 @@ def _answer_reason(code: int, text: str, protocol: str) -> str | None:
 def _rtsp_reason(checked: CheckedURL, address: str, port: int, timeout: float) -> str | None:
     url = _request_url(checked)
     with socket.create_connection((address, port), timeout=timeout) as connection:
-        code, text, headers = _rtsp_describe(connection, url, 1, None)
+        code, text, headers, body = _rtsp_describe(connection, url, 1, None)
         if code == 401 and (credentials := _credentials(checked)) is not None:
             authorization = _authorization(headers.get("www-authenticate", ""), credentials, "DESCRIBE", url)
             if authorization is not None:
-                code, text, headers = _rtsp_describe(connection, url, 2, authorization)
+                code, text, headers, body = _rtsp_describe(connection, url, 2, authorization)
     if code == 401:
         return _credentials_reason(checked, code, "RTSP")
+    if code == 200:
+        return _sdp_reason(body)
     return _answer_reason(code, text, "RTSP")
 
 
+def _sdp_reason(sdp: bytes) -> str | None:
+    """A session description without a video stream, or with no video codec we decode, said in words."""
+    media = [line.split()[0][2:] for line in sdp.decode("latin-1").splitlines() if line.startswith("m=") and
+             line.split()]
+    if media and "video" not in media:
+        return f"the camera's stream has no video (it offers {', '.join(sorted(set(media)))})"
+    return None
+
+
 def _rtsp_describe(connection: socket.socket, url: str, sequence: int,
-                   authorization: str | None) -> tuple[int, str, dict[str, str]]:
+                   authorization: str | None) -> tuple[int, str, dict[str, str], bytes]:
     request = f"DESCRIBE {url} RTSP/1.0\r\nCSeq: {sequence}\r\nAccept: application/sdp\r\nUser-Agent: lfr-portal\r\n"
     if authorization:
         request += f"Authorization: {authorization}\r\n"
@@ -117,17 +128,18 @@ def _rtsp_describe(connection: socket.socket, url: str, sequence: int,
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.decode("latin-1").partition(":")
         headers.setdefault(name.strip().lower(), value.strip())
-    _discard_body(connection, body, int(headers.get("content-length", "0") or 0))
-    return int(status.group(2)), status.group(3).decode("latin-1"), headers
+    body = _rest_of_body(connection, body, int(headers.get("content-length", "0") or 0))
+    return int(status.group(2)), status.group(3).decode("latin-1"), headers, body
 
 
-def _discard_body(connection: socket.socket, received: bytes, length: int) -> None:
-    remaining = min(length, MAX_ANSWER_BYTES) - len(received)
-    while remaining > 0:
-        chunk = connection.recv(min(remaining, 4096))
+def _rest_of_body(connection: socket.socket, received: bytes, length: int) -> bytes:
+    wanted = min(length, MAX_ANSWER_BYTES)
+    while len(received) < wanted:
+        chunk = connection.recv(min(wanted - len(received), 4096))
         if not chunk:
-            return
-        remaining -= len(chunk)
+            break
+        received += chunk
+    return received[:wanted]
 
 
 def _authorization(challenge: str, credentials: tuple[str, str], method: str, uri: str) -> str | None:

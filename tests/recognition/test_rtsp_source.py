@@ -82,6 +82,12 @@ def test_a_video_file_is_served_looping_in_real_time(rtsp_server, tmp_path):
     assert {f.image.shape for f in frames} == {(180, 320, 3)}
 
 
+def test_an_rtsp_camera_with_the_wrong_codec_says_it_has_no_video(rtsp_server):
+    server = rtsp_server(audio_only=True)  # a working RTSP stream of G.711 audio, no video track
+    with pytest.raises(SourceUnavailable, match=r"the camera's stream has no video \(it offers audio\)"):
+        open_source(server.url(), policy=LOOPBACK, open_timeout=5)
+
+
 @pytest.mark.slow
 def test_run_cameras_reconnects_with_back_off_after_the_server_restarts(rtsp_server, engine):
     server = rtsp_server(width=320, height=240, fps=15, user="officer", password=PASSWORD)
