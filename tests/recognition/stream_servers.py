@@ -1,6 +1,7 @@
 """Small real servers that play faulty cameras for the source tests: each is a context manager on 127.0.0.1.
 
-- :func:`silent_tcp_server`: accepts connections and never says a word (a camera that stalls at connect).
+- :class:`SilentServer` (:func:`silent_tcp_server`): accepts connections and never says a word (a camera
+  that stalls at connect).
 - :class:`FakeCameraServer`: an HTTP server whose routes are functions writing a response, with a count of
   requests per path; :func:`mjpeg` and friends make the routes (a steady camera, one that drops or stalls
   after a few frames, garbage bytes, a WAV file, a playlist of a thousand segments, enormous frames).
@@ -39,32 +40,47 @@ def require_rtsp_server() -> None:
     pytest.skip(f"no RTSP server on this host: {reason}")
 
 
-@contextmanager
-def silent_tcp_server() -> Iterator[int]:
-    """The port of a server that accepts TCP connections and sends nothing."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    server.settimeout(0.2)
-    accepted, stop = [], threading.Event()
+class SilentServer:
+    """Accepts TCP connections and never says anything; ``accepted`` counts the connections so far."""
 
-    def accept() -> None:
-        while not stop.is_set():
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.connections)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
             try:
-                accepted.append(server.accept()[0])
+                self.connections.append(self.socket.accept()[0])
             except OSError:
                 continue
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        for connection in accepted:
+    def __enter__(self) -> SilentServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        for connection in self.connections:
             connection.close()
-        server.close()
+        self.socket.close()
+
+
+@contextmanager
+def silent_tcp_server() -> Iterator[int]:
+    """The port of a :class:`SilentServer`."""
+    with SilentServer() as server:
+        yield server.port
 
 
 class FakeCameraServer:

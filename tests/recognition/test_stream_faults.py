@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,11 +22,13 @@ from recognition.sources import (
     Backoff,
     SourcePolicy,
     SourceRefused,
+    SourceUnavailable,
     StreamSource,
     open_source,
 )
 from tests.recognition.stream_servers import (
     FakeCameraServer,
+    SilentServer,
     body,
     garbage_bytes,
     hls_playlist,
@@ -210,3 +213,33 @@ def test_the_cap_comes_from_the_setting(settings):
 
     settings.CAMERA_MAX_FRAME_PIXELS = 1920 * 1080
     assert camera_source_policy().max_frame_pixels == 1920 * 1080
+
+
+@pytest.mark.slow
+def test_a_camera_that_hangs_while_opening_does_not_hold_up_another_camera_s_open():
+    steady = [jpeg(320, 240, level) for level in range(60, 200, 10)]
+    with FakeCameraServer({"/steady.mjpg": mjpeg(lambda i: steady[i % len(steady)])}) as server, \
+            SilentServer() as silent:
+        hanging = threading.Thread(target=_open_expecting_failure, args=(f"http://127.0.0.1:{silent.port}/live",),
+                                   daemon=True)
+        hanging.start()
+        wait_until(lambda: silent.accepted == 1)  # FFmpeg is connected to the silent camera and waiting
+        with open_source(server.url("/steady.mjpg"), policy=LOOPBACK, open_timeout=5, read_timeout=5) as source:
+            assert source.read() is not None
+            # Still one connection: the silent camera's open has not yet timed out (its diagnosis would be
+            # the second), so the steady camera did not wait for it.
+            assert silent.accepted == 1
+        hanging.join(30)
+    assert not hanging.is_alive()
+
+
+def _open_expecting_failure(url: str) -> None:
+    with pytest.raises(SourceUnavailable, match="timed out"):
+        open_source(url, policy=LOOPBACK, open_timeout=6)
+
+
+def wait_until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
