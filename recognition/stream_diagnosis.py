@@ -170,26 +170,40 @@ def _authorization(challenge: str, credentials: tuple[str, str], method: str, ur
 
 # --- HTTP ---------------------------------------------------------------------------------------------
 
-def _http_reason(checked: CheckedURL, address: str, port: int, timeout: float) -> str | None:
+def _http_get(checked: CheckedURL, address: str, port: int, timeout: float, path: str,
+              authorization: str | None) -> tuple[http.client.HTTPResponse, bytes]:
+    """The answer's status and headers, and its first bytes; redirects are not followed."""
     if checked.scheme == "https":
-        # As FFmpeg does by default for cameras (self-signed certificates): the answer is only read, and no
-        # credentials are sent over a connection whose certificate was not checked.
+        # As FFmpeg does by default for cameras (self-signed certificates): the answer is only read.
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         connection = http.client.HTTPSConnection(address, port, timeout=timeout, context=context)
     else:
         connection = http.client.HTTPConnection(address, port, timeout=timeout)
     headers = {"Host": checked.host_header or address, "User-Agent": "lfr-portal", "Accept": "*/*"}
-    credentials = _credentials(checked)
-    if credentials is not None and checked.scheme == "http":
-        headers["Authorization"] = "Basic " + base64.b64encode(":".join(credentials).encode()).decode("ascii")
+    if authorization:
+        headers["Authorization"] = authorization
     try:
-        connection.request("GET", checked.path_and_query or "/", headers=headers)
+        connection.request("GET", path, headers=headers)
         answer = connection.getresponse()
-        start = answer.read(512)
+        return answer, answer.read(512)
     finally:
         connection.close()
+
+
+def _http_reason(checked: CheckedURL, address: str, port: int, timeout: float) -> str | None:
+    path = checked.path_and_query or "/"
+    answer, start = _http_get(checked, address, port, timeout, path, None)
+    credentials = _credentials(checked)
+    # As FFmpeg does, credentials go only in answer to the camera's challenge, and (here) never over an HTTPS
+    # connection whose certificate was not checked.
+    if answer.status == 401 and credentials is not None and checked.scheme == "http":
+        authorization = _authorization(answer.getheader("WWW-Authenticate") or "", credentials, "GET", path)
+        if authorization is not None:
+            answer, start = _http_get(checked, address, port, timeout, path, authorization)
     if answer.status == 401:
+        if credentials is not None and checked.scheme == "https":
+            return "the camera asks for a user name and password (HTTPS 401): check the ones in the URL"
         return _credentials_reason(checked, 401, "HTTP")
     reason = _answer_reason(answer.status, answer.reason, "HTTP")
     if reason is not None:

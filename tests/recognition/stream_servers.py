@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import socket
@@ -149,6 +150,22 @@ def mjpeg(frames: Callable[[int], bytes | None], *, fps: float = 10.0, then: str
             stop.wait(60)
 
     return route
+
+
+def basic_auth(user: str, password: str, route: Route) -> Route:
+    """``route`` behind HTTP Basic credentials: a 401 challenge without them or with wrong ones."""
+    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    def guarded(handler: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        if handler.headers.get("Authorization") != expected:
+            handler.send_response(401)
+            handler.send_header("WWW-Authenticate", 'Basic realm="camera"')
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        route(handler, stop)
+
+    return guarded
 
 
 def body(content: bytes, content_type: str) -> Route:

@@ -29,6 +29,7 @@ from recognition.sources import (
 from tests.recognition.stream_servers import (
     FakeCameraServer,
     SilentServer,
+    basic_auth,
     body,
     garbage_bytes,
     hls_playlist,
@@ -243,3 +244,22 @@ def wait_until(condition, timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.05)
+
+
+def test_an_http_camera_says_which_credentials_or_path_are_wrong_and_never_shows_the_password():
+    frames = [jpeg(160, 120)] * 50
+    routes = {"/video.mjpg": basic_auth("viewer", "s3cret:pw", mjpeg(lambda i: frames[i] if i < 50 else None))}
+    with FakeCameraServer(routes) as server:
+        base = f"http://viewer:s3cret%3Apw@127.0.0.1:{server.port}"
+        with open_source(f"{base}/video.mjpg", policy=LOOPBACK, open_timeout=3, read_timeout=3) as source:
+            assert source.read().image.shape == (120, 160, 3)
+        refusals = {}
+        for case, url in {"wrong": f"{base.replace('s3cret', 'guess')}/video.mjpg",
+                          "none": f"http://127.0.0.1:{server.port}/video.mjpg", "path": f"{base}/nope.mjpg"}.items():
+            with pytest.raises(SourceUnavailable) as refused:
+                open_source(url, policy=LOOPBACK, open_timeout=3)
+            refusals[case] = str(refused.value)
+    assert "the camera refused the user name or password in the URL (HTTP 401)" in refusals["wrong"]
+    assert "requires a user name and password and the URL has none (HTTP 401)" in refusals["none"]
+    assert "the camera has no stream at this path (HTTP 404)" in refusals["path"]
+    assert not [text for text in refusals.values() if "s3cret" in text or "guess" in text]
