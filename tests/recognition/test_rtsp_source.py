@@ -12,13 +12,16 @@ import pytest
 
 from bench.rtsp_server import RtspServer
 from recognition.demo_media import walking_face_video
-from recognition.pipeline import run_cameras
+from recognition.ml.matcher import WatchlistMatcher
+from recognition.ml.quality import QualityPolicy
+from recognition.pipeline import face_context_crop, run_cameras
 from recognition.source_urls import DestinationPolicy, network_url_checked
 from recognition.sources import Backoff, SourcePolicy, SourceUnavailable, StreamSource, open_source
 from recognition.stream_diagnosis import open_failure_reason
 from tests.recognition.stream_servers import require_rtsp_server
-from tests.samples import person_crops
+from tests.samples import SHARED_DATA, person_crops
 
+STREET = SHARED_DATA / "video" / "facenet_pytorch_video.mp4"
 LOOPBACK = SourcePolicy(destinations=DestinationPolicy.parse("127.0.0.1/32"))  # the test servers listen there
 PASSWORD = "p@ss:w0rd/#1"  # every character that needs encoding in a URL
 
@@ -168,3 +171,26 @@ def test_credentials_in_the_url_right_ones_stream_wrong_ones_say_so_and_never_sh
     assert "refused the user name or password" in statuses[0][1] and "retrying in" in statuses[0][1]
     shown = [d for _, d in statuses] + [r.getMessage() for r in caplog.records] + list(capfd.readouterr())
     assert not [text for text in shown if "w0rd" in text or "guess" in text]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not STREET.is_file(), reason=f"shared street video absent ({STREET})")
+def test_the_street_video_over_rtsp_alerts_on_an_enrolled_pedestrian(rtsp_server, engine):
+    # Enrolled from the file itself, as test_pipeline does: the most frontal clear pedestrian of frame 3.
+    with open_source(STREET) as source:
+        frame = [source.read() for _ in range(4)][-1].image
+    faces = engine.analyse([frame], embed=False)[0]
+    chosen = max([f for f in faces if QualityPolicy(min_inter_ocular_px=20).accepts(f.quality)] or faces,
+                 key=lambda f: f.quality.score)
+    reference = engine.embed_single_face(face_context_crop(frame, chosen.box, scale=3.0, max_side=4000)).embedding
+    matcher = WatchlistMatcher(references=reference[None], subject_ids=["pedestrian"])
+
+    server = rtsp_server(video=STREET, fps=25)  # 1080p H.264, looping, in real time
+    alerts, statuses = [], []
+    deadline = time.monotonic() + 90
+    summary = run_cameras(sources={"street": StreamSource(server.url(), policy=LOOPBACK, open_timeout=10)},
+                          engine=engine, matcher=matcher, threshold=0.5, on_alert=alerts.append,
+                          should_continue=lambda: not alerts and time.monotonic() < deadline,
+                          on_source_status=lambda camera, status, detail: statuses.append(status))
+    assert [a.subject_id for a in alerts] == ["pedestrian"], (statuses, summary.cameras["street"])
+    assert statuses[0] == "connected" and summary.cameras["street"].faces_seen > 0
