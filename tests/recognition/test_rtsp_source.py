@@ -85,6 +85,23 @@ def test_a_video_file_is_served_looping_in_real_time(rtsp_server, tmp_path):
     assert {f.image.shape for f in frames} == {(180, 320, 3)}
 
 
+def test_the_rtsp_server_restarts_on_its_port_and_its_url_encodes_the_credentials(rtsp_server):
+    server = rtsp_server(width=160, height=120, fps=10, user="officer", password=PASSWORD)
+    url = server.url()
+    assert url == f"rtsp://officer:p%40ss%3Aw0rd%2F%231@127.0.0.1:{server.port}/stream"
+    assert server.url(with_credentials=False) == f"rtsp://127.0.0.1:{server.port}/stream"
+    assert "w0rd" not in repr(server) and "w0rd" not in " ".join(server.command())  # not on a command line
+    server.restart(down_for=0.5)
+    assert server.running and server.starts == 2 and server.url() == url
+    with open_source(url, policy=LOOPBACK, open_timeout=5, read_timeout=3) as source:
+        assert len(read_frames(source, 5)) == 5
+    server.stop()
+    server.stop()  # twice is fine
+    assert not server.running
+    with pytest.raises(ValueError):
+        RtspServer(user="officer")
+
+
 def test_an_rtsp_camera_with_the_wrong_codec_says_it_has_no_video(rtsp_server):
     server = rtsp_server(audio_only=True)  # a working RTSP stream of G.711 audio, no video track
     with pytest.raises(SourceUnavailable, match=r"the camera's stream has no video \(it offers audio\)"):
