@@ -20,6 +20,7 @@ One file, two halves:
           server.url()                        # rtsp://officer:secret@127.0.0.1:PORT/stream
           server.url(with_credentials=False)  # rtsp://127.0.0.1:PORT/stream
           server.restart(down_for=3)          # the camera drops for 3 s, on the same port
+          server.pause(); server.resume()     # the camera stalls: connected, sending nothing
 
 Needs Debian 12's ``gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-{base,good,ugly} gstreamer1.0-libav
 python3-gi`` (``make install-system``); :func:`unavailable_reason` says what is missing.
@@ -154,12 +155,23 @@ class RtspServer:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
+        os.killpg(process.pid, signal.SIGCONT)  # a paused server cannot act on SIGTERM
         process.terminate()
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout)
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open and nothing is sent, a camera that stalls."""
+        if self.running:
+            os.killpg(self._process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server go on (SIGCONT)."""
+        if self.running:
+            os.killpg(self._process.pid, signal.SIGCONT)
 
     def restart(self, *, down_for: float = 0.0, timeout: float = 30.0) -> RtspServer:
         """Stop, stay down ``down_for`` seconds, start again on the same port."""

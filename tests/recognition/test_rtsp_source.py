@@ -157,6 +157,39 @@ def test_run_cameras_reconnects_with_back_off_after_the_server_restarts(rtsp_ser
     assert all(PASSWORD not in d and "w0rd" not in d for _, d in statuses)
 
 
+@pytest.mark.slow
+def test_a_stalled_rtsp_camera_is_lost_retried_and_streams_again_when_it_recovers(rtsp_server, engine):
+    server = rtsp_server(width=160, height=120, fps=10)
+    statuses: list[tuple[str, str]] = []
+    recovered = threading.Event()
+    deadline = time.monotonic() + 90
+
+    def stall_the_camera():
+        while not statuses and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.pause()  # the fault: the connection stays open and nothing more is sent
+        while not [d for s, d in statuses if s == "unavailable"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.resume()
+        recovered.set()
+
+    def should_continue():
+        return time.monotonic() < deadline and not (recovered.is_set() and statuses[-1][0] == "connected")
+
+    staller = threading.Thread(target=stall_the_camera, daemon=True)
+    staller.start()
+    run_cameras(sources={"cam": StreamSource(server.url(), policy=LOOPBACK, open_timeout=2, read_timeout=1.5)},
+                engine=engine, matcher=None, threshold=0.5, on_alert=lambda a: None, should_continue=should_continue,
+                on_source_status=lambda camera, status, detail: statuses.append((status, detail)),
+                backoff=lambda: Backoff(initial=0.3, maximum=1.0))
+    staller.join(10)
+    names = [s for s, _ in statuses]
+    assert time.monotonic() < deadline and names[0] == "connected" and names[-1] == "connected", statuses
+    lost = names.index("lost")
+    assert "no frame within 1.5 s: the camera stopped sending" in statuses[lost][1]
+    assert any(s == "unavailable" and "timed out" in d for s, d in statuses[lost + 1:])
+
+
 @pytest.mark.parametrize("auth", ["basic", "digest"])
 def test_credentials_in_the_url_right_ones_stream_wrong_ones_say_so_and_never_show(rtsp_server, engine, caplog,
                                                                                   capfd, auth):
