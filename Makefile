@@ -6,11 +6,18 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install install-system demo up test test-fast fuzz gpu-check check clean-var
 
-# Debian's chromium for the real-browser tests (Playwright drives it; it cannot download browsers here).
+# Debian packages the tests need, installed when missing: chromium for the real-browser tests (Playwright
+# drives it; it cannot download browsers here), and GStreamer's RTSP server with an H.264 encoder for the real
+# RTSP camera (bench/rtsp_server.py, run by Debian's /usr/bin/python3, which has the gi bindings).
+SYSTEM_PACKAGES := chromium gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+                   gstreamer1.0-plugins-ugly gstreamer1.0-libav python3-gi
 install-system:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@MISSING=$$(for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	[ -z "$$MISSING" ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  echo "installing $$MISSING" | tr '\n' ' '; echo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$MISSING; }
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'

@@ -418,6 +418,9 @@ CHILD_ENTRY_THRESHOLD_OFFSET = env_float("CHILD_ENTRY_THRESHOLD_OFFSET", 0.10)
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(BASE_DIR / "var" / "video")))
 # Where camera URLs may connect: NETWORK[:PORT|:FIRST-LAST], comma-separated (docs/configuration.md).
 CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
+# The largest camera frame accepted, in pixels (default 4096x2160): a stream declaring or sending bigger frames is
+# refused with a camera status, which bounds a worker's memory.
+CAMERA_MAX_FRAME_PIXELS = env_int("CAMERA_MAX_FRAME_PIXELS", 4096 * 2160)
 
 # --- operations: health and metrics (docs/operations.md) -------------------------------------
 # How long /healthz (and the metrics scrape) waits for PostgreSQL or Redis before calling the part failed.

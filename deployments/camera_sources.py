@@ -55,4 +55,5 @@ def camera_source_policy() -> SourcePolicy:
         refused |= _service_addresses(url)
     destinations = DestinationPolicy(allowed=_allowed(settings.CAMERA_ALLOWED_NETWORKS), refused=frozenset(
         (ipaddress.ip_address(host), port) for host, port in refused))
-    return SourcePolicy(destinations=destinations, file_root=Path(settings.CAMERA_FILE_ROOT))
+    return SourcePolicy(destinations=destinations, file_root=Path(settings.CAMERA_FILE_ROOT),
+                        max_frame_pixels=settings.CAMERA_MAX_FRAME_PIXELS)

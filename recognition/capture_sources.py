@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from recognition.ffmpeg_options import capture_options
-from recognition.source_base import Frame, FrameSource, SourcePolicy, SourceUnavailable, refusing
-from recognition.source_urls import URLRefused, network_url_checked
+from recognition.source_base import Frame, FrameSource, SourcePolicy, SourceRefused, SourceUnavailable, refusing
+from recognition.source_urls import CheckedURL, URLRefused, network_url_checked
+from recognition.stream_diagnosis import open_failure_reason
 
 DEFAULT_OPEN_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 5.0
@@ -31,6 +32,16 @@ class _CaptureSource(FrameSource):
     @property
     def is_open(self) -> bool:
         return self._capture is not None
+
+    def _refuse_oversized_stream(self, capture, policy: SourcePolicy) -> None:
+        """Refuse the stream by the size it declares, before a single frame is converted for us."""
+        import cv2
+
+        width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        refusal = policy.frame_size_refusal(width, height)
+        if refusal is not None:
+            capture.release()
+            raise SourceRefused(self.url, refusal)
 
     def close(self) -> None:
         with self._lock:
@@ -77,10 +88,12 @@ class VideoFileSource(_RealTimePacing, _CaptureSource):
     """A video file (anything FFmpeg reads) through OpenCV."""
 
     def __init__(self, path: str | Path, *, loop: bool = False, realtime: bool = False, url: str | None = None,
-                 root: Path | None = None) -> None:
+                 root: Path | None = None, max_frame_pixels: int | None = None) -> None:
         super().__init__(url or str(path))
         self.path = Path(path)
         self.root = root
+        self.size_policy = SourcePolicy(max_frame_pixels=max_frame_pixels)
+        self.failed_reason: str | None = None
         self.loop = loop
         self.realtime = realtime
         self.live = realtime
@@ -106,6 +119,8 @@ class VideoFileSource(_RealTimePacing, _CaptureSource):
         if not capture.isOpened():
             capture.release()
             raise SourceUnavailable(self.url, "OpenCV/FFmpeg cannot open this file as a video")
+        self._refuse_oversized_stream(capture, self.size_policy)
+        self.failed_reason = None
         fps = capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else _FALLBACK_FPS
         count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
@@ -150,6 +165,10 @@ class VideoFileSource(_RealTimePacing, _CaptureSource):
             if not ok or image is None:
                 self._ended = True
                 return None
+            refusal = self.size_policy.frame_size_refusal(image.shape[1], image.shape[0])
+            if refusal is not None:
+                self.failed_reason = refusal
+                return None
             return self._frame(image)
 
 
@@ -160,6 +179,10 @@ class StreamSource(_CaptureSource):
     interrupt callback, so neither an unreachable host nor a camera that stops sending hangs the caller.
     RTSP transport and other FFmpeg options come from the ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` environment
     variable (e.g. ``rtsp_transport;tcp``), as OpenCV documents.
+
+    A stream that does not open is diagnosed (``recognition.stream_diagnosis``); one that declares frames
+    above the policy's ``max_frame_pixels`` is refused before a frame is converted, and a frame above it
+    ends the read (``failed_reason`` says why), as does a read that times out or a stream that ends.
     """
 
     live = True
@@ -190,9 +213,8 @@ class StreamSource(_CaptureSource):
             capture = cv2.VideoCapture(checked.pinned_url, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
-            waited = time.monotonic() - started
-            why = "timed out" if waited >= self.open_timeout * 0.9 else "connection failed or stream not understood"
-            raise SourceUnavailable(self.url, f"{why} after {waited:.1f} s")
+            raise self._open_failure(checked, waited=time.monotonic() - started)
+        self._refuse_oversized_stream(capture, self.policy)
         fps = capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
         with self._lock:
@@ -201,13 +223,33 @@ class StreamSource(_CaptureSource):
             self._start = time.monotonic()
         self.failed_reason = None
 
+    def _open_failure(self, checked: CheckedURL, *, waited: float) -> SourceUnavailable:
+        """The error for a capture that did not open, with what the camera itself answers."""
+        if waited >= self.open_timeout * 0.9:
+            # Not asked again for as long: a quick look tells a silent camera from an unreachable one.
+            diagnosis = open_failure_reason(checked, timeout=min(self.open_timeout, 2.0))
+            return SourceUnavailable(self.url, f"timed out after {waited:.1f} s{f': {diagnosis}' if diagnosis else ''}")
+        diagnosis = open_failure_reason(checked, timeout=self.open_timeout)
+        return SourceUnavailable(self.url, f"{diagnosis or 'connection failed or stream not understood'} "
+                                           f"(after {waited:.1f} s)")
+
     def read(self) -> Frame | None:
         with self._lock:
             if self._capture is None:
                 return None
+            started = time.monotonic()
             ok, image = self._capture.read()
             if not ok or image is None:
-                self.failed_reason = f"no frame within {self.read_timeout:.0f} s or stream ended"
+                if time.monotonic() - started >= self.read_timeout * 0.9:
+                    self.failed_reason = f"no frame within {self.read_timeout:g} s: the camera stopped sending"
+                elif self.failed_reason is None:  # after a timeout FFmpeg fails at once: that is no new cause
+                    self.failed_reason = ("the stream ended: the camera closed the connection, or sent what "
+                                          "cannot be decoded")
+                return None
+            # A stream may change its size after it opened (a new H.264 sequence, a bigger JPEG).
+            refusal = self.policy.frame_size_refusal(image.shape[1], image.shape[0])
+            if refusal is not None:
+                self.failed_reason = refusal
                 return None
             frame = Frame(image, time.monotonic() - self._start, self._index)
             self._index += 1

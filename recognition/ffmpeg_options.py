@@ -13,6 +13,11 @@ variable is put back as it was, so other captures in the process see the operato
   media and RTCP packets are exchanged with.
 
 Operator options already in the environment (e.g. ``stimeout``) are kept; the ones above override them.
+
+OpenCV holds one process-wide lock through every FFmpeg open unless ``OPENCV_FFMPEG_IS_THREAD_SAFE`` is set,
+so a camera that accepts a connection and says nothing would hold up every other camera's (re)connect in the
+worker for its whole open timeout. FFmpeg opens separate inputs safely from several threads (since 4.0, no
+lock manager), so it is set here, before any capture opens, unless the operator set it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 VARIABLE = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+os.environ.setdefault("OPENCV_FFMPEG_IS_THREAD_SAFE", "1")
 HTTP_FORMATS = "mpjpeg,mjpeg,jpeg_pipe,h264,hevc,mpegts,flv,matroska,mov,avi"
 
 SCHEME_OPTIONS: dict[str, dict[str, str]] = {

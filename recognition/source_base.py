@@ -41,12 +41,26 @@ class SourceRefused(SourceUnavailable, ValueError):
     state = "refused"
 
 
+# DCI 4K (4096x2160): every 4K camera fits. A frame is ~3 bytes a pixel once decoded, and a worker holds a few
+# per camera, so the cap is what bounds a worker's memory against a camera that sends 8000x8000 frames.
+DEFAULT_MAX_FRAME_PIXELS = 4096 * 2160
+
+
 @dataclass(frozen=True)
 class SourcePolicy:
-    """What a source may reach: network destinations, and the folder video files must be in (None: any)."""
+    """What a source may reach: network destinations, and the folder video files must be in (None: any);
+    and what it may deliver: frames of at most ``max_frame_pixels`` pixels (None: any size)."""
 
     destinations: DestinationPolicy = field(default_factory=DestinationPolicy.parse)
     file_root: Path | None = None
+    max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS
+
+    def frame_size_refusal(self, width: int, height: int) -> str | None:
+        """Why a width x height frame is refused (too many pixels), or None when it is admitted."""
+        if self.max_frame_pixels is None or width * height <= self.max_frame_pixels:
+            return None
+        return (f"frames of {width}x{height} ({width * height:,} pixels) are larger than CAMERA_MAX_FRAME_PIXELS "
+                f"({self.max_frame_pixels:,})")
 
 
 @contextmanager

@@ -13,7 +13,12 @@ Built in, by URL scheme:
   a late reader missed instead of queueing them.
 - ``rtsp``, ``rtsps``, ``http``, ``https``: a network stream through OpenCV's FFmpeg backend with open and
   read timeouts, so an unreachable or silent camera raises :class:`SourceUnavailable` (opening) or ends the
-  stream (``read()`` returns None) within the timeout instead of hanging.
+  stream (``read()`` returns None) within the timeout instead of hanging. When one cannot be opened the
+  camera is asked directly why (``recognition.stream_diagnosis``: wrong credentials, no such path, a
+  playlist, a silent server), and that is the error's reason.
+
+Every source refuses frames larger than the policy's ``max_frame_pixels`` (``CAMERA_MAX_FRAME_PIXELS``): by
+the size the stream declares when it opens, and again per frame.
 
 Each scheme is a :class:`SourceKind` in a registry: ``register_source(scheme, kind)`` adds one (a vendor SDK,
 a GStreamer pipeline, a test double). A kind both checks URLs (``validate``: the canonical URL, or
@@ -47,6 +52,7 @@ from recognition.capture_sources import (  # noqa: F401 - the public names of fr
     video_path_resolved,
 )
 from recognition.source_base import (  # noqa: F401
+    DEFAULT_MAX_FRAME_PIXELS,
     Frame,
     FrameSource,
     RefusedSource,
@@ -161,7 +167,8 @@ class VideoFileKind(SourceKind):
             raise TypeError(f"unexpected options for a video file source: {', '.join(sorted(options))}")
         with refusing(url):
             path = _file_path(url)
-        return VideoFileSource(path, loop=loop, realtime=realtime, url=url, root=policy.file_root)
+        return VideoFileSource(path, loop=loop, realtime=realtime, url=url, root=policy.file_root,
+                               max_frame_pixels=policy.max_frame_pixels)
 
 
 class StreamKind(SourceKind):

@@ -125,12 +125,14 @@ def test_an_injected_url_never_opens_a_connection(listener, scheme):
 def test_each_open_checks_the_destination_again(listener):
     source = StreamSource(f"rtsp://localhost:{listener.port}/live", policy=only(listener.port), open_timeout=1)
     with pytest.raises(SourceUnavailable):
-        source.open()  # allowed: it connects (and the listener is no camera)
-    assert len(listener.received) == 1
+        source.open()  # allowed: it connects (and the listener is no camera; then the diagnosis asks why)
+    connections = len(listener.received)
+    assert connections >= 1
     source.policy = SourcePolicy()  # what changed could be the policy or what the name resolves to
     with pytest.raises(SourceRefused, match="not in an allowed camera network"):
         source.open()
-    assert len(listener.received) == 1
+    time.sleep(0.2)
+    assert len(listener.received) == connections
 
 
 def test_each_scheme_has_its_whitelist_and_http_no_redirects():
