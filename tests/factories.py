@@ -113,32 +113,39 @@ def import_row(ref, image, category="wanted_for_offence", dob=""):
     return [ref, f"Name {ref}", category, "Suspected of robbery (CRIME/55/26)", "PACE s.24", image, dob]
 
 
-def worker_run_until_lost(deployment, camera, commander):
-    """Run the camera worker in a thread until `camera` shows as lost (or 20 s), then stop the deployment.
-    The worker must still be running when the camera is lost: it retries a camera that is down."""
+def worker_run_until(deployment, commander, *, until, timeout: float = 20.0) -> None:
+    """Run the camera worker in a thread until `until()` is true (or `timeout` s), then stop the deployment.
+    The worker must still be running then: it keeps its good cameras and retries those that are down."""
     import threading
     import time
 
     from django.db import connection
 
-    from deployments.models import Camera
     from deployments.services import deployment_stop
     from recognition.camera_worker import camera_worker_run
 
     thread = threading.Thread(target=lambda: (camera_worker_run(deployment_id=deployment.pk), connection.close()))
     thread.start()
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            camera.refresh_from_db()
-            if camera.status == Camera.Status.LOST:
-                break
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not until():
             time.sleep(0.2)
-        assert thread.is_alive(), "the worker keeps retrying a camera that is down or refused"
+        assert thread.is_alive(), "the worker keeps its good cameras and retries those that are down or refused"
     finally:
         deployment_stop(actor=commander, deployment=Deployment.objects.get(pk=deployment.pk), reason="test over")
-        thread.join(15)
+        thread.join(20)
     assert not thread.is_alive()
+
+
+def worker_run_until_lost(deployment, camera, commander):
+    """Run the camera worker in a thread until `camera` shows as lost (or 20 s), then stop the deployment."""
+    from deployments.models import Camera
+
+    def lost() -> bool:
+        camera.refresh_from_db()
+        return camera.status == Camera.Status.LOST
+
+    worker_run_until(deployment, commander, until=lost)
     return camera
 
 

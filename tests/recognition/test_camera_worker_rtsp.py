@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 import pytest
-from django.db import connection
 
 from bench.rtsp_server import RtspServer
-from deployments.models import Camera, Deployment
-from deployments.services import camera_create, deployment_authorise, deployment_stop, deployments_tick
-from recognition.camera_worker import camera_worker_run
-from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
+from deployments.models import Camera
+from deployments.services import camera_create, deployment_authorise, deployments_tick
+from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, worker_run_until
 from tests.recognition.stream_servers import require_rtsp_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -40,21 +36,12 @@ def test_the_worker_streams_the_right_credentials_and_names_the_wrong_ones_witho
     deployment_authorise(actor=commander, deployment=deployment, reasons="ok")
     deployments_tick(now=deployment.starts_at)
 
-    worker = threading.Thread(target=lambda: (camera_worker_run(deployment_id=deployment.pk), connection.close()))
-    worker.start()
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            right.refresh_from_db()
-            wrong.refresh_from_db()
-            if right.status == Camera.Status.STREAMING and wrong.status == Camera.Status.LOST:
-                break
-            time.sleep(0.2)
-        assert worker.is_alive(), "the worker keeps the good camera and retries the refused one"
-    finally:
-        deployment_stop(actor=commander, deployment=Deployment.objects.get(pk=deployment.pk), reason="test over")
-        worker.join(20)
-    assert not worker.is_alive()
+    def both_settled() -> bool:
+        right.refresh_from_db()
+        wrong.refresh_from_db()
+        return right.status == Camera.Status.STREAMING and wrong.status == Camera.Status.LOST
+
+    worker_run_until(deployment, commander, until=both_settled, timeout=60)
     assert right.status == Camera.Status.STREAMING, right.status_detail
     assert wrong.status == Camera.Status.LOST
     assert "the camera refused the user name or password in the URL (RTSP 401)" in wrong.status_detail
