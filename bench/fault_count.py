@@ -1,0 +1,119 @@
+"""Counting alerts against a looping camera: expected, delivered, lost, duplicates (no Django, no I/O).
+
+The camera plays one video in a loop; every enrolled subject appears once per pass, in a known segment
+of it (bench/fault_world.py). A source that is (re)opened starts the video from its beginning, in real time,
+so while it runs its position at wall time t is (t - origin) mod pass_s. `origins` are those (re)open
+moments: for a file camera each time the worker reports it streaming, for an RTSP camera each start of the
+server. A processing interval runs from one origin to the next, or to a `cut`: a moment the fault itself
+stopped the camera (the worker killed, the server dropped); from a cut to the next origin it is blind.
+
+- An **occurrence** is one pass of one subject: the segment where the subject is on screen, widened by
+  `tolerance_s` each side (the origin is read from the portal a little after the video really started).
+- It is **owed** an alert when its segment lies inside the measured window and inside one processing
+  interval, ending at least `latency_s` before that interval ends: the pipeline saw the whole walk-by
+  and had time to decide. A walk-by cut short by the fault is **indeterminate**: counted if it alerts,
+  never lost. A walk-by during blind time is neither owed nor lost (no system can see it).
+- An alert belongs to the occurrence whose widened segment holds its frame time (the moment the camera
+  frame was read); more than one alert for an occurrence is a **duplicate** (the portal also suppresses
+  repeats of a subject on a camera for well under a pass, so only a retry or a replay can make one).
+  An alert that fits no occurrence is **unexplained** (reported, never silently dropped).
+- lost = owed occurrences with no alert.
+
+A fault-free run of the same length checks the model: its lost must be 0 (or the host is missing
+walk-bys for want of CPU, and the figures of that run say so).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    subject: str
+    start: float
+    end: float
+    owed: bool
+
+
+@dataclass
+class Tally:
+    expected: int = 0
+    delivered: int = 0  # distinct occurrences with an alert
+    lost: int = 0
+    duplicates: int = 0
+    indeterminate_delivered: int = 0
+    unexplained: int = 0
+    blind_s: float = 0.0
+    lost_at: list[dict] = field(default_factory=list)
+    duplicate_alerts: list[int] = field(default_factory=list)
+    unexplained_alerts: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"expected": self.expected, "delivered": self.delivered, "lost": self.lost,
+                "duplicates": self.duplicates, "indeterminate_delivered": self.indeterminate_delivered,
+                "unexplained": self.unexplained, "blind_s": round(self.blind_s, 1), "lost_at": self.lost_at,
+                "duplicate_alert_ids": self.duplicate_alerts, "unexplained_alert_ids": self.unexplained_alerts}
+
+
+def processing_intervals(*, origins: list[float], cuts: list[float], until: float) -> list[tuple[float, float]]:
+    """[(origin, end)] in time order; an interval ends at the next origin or at the first cut after it."""
+    ordered = sorted(set(origins))
+    intervals = []
+    for index, origin in enumerate(ordered):
+        end = ordered[index + 1] if index + 1 < len(ordered) else until
+        end = min([end, *[cut for cut in cuts if origin < cut < end]])
+        if end > origin:
+            intervals.append((origin, end))
+    return intervals
+
+
+def occurrences(*, intervals: list[tuple[float, float]], pass_s: float, appearances: dict[str, list[float]],
+                window: tuple[float, float], tolerance_s: float, latency_s: float) -> list[Occurrence]:
+    found = []
+    for origin, end in intervals:
+        for subject, (seg_start, seg_end) in appearances.items():
+            for k in range(int(math.ceil((end - origin) / pass_s)) + 1):
+                start, stop = origin + k * pass_s + seg_start, origin + k * pass_s + seg_end
+                if start >= end or stop <= window[0] or start >= window[1]:
+                    continue
+                owed = window[0] <= start and stop <= window[1] and stop + latency_s <= end
+                found.append(Occurrence(subject, start - tolerance_s, min(stop + tolerance_s, end + latency_s), owed))
+    return found
+
+
+def tally(*, alerts: list[dict], origins: list[float], cuts: list[float], window: tuple[float, float],
+          pass_s: float, appearances: dict[str, list[float]], tolerance_s: float = 1.5,
+          latency_s: float = 1.0) -> Tally:
+    """`alerts`: {"id", "subject", "frame_time"} (epoch seconds) of one camera, any order."""
+    intervals = processing_intervals(origins=origins, cuts=cuts, until=window[1])
+    found = occurrences(intervals=intervals, pass_s=pass_s, appearances=appearances, window=window,
+                        tolerance_s=tolerance_s, latency_s=latency_s)
+    result = Tally(expected=sum(o.owed for o in found))
+    for cut in cuts:
+        later = [origin for origin in origins if origin > cut]
+        result.blind_s += (min(later) if later else window[1]) - cut
+    hits: dict[Occurrence, list[int]] = {o: [] for o in found}
+    for alert in sorted(alerts, key=lambda a: a["frame_time"]):
+        if not window[0] - tolerance_s <= alert["frame_time"] <= window[1] + tolerance_s:
+            continue
+        home = [o for o in found if o.subject == alert["subject"] and o.start <= alert["frame_time"] <= o.end]
+        if not home:
+            result.unexplained += 1
+            result.unexplained_alerts.append(alert["id"])
+            continue
+        hits[min(home, key=lambda o: abs(o.start - alert["frame_time"]))].append(alert["id"])
+    for occurrence, ids in hits.items():
+        if ids:
+            if occurrence.owed:
+                result.delivered += 1
+            else:
+                result.indeterminate_delivered += 1
+            result.duplicates += len(ids) - 1
+            result.duplicate_alerts.extend(ids[1:])
+        elif occurrence.owed:
+            result.lost += 1
+            result.lost_at.append({"subject": occurrence.subject, "from": round(occurrence.start, 1),
+                                   "to": round(occurrence.end, 1)})
+    return result
