@@ -9,12 +9,15 @@ stopped the camera (the worker killed, the server dropped); from a cut to the ne
 
 - An **occurrence** is one pass of one subject: the segment where the subject is on screen, widened by
   `tolerance_s` each side (the origin is read from the portal a little after the video really started).
-- It is **owed** an alert when its segment lies inside the measured window and inside one processing
-  interval, ending at least `latency_s` before that interval ends: the pipeline saw the whole walk-by
-  and had time to decide. A walk-by cut short by the fault is **indeterminate**: counted if it alerts,
-  never lost. A walk-by during blind time is neither owed nor lost (no system can see it).
+- It is **owed** an alert when the camera was processed from the start of its segment until `latency_s`
+  after the subject's decision point: where in the pass the pipeline raises that subject's alert
+  (`decisions`, the median over the run's alerts; on a looping video it barely moves), or the segment's
+  end when not known. Then the match was made before the fault could stop the camera, so an alert is
+  owed even if the worker was killed a moment later. A walk-by cut short before its decision point is
+  **indeterminate**: counted if it alerts, never lost. A walk-by during blind time is neither owed nor
+  lost (no system can see it).
 - An alert belongs to the occurrence whose widened segment holds its frame time (the moment the camera
-  frame was read); more than one alert for an occurrence is a **duplicate** (the portal also suppresses
+  frame was read; alerts from frames outside the measured window are left out); more than one alert for an occurrence is a **duplicate** (the portal also suppresses
   repeats of a subject on a camera for well under a pass, so only a retry or a replay can make one).
   An alert that fits no occurrence is **unexplained** (reported, never silently dropped).
 - lost = owed occurrences with no alert.
@@ -35,6 +38,7 @@ class Occurrence:
     start: float
     end: float
     owed: bool
+    interval: tuple[float, float]
 
 
 @dataclass
@@ -69,41 +73,54 @@ def processing_intervals(*, origins: list[float], cuts: list[float], until: floa
     return intervals
 
 
+def decision_points(positions: list[tuple[str, float]]) -> dict[str, float]:
+    """subject -> median position in the pass of its alerts."""
+    by_subject: dict[str, list[float]] = {}
+    for subject, position in positions:
+        by_subject.setdefault(subject, []).append(position)
+    return {subject: sorted(values)[len(values) // 2] for subject, values in by_subject.items()}
+
+
 def occurrences(*, intervals: list[tuple[float, float]], pass_s: float, appearances: dict[str, list[float]],
-                window: tuple[float, float], tolerance_s: float, latency_s: float) -> list[Occurrence]:
+                window: tuple[float, float], tolerance_s: float, latency_s: float,
+                decisions: dict[str, float] | None = None) -> list[Occurrence]:
     found = []
     for origin, end in intervals:
         for subject, (seg_start, seg_end) in appearances.items():
+            decides = min(max((decisions or {}).get(subject, seg_end), seg_start), seg_end)
             for k in range(int(math.ceil((end - origin) / pass_s)) + 1):
-                start, stop = origin + k * pass_s + seg_start, origin + k * pass_s + seg_end
+                base = origin + k * pass_s
+                start, stop = base + seg_start, base + seg_end
                 if start >= end or stop <= window[0] or start >= window[1]:
                     continue
-                owed = window[0] <= start and stop <= window[1] and stop + latency_s <= end
-                found.append(Occurrence(subject, start - tolerance_s, min(stop + tolerance_s, end + latency_s), owed))
+                owed = window[0] <= start and base + decides + latency_s <= min(end, window[1])
+                found.append(Occurrence(subject, start - tolerance_s, stop + tolerance_s, owed, (origin, end)))
     return found
 
 
 def tally(*, alerts: list[dict], origins: list[float], cuts: list[float], window: tuple[float, float],
-          pass_s: float, appearances: dict[str, list[float]], tolerance_s: float = 1.5,
-          latency_s: float = 1.0) -> Tally:
+          pass_s: float, appearances: dict[str, list[float]], decisions: dict[str, float] | None = None,
+          tolerance_s: float = 1.5, latency_s: float = 1.0) -> Tally:
     """`alerts`: {"id", "subject", "frame_time"} (epoch seconds) of one camera, any order."""
     intervals = processing_intervals(origins=origins, cuts=cuts, until=window[1])
     found = occurrences(intervals=intervals, pass_s=pass_s, appearances=appearances, window=window,
-                        tolerance_s=tolerance_s, latency_s=latency_s)
+                        tolerance_s=tolerance_s, latency_s=latency_s, decisions=decisions)
     result = Tally(expected=sum(o.owed for o in found))
     for cut in cuts:
         later = [origin for origin in origins if origin > cut]
         result.blind_s += (min(later) if later else window[1]) - cut
     hits: dict[Occurrence, list[int]] = {o: [] for o in found}
     for alert in sorted(alerts, key=lambda a: a["frame_time"]):
-        if not window[0] - tolerance_s <= alert["frame_time"] <= window[1] + tolerance_s:
+        at = alert["frame_time"]
+        if not window[0] <= at <= window[1]:
             continue
-        home = [o for o in found if o.subject == alert["subject"] and o.start <= alert["frame_time"] <= o.end]
+        home = [o for o in found if o.subject == alert["subject"] and o.start <= at <= o.end]
         if not home:
             result.unexplained += 1
             result.unexplained_alerts.append(alert["id"])
             continue
-        hits[min(home, key=lambda o: abs(o.start - alert["frame_time"]))].append(alert["id"])
+        # the frame was read while its own interval ran; widened segments of two intervals can overlap
+        hits[min(home, key=lambda o: (not o.interval[0] <= at < o.interval[1], abs(o.start - at)))].append(alert["id"])
     for occurrence, ids in hits.items():
         if ids:
             if occurrence.owed:

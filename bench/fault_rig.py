@@ -324,7 +324,9 @@ class Watcher:
                 pipe.pttl(key)
                 value, pttl = pipe.execute()
                 holder = value.decode() if value else None
-                fresh = holder is not None and pttl >= self.lease_ttl_ms - 2500
+                # renewed within 2.5 s by a process that is still there (a killed holder's lease lingers)
+                fresh = (holder is not None and pttl >= self.lease_ttl_ms - 2500
+                         and alive(int(holder.split(":")[-2])))
             except Exception:  # noqa: BLE001 - Redis down is one of the faults
                 client = None
             self.lease.append((time.time(), fresh, holder))

@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fault_count import tally  # noqa: E402
+from bench.fault_count import decision_points, tally  # noqa: E402
 from bench.fault_world import repeat_suppression_s  # noqa: E402
 from bench.fault_rig import DataServices, Portal, PortalClient, Watcher, epoch, fresh_var, wait_for  # noqa: E402
 
@@ -122,6 +122,7 @@ class Bench:
             time.sleep(max(0.0, t_to - time.time()))
             record["recovery_s"] = _recovery(watcher, fault)
             record["portal"] = watcher.portal_readings(t_from, t_to)
+            record["lfr_up_running_after"] = self.portal.running()
         finally:
             watcher.stop()
             for other in [deployment_id, *extra_deployments]:
@@ -135,11 +136,13 @@ class Bench:
         origins = sorted(o for o in watcher.origins if o >= created)
         if rtsp is not None:
             origins = fault.get("origins", [t_from])
+        positions = _positions(alerts, camera_id=camera_id, origins=origins, pass_s=self.world["pass_s"])
         counted = tally(
             alerts=[{"id": a["id"], "subject": a["subject"]["reference"], "frame_time": epoch(a["frame_time"])}
                     for a in alerts if a["camera"]["id"] == camera_id],
             origins=origins, cuts=fault.get("cuts", []), window=(t_from, t_to), pass_s=self.world["pass_s"],
-            appearances=self.world["appearances"]).as_dict()
+            appearances=self.world["appearances"], decisions=decision_points(positions)).as_dict()
+        counted["alert_positions_s"] = positions
         for entry in counted["lost_at"]:
             entry["from"], entry["to"] = round(entry["from"] - t_from, 1), round(entry["to"] - t_from, 1)
         record.update(counted)
@@ -148,7 +151,6 @@ class Bench:
             "fault_lasted_s": round(fault["ended"] - fault["started"], 1),
             "fault": fault.get("detail", ""), "alerts_in_feed": len(alerts),
             "portal_stayed_up": record["portal"]["unanswered"] == 0,
-            "lfr_up_running_after": self.portal.running(),
             "restarts_of_video": max(0, len(origins) - 1),
         })
         for key in ("control_delay_s",):
@@ -240,6 +242,17 @@ class Bench:
         return {"started": started, "ended": window_opens, "control_delay_s": delay,
                 "detail": f"{self.recognition_slots - 1} more live deployment(s) from +{busy - started:.0f} s, then "
                           f"one more authorised; control_delay_s = its window start to live (none: not within 60 s)"}
+
+
+def _positions(alerts: list[dict], *, camera_id: int, origins: list[float], pass_s: float) -> list[list]:
+    """[subject, seconds into the pass] of each alert: where in the loop the model put it (a check on the model)."""
+    placed = []
+    for alert in alerts:
+        at = epoch(alert["frame_time"])
+        before = [o for o in origins if o <= at]
+        if alert["camera"]["id"] == camera_id and before:
+            placed.append([alert["subject"]["reference"], round((at - max(before)) % pass_s, 1)])
+    return placed
 
 
 def watcher_first(watcher: Watcher) -> float:
