@@ -2,10 +2,11 @@
 
 The camera plays one video in a loop; every enrolled subject appears once per pass, in a known segment
 of it (bench/fault_world.py). A source that is (re)opened starts the video from its beginning, in real time,
-so while it runs its position at wall time t is (t - origin) mod pass_s. `origins` are those (re)open
-moments: for a file camera each time the worker reports it streaming, for an RTSP camera each start of the
-server. A processing interval runs from one origin to the next, or to a `cut`: a moment the fault itself
-stopped the camera (the worker killed, the server dropped); from a cut to the next origin it is blind.
+so while it runs its position at wall time t is (t - origin) mod pass_s. For a file camera the origins are
+the moments the worker reports it streaming, and a processing interval runs from one origin to the next,
+or to a `cut`: a moment the fault itself stopped the camera (the worker killed). For an RTSP camera the
+origin is the server's start and an interval begins when the worker reports the stream (it joins a
+stream already playing) and ends when the server is dropped. From a cut to the next interval it is blind.
 
 - An **occurrence** is one pass of one subject: the segment where the subject is on screen, widened by
   `tolerance_s` each side (the origin is read from the portal a little after the video really started).
@@ -33,12 +34,22 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Interval:
+    """The camera processed frames from `begin` to `end`; its video was at position 0 at `origin` (a file
+    camera: begin = origin; an RTSP camera: the server's start, and the worker joins the stream later)."""
+
+    origin: float
+    begin: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Occurrence:
     subject: str
     start: float
     end: float
     owed: bool
-    interval: tuple[float, float]
+    interval: Interval
 
 
 @dataclass
@@ -61,15 +72,15 @@ class Tally:
                 "duplicate_alert_ids": self.duplicate_alerts, "unexplained_alert_ids": self.unexplained_alerts}
 
 
-def processing_intervals(*, origins: list[float], cuts: list[float], until: float) -> list[tuple[float, float]]:
-    """[(origin, end)] in time order; an interval ends at the next origin or at the first cut after it."""
+def processing_intervals(*, origins: list[float], cuts: list[float], until: float) -> list[Interval]:
+    """A file camera: each origin begins an interval, which ends at the next origin or at the first cut after it."""
     ordered = sorted(set(origins))
     intervals = []
     for index, origin in enumerate(ordered):
         end = ordered[index + 1] if index + 1 < len(ordered) else until
         end = min([end, *[cut for cut in cuts if origin < cut < end]])
         if end > origin:
-            intervals.append((origin, end))
+            intervals.append(Interval(origin, origin, end))
     return intervals
 
 
@@ -81,34 +92,41 @@ def decision_points(positions: list[tuple[str, float]]) -> dict[str, float]:
     return {subject: sorted(values)[len(values) // 2] for subject, values in by_subject.items()}
 
 
-def occurrences(*, intervals: list[tuple[float, float]], pass_s: float, appearances: dict[str, list[float]],
+def occurrences(*, intervals: list[Interval], pass_s: float, appearances: dict[str, list[float]],
                 window: tuple[float, float], tolerance_s: float, latency_s: float,
                 decisions: dict[str, float] | None = None) -> list[Occurrence]:
     found = []
-    for origin, end in intervals:
+    for interval in intervals:
         for subject, (seg_start, seg_end) in appearances.items():
             decides = min(max((decisions or {}).get(subject, seg_end), seg_start), seg_end)
-            for k in range(int(math.ceil((end - origin) / pass_s)) + 1):
-                base = origin + k * pass_s
+            first = int(math.floor((interval.begin - interval.origin) / pass_s)) - 1
+            for k in range(first, int(math.ceil((interval.end - interval.origin) / pass_s)) + 1):
+                base = interval.origin + k * pass_s
                 start, stop = base + seg_start, base + seg_end
-                if start >= end or stop <= window[0] or start >= window[1]:
+                if (start >= interval.end or stop <= interval.begin or stop + tolerance_s <= window[0]
+                        or start - tolerance_s >= window[1]):
                     continue
-                owed = window[0] <= start and base + decides + latency_s <= min(end, window[1])
-                found.append(Occurrence(subject, start - tolerance_s, stop + tolerance_s, owed, (origin, end)))
+                owed = (max(window[0], interval.begin) <= start
+                        and base + decides + latency_s <= min(interval.end, window[1]))
+                found.append(Occurrence(subject, start - tolerance_s, stop + tolerance_s, owed, interval))
     return found
 
 
-def tally(*, alerts: list[dict], origins: list[float], cuts: list[float], window: tuple[float, float],
-          pass_s: float, appearances: dict[str, list[float]], decisions: dict[str, float] | None = None,
-          tolerance_s: float = 1.5, latency_s: float = 1.0) -> Tally:
-    """`alerts`: {"id", "subject", "frame_time"} (epoch seconds) of one camera, any order."""
-    intervals = processing_intervals(origins=origins, cuts=cuts, until=window[1])
+def tally(*, alerts: list[dict], window: tuple[float, float], pass_s: float, appearances: dict[str, list[float]],
+          origins: list[float] = (), cuts: list[float] = (), intervals: list[Interval] | None = None,
+          decisions: dict[str, float] | None = None, tolerance_s: float = 1.5, latency_s: float = 1.0) -> Tally:
+    """`alerts`: {"id", "subject", "frame_time"} (epoch seconds) of one camera, any order. Give `intervals`,
+    or a file camera's `origins` and `cuts`."""
+    if intervals is None:
+        intervals = processing_intervals(origins=list(origins), cuts=list(cuts), until=window[1])
     found = occurrences(intervals=intervals, pass_s=pass_s, appearances=appearances, window=window,
                         tolerance_s=tolerance_s, latency_s=latency_s, decisions=decisions)
     result = Tally(expected=sum(o.owed for o in found))
-    for cut in cuts:
-        later = [origin for origin in origins if origin > cut]
-        result.blind_s += (min(later) if later else window[1]) - cut
+    ordered = sorted(intervals, key=lambda i: i.begin)
+    for index, interval in enumerate(ordered):  # from each cut to the next interval's first frame
+        if interval.end < window[1]:
+            resumed = ordered[index + 1].begin if index + 1 < len(ordered) else window[1]
+            result.blind_s += max(0.0, resumed - interval.end)
     hits: dict[Occurrence, list[int]] = {o: [] for o in found}
     for alert in sorted(alerts, key=lambda a: a["frame_time"]):
         at = alert["frame_time"]
@@ -120,7 +138,8 @@ def tally(*, alerts: list[dict], origins: list[float], cuts: list[float], window
             result.unexplained_alerts.append(alert["id"])
             continue
         # the frame was read while its own interval ran; widened segments of two intervals can overlap
-        hits[min(home, key=lambda o: (not o.interval[0] <= at < o.interval[1], abs(o.start - at)))].append(alert["id"])
+        hits[min(home, key=lambda o: (not o.interval.begin <= at < o.interval.end, abs(o.start - at)))].append(
+            alert["id"])
     for occurrence, ids in hits.items():
         if ids:
             if occurrence.owed:

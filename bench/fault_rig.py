@@ -271,7 +271,7 @@ class Portal:
 class Watcher:
     """Background polls every `interval` s: the portal (/healthz), the camera's status as the officer sees it
     (each new 'streaming' time is an origin of the video), and the camera's lease in Redis (fresh = renewed
-    within the last 2.5 s: the worker's loop is running)."""
+    within the last 2.5 s by a live process: the worker's loop is running)."""
 
     def __init__(self, *, portal: Portal, officer: PortalClient, deployment_id: int, camera_id: int,
                  lease_ttl_s: float = 15.0, interval: float = 0.5) -> None:
@@ -282,6 +282,7 @@ class Watcher:
         self.health: list[tuple[float, int | None]] = []
         self.lease: list[tuple[float, bool, str | None]] = []
         self.origins: set[float] = set()
+        self.status: list[tuple[float, str | None]] = []
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._poll_health, daemon=True),
                          threading.Thread(target=self._poll_camera, daemon=True),
@@ -306,10 +307,11 @@ class Watcher:
         while not self._stop.is_set():
             try:
                 camera = self.officer.camera(self.camera_id)
+                self.status.append((time.time(), camera["status"]))
                 if camera["status"] == "streaming" and camera["status_changed_at"]:
                     self.origins.add(epoch(camera["status_changed_at"]))
             except (OSError, ValueError, KeyError):
-                pass
+                self.status.append((time.time(), None))
             self._stop.wait(self.interval)
 
     def _poll_lease(self) -> None:
@@ -348,15 +350,16 @@ class Watcher:
                 "longest_not_ok_s": round(_longest(polls, lambda s: s != 200, self.interval), 1)}
 
     def recovered_at(self, since: float, *, hold_s: float = 2.0) -> float | None:
-        """The first moment after `since` from which /healthz answered 200 and the lease stayed fresh for
-        `hold_s` (every poll in between)."""
+        """The first moment after `since` from which, for `hold_s` (every poll in between), /healthz answered
+        200, the lease was fresh and the officer's page showed the camera streaming."""
         samples = sorted([(t, "h", s == 200) for t, s in self.health if t >= since]
-                         + [(t, "l", fresh) for t, fresh, _ in self.lease if t >= since])
-        state = {"h": None, "l": None}
+                         + [(t, "l", fresh) for t, fresh, _ in self.lease if t >= since]
+                         + [(t, "c", status == "streaming") for t, status in self.status if t >= since])
+        state = {"h": None, "l": None, "c": None}
         good_since = None
         for t, kind, ok in samples:
             state[kind] = ok
-            if state["h"] and state["l"]:
+            if state["h"] and state["l"] and state["c"]:
                 good_since = good_since if good_since is not None else t
                 if t - good_since >= hold_s:
                     return good_since

@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fault_count import decision_points, tally  # noqa: E402
+from bench.fault_count import Interval, decision_points, processing_intervals, tally  # noqa: E402
 from bench.fault_world import repeat_suppression_s  # noqa: E402
 from bench.fault_rig import DataServices, Portal, PortalClient, Watcher, epoch, fresh_var, wait_for  # noqa: E402
 
@@ -100,10 +100,12 @@ class Bench:
         rtsp = None
         camera_id = self.world["cameras"]["main"]
         if name == "rtsp_drop":
-            rtsp = rtsp_server_for(Path(self.portal.env["CAMERA_FILE_ROOT"]) / "fault-bench.mp4", port=self.rtsp_port)
+            rtsp, why_not = rtsp_server_for(Path(self.portal.env["CAMERA_FILE_ROOT"]) / "fault-bench.mp4",
+                                            port=self.rtsp_port)
             if rtsp is None:
-                return {"scenario": name, "skipped": "bench.rtsp_server.RtspServer is not available yet"}
+                return {"scenario": name, "skipped": why_not}
             rtsp.start()
+            rtsp.started_at = [time.time()]  # the server plays the file from its start: the video's origin
             camera_id = self.portal.world("camera", rtsp.url())["camera"]
         created = time.time()
         deployment_id = self.portal.world("deploy", str(camera_id))["deployment"]
@@ -134,13 +136,15 @@ class Bench:
                 rtsp.stop()
         alerts = self.settled_alerts(deployment_id)
         origins = sorted(o for o in watcher.origins if o >= created)
+        intervals = processing_intervals(origins=origins, cuts=fault.get("cuts", []), until=t_to)
         if rtsp is not None:
-            origins = fault.get("origins", [t_from])
-        positions = _positions(alerts, camera_id=camera_id, origins=origins, pass_s=self.world["pass_s"])
+            intervals = stream_intervals(begins=origins, server_starts=rtsp.started_at, cuts=fault.get("cuts", []),
+                                         until=t_to)
+        positions = _positions(alerts, camera_id=camera_id, intervals=intervals, pass_s=self.world["pass_s"])
         counted = tally(
             alerts=[{"id": a["id"], "subject": a["subject"]["reference"], "frame_time": epoch(a["frame_time"])}
                     for a in alerts if a["camera"]["id"] == camera_id],
-            origins=origins, cuts=fault.get("cuts", []), window=(t_from, t_to), pass_s=self.world["pass_s"],
+            intervals=intervals, window=(t_from, t_to), pass_s=self.world["pass_s"],
             appearances=self.world["appearances"], decisions=decision_points(positions)).as_dict()
         counted["alert_positions_s"] = positions
         for entry in counted["lost_at"]:
@@ -151,7 +155,7 @@ class Bench:
             "fault_lasted_s": round(fault["ended"] - fault["started"], 1),
             "fault": fault.get("detail", ""), "alerts_in_feed": len(alerts),
             "portal_stayed_up": record["portal"]["unanswered"] == 0,
-            "restarts_of_video": max(0, len(origins) - 1),
+            "camera_restarts": max(0, len(origins) - 1),
         })
         for key in ("control_delay_s",):
             if key in fault:
@@ -207,8 +211,8 @@ class Bench:
             rtsp.stop()
             time.sleep(RTSP_DOWN_S)
             rtsp.start()
-            back = time.time()
-            return {"started": started, "ended": back, "cuts": [started], "origins": [watcher_first(watcher), back],
+            rtsp.started_at.append(time.time())
+            return {"started": started, "ended": rtsp.started_at[-1], "cuts": [started],
                     "detail": f"RTSP server stopped {RTSP_DOWN_S:.0f} s"}
         if name == "web_kill":
             pid = self.portal.child(r"uvicorn config\.asgi")
@@ -235,28 +239,39 @@ class Bench:
             return self.officer.deployment(probe["deployment"])["state"] == "live"
 
         try:
-            wait_for(live, timeout=60, what="the extra deployment going live")
+            wait_for(live, timeout=TARGET_RECOVERY_S, what="the extra deployment going live")
             delay = round(time.time() - window_opens, 1)
         except TimeoutError:
             delay = None
         return {"started": started, "ended": window_opens, "control_delay_s": delay,
                 "detail": f"{self.recognition_slots - 1} more live deployment(s) from +{busy - started:.0f} s, then "
-                          f"one more authorised; control_delay_s = its window start to live (none: not within 60 s)"}
+                          f"one more authorised; control_delay_s = its window start to live (none: not within 30 s)"}
 
 
-def _positions(alerts: list[dict], *, camera_id: int, origins: list[float], pass_s: float) -> list[list]:
+def _positions(alerts: list[dict], *, camera_id: int, intervals: list[Interval], pass_s: float) -> list[list]:
     """[subject, seconds into the pass] of each alert: where in the loop the model put it (a check on the model)."""
     placed = []
     for alert in alerts:
         at = epoch(alert["frame_time"])
-        before = [o for o in origins if o <= at]
-        if alert["camera"]["id"] == camera_id and before:
-            placed.append([alert["subject"]["reference"], round((at - max(before)) % pass_s, 1)])
+        home = [i for i in intervals if i.begin <= at < i.end + 2]
+        if alert["camera"]["id"] == camera_id and home:
+            placed.append([alert["subject"]["reference"], round((at - home[-1].origin) % pass_s, 1)])
     return placed
 
 
-def watcher_first(watcher: Watcher) -> float:
-    return min(watcher.origins) if watcher.origins else time.time()
+def stream_intervals(*, begins: list[float], server_starts: list[float], cuts: list[float],
+                     until: float) -> list[Interval]:
+    """An RTSP camera: the worker streams from each begin until the next begin or cut; the video's position
+    runs from the server's latest start."""
+    intervals = []
+    ordered = sorted(begins)
+    for index, begin in enumerate(ordered):
+        started = [s for s in server_starts if s <= begin]
+        if not started:
+            continue
+        end = min([ordered[index + 1] if index + 1 < len(ordered) else until, *[c for c in cuts if c > begin]])
+        intervals.append(Interval(max(started), begin, end))
+    return intervals
 
 
 def _recovery(watcher: Watcher, fault: dict) -> float | None:
@@ -265,15 +280,15 @@ def _recovery(watcher: Watcher, fault: dict) -> float | None:
 
 
 def rtsp_server_for(video: Path, *, port: int):
-    """bench.rtsp_server.RtspServer (issue 12's RTSP part) serving the camera video; None until it exists."""
+    """(bench.rtsp_server.RtspServer serving the camera video, None) or (None, why it cannot run here)."""
     try:
-        from bench.rtsp_server import RtspServer
+        from bench.rtsp_server import RtspServer, unavailable_reason
     except ImportError:
-        return None
-    try:
-        return RtspServer(video, port=port)
-    except TypeError:
-        return RtspServer(video)
+        return None, "bench.rtsp_server (issue 12's RTSP part) is not in this checkout"
+    why = unavailable_reason()
+    if why:
+        return None, why
+    return RtspServer(video=video, port=port), None
 
 
 # --- output ---
@@ -316,7 +331,8 @@ def markdown(run: dict) -> str:
               "blind (from a SIGKILL or an RTSP drop until it streams again: 'blind s') are not owed. An alert belongs "
               "to the pass whose on-screen time (+-1.5 s) holds its frame time; a second alert for one pass is a "
               "duplicate. Delivered = in the officer's feed after the run, once it is quiet for 8 s. Recovery = from "
-              "the end of the fault until /healthz answers 200 and the camera's lease is renewed again (held 2 s); "
+              "the end of the fault until /healthz answers 200, the camera's lease is renewed by a live worker and "
+              "the camera shows streaming (all held 2 s); "
               "for fill_slots, from the extra deployment's window start until it is live. 'never' = not before "
               "the run ended.", ""]
     return "\n".join(lines) + "\n"
