@@ -21,10 +21,10 @@ streams; the fault comes at a third of the run. Scenarios:
   recovery is how long it takes to go live (the control plane must not queue behind camera loops).
 
 Counted per scenario (bench/fault_count.py says exactly how): alerts expected (one per subject per pass of
-the loop the camera saw whole), delivered (in the officer's feed, which is what the live page catches up
-from), lost, duplicates; recovery (from the end of the fault until /healthz answers 200 and the camera's
-lease is renewed again, held 2 s); whether the portal stayed up (/healthz polled every 0.5 s: every poll
-answered). Target: 0 lost, 0 duplicates, recovery within 30 s. Results: bench/results/faults.json (runs by
+the loop the camera saw up to the subject's decision point), delivered (in the officer's feed, which is what
+the live page catches up from), lost, duplicates; recovery (from the end of the fault until /healthz
+answers 200, the camera's lease is renewed by a live worker and the camera shows streaming, all held 2 s);
+whether the portal stayed up (/healthz polled every 0.5 s: every poll answered, whatever its status). Target: 0 lost, 0 duplicates, recovery within 30 s. Results: bench/results/faults.json (runs by
 --label) and bench/results/faults.md (the latest run).
 """
 
