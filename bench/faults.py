@@ -325,6 +325,9 @@ def markdown(run: dict) -> str:
             f"| {r['blind_s']} | {recovery} | {'yes' if r['portal_stayed_up'] else 'no'} "
             f"| {r['portal']['not_ok']} ({r['portal']['longest_not_ok_s']}) | {'yes' if r['lfr_up_running_after'] else 'no'} "
             f"| {'yes' if r['passed'] else 'NO'} |")
+    misses = [_miss(r) for r in run["scenarios"] if "skipped" not in r and not r.get("passed")]
+    if misses:
+        lines += ["", "Short of the target:", ""] + [f"- {m}" for m in misses]
     lines += ["", "How it counts (bench/fault_count.py): a pass of the loop is owed one alert per enrolled subject "
               "when the camera was being processed for the whole time the subject was on screen (plus 1 s to decide); "
               "a walk-by cut short by the fault may alert but is never counted lost; walk-bys while the camera was "
@@ -336,6 +339,26 @@ def markdown(run: dict) -> str:
               "for fill_slots, from the extra deployment's window start until it is live. 'never' = not before "
               "the run ended.", ""]
     return "\n".join(lines) + "\n"
+
+
+def _miss(record: dict) -> str:
+    if "error" in record:
+        return f"{record['scenario']}: the run failed: {record['error'][:300]}"
+    parts = []
+    if record["lost"]:
+        walks = ", ".join(f"{w['subject']} {w['from']}-{w['to']} s" for w in record["lost_at"])
+        parts.append(f"{record['lost']} lost ({walks})")
+    if record["duplicates"]:
+        parts.append(f"{record['duplicates']} duplicates (alerts {record['duplicate_alert_ids']})")
+    if record["recovery_s"] is None:
+        parts.append("did not recover before the run ended")
+    elif record["recovery_s"] > TARGET_RECOVERY_S:
+        parts.append(f"recovered after {record['recovery_s']} s")
+    if not record["portal_stayed_up"]:
+        parts.append(f"/healthz unanswered {record['portal']['unanswered']} of {record['portal']['polls']} polls")
+    if not record["lfr_up_running_after"]:
+        parts.append("`lfr up` had stopped by the end of the run")
+    return f"{record['scenario']}: " + "; ".join(parts)
 
 
 def save(run: dict, *, label: str) -> None:
