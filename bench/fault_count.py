@@ -103,8 +103,8 @@ def occurrences(*, intervals: list[Interval], pass_s: float, appearances: dict[s
             for k in range(first, int(math.ceil((interval.end - interval.origin) / pass_s)) + 1):
                 base = interval.origin + k * pass_s
                 start, stop = base + seg_start, base + seg_end
-                if (start >= interval.end or stop <= interval.begin or stop + tolerance_s <= window[0]
-                        or start - tolerance_s >= window[1]):
+                if (start - tolerance_s >= interval.end or stop + tolerance_s <= interval.begin
+                        or stop + tolerance_s <= window[0] or start - tolerance_s >= window[1]):
                     continue
                 owed = (max(window[0], interval.begin) <= start
                         and base + decides + latency_s <= min(interval.end, window[1]))
