@@ -46,6 +46,9 @@ def _packaged_photos() -> Path:
 
 
 def shared_clips() -> bool:
+    """The street and Hamilton clips are there (and not declined: faults.py --packaged-only)."""
+    if os.environ.get("FAULTS_PACKAGED_ONLY") == "1":
+        return False
     return STREET_VIDEO.is_file() and HAMILTON_VIDEO.is_file() and MIRANDA_PHOTO.is_file()
 
 

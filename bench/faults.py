@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.fault_count import Interval, decision_points, processing_intervals, tally  # noqa: E402
-from bench.fault_world import repeat_suppression_s  # noqa: E402
+from bench.fault_world import repeat_suppression_s, shared_clips  # noqa: E402
 from bench.fault_rig import DataServices, Portal, PortalClient, Watcher, epoch, fresh_var, wait_for  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -296,7 +296,7 @@ def rtsp_server_for(video: Path, *, port: int):
 def host_facts() -> dict:
     return {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
-            "shared_data": (ROOT.parent / "shared" / "data").is_dir()}
+            "shared_clips": shared_clips()}
 
 
 def markdown(run: dict) -> str:
@@ -370,7 +370,20 @@ def save(run: dict, *, label: str) -> None:
     (RESULTS / "faults.md").write_text(markdown(run))
 
 
-def run_scenarios(names: list[str], *, seconds: float, var: Path, recognition_slots: int = 2) -> dict:
+def run_scenarios(names: list[str], *, seconds: float, var: Path, recognition_slots: int = 2,
+                  packaged_only: bool = False) -> dict:
+    previous = os.environ.get("FAULTS_PACKAGED_ONLY")
+    os.environ["FAULTS_PACKAGED_ONLY"] = "1" if packaged_only else "0"  # read by fault_world, here and in lfr up's world
+    try:
+        return _run_scenarios(names, seconds=seconds, var=var, recognition_slots=recognition_slots)
+    finally:
+        if previous is None:
+            os.environ.pop("FAULTS_PACKAGED_ONLY", None)
+        else:
+            os.environ["FAULTS_PACKAGED_ONLY"] = previous
+
+
+def _run_scenarios(names: list[str], *, seconds: float, var: Path, recognition_slots: int) -> dict:
     bench = Bench(var=var, recognition_slots=recognition_slots)
     started = time.time()
     run = {"host": host_facts(), "seconds": seconds, "scenarios": []}
@@ -401,12 +414,15 @@ def main() -> None:
     parser.add_argument("--recognition-slots", type=int, default=2, help="camera tasks the instance runs at once")
     parser.add_argument("--label", default="latest")
     parser.add_argument("--var", type=Path, default=ROOT / "var" / "bench-faults")
+    parser.add_argument("--packaged-only", action="store_true",
+                        help="the camera as without ../shared: Yao Ming from the packaged photos only")
     args = parser.parse_args()
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = set(names) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    run = run_scenarios(names, seconds=args.seconds, var=args.var, recognition_slots=args.recognition_slots)
+    run = run_scenarios(names, seconds=args.seconds, var=args.var, recognition_slots=args.recognition_slots,
+                        packaged_only=args.packaged_only)
     run["command"] = "bench/faults.py " + " ".join(sys.argv[1:])
     save(run, label=args.label)
     print(markdown(run))
