@@ -149,6 +149,16 @@ class PortalClient:
         with self.opener.open(f"{self.base}{path}", timeout=timeout) as response:
             return json.loads(response.read())
 
+    def status(self, path: str, *, timeout: float = 10) -> int | None:
+        try:
+            with self.opener.open(f"{self.base}{path}", timeout=timeout) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return None
+
     def alerts(self, deployment_id: int) -> list[dict]:
         """The officer's catch-up feed (what the live page loads), every page of it."""
         seen: dict[int, dict] = {}
