@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from config.embedded import RUNTIME_ROLE, EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
+from config.embedded import RUNTIME_ROLE, EmbeddedPostgres, EmbeddedRedis, die_with_parent, free_port  # noqa: E402
 
 LEASE_PREFIX = "lfr:camera-lease"  # recognition.leases.LEASE_PREFIX (not imported: it needs Django settings)
 
@@ -219,7 +219,7 @@ class Portal:
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "lfr", "up", "--port", str(self.web_port)], cwd=ROOT,
             env=self.env, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=die_with_parent)  # the bench killed: lfr up stops its children
         wait_for(lambda: self.running() and http_status(f"{self.base}/healthz") == 200, timeout=timeout,
                  what="lfr up answering /healthz")
 

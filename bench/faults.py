@@ -423,6 +423,7 @@ def main() -> None:
     parser.add_argument("--packaged-only", action="store_true",
                         help="the camera as without ../shared: Yao Ming from the packaged photos only")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # stop lfr up and the servers on the way out
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = set(names) - set(SCENARIOS)
     if unknown:
