@@ -18,8 +18,9 @@ stream already playing) and ends when the server is dropped. From a cut to the n
   **indeterminate**: counted if it alerts, never lost. A walk-by during blind time is neither owed nor
   lost (no system can see it).
 - An alert belongs to the occurrence whose widened segment holds its frame time (the moment the camera
-  frame was read; alerts from frames outside the measured window are left out); more than one alert for an occurrence is a **duplicate** (the portal also suppresses
-  repeats of a subject on a camera for well under a pass, so only a retry or a replay can make one).
+  frame was read; alerts from frames outside the measured window are left out). More than one alert for
+  an occurrence is a **duplicate** (the portal also suppresses repeats of a subject on a camera for well
+  under a pass, so only a retry or a replay can make one).
   An alert that fits no occurrence is **unexplained** (reported, never silently dropped).
 - lost = owed occurrences with no alert.
 
