@@ -64,6 +64,7 @@ class Bench:
         self.portal: Portal | None = None
         self.world: dict = {}
         self.officer: PortalClient | None = None
+        self.restarted_for_feed = False
 
     def start(self) -> None:
         from config.embedded import free_port
@@ -134,7 +135,9 @@ class Bench:
                     record.setdefault("stop_errors", []).append(str(exc)[-300:])
             if rtsp is not None:
                 rtsp.stop()
+        self.restarted_for_feed = False
         alerts = self.settled_alerts(deployment_id)
+        record["lfr_up_restarted_for_feed"] = self.restarted_for_feed
         # the face crop the officer decides on (the issue saw alerts saved without one, answering 500)
         record["alerts_without_crop"] = [a["id"] for a in alerts if self.officer.status(a["probe_url"]) != 200]
         origins = sorted(o for o in watcher.origins if o >= created)
@@ -172,9 +175,10 @@ class Bench:
         """The officer's feed once nothing new has arrived for `quiet_s` (alerts kept through a fault arrive late)."""
         deadline = time.monotonic() + timeout
         alerts, last_change = [], time.monotonic()
-        if not self.portal.running():
+        if not self.portal.running():  # the fault stopped lfr up: start it again to read what was kept
             self.portal.ensure_running()
             self.sign_in()
+            self.restarted_for_feed = True
         while time.monotonic() < deadline:
             try:
                 now = self.officer.alerts(deployment_id)
@@ -332,16 +336,21 @@ def markdown(run: dict) -> str:
               if "skipped" not in r and (not r.get("passed") or r.get("alerts_without_crop"))]
     if misses:
         lines += ["", "Short of the target:", ""] + [f"- {m}" for m in misses]
-    lines += ["", "How it counts (bench/fault_count.py): a pass of the loop is owed one alert per enrolled subject "
-              "when the camera was being processed for the whole time the subject was on screen (plus 1 s to decide); "
-              "a walk-by cut short by the fault may alert but is never counted lost; walk-bys while the camera was "
-              "blind (from a SIGKILL or an RTSP drop until it streams again: 'blind s') are not owed. An alert belongs "
-              "to the pass whose on-screen time (+-1.5 s) holds its frame time; a second alert for one pass is a "
-              "duplicate. Delivered = in the officer's feed after the run, once it is quiet for 8 s. Recovery = from "
-              "the end of the fault until /healthz answers 200, the camera's lease is renewed by a live worker and "
-              "the camera shows streaming (all held 2 s); "
-              "for fill_slots, from the extra deployment's window start until it is live. 'never' = not before "
-              "the run ended.", ""]
+    lines += ["", "How it counts (bench/fault_count.py): every enrolled subject is on screen once per pass, and the "
+              "officer's page's 'streaming' times (an RTSP stream: the server's starts) place each frame in the loop. "
+              "A pass is owed one alert per subject when the camera was processed from the subject's entrance until "
+              "1 s after the point of the pass where that subject's alerts are raised (their median): the match was "
+              "made, so a worker killed later still owes it. A walk-by cut short before that may alert but is never "
+              "counted lost; walk-bys while the camera was blind (a SIGKILL or an RTSP drop, until it streams again: "
+              "'blind s') are not owed. An alert belongs to the pass whose on-screen time (+-1.5 s) holds its frame "
+              "time; a second alert for one pass is a duplicate. Delivered = in the officer's feed (alerts.json) once "
+              "it has been quiet for 8 s after the deployment was stopped. Recovery = from the end of the fault until "
+              "/healthz answers 200, the camera's lease is renewed by a live worker and the camera shows streaming "
+              "(all held 2 s); for fill_slots, from the extra deployment's window start until it is live. 'never' = "
+              "not before the run ended. Portal stayed up = every /healthz poll (0.5 s) answered, whatever its "
+              "status. Alerts without crop = the officer's probe image request did not answer 200.", ""]
+    if run.get("note"):
+        lines += [run["note"], ""]
     return "\n".join(lines) + "\n"
 
 
@@ -420,10 +429,17 @@ def main() -> None:
     parser.add_argument("--recognition-slots", type=int, default=2, help="camera tasks the instance runs at once")
     parser.add_argument("--label", default="latest")
     parser.add_argument("--var", type=Path, default=ROOT / "var" / "bench-faults")
+    parser.add_argument("--note", default="", help="a line for faults.md (e.g. which branches were merged in)")
+    parser.add_argument("--render-only", action="store_true", help="rewrite faults.md from faults.json's --label")
     parser.add_argument("--packaged-only", action="store_true",
                         help="the camera as without ../shared: Yao Ming from the packaged photos only")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # stop lfr up and the servers on the way out
+    if args.render_only:
+        run = json.loads((RESULTS / "faults.json").read_text())[args.label]
+        run["note"] = args.note or run.get("note", "")
+        save(run, label=args.label)
+        return
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = set(names) - set(SCENARIOS)
     if unknown:
@@ -431,6 +447,7 @@ def main() -> None:
     run = run_scenarios(names, seconds=args.seconds, var=args.var, recognition_slots=args.recognition_slots,
                         packaged_only=args.packaged_only)
     run["command"] = "bench/faults.py " + " ".join(sys.argv[1:])
+    run["note"] = args.note
     save(run, label=args.label)
     print(markdown(run))
 
