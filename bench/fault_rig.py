@@ -220,8 +220,9 @@ class Portal:
             [sys.executable, str(ROOT / "manage.py"), "lfr", "up", "--port", str(self.web_port)], cwd=ROOT,
             env=self.env, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, preexec_fn=die_with_parent)  # the bench killed: lfr up stops its children
-        wait_for(lambda: self.running() and http_status(f"{self.base}/healthz") == 200, timeout=timeout,
-                 what="lfr up answering /healthz")
+        # the sign-in page, not /healthz: whether /healthz says 200 is one of the things the bench measures
+        wait_for(lambda: self.running() and http_status(f"{self.base}/accounts/login/") == 200, timeout=timeout,
+                 what="lfr up serving its sign-in page")
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
