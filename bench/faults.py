@@ -74,7 +74,9 @@ class Bench:
         self.portal = Portal(var=self.var, services=self.services, extra_env={
             # one alert per walk-by, and every pass alerts again
             "ALERT_REPEAT_SUPPRESSION_SECONDS": str(repeat_suppression_s()),
+            # the camera worker's slots: one worker for both queues until issue 12's pools, a camera pool after
             "LFR_WORKER_CONCURRENCY": str(self.recognition_slots),
+            "LFR_CAMERA_CONCURRENCY": str(self.recognition_slots),
             "CAMERA_ALLOWED_NETWORKS": f"127.0.0.1/32:{self.rtsp_port}",
         })
         self.portal.start()
