@@ -44,7 +44,7 @@ def _error(exc: BaseException) -> str:
 
 def database_probe() -> dict:
     params = {key: value for key, value in connection.get_connection_params().items()
-              if key not in ("cursor_factory", "context", "prepare_threshold")}
+              if key not in ("cursor_factory", "context", "prepare_threshold", "connect_timeout", "options")}
     timeout = settings.HEALTH_TIMEOUT_SECONDS
     started = time.monotonic()
     try:
