@@ -44,27 +44,34 @@ PATCHED_KOMBU_VERSIONS = ("5.7.",)
 PATCHED_CELERY_VERSIONS = ("5.7.",)
 
 
+def _replace_once(owner: type, name: str, wrap) -> None:
+    """Replace `owner.name` with `wrap(original)`, once however often the app is set up."""
+    original = getattr(owner, name)
+    if getattr(original, "lfr_patched", False):
+        return
+    replacement = functools.wraps(original)(wrap(original))
+    replacement.lfr_patched = True
+    setattr(owner, name, replacement)
+
+
 def redis_channel_close_patch() -> bool:
     """Apply the patch (once); False when this kombu version does not need it."""
     if not kombu.__version__.startswith(PATCHED_KOMBU_VERSIONS):
         return False
-    close = kombu_redis.Channel.close
-    if getattr(close, "lfr_patched", False):
-        return True
 
-    @functools.wraps(close)
-    def close_despite_a_dead_broker(self) -> None:
-        if self._in_poll:
-            try:
-                self._brpop_read()  # sets _in_poll to None whatever happens, so close() will not read again
-            except Empty:
-                pass
-            except self.connection_errors:
-                pass
-        close(self)
+    def wrap(close):
+        def close_despite_a_dead_broker(self) -> None:
+            if self._in_poll:
+                try:
+                    self._brpop_read()  # sets _in_poll to None whatever happens, so close() will not read again
+                except Empty:
+                    pass
+                except self.connection_errors:
+                    pass
+            close(self)
+        return close_despite_a_dead_broker
 
-    close_despite_a_dead_broker.lfr_patched = True
-    kombu_redis.Channel.close = close_despite_a_dead_broker
+    _replace_once(kombu_redis.Channel, "close", wrap)
     return True
 
 
@@ -72,16 +79,13 @@ def consumer_step_close_patch() -> bool:
     """Apply the second patch (once); False when this celery version does not need it."""
     if not celery.__version__.startswith(PATCHED_CELERY_VERSIONS):
         return False
-    close = bootsteps.ConsumerStep._close
-    if getattr(close, "lfr_patched", False):
-        return True
 
-    @functools.wraps(close)
-    def close_unless_the_connection_is_gone(self, c, cancel_consumers=True) -> None:
-        if c.connection is None:  # closed after a connection loss, and its channels with it
-            return
-        close(self, c, cancel_consumers)
+    def wrap(close):
+        def close_unless_the_connection_is_gone(self, c, cancel_consumers=True) -> None:
+            if c.connection is None:  # closed after a connection loss, and its channels with it
+                return
+            close(self, c, cancel_consumers)
+        return close_unless_the_connection_is_gone
 
-    close_unless_the_connection_is_gone.lfr_patched = True
-    bootsteps.ConsumerStep._close = close_unless_the_connection_is_gone
+    _replace_once(bootsteps.ConsumerStep, "_close", wrap)
     return True
