@@ -40,3 +40,17 @@ def capability_required(*capabilities: str, methods: Iterable[str] = ("GET", "PO
         return checked
 
     return decorate
+
+
+class HasRequiredCapabilities:
+    """DRF permission (a default for every API view): a view's ``required_capabilities`` (method -> any one of
+    these) refuses a role that can never do the write before its input is read."""
+
+    def has_permission(self, request, view) -> bool:
+        capabilities = getattr(view, "required_capabilities", {}).get(request.method)
+        if capabilities:
+            require_any_capability(user=request.user, capabilities=capabilities)
+        return True
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return True

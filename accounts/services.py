@@ -51,7 +51,7 @@ def mfa_enrolment_start(*, user, request=None):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.selectors import mfa_device
-    from config.errors import RuleViolation
+    from core.errors import RuleViolation
 
     with transaction.atomic():
         if mfa_device(user=user) is not None:
@@ -79,7 +79,7 @@ def mfa_verify(*, user, token: str, request=None):
 def _mfa_check(*, user, token: str, confirmed: bool, request):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from config.errors import RuleViolation
+    from core.errors import RuleViolation
 
     stage = "sign_in" if confirmed else "enrolment"
     token = "".join((token or "").split())

@@ -21,7 +21,7 @@ from accounts.navigation import NAVIGATION
 from accounts.password_check import password_check
 from accounts.permissions import require_capability
 from accounts.selectors import mfa_device, mfa_required, users_for_management
-from config.views_errors import perform
+from core.views_errors import perform
 
 
 class SignInForm(AuthenticationForm):

@@ -1,5 +1,5 @@
 """REST API for live testing: the test walks of a deployment (recorded by its operators, listed for those who
-see its alerts). The services and selectors decide; see config/api.py for how their errors become responses."""
+see its alerts). The services and selectors decide; see core/api.py for how their errors become responses."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from alerts.selectors import (
     test_walk_policy,
     test_walks_for_deployment,
 )
-from config.api import ApiView, errors
+from core.api import ApiView, errors
 from deployments.selectors import access_camera, access_deployment
 
 LIVE_TESTING = ["live testing"]

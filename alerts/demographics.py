@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 
 
 class Ethnicity(models.TextChoices):

@@ -16,7 +16,7 @@ from alerts.models import Adjudication, Alert, AlertRecord, Decision, Engagement
 from alerts.selectors import TEST_WALK_REFUSED, test_walk_policy
 from alerts.spool import alert_spool
 from audit.services import audit_record
-from config.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
+from core.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
 from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
 from recognition.alert_spool import HeldEntry, spool_drain
 from watchlists.models import InclusionCategory, Subject

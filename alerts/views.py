@@ -14,7 +14,7 @@ from alerts.forms import TestWalkForm
 from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, PerceivedSex
 from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
-from config.inputs import query_int
+from core.inputs import query_int
 from alerts.selectors import (
     TEST_WALK_REFUSED,
     access_alert,
@@ -24,8 +24,8 @@ from alerts.selectors import (
     test_walk_policy,
     test_walks_for_deployment,
 )
-from config.errors import ConcurrentEditError, Gone
-from config.views_errors import gone_response, service_call
+from core.errors import ConcurrentEditError, Gone
+from core.views_errors import gone_response, service_call
 from deployments.selectors import access_camera, access_deployment, deployment_list
 
 

@@ -21,7 +21,7 @@ from audit.export import as_async, bundle_name, export_bundle
 from audit.filters import AuditFilter
 from audit.selectors import access_audit_event, audit_event_check, audit_event_page
 from audit.services import audit_event_view_record, audit_export_record
-from config.api import ApiView, errors
+from core.api import ApiView, errors
 
 AUDIT = ["audit log"]
 EVENT_FIELDS = (*HASHED_FIELDS, "hash")  # every column the JSON carries, loaded in the page's one query

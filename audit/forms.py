@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.roles import Role
-from config.inputs import BIGINT_MAX
+from core.inputs import BIGINT_MAX
 from audit.filters import AuditFilter
 
 EXPORT_FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines")]

@@ -15,7 +15,7 @@ from rest_framework.settings import api_settings
 from accounts.roles import Role
 from audit.chain import format_time
 from audit.forms import EXPORT_FORMATS, AuditExportForm, AuditFilterForm
-from config.inputs import BIGINT_MAX
+from core.inputs import BIGINT_MAX
 
 
 

@@ -4,7 +4,7 @@ Every API view here is exempt from LoginRequiredMiddleware (DRF marks its views 
 sure of it): the API answers an anonymous call with 403 JSON, never with a redirect to the login page.
 The schema needs a signed-in user like the rest. The docs page is for people, so an anonymous visitor
 is redirected to the login page; it loads Swagger UI from drf-spectacular-sidecar's static files, not
-from a CDN, with no inline script or style (config/csp.py).
+from a CDN, with no inline script or style (core/csp.py).
 """
 
 from django.contrib.auth.decorators import login_not_required

@@ -7,7 +7,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from config.uploads import BodySizeLimit  # noqa: E402
+from core.uploads import BodySizeLimit  # noqa: E402
 from watchlists.bulk_import import upload_max_bytes  # noqa: E402  (the largest body any view accepts)
 
 django_asgi_app = BodySizeLimit(django_asgi_app, max_bytes=upload_max_bytes)

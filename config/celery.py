@@ -12,7 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from celery import Celery, signals
 from kombu import Queue
 
-from config.heartbeat import WorkerHeartbeatStep
+from core.heartbeat import WorkerHeartbeatStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from accounts.views import home
-from config import health, metrics_export
+from monitoring import health, metrics_export
 
 urlpatterns = [
     path("", home, name="home"),
@@ -16,4 +16,4 @@ urlpatterns = [
     path("metrics", metrics_export.metrics, name="metrics"),
 ]
 
-handler403 = "config.views_errors.permission_denied"
+handler403 = "core.views_errors.permission_denied"

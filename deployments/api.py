@@ -1,7 +1,7 @@
 """REST API for cameras and deployments: drafting, the state machine, authorisation and the record after.
 
 Each view fetches through a selector (which checks the capability and 404s) and acts through a
-keyword-only service (which checks the rules and writes the audit event); see config/api.py for
+keyword-only service (which checks the rules and writes the audit event); see core/api.py for
 how their errors become responses.
 """
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 
-from config.api import ApiView, errors, resolve_id, resolve_ids
+from core.api import ApiView, errors, resolve_id, resolve_ids
 from deployments import serializers as s
 from deployments import services
 from deployments.selectors import (

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from accounts.selectors import user_can
-from config.heartbeat import WorkersSeen, workers_seen
-from config.redaction import credentials_masked
+from core.heartbeat import WorkersSeen, workers_seen
+from core.redaction import credentials_masked
 from deployments.models import Camera, Deployment
 from recognition.leases import camera_lease_holders
 

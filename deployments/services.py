@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
-from config.errors import ChangedSinceShown, ConcurrentEditError, PermissionDenied, RuleViolation
+from core.errors import ChangedSinceShown, ConcurrentEditError, PermissionDenied, RuleViolation
 from deployments.models import (
     Camera,
     Deployment,

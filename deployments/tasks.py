@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from config.heartbeat import WINDOW_CHECK_JOB, job_heartbeat_record
+from core.heartbeat import WINDOW_CHECK_JOB, job_heartbeat_record
 from deployments import services
 
 

@@ -2,7 +2,7 @@
 
 Views parse input with forms, fetch objects with the permission-checked selectors, call the services
 and render. Which buttons a page shows is a courtesy; the services decide, and a refused rule comes
-back through ``config.views_errors`` (400, or 409 for a concurrent edit).
+back through ``core.views_errors`` (400, or 409 for a concurrent edit).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
-from config.views_errors import ServiceCall, perform, service_call
+from core.views_errors import ServiceCall, perform, service_call
 from deployments import services
 from deployments.forms import (
     AuthoriseForm,

@@ -19,7 +19,7 @@ import datetime as dt
 from django.db import transaction
 
 from audit.services import audit_record
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from django.conf import settings
 
 from recognition.evaluation import walkby_calibration as walkby

@@ -76,7 +76,7 @@ def camera_lease_holders(*, deployment_id: int, camera_ids: list[int], client=No
     """Who holds each camera's lease, in one round trip (pages and health probes: a client that gives up fast)."""
     if not camera_ids:
         return {}
-    from config.monitoring_redis import monitoring_redis
+    from core.redis_probe import monitoring_redis
 
     values = (client or monitoring_redis()).mget(
         [lease_key(deployment_id=deployment_id, camera_id=camera_id) for camera_id in camera_ids])

@@ -1,4 +1,4 @@
-"""The camera workers' figures for /metrics (config/metrics.py): the pipeline's per-camera counts and latencies
+"""The camera workers' figures for /metrics (core/metrics.py): the pipeline's per-camera counts and latencies
 from each StatsReport, alert delivery latencies, and the worker's alert spool size."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from config.metrics import metric_add, metric_observe, metric_set, metrics_flush
+from core.metrics import metric_add, metric_observe, metric_set, metrics_flush
 
 if TYPE_CHECKING:  # the web process records alert latencies without loading the pipeline
     from recognition.pipeline import StatsReport

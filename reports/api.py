@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
-from config.api import ApiView, errors
+from core.api import ApiView, errors
 from reports import serializers as s
 from reports.selectors import FIRST_YEAR, LAST_YEAR, deployment_statistics, period_statistics, report_period
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.permissions import require_capability
 from alerts.demographics import DEMOGRAPHIC_FIELDS
 from alerts.models import Alert, AlertRecord, EngagementResult, TestWalk
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from deployments.models import Deployment, DeploymentAuthorisation, DeploymentTransition
 from recognition.evaluation.calibration import fpir_upper_bound
 from recognition.evaluation.groups import REFERENCE_TO_OFFICER, expected_shares, spread_test

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
-from config.downloads import spreadsheet_safe
+from core.downloads import spreadsheet_safe
 from recognition.evaluation.groups import REFERENCE_TO_OFFICER
 from reports.figures import DemographicComparison, DeploymentStatistics, Figures, LiveTest, PeriodStatistics
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required
-from config.downloads import csv_download
+from core.downloads import csv_download
 from reports import charts
 from reports.selectors import (
     deployment_statistics,

@@ -1,7 +1,7 @@
 """REST API for watchlists, subjects, reference images and bulk imports.
 
 Each view fetches through a selector (which checks the capability and 404s) and acts through a
-keyword-only service (which checks the rules and writes the audit event); see config/api.py for
+keyword-only service (which checks the rules and writes the audit event); see core/api.py for
 how their errors become responses.
 """
 
@@ -14,8 +14,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from config.api import ApiView, DetailSerializer, errors, resolve_ids
-from config.uploads import CappedUploadApiMixin
+from core.api import ApiView, DetailSerializer, errors, resolve_ids
+from core.uploads import CappedUploadApiMixin
 from watchlists import bulk_import
 from watchlists import serializers as s
 from watchlists import services

@@ -4,7 +4,7 @@ A bad row never sinks the batch: each row is its own transaction and ends in the
 enrolled, refused (with the reason) or duplicate (of which subject). Images are enrolled in batches
 through the engine, so 2,500 rows are a few engine calls per hundred, not 2,500 form posts.
 
-Nothing is read whole into memory: uploads arrive as files (config/uploads.py), are copied to protected
+Nothing is read whole into memory: uploads arrive as files (core/uploads.py), are copied to protected
 storage in chunks, and the CSV is parsed as a stream with caps on its size, line length, field length
 and row count; a CSV that breaks one is refused at upload with the row named.
 
@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from watchlists.models import BulkImport, BulkImportRow, Priority, ReferenceImage, Subject, Watchlist
 from watchlists.storage import protected_delete, protected_open, protected_path, protected_save_stream
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from accounts.permissions import require_capability
-from config.inputs import without_control_characters
+from core.inputs import without_control_characters
 from watchlists.ages import reference_enrolled_as_child
 from watchlists.models import BulkImport, ReferenceImage, Subject, Watchlist
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from audit.services import audit_record
-from config.errors import ConcurrentEditError, Gone, RuleViolation
+from core.errors import ConcurrentEditError, Gone, RuleViolation
 from recognition.ml.images import ImageError, decode_image
 from watchlists.ages import age_on
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 
-from config.errors import Gone
+from core.errors import Gone
 
 
 def _root() -> Path:

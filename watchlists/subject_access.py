@@ -28,8 +28,8 @@ from accounts.permissions import require_capability
 from alerts.models import Alert
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.downloads import spreadsheet_safe
-from config.inputs import has_control_characters
+from core.downloads import spreadsheet_safe
+from core.inputs import has_control_characters
 from deployments.models import Deployment, ManifestEntry, SnapshotReference
 from watchlists.models import InclusionCategory, ReferenceImage, Subject, WatchlistEntry
 

@@ -2,7 +2,7 @@
 
 Views parse input with forms, fetch objects with the permission-checked selectors, call the services
 and render. Rules and permissions are decided by the services; what a page hides is only a courtesy.
-Refused rules come back through ``config.views_errors`` (400, or 409 for a concurrent edit).
+Refused rules come back through ``core.views_errors`` (400, or 409 for a concurrent edit).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
-from config.downloads import csv_download
-from config.uploads import UploadTooLarge, capped_upload
-from config.errors import Gone
-from config.views_errors import ServiceCall, gone_response, perform, service_call
+from core.downloads import csv_download
+from core.uploads import UploadTooLarge, capped_upload
+from core.errors import Gone
+from core.views_errors import ServiceCall, gone_response, perform, service_call
 from watchlists import bulk_import, services
 from watchlists import subject_access as sar
 from watchlists.forms import (

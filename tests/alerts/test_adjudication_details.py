@@ -9,7 +9,7 @@ from alerts.demographics import Ethnicity
 from alerts.models import Alert, AlertRecord
 from alerts.services import alert_adjudicate
 from audit.models import AuditEvent
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from accounts.roles import Role
 from alerts.models import Alert
 from alerts.services import alert_adjudicate, alert_case_link, alerts_purge_expired
 from audit.models import AuditEvent
-from config.errors import ConcurrentEditError, RuleViolation
+from core.errors import ConcurrentEditError, RuleViolation
 
 pytestmark = pytest.mark.django_db
 

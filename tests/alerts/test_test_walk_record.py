@@ -11,7 +11,7 @@ from django.utils import timezone
 from alerts.models import TestWalk
 from alerts import services
 from audit.models import AuditEvent
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from deployments.models import Deployment
 from deployments.services import deployment_stop
 

@@ -1,4 +1,4 @@
-"""The Content-Security-Policy header (config/csp.py) on every kind of response, and markup it would refuse.
+"""The Content-Security-Policy header (core/csp.py) on every kind of response, and markup it would refuse.
 
 tests/e2e/test_content_security_policy.py loads the pages in Chromium and listens for violations."""
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from config.csp import HEADER_VALUE
+from core.csp import HEADER_VALUE
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ import time
 import pytest
 from django.db import connection
 
-from config.heartbeat import WINDOW_CHECK_JOB, job_heartbeat_record, worker_heartbeat_write
-from config.monitoring_redis import monitoring_redis
+from core.heartbeat import WINDOW_CHECK_JOB, job_heartbeat_record, worker_heartbeat_write
+from core.redis_probe import monitoring_redis
 from tests.monitoring import kill_group, monitoring_token, private_redis, start_worker, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -227,7 +227,7 @@ def test_concurrent_probes_share_one_run():
     """Unit: the single-flight around the probe (a fake probe that blocks until every caller has arrived)."""
     import threading
 
-    from config.health import SingleFlight
+    from monitoring.health import SingleFlight
 
     flight, calls, release = SingleFlight(), [], threading.Event()
 

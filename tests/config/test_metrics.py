@@ -6,8 +6,8 @@ import cv2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from config import metrics as store
-from config.metrics import metric_add, metrics_flush
+from core import metrics as store
+from core.metrics import metric_add, metrics_flush
 from tests.monitoring import MONITORING_TOKEN, monitoring_token, private_redis, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +45,8 @@ def test_a_signed_in_user_without_the_token_gets_no_metrics(client_as, oversight
 
 
 def test_queue_depth_and_worker_heartbeats(client, private_redis, monitoring_token):
-    from config.heartbeat import worker_heartbeat_write
-    from config.monitoring_redis import monitoring_redis
+    from core.heartbeat import worker_heartbeat_write
+    from core.redis_probe import monitoring_redis
 
     client_redis = monitoring_redis()
     worker_heartbeat_write(client=client_redis, name="gpu@host-a", queues=["recognition"], slots=2, busy=1)

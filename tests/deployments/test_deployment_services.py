@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from deployments.models import Deployment, DeploymentAuthorisation, ManifestEntry, SnapshotReference
 from deployments.services import (
     camera_source_validate,

@@ -10,8 +10,8 @@ import time
 import pytest
 from django.utils import timezone
 
-from config.heartbeat import WINDOW_CHECK_JOB, JOB_PREFIX, worker_heartbeat_write
-from config.monitoring_redis import monitoring_redis
+from core.heartbeat import WINDOW_CHECK_JOB, JOB_PREFIX, worker_heartbeat_write
+from core.redis_probe import monitoring_redis
 from deployments.models import Camera, Deployment
 from recognition.leases import lease_key
 from tests.monitoring import private_redis  # noqa: F401 - every test here has its own Redis: no stray heartbeats

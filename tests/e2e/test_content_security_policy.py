@@ -1,4 +1,4 @@
-"""In Chromium: the Content-Security-Policy (config/csp.py) is enforced, and no page of the portal breaks it."""
+"""In Chromium: the Content-Security-Policy (core/csp.py) is enforced, and no page of the portal breaks it."""
 
 import datetime as dt
 import re

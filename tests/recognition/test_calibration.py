@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from audit.models import AuditEvent
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from recognition.calibration import model_calibration_store, threshold_expectation, threshold_expectation_table
 from recognition.evaluation import metrics
 from recognition.evaluation.calibration import (

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from audit.models import AuditEvent
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from recognition.calibration import (
     model_calibration_current,
     model_calibration_store,

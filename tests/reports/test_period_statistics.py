@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from reports.selectors import month_period, period_statistics, year_period
 from tests.factories import video_camera
 from tests.reports.conftest import at

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import AuditEvent
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from tests.factories import import_csv, import_row as row, import_zip
 from tests.samples import YAO_MING, group_jpeg, no_face_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.bulk_import import bulk_import_run, bulk_import_start

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from audit.models import AuditEvent
-from config.errors import RuleViolation
+from core.errors import RuleViolation
 from tests.samples import YAO_MING, encode_jpeg, group_jpeg, no_face_jpeg, person_image, person_jpeg, yao_ming_second_photo_jpeg
 from tests.factories import make_subject, protected_files
 from watchlists.models import ReferenceImage, Watchlist

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from config.errors import ConcurrentEditError, RuleViolation
+from core.errors import ConcurrentEditError, RuleViolation
 from tests.factories import make_subject
 from watchlists.models import InclusionCategory, Subject
 from watchlists.services import subject_update

@@ -258,7 +258,7 @@ def test_controls_follow_the_role_but_the_service_decides(client_as, detective, 
 def test_the_shared_403_page_says_why(rf, officer):
     from django.core.exceptions import PermissionDenied
 
-    from config.views_errors import permission_denied
+    from core.views_errors import permission_denied
 
     request = rf.get("/watchlists/")
     request.user = officer

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from config.errors import ConcurrentEditError, RuleViolation
+from core.errors import ConcurrentEditError, RuleViolation
 from tests.factories import enrolled_subject
 from watchlists.models import ReferenceImage, Subject, Watchlist
 from watchlists.selectors import subjects_review_due

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from config.downloads import spreadsheet_safe
+from core.downloads import spreadsheet_safe
 from watchlists.bulk_import import bulk_import_run, bulk_import_start
 from watchlists.models import BulkImport, Watchlist
 

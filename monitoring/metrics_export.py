@@ -1,4 +1,4 @@
-"""/metrics: the Prometheus exposition of the figures every process flushed to Redis (config/metrics.py), plus
+"""/metrics: the Prometheus exposition of the figures every process flushed to Redis (core/metrics.py), plus
 what is read at scrape time: Celery queue depths, worker heartbeats. Needs the MONITORING_TOKEN bearer token;
 with none configured it answers 404 (off)."""
 
@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from config.heartbeat import heartbeat_expiry_seconds, worker_heartbeats
-from config.metrics import METRICS, metrics_stored
-from config.monitoring_access import monitoring_token_given
-from config.monitoring_redis import celery_queue_lengths, monitoring_redis
+from core.heartbeat import heartbeat_expiry_seconds, worker_heartbeats
+from core.metrics import METRICS, metrics_stored
+from monitoring.access import monitoring_token_given
+from core.redis_probe import celery_queue_lengths, monitoring_redis
 
 
 def _stored_families(samples) -> list:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from celery import bootsteps
 from django.conf import settings
 
-from config.monitoring_redis import monitoring_redis
+from core.redis_probe import monitoring_redis
 
 logger = logging.getLogger(__name__)
 

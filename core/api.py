@@ -19,12 +19,10 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler, set_rollback
 
-from accounts.permissions import require_any_capability
-from config.errors import ConcurrentEditError, Gone
+from core.errors import ConcurrentEditError, Gone
 
 PAGE_SIZE = 50
 
@@ -48,7 +46,8 @@ class ApiPagination(PageNumberPagination):
     max_page_size = PAGE_SIZE
 
 
-# Base of every API view: authenticated users only (token, or session with CSRF). DRF marks its views
+# Base of every API view. REST_FRAMEWORK's default permissions admit authenticated users only (token, or
+# session with CSRF) and then check ``required_capabilities`` (accounts.permissions.HasRequiredCapabilities). DRF marks its views
 # exempt from Django's LoginRequiredMiddleware (``login_required = False``), so an anonymous API call
 # gets a 403 JSON answer, never a redirect to the login page. The services and selectors each view calls
 # check capabilities and object access; ``required_capabilities`` (method -> any one of these) refuses a
@@ -56,15 +55,8 @@ class ApiPagination(PageNumberPagination):
 # not a 400 about fields it may not send. (A comment, not a docstring: drf-spectacular would copy a
 # docstring into every operation's description.)
 class ApiView(APIView):
-    permission_classes = [IsAuthenticated]
     pagination_class = ApiPagination  # used by paginated(); tells drf-spectacular list answers are pages
     required_capabilities: dict[str, tuple[str, ...]] = {}
-
-    def initial(self, request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        capabilities = self.required_capabilities.get(request.method)
-        if capabilities:
-            require_any_capability(user=request.user, capabilities=capabilities)
 
     def paginated(self, queryset: QuerySet, serializer_class) -> Response:
         paginator = self.pagination_class()

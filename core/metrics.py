@@ -120,7 +120,7 @@ def metric_set(name: str, value: float, **labels) -> None:
 
 def metrics_flush() -> bool:
     """Send this process's pending figures to Redis; False (figures kept) when Redis did not take them."""
-    from config.monitoring_redis import monitoring_redis
+    from core.redis_probe import monitoring_redis
 
     with _pending.lock:
         if not (_pending.counters or _pending.gauges):

@@ -4,7 +4,7 @@ Parts: the database, the broker (Redis), the workers seen by heartbeat (a contro
 the window check it runs for beat, a recognition worker while a deployment should be running) and the cameras
 of those deployments (claimed by a worker and streaming). Anyone gets the status code and each part's ok /
 failed; the details need the monitoring token or a signed-in oversight user or administrator
-(config/monitoring_access.py). 503 when a part of HEALTH_REQUIRED_PARTS fails (by default the database and the
+(monitoring/access.py). 503 when a part of HEALTH_REQUIRED_PARTS fails (by default the database and the
 broker: the portal cannot serve without them, while a lost camera or GPU host must not take the portal out of
 a load balancer's rotation; the body says "degraded").
 
@@ -27,10 +27,10 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config.heartbeat import WorkersSeen, workers_seen
-from config.monitoring_access import health_details_allowed, monitoring_token_given
-from config.monitoring_redis import celery_queue_lengths, monitoring_redis
-from config.redaction import credentials_masked
+from core.heartbeat import WorkersSeen, workers_seen
+from monitoring.access import health_details_allowed, monitoring_token_given
+from core.redis_probe import celery_queue_lengths, monitoring_redis
+from core.redaction import credentials_masked
 
 OK, FAILED = "ok", "failed"
 LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq waits at least 2 s whatever is asked

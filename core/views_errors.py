@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template import engines
 
-from config.errors import ConcurrentEditError
+from core.errors import ConcurrentEditError
 
 
 class ServiceCall:
@@ -104,7 +104,7 @@ _FORBIDDEN = """{% extends "base.html" %}
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    """A 403 page that says why (set ``handler403 = "config.views_errors.permission_denied"``)."""
+    """A 403 page that says why (set ``handler403 = "core.views_errors.permission_denied"``)."""
     reason = str(exception) if exception is not None and str(exception) else ""
     template = engines["django"].from_string(_FORBIDDEN)
     return HttpResponse(template.render({"reason": reason}, request), status=403)
