@@ -32,7 +32,7 @@ def broadcast_on_commit(*, deployment_id: int, event: str, **payload) -> None:
 def _sent_or_logged(send, event: str) -> None:
     try:
         send()
-    except Exception:  # noqa: BLE001 - the broker may be down; the committed state is in Postgres
+    except Exception:
         logger.warning("broadcast of %s failed: pages will catch up from the database", event, exc_info=True)
 
 

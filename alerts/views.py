@@ -2,19 +2,18 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import capability_required
 from alerts import services
-from alerts.forms import TestWalkForm
 from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, PerceivedSex
+from alerts.forms import TestWalkForm
 from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
-from core.inputs import query_int
 from alerts.selectors import (
     TEST_WALK_REFUSED,
     access_alert,
@@ -25,6 +24,7 @@ from alerts.selectors import (
     test_walks_for_deployment,
 )
 from core.errors import ConcurrentEditError, Gone
+from core.inputs import query_int
 from core.views_errors import gone_response, service_call
 from deployments.selectors import access_camera, access_deployment, deployment_list
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 
 from accounts.roles import Role
-from core.inputs import BIGINT_MAX
 from audit.filters import AuditFilter
+from core.inputs import BIGINT_MAX
 
 EXPORT_FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines")]
 

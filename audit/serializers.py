@@ -17,8 +17,6 @@ from audit.chain import format_time
 from audit.forms import EXPORT_FORMATS, AuditExportForm, AuditFilterForm
 from core.inputs import BIGINT_MAX
 
-
-
 # --- events ---------------------------------------------------------------------------------------
 
 @extend_schema_field(OpenApiTypes.STR)

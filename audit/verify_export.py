@@ -24,9 +24,10 @@ import hashlib
 import json
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 FORMAT_NAME = "lfr-audit-export"
 FORMAT_VERSION = 1

@@ -113,12 +113,18 @@ def setup_world(officers: int):
     from accounts.roles import Role
     from accounts.services import user_create
     from deployments.models import Camera, Deployment
-    from deployments.services import (camera_create, deployment_authorise, deployment_create, deployment_submit,
-                                      deployments_tick)
+    from deployments.services import camera_create, deployment_authorise, deployment_create, deployment_submit, deployments_tick
     from recognition.demo_media import walking_face_video
     from recognition.runtime import face_engine
-    from watchlists.services import (reference_image_add, reference_images_enrol, subject_create, watchlist_approve,
-                                     watchlist_create, watchlist_subjects_add, watchlist_submit)
+    from watchlists.services import (
+        reference_image_add,
+        reference_images_enrol,
+        subject_create,
+        watchlist_approve,
+        watchlist_create,
+        watchlist_subjects_add,
+        watchlist_submit,
+    )
 
     call_command("migrate", verbosity=0)
     detective = user_create(actor=None, username="det", password="bench-pass-123", roles=[Role.DETECTIVE])
@@ -257,9 +263,10 @@ def main() -> int:
             stop(worker)
             worker = None
 
+            from django.utils import timezone
+
             from alerts.services import alert_create
             from deployments.models import SnapshotReference
-            from django.utils import timezone
 
             reference = SnapshotReference.objects.filter(snapshot__deployment=deployment).first()
             probe = b"\xff\xd8\xff\xd9"  # the smallest JPEG: this part measures delivery, not images

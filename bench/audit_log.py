@@ -119,7 +119,7 @@ def fill(count: int, users: list) -> dict:
         by_role.setdefault(user.role, []).append(user)
     names, weights = [a[0] for a in ACTIONS], [a[1] for a in ACTIONS]
     kinds = {a[0]: a[2:] for a in ACTIONS}
-    start = dt.datetime(2025, 11, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
     step = dt.timedelta(days=365) / count
     alert_id = 0
 

@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> dict:
     frames, frame_source = load_frames()
     host = platform.node() or "host"
     report = {
-        "host": host, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "host": host, "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu": cpu_model(), "cpu_count": os.cpu_count(), "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "versions": versions(), "quick": args.quick, "tiny": args.tiny, "repeats": repeats, "frame_source": frame_source,

@@ -340,7 +340,7 @@ class Watcher:
                 # renewed within 2.5 s by a process that is still there (a killed holder's lease lingers)
                 fresh = (holder is not None and pttl >= self.lease_ttl_ms - 2500
                          and alive(int(holder.split(":")[-2])))
-            except Exception:  # noqa: BLE001 - Redis down is one of the faults
+            except Exception:
                 client = None
             self.lease.append((time.time(), fresh, holder))
             self._stop.wait(self.interval)

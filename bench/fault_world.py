@@ -145,8 +145,15 @@ def world() -> dict:
     from deployments.models import Camera
     from deployments.services import camera_create
     from watchlists.models import ReferenceImage
-    from watchlists.services import (reference_image_add, reference_images_enrol, subject_create,
-                                     watchlist_approve, watchlist_create, watchlist_subjects_add, watchlist_submit)
+    from watchlists.services import (
+        reference_image_add,
+        reference_images_enrol,
+        subject_create,
+        watchlist_approve,
+        watchlist_create,
+        watchlist_subjects_add,
+        watchlist_submit,
+    )
 
     users = _users()
     detective, commander = users["detective"], users["commander"]

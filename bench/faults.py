@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.fault_count import Interval, decision_points, processing_intervals, tally  # noqa: E402
-from bench.fault_world import repeat_suppression_s, shared_clips  # noqa: E402
 from bench.fault_rig import DataServices, Portal, PortalClient, Watcher, epoch, fresh_var, wait_for  # noqa: E402
+from bench.fault_world import repeat_suppression_s, shared_clips  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SCENARIOS = ("baseline", "worker_kill", "redis_restart", "postgres_restart", "rtsp_drop", "web_kill", "fill_slots")
@@ -133,7 +133,7 @@ class Bench:
             for other in [deployment_id, *extra_deployments]:
                 try:
                     self.portal.world("stop", str(other), timeout=120)
-                except Exception as exc:  # noqa: BLE001 - a dead instance is a finding, recorded below
+                except Exception as exc:
                     record.setdefault("stop_errors", []).append(str(exc)[-300:])
             if rtsp is not None:
                 rtsp.stop()
@@ -411,7 +411,7 @@ def _run_scenarios(names: list[str], *, seconds: float, var: Path, recognition_s
             print(f"[faults] {name} ...", flush=True)
             try:
                 record = bench.run(name, seconds=seconds)
-            except Exception as exc:  # noqa: BLE001 - one scenario's failure is its result, the others still run
+            except Exception as exc:
                 record = {"scenario": name, "error": f"{type(exc).__name__}: {exc}", "passed": False}
             print(f"[faults] {name}: {json.dumps({k: v for k, v in record.items() if k not in ('portal',)})}",
                   flush=True)
@@ -419,7 +419,7 @@ def _run_scenarios(names: list[str], *, seconds: float, var: Path, recognition_s
     finally:
         bench.stop()
     run["wall_s"] = round(time.time() - started)
-    run["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    run["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     run["lfr_up_log"] = str(bench.portal.log) if bench.portal else None
     return run
 

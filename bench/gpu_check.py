@@ -444,8 +444,9 @@ def probe(args) -> int:
     for part, used in out["engine_providers"].items():
         if not _on(used, args.device):
             problems.append(f"FaceEngine's {part} runs on {used}, not {args.device}")
-    import cv2
     import importlib.util
+
+    import cv2
 
     photo = Path(list(importlib.util.find_spec("insightface").submodule_search_locations)[0]) / "data" / "images" / "t1.jpg"
     image = cv2.imread(str(photo))
@@ -677,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         wanted = {n.strip() for n in args.only.split(",")}
         steps = [s for s in steps if s.name in wanted]
-    started, started_at = time.monotonic(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    started, started_at = time.monotonic(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     print(f"gpu-check{' --dry-run' if plan.dry_run else ''}: {len(steps)} steps, results in {plan.results}, "
           f"python {plan.python}, data {'../shared/data' if real else 'packaged photos'}, "
           f"video {plan.video or 'none (synthetic clip)'}", flush=True)

@@ -125,10 +125,11 @@ def main() -> int:
         web = None
         try:
             deployment, crew = setup_world(1)
+            from django.utils import timezone
+
             from alerts.services import alert_create
             from audit.models import AuditEvent
             from deployments.models import SnapshotReference
-            from django.utils import timezone
 
             reference = SnapshotReference.objects.filter(snapshot__deployment=deployment).first()
             for track in range(20):

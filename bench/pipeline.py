@@ -52,7 +52,7 @@ from pathlib import Path
 # ~0.1 ms on this shared 2-core machine; set before numpy loads. Both the baseline and the pipeline match.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -100,7 +100,7 @@ def load(path: Path, repeats: int):
     return frames, best, fps
 
 
-def enrol(engine: FaceEngine, frames, *, search_frames=range(0, 11), people=3):
+def enrol(engine: FaceEngine, frames, *, search_frames=range(11), people=3):
     """The 3 best enrolment-quality faces of one early frame, embedded from photo crops."""
     # Enrolment pose limits (frontal: |yaw| <= 35, |pitch| <= 30 degrees); size and sharpness relaxed, as the
     # pedestrians are small and soft this far from the camera.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def timed_runs(function: Callable[[], Any], runs: int, before_each: Callable[[], None] | None = None,

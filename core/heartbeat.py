@@ -100,7 +100,7 @@ def job_heartbeat_record(*, name: str) -> None:
     """A periodic job says it ran. Never fails the job: Redis being down is reported elsewhere."""
     try:
         monitoring_redis().set(JOB_PREFIX + name, repr(time.time()), ex=7 * 24 * 3600)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("could not record the %s heartbeat", name, exc_info=True)
 
 
@@ -135,7 +135,7 @@ def workers_seen(*, client=None) -> WorkersSeen:
         client = client or monitoring_redis()
         return WorkersSeen(reachable=True, heartbeats=tuple(worker_heartbeats(client=client)),
                            window_check_at=job_last_run(name=WINDOW_CHECK_JOB, client=client))
-    except Exception as exc:  # noqa: BLE001 - any Redis failure: unknown, said so
+    except Exception as exc:
         return WorkersSeen(reachable=False, error=f"{type(exc).__name__}: {exc}")
 
 
@@ -163,7 +163,7 @@ class _Beater:
                 if failing:
                     logger.info("heartbeat of %s written again", self.name)
                 failing = False
-            except Exception as exc:  # noqa: BLE001 - Redis down: keep trying, the worker itself reconnects
+            except Exception as exc:
                 if not failing:
                     logger.warning("heartbeat of %s not written: %s", self.name, exc)
                 failing = True
@@ -190,7 +190,7 @@ class WorkerHeartbeatStep(bootsteps.StartStopStep):
         self.beater.thread.join(5)
         try:  # a clean shutdown disappears at once; a killed worker after the expiry
             worker_heartbeat_clear(client=self.beater.client, name=self.beater.name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.warning("could not clear the heartbeat of %s", self.beater.name)
         self.beater = None
 

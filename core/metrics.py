@@ -141,7 +141,7 @@ def metrics_flush() -> bool:
             pipe.hset(GAUGES_KEY, field, json.dumps([value, now]))
         pipe.execute()
         return True
-    except Exception as exc:  # noqa: BLE001 - Redis down or slow: add these back, try again later
+    except Exception as exc:
         # A timeout may still have applied some increments: counting a second once more is the lesser harm.
         with _pending.lock:
             for field, value in counters.items():

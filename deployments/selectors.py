@@ -175,7 +175,7 @@ def deployment_not_live_reasons(*, deployment: Deployment, workers: WorkersSeen 
             try:
                 lease_holders = camera_lease_holders(deployment_id=deployment.pk,
                                                      camera_ids=[c.pk for c in deployment.cameras.all()])
-            except Exception as exc:  # noqa: BLE001 - Redis went away since the heartbeats were read
+            except Exception as exc:
                 return reasons + [NotLiveReason("broker_unreachable", f"Redis (the broker) does not answer, so "
                                                                       f"camera leases cannot be checked: "
                                                                       f"{credentials_masked(str(exc))}")]

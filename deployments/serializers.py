@@ -11,7 +11,6 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from recognition.source_urls import redact_url
 from deployments.models import (
     Camera,
     Deployment,
@@ -20,6 +19,7 @@ from deployments.models import (
     Purpose,
     WatchlistSnapshot,
 )
+from recognition.source_urls import redact_url
 
 
 class _UsernameField(serializers.CharField):

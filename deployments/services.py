@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.permissions import require_capability
 from audit.services import audit_record
 from core.errors import ChangedSinceShown, ConcurrentEditError, PermissionDenied, RuleViolation
+from deployments.camera_sources import camera_source_policy
 from deployments.models import (
     Camera,
     Deployment,
@@ -24,14 +25,13 @@ from deployments.models import (
     SnapshotReference,
     WatchlistSnapshot,
 )
-from deployments.camera_sources import camera_source_policy
 from deployments.selectors import camera_policy
 from deployments.signals import deployment_state_changed
 from recognition.source_urls import redact_url
 from recognition.sources import SourceRefused, UnknownSourceScheme, source_validate
+from watchlists.ages import reference_enrolled_as_child, reference_threshold_offset
 from watchlists.models import ReferenceImage, Subject, Watchlist
 from watchlists.selectors import watchlist_review_is_current
-from watchlists.ages import reference_enrolled_as_child, reference_threshold_offset
 
 logger = logging.getLogger(__name__)
 State = Deployment.State

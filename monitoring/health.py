@@ -28,9 +28,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.heartbeat import WorkersSeen, workers_seen
-from monitoring.access import health_details_allowed, monitoring_token_given
-from core.redis_probe import celery_queue_lengths, monitoring_redis
 from core.redaction import credentials_masked
+from core.redis_probe import celery_queue_lengths, monitoring_redis
+from monitoring.access import health_details_allowed, monitoring_token_given
 
 OK, FAILED = "ok", "failed"
 LIBPQ_MIN_CONNECT_TIMEOUT = 2  # libpq waits at least 2 s whatever is asked
@@ -51,7 +51,7 @@ def database_probe() -> dict:
         with psycopg.connect(**params, connect_timeout=max(LIBPQ_MIN_CONNECT_TIMEOUT, round(timeout)),
                              options=f"-c statement_timeout={int(timeout * 1000)}") as probe:
             probe.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - whatever it is, the part has failed
+    except Exception as exc:
         return {"status": FAILED, "error": _error(exc)}
     return {"status": OK, "latency_ms": round((time.monotonic() - started) * 1000, 1)}
 
@@ -62,7 +62,7 @@ def broker_probe(client) -> dict:
         client.ping()
         latency = round((time.monotonic() - started) * 1000, 1)
         queues = celery_queue_lengths(client=client)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {"status": FAILED, "error": _error(exc)}
     return {"status": OK, "latency_ms": latency, "queues": queues}
 
@@ -127,7 +127,7 @@ class SingleFlight:
         if mine:
             try:
                 future.set_result(probe())
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+            except BaseException as exc:
                 future.set_exception(exc)
             finally:
                 with self._lock:

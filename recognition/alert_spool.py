@@ -191,7 +191,7 @@ def spool_drain(spool: AlertSpool, deliver: Callable[[HeldEntry], object], *,
             continue
         try:
             deliver(held)
-        except Exception as exc:  # noqa: BLE001 - never lose the entry: it stays on disk either way
+        except Exception as exc:
             if isinstance(exc, SpoolEntryUnreadable) or not transient(exc):
                 logger.error("alert spool entry %s cannot be delivered: left in place for an operator",
                              path.name, exc_info=True)
@@ -279,7 +279,7 @@ class SpoolDrainer:
                     return
                 self._wake.wait(wait)
                 self._wake.clear()
-        except Exception:  # noqa: BLE001 - the entries stay on disk for the next drainer
+        except Exception:
             logger.exception("alert spool drainer stopped")
         finally:
             if self.on_exit is not None:

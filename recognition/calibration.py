@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 
 from audit.services import audit_record
 from core.errors import RuleViolation
-from django.conf import settings
-
 from recognition.evaluation import walkby_calibration as walkby
 from recognition.evaluation.calibration import Expectation, expectation_at, expectation_rows, packaged_calibration
 from recognition.evaluation.walkby_calibration import WalkbyExpectation, group_ratio_refusals, walkby_expectation_at

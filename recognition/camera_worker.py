@@ -11,8 +11,8 @@ import datetime as dt
 import logging
 import os
 import signal
-import threading
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -36,8 +36,8 @@ from recognition.leases import (
     new_holder_token,
 )
 from recognition.metrics import camera_stats_record
-from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.decision import decision_from_spec
+from recognition.ml.matcher import WatchlistMatcher
 from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, default_live_det_size, run_cameras
 from recognition.runtime import face_engine
 from recognition.services import camera_status_set
@@ -175,7 +175,7 @@ class _Run:
                 return
             try:
                 self.deliver_spooled(held)
-            except Exception as exc:  # noqa: BLE001 - kept in the spool: the drainer retries it with back-off
+            except Exception as exc:
                 if not delivery_failure_is_transient(exc):
                     logger.exception("alert of track %s on camera %s cannot be delivered: kept in the spool",
                                      candidate.track_id, candidate.camera_key)
@@ -211,7 +211,7 @@ def _wall_time(read_at: float | None):
     """The moment the camera frame was read, as an aware datetime (now if unknown)."""
     if read_at is None:
         return timezone.now()
-    return dt.datetime.fromtimestamp(read_at, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(read_at, tz=dt.UTC)
 
 
 def live_detection_size(engine) -> tuple[int, int]:
@@ -283,7 +283,7 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
             try:
                 camera_status_set(camera_id=camera.pk, deployment_id=deployment.pk, status=Camera.Status.IDLE,
                                   detail=run.stop_reason)
-            except Exception:  # noqa: BLE001 - the database may be the reason we stop
+            except Exception:
                 logger.exception("could not record camera %s as idle", camera.pk)
     logger.info("worker %s stopped: %s", holder, run.stop_reason or summary.reason)
     return {"claimed": len(cameras), "cameras": [c.pk for c in cameras], "alerts": run.alerts,

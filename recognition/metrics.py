@@ -38,7 +38,7 @@ def camera_stats_record(*, report: StatsReport, worker: str) -> None:
                 metric_observe("lfr_camera_processing_latency_seconds", seconds, camera=camera_id)
         metric_set("lfr_alert_spool_size", alert_spool_size(), worker=worker)
         metrics_flush()
-    except Exception:  # noqa: BLE001 - figures must never stop a camera loop
+    except Exception:
         logger.warning("camera metrics not recorded", exc_info=True)
 
 
@@ -48,5 +48,5 @@ def alert_delivery_observe(*, stage: str, frame_time: dt.datetime) -> None:
         metric_observe("lfr_alert_delivery_latency_seconds", max(0.0, (timezone.now() - frame_time).total_seconds()),
                        stage=stage)
         metrics_flush()
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("alert delivery latency not recorded", exc_info=True)

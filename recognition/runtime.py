@@ -46,6 +46,6 @@ def recognition_device() -> str:
         import onnxruntime
 
         available = onnxruntime.get_available_providers()
-    except Exception:  # noqa: BLE001 - no onnxruntime in this process: the CPU figure
+    except Exception:
         return "cpu"
     return "cuda" if "CUDAExecutionProvider" in available else "cpu"

@@ -62,7 +62,7 @@ from recognition.source_base import (  # noqa: F401
     SourceUnavailable,
     refusing,
 )
-from recognition.source_urls import URLRefused, network_url_canonical, redact_url, refuse_unsafe_characters  # noqa: F401
+from recognition.source_urls import URLRefused, network_url_canonical, redact_url, refuse_unsafe_characters
 
 
 class UnknownSourceScheme(SourceError, ValueError):

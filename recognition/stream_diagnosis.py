@@ -37,7 +37,7 @@ def open_failure_reason(checked: CheckedURL, *, timeout: float) -> str | None:
         return _connect_reason(address, port, timeout)
     except ConnectionRefusedError:
         return f"connection refused: nothing listens on port {port}"
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return f"the camera accepted the connection but sent nothing within {timeout:g} s"
     except (OSError, ValueError, http.client.HTTPException) as exc:
         return f"the camera's answer could not be read ({type(exc).__name__})"

@@ -14,8 +14,8 @@ from reports.selectors import (
     deployment_statistics,
     deployments_with_statistics,
     period_statistics,
-    report_period,
     report_months,
+    report_period,
 )
 from reports.services import statistics_csv_export
 

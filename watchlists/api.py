@@ -16,9 +16,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 
 from core.api import ApiView, DetailSerializer, errors, resolve_ids
 from core.uploads import CappedUploadApiMixin
-from watchlists import bulk_import
+from watchlists import bulk_import, services
 from watchlists import serializers as s
-from watchlists import services
 from watchlists import subject_access as sar
 from watchlists import subject_access_serializers as sas
 from watchlists.selectors import (

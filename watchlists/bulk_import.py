@@ -210,7 +210,7 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
                                                 status=Status.CREATED, subject=subject)
     except (ValidationError, PermissionDenied) as exc:
         status, detail = Status.REFUSED, _message(exc)
-    except Exception as exc:  # noqa: BLE001 - one broken row must not sink the batch
+    except Exception as exc:
         logger.exception("bulk import %s row %s failed", job.pk, number)
         status, detail = Status.ERROR, f"unexpected error: {exc}"
     return BulkImportRow.objects.create(bulk_import=job, number=number, reference=reference, status=status,

@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
 from core.downloads import csv_download
-from core.uploads import UploadTooLarge, capped_upload
 from core.errors import Gone
+from core.uploads import UploadTooLarge, capped_upload
 from core.views_errors import ServiceCall, gone_response, perform, service_call
 from watchlists import bulk_import, services
 from watchlists import subject_access as sar

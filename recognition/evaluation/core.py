@@ -16,11 +16,11 @@ from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import FaceQuality, QualityPolicy
 
 from . import calibration, metrics
-from .groups import false_alerts_by_group
 from .cache import EmbeddingCache, FaceRecord
 from .dataset import labelled_dataset, load_passerby_set
 from .degrade import CctvProfile, degrade_image, draw_params
 from .embedding import FACE_SELECTIONS, Progress, embed_files, hash_files, variant_key
+from .groups import false_alerts_by_group
 from .protocol import Probe, Split, build_split, split_identities
 
 DEGRADE_CHOICES = ("none", "cctv")
@@ -225,7 +225,7 @@ def _add_nonmated_sets(split: Split, options: EvaluationOptions, files: dict, la
 
 def _count_sets(split: Split, options: EvaluationOptions) -> dict:
     names = [Path(root).name for root in options.nonmated_sets]
-    counts = {"dataset": 0} | {name: 0 for name in names}
+    counts = {"dataset": 0} | dict.fromkeys(names, 0)
     for probe in split.nonmated:
         prefix = probe.item.split("/", 1)[0]
         counts[prefix if prefix in names and probe.identity.startswith(prefix) else "dataset"] += 1

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 
 import cv2
-
 import numpy as np
 
 from recognition.ml.engine import Face, FaceEngine, SingleFaceOutcome, SingleFaceResult

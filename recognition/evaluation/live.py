@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from recognition.ml.decision import TrackDecision
 from recognition.ml.engine import EngineConfig, FaceEngine
 from recognition.ml.images import decode_image
-from recognition.ml.decision import TrackDecision
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.tracker import box_iou
 from recognition.pipeline import (
@@ -46,8 +46,8 @@ from . import label_fixes, metrics
 from .cache import EmbeddingCache, FaceRecord
 from .calibration import CALIBRATION_THRESHOLDS
 from .dataset import ImageFile, Passerby, labelled_dataset, load_passerby_set
-from .groups import false_alerts_by_group, group_counts, per_1000
 from .embedding import Progress, embed_files, hash_files, variant_key
+from .groups import false_alerts_by_group, group_counts, per_1000
 from .protocol import build_split, split_identities
 from .walkby import Background, SourceFace, SyntheticBackground, WalkByConfig, WalkByScene
 
@@ -439,7 +439,7 @@ class Recording:
     @classmethod
     def load(cls, path: str | Path) -> Recording:
         with Path(path).open("rb") as handle:
-            recording = pickle.load(handle)  # noqa: S301 - a file this command wrote on this machine
+            recording = pickle.load(handle)
         if not isinstance(recording, cls):
             raise ValueError(f"{path} is not a walk-by recording")
         return recording
@@ -465,7 +465,7 @@ def measure_recording(recording: Recording, options: LiveOptions) -> dict:
             "excluded": recording.head["screening"]["excluded"] + [{"key": w.key, "why": excluded[w.key]} for w in excluded_now]}
     decision, matcher = options.pipeline.decision, recording.matcher
     children = sorted(set(load_child_entries(options.child_entries)) & set(matcher.subjects))
-    offsets = {identity: options.child_offset for identity in children} if options.child_offset else None
+    offsets = dict.fromkeys(children, options.child_offset) if options.child_offset else None
     scenes = [with_decision(scene, decision, matcher, offsets) for scene in recording.scenes]
     report = dict(recording.head) | {"decision": decision.describe(),
                                      "child_entries": {"file": str(options.child_entries) if options.child_entries else None,
@@ -480,7 +480,7 @@ def measure_recording(recording: Recording, options: LiveOptions) -> dict:
     others = [d for d in options.compare_decisions if d.describe() != decision.describe()]
     report["decisions"] = [row(other, offsets, options.child_offset) for other in (decision, *others)]
     if children:
-        report["decisions"] += [row(decision, {identity: offset for identity in children}, offset)
+        report["decisions"] += [row(decision, dict.fromkeys(children, offset), offset)
                                 for offset in options.compare_child_offsets if offset != options.child_offset]
     report["_scenes"] = scenes  # for tests and the images; dropped from the JSON
     return report

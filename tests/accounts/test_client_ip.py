@@ -48,9 +48,9 @@ def test_no_header_behind_a_proxy_is_the_proxy(settings):
 
 @pytest.mark.django_db
 def test_the_audit_log_records_the_address_the_proxy_saw(client, detective, settings):
-    from audit.models import AuditEvent
     from django.urls import reverse
 
+    from audit.models import AuditEvent
     from tests.conftest import TEST_PASSWORD
 
     settings.TRUSTED_PROXIES = [PROXY]

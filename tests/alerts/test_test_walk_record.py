@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from alerts.models import TestWalk
 from alerts import services
+from alerts.models import TestWalk
 from audit.models import AuditEvent
 from core.errors import RuleViolation
 from deployments.models import Deployment

@@ -98,7 +98,7 @@ def test_concurrent_writers_still_form_one_chain(make_user):
             for i in range(25):
                 with transaction.atomic():
                     audit_record(actor=user, action="load.test", details={"i": i})
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             close_old_connections()

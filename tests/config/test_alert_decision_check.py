@@ -1,8 +1,8 @@
 """ALERT_DECISION is checked at start-up: a worker must never start with a rule it cannot build."""
 
+import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-import pytest
 
 from config.checks import check_alert_decision
 

@@ -13,8 +13,8 @@ import time
 
 import psycopg
 import pytest
-from django.core.management.sql import sql_flush
 from django.core.management.color import no_style
+from django.core.management.sql import sql_flush
 from django.db import connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,7 +46,7 @@ def test_flush_waits_for_a_transaction_that_locks_tables_in_the_opposite_order()
     try:
         connection.ops.execute_sql_flush(flush)
         outcome["flush"] = "done"
-    except Exception as exc:  # noqa: BLE001 - the deadlock error is the failure under test
+    except Exception as exc:
         outcome["flush"] = exc
     thread.join(30)
 

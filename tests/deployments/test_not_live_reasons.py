@@ -10,7 +10,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from core.heartbeat import WINDOW_CHECK_JOB, JOB_PREFIX, worker_heartbeat_write
+from core.heartbeat import JOB_PREFIX, WINDOW_CHECK_JOB, worker_heartbeat_write
 from core.redis_probe import monitoring_redis
 from deployments.models import Camera, Deployment
 from recognition.leases import lease_key

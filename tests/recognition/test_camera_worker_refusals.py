@@ -5,6 +5,7 @@ import socket
 import threading
 
 import pytest
+
 from deployments.models import Camera, Deployment
 from deployments.services import deployment_authorise, deployments_tick
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, worker_run_until_lost

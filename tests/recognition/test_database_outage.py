@@ -65,7 +65,7 @@ def test_a_camera_loop_carries_on_through_a_database_outage_and_writes_what_it_c
     def work() -> None:
         try:
             result.update(camera_worker_run(deployment_id=live_deployment.pk))
-        except BaseException as exc:  # noqa: BLE001 - the assertion below names it
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -11,11 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
+from recognition.source_urls import DestinationPolicy
 from recognition.sources import (
     Backoff,
     Frame,
-    FrameSource,
     FramesFromImages,
+    FrameSource,
     SourceKind,
     SourcePolicy,
     SourceUnavailable,
@@ -25,11 +26,10 @@ from recognition.sources import (
     create_source,
     open_source,
     redact_url,
-    source_validate,
     register_source,
     registered_schemes,
+    source_validate,
 )
-from recognition.source_urls import DestinationPolicy
 
 FPS = 20
 FRAMES = 12

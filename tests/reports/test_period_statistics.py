@@ -117,6 +117,6 @@ def test_only_statistics_roles_and_a_real_period(officer, detective, outsider, o
 
 def test_month_boundaries_are_local_time(oversight):
     start, end, _ = month_period(2025, 7)  # British Summer Time: midnight local is 23:00 UTC
-    assert start == dt.datetime(2025, 6, 30, 23, tzinfo=dt.timezone.utc)
-    assert end == dt.datetime(2025, 7, 31, 23, tzinfo=dt.timezone.utc)
+    assert start == dt.datetime(2025, 6, 30, 23, tzinfo=dt.UTC)
+    assert end == dt.datetime(2025, 7, 31, 23, tzinfo=dt.UTC)
     assert timezone.localtime(start).hour == 0

@@ -6,7 +6,8 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from core.errors import RuleViolation
-from tests.factories import import_csv, import_row as row, import_zip
+from tests.factories import import_csv, import_zip
+from tests.factories import import_row as row
 from tests.samples import YAO_MING, group_jpeg, no_face_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.bulk_import import bulk_import_run, bulk_import_start
 from watchlists.models import BulkImport, Subject

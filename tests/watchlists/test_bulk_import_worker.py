@@ -10,7 +10,8 @@ import pytest
 
 from audit.models import AuditEvent
 from config.celery import app
-from tests.factories import import_csv, import_row as row, import_zip
+from tests.factories import import_csv, import_zip
+from tests.factories import import_row as row
 from tests.samples import person_jpeg
 from watchlists.bulk_import import bulk_import_start
 from watchlists.models import BulkImport, BulkImportRow, Subject

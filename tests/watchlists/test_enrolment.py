@@ -10,8 +10,8 @@ from django.conf import settings
 
 from audit.models import AuditEvent
 from core.errors import RuleViolation
-from tests.samples import YAO_MING, encode_jpeg, group_jpeg, no_face_jpeg, person_image, person_jpeg, yao_ming_second_photo_jpeg
 from tests.factories import make_subject, protected_files
+from tests.samples import YAO_MING, encode_jpeg, group_jpeg, no_face_jpeg, person_image, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.models import ReferenceImage, Watchlist
 from watchlists.services import (
     reference_image_add,

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from tests.samples import no_face_jpeg, person_jpeg
 from tests.factories import make_subject
+from tests.samples import no_face_jpeg, person_jpeg
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_image_add
 

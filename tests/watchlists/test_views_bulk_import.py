@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import MULTIPART_CONTENT
 from django.urls import reverse
 
-from tests.samples import no_face_jpeg, person_jpeg
 from tests.factories import import_csv, import_zip
 from tests.factories import import_row as row
+from tests.samples import no_face_jpeg, person_jpeg
 from tests.uploads import asgi_post, multipart, padded_zip, peak_bytes, wsgi_post
 from watchlists.bulk_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, bulk_import_run
 from watchlists.models import BulkImport

@@ -10,8 +10,8 @@ from django.urls import reverse
 from PIL import Image
 
 from audit.models import AuditEvent
-from tests.samples import YAO_MING, group_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from tests.factories import make_subject
+from tests.samples import YAO_MING, group_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_image_add, reference_images_enrol
 

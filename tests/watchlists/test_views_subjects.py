@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from tests.samples import person_jpeg
 from tests.factories import make_subject, protected_files
+from tests.samples import person_jpeg
 from watchlists.models import InclusionCategory, ReferenceImage, Subject, Watchlist
 from watchlists.services import subject_update, watchlist_create, watchlist_subjects_add
 

@@ -214,7 +214,7 @@ def _while_a_commander_holds_the_watchlist(watchlist, change, in_lock=lambda: No
     def other():
         try:
             change()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
@@ -236,7 +236,7 @@ def _while_a_commander_holds_the_watchlist(watchlist, change, in_lock=lambda: No
         time.sleep(0.2)
         try:
             audit_record(actor=None, action="watchlist.reviewed", target=watchlist)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
             raise
     thread.join(30)

@@ -24,8 +24,8 @@ from recognition.evaluation.live import (
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
 from recognition.evaluation.walkby_calibration import walkby_calibration_from_report, walkby_calibration_json
-from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
 from recognition.management.calibration_output import calibration_actor, calibration_output
+from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
 from recognition.ml.engine import EngineConfig
 from recognition.pipeline import PipelineConfig, engine_on_gpu
 

@@ -92,7 +92,7 @@ def test_many_false_alerts_use_chi_square_and_agree_with_its_known_values():
     assert _chi_square_sf(3.841458820694124, 1) == pytest.approx(0.05, rel=1e-6)
     assert _chi_square_sf(11.070497693516351, 5) == pytest.approx(0.05, rel=1e-6)
     assert _chi_square_sf(0.5, 4) == pytest.approx(0.973500699, rel=1e-6)
-    shares = {g: 0.2 for g in "abcde"}
+    shares = dict.fromkeys("abcde", 0.2)
     result = spread_test({"a": 60, "b": 40, "c": 40, "d": 30, "e": 30}, shares)  # too many outcomes to list
     assert result["method"] == "chi-square" and result["statistic"] == pytest.approx(15.0)  # (400 + 100 + 100) / 40
     assert result["p_value"] == pytest.approx(0.004701, rel=1e-3)  # chi-square(4) tail at 15

@@ -2,9 +2,9 @@
 
 import json
 
+import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-import pytest
 
 
 def test_command_writes_report_and_prints_targets(tiny_dataset, tmp_path, capsys):
