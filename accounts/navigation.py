@@ -15,6 +15,6 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Live alerts", "alerts:live_index", "view_alerts"),
     ("Audit log", "audit:log", "view_audit_log"),
     ("Statistics", "reports:index", "view_statistics"),
-    ("Subject access", "watchlists:subject_access", "search_subject_access"),
+    ("Subject access", "oversight:subject_access", "search_subject_access"),
     ("Users", "accounts:users", "manage_users"),
 ]

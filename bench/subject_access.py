@@ -96,7 +96,7 @@ def main() -> None:
         print(f"filled in {time.perf_counter() - began:.0f} s")
         from django.contrib.auth import get_user_model
 
-        from watchlists.subject_access import subject_access_search
+        from oversight.subject_access import subject_access_search
 
         searcher = get_user_model().objects.create_user(username="oversight")
         searcher.groups.set(Group.objects.filter(name="oversight"))

@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from alerts import api as alerts
 from audit import api as audit
 from deployments import api as deployments
+from oversight import api as oversight
 from reports import api as reports
 from watchlists import api as watchlists
 
@@ -54,8 +55,8 @@ urlpatterns = [
     path("reference-images/<int:pk>/file", _api(watchlists.ReferenceImageFileView), name="reference-image-file"),
     path("reference-images/<int:pk>/confirm-duplicate", _api(watchlists.ReferenceImageConfirmDuplicateView),
          name="reference-image-confirm-duplicate"),
-    path("subject-access/", _api(watchlists.SubjectAccessSearchView), name="subject-access-search"),
-    path("subject-access/<int:subject_id>/report", _api(watchlists.SubjectAccessReportView),
+    path("subject-access/", _api(oversight.SubjectAccessSearchView), name="subject-access-search"),
+    path("subject-access/<int:subject_id>/report", _api(oversight.SubjectAccessReportView),
          name="subject-access-report"),
     # cameras and deployments
     path("cameras/", _api(deployments.CameraListView), name="camera-list"),

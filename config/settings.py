@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "recognition",
     "alerts",
     "reports",
+    "oversight",
 ]
 
 MIDDLEWARE = [

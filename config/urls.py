@@ -7,6 +7,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("watchlists/", include("watchlists.urls")),
+    path("watchlists/subject-access/", include("oversight.urls")),  # oversight app, at its old address
     path("deployments/", include("deployments.urls")),
     path("alerts/", include("alerts.urls")),
     path("audit/", include("audit.urls")),

@@ -18,8 +18,6 @@ from core.api import ApiView, DetailSerializer, errors, resolve_ids
 from core.uploads import CappedUploadApiMixin
 from watchlists import bulk_import, services
 from watchlists import serializers as s
-from watchlists import subject_access as sar
-from watchlists import subject_access_serializers as sas
 from watchlists.selectors import (
     access_bulk_import,
     access_reference_image,
@@ -315,34 +313,3 @@ class ReferenceImageConfirmDuplicateView(ApiView):
         image = services.reference_image_confirm_duplicate(actor=request.user, image=image,
                                                            justification=data["justification"], request=request)
         return self.output(s.ReferenceImageSerializer, image)
-
-
-# --- subject access -----------------------------------------------------------------------------
-
-SUBJECT_ACCESS = ["subject access"]
-
-
-class SubjectAccessSearchView(ApiView):
-    @extend_schema(tags=SUBJECT_ACCESS, summary="Everything held about the people a reference or name points to",
-                   description="A reference matches exactly; a name in part, ignoring case and accents (at least "
-                               f"{sar.MIN_QUERY_LENGTH} characters). Searches subjects (purged ones too), watchlists, "
-                               "deployment manifests and alerts; at most "
-                               f"{sar.MAX_PEOPLE} people. Every search is audited.",
-                   parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True,
-                                                description="a full reference, or part of a name")],
-                   responses={200: sas.SubjectAccessResultSerializer, **errors(400)})
-    def get(self, request):
-        result = sar.subject_access_search(user=request.user, query=request.query_params.get("q", ""),
-                                           request=request)
-        return self.output(sas.SubjectAccessResultSerializer, result)
-
-
-class SubjectAccessReportView(ApiView):
-    @extend_schema(tags=SUBJECT_ACCESS, summary="The subject access report for one person (an audited export)",
-                   responses={200: sas.SubjectAccessReportSerializer, **errors(404)})
-    def get(self, request, subject_id: int):
-        person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="json",
-                                           request=request)
-        response = self.output(sas.SubjectAccessReportSerializer, {"person": person, "rows": sar.report_rows(person)})
-        response["Cache-Control"] = "no-store, private"
-        return response

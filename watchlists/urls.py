@@ -27,8 +27,4 @@ urlpatterns = [
     path("images/<int:pk>/", views.image_file, name="image"),
     path("images/<int:pk>/confirm-duplicate/", views.image_confirm_duplicate, name="image_confirm_duplicate"),
     path("images/<int:pk>/delete/", views.image_delete, name="image_delete"),
-    path("subject-access/", views.subject_access, name="subject_access"),
-    path("subject-access/<int:subject_id>/report/", views.subject_access_report, name="subject_access_report"),
-    path("subject-access/<int:subject_id>/report.csv", views.subject_access_report_csv,
-         name="subject_access_report_csv"),
 ]

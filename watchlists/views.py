@@ -16,7 +16,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import capability_required, require_capability
@@ -26,7 +25,6 @@ from core.errors import Gone
 from core.uploads import UploadTooLarge, capped_upload
 from core.views_errors import ServiceCall, gone_response, perform, service_call
 from watchlists import bulk_import, services
-from watchlists import subject_access as sar
 from watchlists.forms import (
     AddSubjectsForm,
     BulkImportForm,
@@ -462,46 +460,3 @@ def import_template(request):
     out = io.StringIO()
     csv.writer(out).writerow([*bulk_import.REQUIRED_COLUMNS, *bulk_import.OPTIONAL_COLUMNS])
     return csv_download(out.getvalue(), filename="watchlist-import-template.csv")
-
-
-# --- subject access -----------------------------------------------------------------------------
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store, private"
-    return response
-
-
-@require_GET
-@capability_required("search_subject_access")
-def subject_access(request):
-    """Search by reference or name across subjects, watchlists, deployment manifests and alerts (audited)."""
-    search = request.GET.get("q", "")
-    context = {"search": search.strip(), "result": None, "call": None, "min_length": sar.MIN_QUERY_LENGTH}
-    status = 200
-    if "q" in request.GET:
-        with service_call() as call:
-            context["result"] = sar.subject_access_search(user=request.user, query=search,
-                                                                       request=request)
-        if call.failed:
-            context["call"], status = call, call.status
-    return _no_store(render(request, "watchlists/subject_access.html", context, status=status))
-
-
-@require_GET
-@capability_required("search_subject_access")
-def subject_access_report(request, subject_id: int):
-    """The printable report for one person (an audited export)."""
-    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="html",
-                                                   request=request)
-    return _no_store(render(request, "watchlists/subject_access_report.html", {
-        "person": person, "rows": sar.report_rows(person), "generated_at": timezone.now(),
-        "alert_retention_days": settings.ALERT_RETENTION_DAYS,
-        "snapshot_hours": settings.SNAPSHOT_DELETE_WITHIN_HOURS}))
-
-
-@require_GET
-@capability_required("search_subject_access")
-def subject_access_report_csv(request, subject_id: int):
-    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv",
-                                                   request=request)
-    return csv_download(sar.report_csv(person), filename=f"subject-access-{subject_id}.csv", private=True)

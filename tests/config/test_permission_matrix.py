@@ -112,9 +112,9 @@ RULES: dict[str, Rule] = {
     "watchlists:image": get(VIEW_BIOMETRICS, **IMAGE),
     "watchlists:image_confirm_duplicate": post(MANAGE_WATCHLIST, **IMAGE),
     "watchlists:image_delete": post(MANAGE_WATCHLIST, **IMAGE),
-    "watchlists:subject_access": get(SUBJECT_ACCESS),
-    "watchlists:subject_access_report": get(SUBJECT_ACCESS, subject_id="subject"),
-    "watchlists:subject_access_report_csv": get(SUBJECT_ACCESS, subject_id="subject"),
+    "oversight:subject_access": get(SUBJECT_ACCESS),
+    "oversight:subject_access_report": get(SUBJECT_ACCESS, subject_id="subject"),
+    "oversight:subject_access_report_csv": get(SUBJECT_ACCESS, subject_id="subject"),
     # deployments and cameras
     "deployments:list": get(VIEW_DEPLOYMENT),
     "deployments:create": get_post(PLAN, PLAN),

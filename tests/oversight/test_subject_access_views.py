@@ -13,12 +13,12 @@ from watchlists.services import subject_purge
 
 pytestmark = pytest.mark.django_db
 
-SEARCH = reverse("watchlists:subject_access")
+SEARCH = reverse("oversight:subject_access")
 
 
 def report_urls(subject_id):
-    return [reverse("watchlists:subject_access_report", args=[subject_id]),
-            reverse("watchlists:subject_access_report_csv", args=[subject_id])]
+    return [reverse("oversight:subject_access_report", args=[subject_id]),
+            reverse("oversight:subject_access_report_csv", args=[subject_id])]
 
 
 def test_oversight_finds_a_person_across_deployments_and_alerts(client_as, oversight, live_deployment, raise_alert):
@@ -83,7 +83,7 @@ def test_purged_subject_report_keeps_the_history_without_biometric_data(client_a
     search = client_as(oversight).get(SEARCH, {"q": "subject 1"}).content.decode()
     assert "Purged (biometric data deleted)" in search and live_deployment.name in search
 
-    response = client_as(oversight).get(reverse("watchlists:subject_access_report", args=[subject.pk]))
+    response = client_as(oversight).get(reverse("oversight:subject_access_report", args=[subject.pk]))
     assert response.status_code == 200 and response["Cache-Control"] == "no-store, private"
     page = response.content.decode()
     assert "Subject access report" in page and "PNC-0001" in page
@@ -99,7 +99,7 @@ def test_csv_export_is_a_download_with_every_record(client_as, oversight, live_d
     alert = raise_alert(0, score=0.81)
     subject = Subject.objects.get(reference="PNC-0000")
 
-    response = client_as(oversight).get(reverse("watchlists:subject_access_report_csv", args=[subject.pk]))
+    response = client_as(oversight).get(reverse("oversight:subject_access_report_csv", args=[subject.pk]))
 
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == f'attachment; filename="subject-access-{subject.pk}.csv"'
@@ -132,4 +132,4 @@ def test_the_search_page_query_count_does_not_grow_with_results(client_as, overs
     assert response.content.decode().count('data-testid="person-') == 22
     subject = Subject.objects.get(reference="PNC-0000")
     with django_assert_max_num_queries(28):
-        assert client.get(reverse("watchlists:subject_access_report", args=[subject.pk])).status_code == 200
+        assert client.get(reverse("oversight:subject_access_report", args=[subject.pk])).status_code == 200

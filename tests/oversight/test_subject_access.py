@@ -14,7 +14,7 @@ from deployments.services import deployments_tick, snapshots_delete_biometrics
 from tests.factories import make_subject
 from watchlists.models import ReferenceImage, Subject
 from watchlists.services import subject_purge, subject_update
-from watchlists.subject_access import report_csv, report_rows, subject_access_report, subject_access_search
+from oversight.subject_access import report_csv, report_rows, subject_access_report, subject_access_search
 
 pytestmark = pytest.mark.django_db
 
