@@ -67,7 +67,7 @@ def broadcast_alert_on_commit(*, alert_id: int, event: str) -> None:
                 "type": "deployment.event", "event": event, "deployment_id": alert.deployment_id,
                 "alert_id": alert_id, "alert": alert_payload(alert)})
             if event == "alert.created":
-                from recognition.metrics import alert_delivery_observe
+                from alerts.metrics import alert_delivery_observe
 
                 alert_delivery_observe(stage="broadcast", frame_time=alert.frame_time)
 

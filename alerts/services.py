@@ -10,6 +10,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.permissions import require_capability
+from alerts.alert_spool import HeldEntry, spool_drain
 from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
@@ -18,7 +19,6 @@ from alerts.spool import alert_spool
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
 from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
-from recognition.alert_spool import HeldEntry, spool_drain
 from watchlists.models import InclusionCategory, Subject
 from watchlists.storage import (
     PENDING_SUFFIX,

@@ -1,4 +1,4 @@
-"""The Django side of the alert spool (recognition/alert_spool.py): where it lives and what an entry holds.
+"""The Django side of the alert spool (alerts/alert_spool.py): where it lives and what an entry holds.
 
 One folder per host, ALERT_SPOOL_DIR (default VAR_DIR/alert-spool), 0700, its files 0600: every worker
 on the host spools there, so a worker starting up delivers what a killed predecessor left.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from recognition.alert_spool import AlertSpool, SpoolEntry
+from alerts.alert_spool import AlertSpool, SpoolEntry
 
 # What an alert copies from the frozen snapshot reference. Kept in the entry, so a match spooled while the
 # database was down is delivered even after its snapshot has been deleted.

@@ -23,11 +23,11 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
+from alerts.alert_spool import AlertSpool, Backoff, HeldEntry, SpoolDrainer
 from alerts.services import alert_deliver, delivery_failure_is_transient
 from alerts.spool import alert_spool, alert_spool_entry
 from deployments.camera_sources import camera_source_policy
 from deployments.models import Camera, Deployment, SnapshotReference
-from recognition.alert_spool import AlertSpool, Backoff, HeldEntry, SpoolDrainer
 from recognition.camera_records import CameraRecords, DatabaseOutage, forget_broken_connection
 from recognition.leases import (
     camera_lease_acquire,

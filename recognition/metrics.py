@@ -1,17 +1,15 @@
 """The camera workers' figures for /metrics (core/metrics.py): the pipeline's per-camera counts and latencies
-from each StatsReport, alert delivery latencies, and the worker's alert spool size."""
+from each StatsReport and the worker's alert spool size (alert delivery latencies: alerts/metrics.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
-
+from alerts.selectors import alert_spool_size as spool_size
 from core.metrics import metric_add, metric_observe, metric_set, metrics_flush
 
-if TYPE_CHECKING:  # the web process records alert latencies without loading the pipeline
+if TYPE_CHECKING:  # a type only: importing this module does not load the pipeline
     from recognition.pipeline import StatsReport
 
 logger = logging.getLogger(__name__)
@@ -22,8 +20,6 @@ COUNTED = {"lfr_camera_frames_processed": "frames_processed", "lfr_camera_frames
 
 def alert_spool_size() -> int:
     """Alerts held in this host's spool, not yet in PostgreSQL (alerts.selectors.alert_spool_size)."""
-    from alerts.selectors import alert_spool_size as spool_size
-
     return int(spool_size())
 
 
@@ -40,13 +36,3 @@ def camera_stats_record(*, report: StatsReport, worker: str) -> None:
         metrics_flush()
     except Exception:
         logger.warning("camera metrics not recorded", exc_info=True)
-
-
-def alert_delivery_observe(*, stage: str, frame_time: dt.datetime) -> None:
-    """An alert reached a stage (commit, broadcast): how long after its frame was read (never raises)."""
-    try:
-        metric_observe("lfr_alert_delivery_latency_seconds", max(0.0, (timezone.now() - frame_time).total_seconds()),
-                       stage=stage)
-        metrics_flush()
-    except Exception:
-        logger.warning("alert delivery latency not recorded", exc_info=True)

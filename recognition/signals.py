@@ -20,7 +20,7 @@ def on_alert_saved(sender, instance, created: bool, **kwargs) -> None:
     if created:
         from django.db import transaction
 
-        from recognition.metrics import alert_delivery_observe
+        from alerts.metrics import alert_delivery_observe
 
         frame_time = instance.frame_time
         transaction.on_commit(lambda: alert_delivery_observe(stage="commit", frame_time=frame_time))

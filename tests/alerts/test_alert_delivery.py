@@ -86,7 +86,7 @@ def test_a_broadcast_failure_keeps_the_alert_its_crop_and_the_rest_of_the_batch(
 
 
 def test_an_alert_raised_while_postgresql_is_unreachable_appears_once_it_is_back(spool_dir, live_deployment):
-    from recognition.alert_spool import Backoff, SpoolDrainer
+    from alerts.alert_spool import Backoff, SpoolDrainer
     from tests.alerts.tcp_proxy import TcpProxy
 
     run = worker_run(live_deployment)
@@ -182,9 +182,9 @@ def test_a_worker_killed_between_crop_and_commit_leaves_no_orphan_and_its_alert_
 
 def test_the_same_match_delivered_twice_or_at_once_makes_one_alert(spool_dir, live_deployment):
     """A crash after commit and before the spool entry's removal delivers it again; two drainers may race."""
+    from alerts.alert_spool import SpoolEntry
     from alerts.services import alerts_spool_drain
     from alerts.spool import alert_spool
-    from recognition.alert_spool import SpoolEntry
 
     run = worker_run(live_deployment)
     run.on_alert(match(run, subject_index=0, track_id=7))
@@ -219,9 +219,9 @@ def test_the_same_match_delivered_twice_or_at_once_makes_one_alert(spool_dir, li
 
 
 def test_a_delivery_that_committed_but_lost_its_crop_rename_gets_the_crop_back(spool_dir, live_deployment):
+    from alerts.alert_spool import SpoolEntry
     from alerts.services import alerts_spool_drain
     from alerts.spool import alert_spool
-    from recognition.alert_spool import SpoolEntry
     from watchlists.storage import protected_delete, protected_exists
 
     run = worker_run(live_deployment)
@@ -258,9 +258,9 @@ def _entry_bytes_of(run, alert) -> bytes:
 
 
 def test_the_sweeper_removes_only_old_unreferenced_crops_and_stale_temporaries(settings, spool_dir, live_deployment):
+    from alerts.alert_spool import SpoolEntry
     from alerts.services import alert_files_sweep
     from alerts.spool import alert_spool
-    from recognition.alert_spool import SpoolEntry
     from watchlists.storage import protected_path, protected_save, protected_save_pending
 
     run = worker_run(live_deployment)

@@ -1,4 +1,4 @@
-"""The spool itself (recognition/alert_spool.py, no Django): durable, private, held by one drainer at a time,
+"""The spool itself (alerts/alert_spool.py, no Django): durable, private, held by one drainer at a time,
 and never losing an entry to a failed delivery. The deliverers here are fakes: what is tested is the spool."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 import textwrap
 import time
 
-from recognition.alert_spool import AlertSpool, Backoff, SpoolDrainer, SpoolEntry, spool_drain
+from alerts.alert_spool import AlertSpool, Backoff, SpoolDrainer, SpoolEntry, spool_drain
 
 
 def entry(n: int = 1) -> SpoolEntry:
@@ -51,7 +51,7 @@ def test_an_entry_removed_by_one_drainer_is_not_taken_by_another(tmp_path):
 def test_a_killed_writers_entry_is_free_for_the_next_drainer(tmp_path):
     script = textwrap.dedent(f"""
         import os
-        from recognition.alert_spool import AlertSpool, SpoolEntry
+        from alerts.alert_spool import AlertSpool, SpoolEntry
         AlertSpool({str(tmp_path)!r}).put(SpoolEntry(meta={{"track_id": 9}}, jpeg=b"crop"))
         os.kill(os.getpid(), 9)
     """)
