@@ -19,8 +19,8 @@ from audit import serializers as s
 from audit.chain import HASHED_FIELDS
 from audit.export import as_async, bundle_name, export_bundle
 from audit.filters import AuditFilter
+from audit.log_access import audit_event_view_record, audit_export_record
 from audit.selectors import access_audit_event, audit_event_check, audit_event_page
-from audit.services import audit_event_view_record, audit_export_record
 from core.api import ApiView, errors
 
 AUDIT = ["audit log"]

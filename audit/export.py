@@ -116,7 +116,7 @@ def bundle_name(*, export_event: AuditEvent) -> str:
 def export_bundle(*, filters: AuditFilter, export_format: str, export_event: AuditEvent,
                   events: Iterable[dict] | None = None) -> Iterator[bytes]:
     """The zip bundle, chunk by chunk. `export_event` is the audit event recording this export
-    (`audit.services.audit_export_record`); the export covers the events up to it."""
+    (`audit.log_access.audit_export_record`); the export covers the events up to it."""
     if export_format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {export_format!r}")
     if events is None:

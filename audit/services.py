@@ -110,26 +110,3 @@ def audit_anchor_record() -> AuditAnchor | None:
         anchor_append(path=settings.AUDIT_ANCHOR_FILE, key=key, sequence=anchor.head_sequence,
                       head_hash=anchor.head_hash, at=format_time(anchor.recorded_at))
     return anchor
-
-
-def audit_event_view_record(*, actor, event: AuditEvent, request=None) -> AuditEvent:
-    """Opening one event's page is recorded (browsing and searching the list is not: docs/audit.md)."""
-    from accounts.permissions import require_capability
-
-    require_capability(user=actor, capability="view_audit_log")
-    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence),
-                        request=request)
-
-
-def audit_export_record(*, actor, filters, export_format: str, request=None) -> AuditEvent:
-    """Record an export in its own transaction, committed before the first byte is streamed: the
-    export then covers the events up to and including this one."""
-    from accounts.permissions import require_capability
-    from audit.export import EXPORT_FORMATS
-
-    require_capability(user=actor, capability="export_audit_log")
-    if export_format not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {export_format!r}")
-    with transaction.atomic():
-        return audit_record(actor=actor, action="audit.exported", request=request,
-                            details={"filter": filters.as_dict(), "format": export_format})

@@ -11,12 +11,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import capability_required
-from accounts.selectors import user_can
+from accounts.permissions import capability_required, user_can
 from audit.export import as_async, bundle_name, export_bundle
 from audit.forms import AuditExportForm, AuditFilterForm
+from audit.log_access import audit_event_view_record, audit_export_record
 from audit.selectors import access_audit_event, audit_event_check, audit_event_page
-from audit.services import audit_event_view_record, audit_export_record
 
 
 def _log_page(request, form, *, status: int = 200, page=None):

@@ -16,8 +16,9 @@ from audit import export as audit_export
 from audit.chain import GENESIS_HASH, event_hash
 from audit.export import export_bundle
 from audit.filters import AuditFilter
+from audit.log_access import audit_export_record
 from audit.models import AuditEvent
-from audit.services import audit_export_record, audit_record, event_fields
+from audit.services import audit_record, event_fields
 from tests.conftest import mfa_verify_session
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from django.core.management.base import CommandError
 from audit import chain, verify_export
 from audit.export import export_bundle
 from audit.filters import AuditFilter
-from audit.services import audit_anchor_record, audit_export_record, audit_record, event_fields
+from audit.log_access import audit_export_record
+from audit.services import audit_anchor_record, audit_record, event_fields
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,30 @@
+"""Reads of the audit log that are themselves audited: opening one event, exporting. These check the reader's
+capability (accounts), so they sit above accounts, with the audit log pages and API; ``audit.services``, the
+chain's writer, sits below accounts (docs/architecture.md, Layers)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.permissions import require_capability
+from audit.export import EXPORT_FORMATS
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+
+def audit_event_view_record(*, actor, event: AuditEvent, request=None) -> AuditEvent:
+    """Opening one event's page is recorded (browsing and searching the list is not: docs/audit.md)."""
+    require_capability(user=actor, capability="view_audit_log")
+    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence),
+                        request=request)
+
+
+def audit_export_record(*, actor, filters, export_format: str, request=None) -> AuditEvent:
+    """Record an export in its own transaction, committed before the first byte is streamed: the
+    export then covers the events up to and including this one."""
+    require_capability(user=actor, capability="export_audit_log")
+    if export_format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {export_format!r}")
+    with transaction.atomic():
+        return audit_record(actor=actor, action="audit.exported", request=request,
+                            details={"filter": filters.as_dict(), "format": export_format})
