@@ -1,8 +1,9 @@
 from django.urls import NoReverseMatch, reverse
 
 from accounts.navigation import NAVIGATION
+from accounts.permissions import user_can
 from accounts.roles import Role
-from accounts.selectors import mfa_required, user_can, user_roles
+from accounts.selectors import mfa_required, user_roles
 
 
 def navigation(request) -> dict:

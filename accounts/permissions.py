@@ -3,8 +3,11 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-from accounts.roles import CAPABILITIES
-from accounts.selectors import user_can
+from accounts.roles import CAPABILITIES, permission_name
+
+
+def user_can(*, user, capability: str) -> bool:
+    return bool(getattr(user, "is_active", False)) and user.has_perm(permission_name(capability))
 
 
 def require_capability(*, user, capability: str) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from accounts.roles import Role, permission_name
+from accounts.permissions import require_capability
+from accounts.roles import Role
 
 
 def user_roles(*, user) -> list[str]:
@@ -16,10 +17,6 @@ def user_roles(*, user) -> list[str]:
 
 def user_has_role(*, user, role: Role) -> bool:
     return role.value in user_roles(user=user)
-
-
-def user_can(*, user, capability: str) -> bool:
-    return bool(getattr(user, "is_active", False)) and user.has_perm(permission_name(capability))
 
 
 # --- multi-factor authentication ---------------------------------------------------------------
@@ -62,8 +59,6 @@ def users_for_management(*, actor):
     from django.contrib.auth import get_user_model
     from django.db.models import Exists, OuterRef
     from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from accounts.permissions import require_capability
 
     require_capability(user=actor, capability="manage_users")
     enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)

@@ -3,8 +3,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.permissions import require_capability
-from accounts.selectors import user_can
+from accounts.permissions import require_capability, user_can
 from alerts.models import Alert, TestWalk
 from deployments.models import Deployment, ManifestEntry
 from watchlists.models import InclusionCategory

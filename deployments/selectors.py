@@ -8,8 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.permissions import require_capability
-from accounts.selectors import user_can
+from accounts.permissions import require_capability, user_can
 from core.heartbeat import WorkersSeen, workers_seen
 from core.redaction import credentials_masked
 from deployments.models import Camera, Deployment

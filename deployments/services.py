@@ -193,7 +193,7 @@ def _check_officers(officers) -> list:
 
 
 def _can(user, capability: str) -> bool:
-    from accounts.selectors import user_can
+    from accounts.permissions import user_can
 
     return user_can(user=user, capability=capability)
 

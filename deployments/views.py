@@ -16,8 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import capability_required, require_capability
-from accounts.selectors import user_can
+from accounts.permissions import capability_required, require_capability, user_can
 from core.views_errors import ServiceCall, perform, service_call
 from deployments import services
 from deployments.forms import (

@@ -12,7 +12,8 @@ import hmac
 
 from django.conf import settings
 
-from accounts.selectors import mfa_required, user_can
+from accounts.permissions import user_can
+from accounts.selectors import mfa_required
 
 
 def monitoring_token_given(request) -> bool:

@@ -18,8 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import capability_required, require_capability
-from accounts.selectors import user_can
+from accounts.permissions import capability_required, require_capability, user_can
 from core.downloads import csv_download
 from core.errors import Gone
 from core.uploads import UploadTooLarge, capped_upload

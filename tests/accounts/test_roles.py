@@ -1,8 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
 
+from accounts.permissions import user_can
 from accounts.roles import CAPABILITIES, ROLE_PERMISSIONS, Role
-from accounts.selectors import user_can, user_roles
+from accounts.selectors import user_roles
 from accounts.services import roles_sync
 
 

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from alerts.services import alert_adjudicate
 from audit.models import AuditEvent
 from deployments.services import deployments_tick, snapshots_delete_biometrics
+from oversight.subject_access import report_csv, report_rows, subject_access_report, subject_access_search
 from tests.factories import make_subject
 from watchlists.models import ReferenceImage, Subject
 from watchlists.services import subject_purge, subject_update
-from oversight.subject_access import report_csv, report_rows, subject_access_report, subject_access_search
 
 pytestmark = pytest.mark.django_db
 
