@@ -18,6 +18,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts.roles import Role
 from accounts.selectors import mfa_required
 
 MFA_NEEDED = "two-factor verification needed: sign in on the portal and enter your authenticator code"
@@ -72,8 +73,6 @@ def totp_qr_svg(device) -> str:
 
 @checks.register(checks.Tags.security)
 def check_mfa_roles(app_configs, **kwargs):
-    from accounts.roles import Role
-
     unknown = sorted(set(settings.MFA_REQUIRED_ROLES) - {r.value for r in Role})
     if unknown:
         return [checks.Error(f"MFA_REQUIRED_ROLES names unknown roles: {', '.join(unknown)}",

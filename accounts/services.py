@@ -4,8 +4,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from accounts.models import LoginFailureCount
+from accounts.permissions import require_capability
 from accounts.roles import ROLE_PERMISSIONS, Role
+from accounts.selectors import mfa_device
 from audit.services import audit_record
+from core.errors import RuleViolation
 
 User = get_user_model()
 
@@ -50,8 +54,6 @@ def mfa_enrolment_start(*, user, request=None):
     """The user's pending TOTP device (created on first call; the same one, so the same QR code, after)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.selectors import mfa_device
-    from core.errors import RuleViolation
 
     with transaction.atomic():
         if mfa_device(user=user) is not None:
@@ -79,7 +81,6 @@ def mfa_verify(*, user, token: str, request=None):
 def _mfa_check(*, user, token: str, confirmed: bool, request):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from core.errors import RuleViolation
 
     stage = "sign_in" if confirmed else "enrolment"
     token = "".join((token or "").split())
@@ -114,7 +115,6 @@ def mfa_device_reset(*, actor, user, request=None) -> int:
     verified with the old device is no longer verified. Returns how many devices were removed."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.permissions import require_capability
 
     require_capability(user=actor, capability="manage_users")
     with transaction.atomic():
@@ -161,7 +161,6 @@ def login_failures_audit(*, actor=None, now=None) -> int:
 
     from django.utils import timezone
 
-    from accounts.models import LoginFailureCount
 
     closed_before = ((now or timezone.now()) - dt.timedelta(seconds=LOGIN_FAILURES_GRACE_SECONDS)).replace(
         second=0, microsecond=0)

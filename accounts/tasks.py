@@ -1,8 +1,8 @@
 from celery import shared_task
 
+from accounts.services import login_failures_audit
+
 
 @shared_task
 def login_failures_audit_task() -> int:
-    from accounts.services import login_failures_audit
-
     return login_failures_audit()

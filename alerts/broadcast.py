@@ -15,6 +15,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from alerts.metrics import alert_delivery_observe
+from alerts.models import Alert
+from alerts.payloads import alert_payload
+
 logger = logging.getLogger(__name__)
 
 
@@ -57,9 +61,6 @@ def broadcast_alert_on_commit(*, alert_id: int, event: str) -> None:
     without 200 database reads (fan-out measured in bench/alert_latency.py)."""
 
     def send() -> None:
-        from alerts.models import Alert
-        from alerts.payloads import alert_payload
-
         alert = (Alert.objects.select_related("camera").prefetch_related("adjudications__officer")
                  .filter(pk=alert_id).first())
         if alert is not None:
@@ -67,8 +68,6 @@ def broadcast_alert_on_commit(*, alert_id: int, event: str) -> None:
                 "type": "deployment.event", "event": event, "deployment_id": alert.deployment_id,
                 "alert_id": alert_id, "alert": alert_payload(alert)})
             if event == "alert.created":
-                from alerts.metrics import alert_delivery_observe
-
                 alert_delivery_observe(stage="broadcast", frame_time=alert.frame_time)
 
     transaction.on_commit(lambda: _sent_or_logged(send, event))

@@ -5,8 +5,9 @@ from django.http import Http404
 
 from accounts.permissions import require_capability, user_can
 from alerts.models import Alert, TestWalk
+from alerts.spool import alert_spool
 from deployments.models import Deployment, ManifestEntry
-from watchlists.models import InclusionCategory
+from watchlists.models import InclusionCategory, Subject
 
 
 def deployment_alert_access(*, user, deployment: Deployment) -> str | None:
@@ -72,7 +73,6 @@ def deployment_test_subjects(*, deployment: Deployment) -> QuerySet[ManifestEntr
 
 def deployment_test_subject(*, user, deployment: Deployment, id: int):
     """A test subject of the deployment's frozen watchlist, for those who may record its test walks."""
-    from watchlists.models import Subject
 
     if not test_walk_policy(user=user, deployment=deployment):
         raise Http404("no such test subject")
@@ -83,6 +83,5 @@ def deployment_test_subject(*, user, deployment: Deployment, id: int):
 
 def alert_spool_size() -> int:
     """Matches spooled on this host's disk and not yet written to PostgreSQL (for health and metrics)."""
-    from alerts.spool import alert_spool
 
     return alert_spool().size()

@@ -19,7 +19,7 @@ from alerts.spool import alert_spool
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
 from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
-from watchlists.models import InclusionCategory, Subject
+from watchlists.models import InclusionCategory, ReferenceImage, Subject
 from watchlists.storage import (
     PENDING_SUFFIX,
     protected_delete,
@@ -183,7 +183,6 @@ def _spool_entries_expire(*, spool, now: dt.datetime) -> int:
 def alert_image_read(*, actor, alert: Alert, image: str, request=None) -> bytes:
     """The camera's crop ("probe") or the watchlist image beside it ("reference"), for whoever may see the
     alert (checked by the caller's access_alert); audited, a missing file too (then Gone)."""
-    from watchlists.models import ReferenceImage
 
     if image == "probe":
         name, what = alert.probe_file, f"the camera image of alert {alert.pk}"

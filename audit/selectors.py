@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.permissions import require_capability
+from audit.anchor_file import AnchorFileError, anchors_read
 from audit.chain import GENESIS_HASH, event_hash
 from audit.filters import AuditFilter
 from audit.models import AuditAnchor, AuditEvent
@@ -55,7 +56,6 @@ def audit_chain_verify(*, chunk_size: int = 5000, anchor_file: str | None = None
         return ChainReport(False, checked, head or None, head_hash, sequence, reason)
     if anchor_file is None:
         return ChainReport(True, checked, head or None, head_hash)
-    from audit.anchor_file import AnchorFileError, anchors_read
 
     try:
         file_anchors = anchors_read(path=anchor_file, key=anchor_key)

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from audit.anchor_file import anchor_append, read_key
 from audit.chain import GENESIS_HASH, event_hash, format_time
 from audit.models import AuditAnchor, AuditEvent
 
@@ -92,7 +93,6 @@ def audit_anchor_record() -> AuditAnchor | None:
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
-    from audit.anchor_file import anchor_append, read_key
 
     key = None
     if settings.AUDIT_ANCHOR_FILE:

@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 
+from audit.anchor_file import read_key
 from audit.selectors import audit_chain_verify
 from audit.services import audit_anchor_record
 
@@ -14,7 +15,6 @@ def audit_chain_verify_task() -> dict:
 
     from django.conf import settings
 
-    from audit.anchor_file import read_key
 
     anchor_file = settings.AUDIT_ANCHOR_FILE or None
     if anchor_file and not Path(anchor_file).exists():

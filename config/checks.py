@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core import checks
 from django.db import connections
 
+from recognition.ml.decision import decision_from_spec
+
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_redis_requires_a_password(app_configs, **kwargs):
@@ -43,7 +45,6 @@ def check_runtime_role_cannot_rewrite_the_audit_log(app_configs, databases=None,
 @checks.register()
 def check_alert_decision(app_configs, **kwargs):
     """ALERT_DECISION must name a registered rule with valid options: workers build it at every start."""
-    from recognition.ml.decision import decision_from_spec
 
     try:
         decision_from_spec(settings.ALERT_DECISION)

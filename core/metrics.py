@@ -19,6 +19,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from core.redis_probe import monitoring_redis
+
 logger = logging.getLogger(__name__)
 
 COUNTERS_KEY = "lfr:metrics:counters"
@@ -120,7 +122,6 @@ def metric_set(name: str, value: float, **labels) -> None:
 
 def metrics_flush() -> bool:
     """Send this process's pending figures to Redis; False (figures kept) when Redis did not take them."""
-    from core.redis_probe import monitoring_redis
 
     with _pending.lock:
         if not (_pending.counters or _pending.gauges):

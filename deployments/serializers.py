@@ -19,6 +19,7 @@ from deployments.models import (
     Purpose,
     WatchlistSnapshot,
 )
+from deployments.selectors import deployment_not_live_reasons
 from recognition.source_urls import redact_url
 
 
@@ -152,7 +153,6 @@ class DeploymentDetailSerializer(DeploymentSerializer):
     @extend_schema_field(NotLiveReasonSerializer(many=True))
     def get_not_live_reasons(self, deployment):
         """Why a deployment that should be running (window open) is not: empty when all is well."""
-        from deployments.selectors import deployment_not_live_reasons
 
         return NotLiveReasonSerializer(deployment_not_live_reasons(deployment=deployment), many=True).data
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.permissions import require_capability
+from accounts.permissions import require_capability, user_can
 from audit.services import audit_record
 from core.errors import ChangedSinceShown, ConcurrentEditError, PermissionDenied, RuleViolation
 from deployments.camera_sources import camera_source_policy
@@ -27,6 +27,9 @@ from deployments.models import (
 )
 from deployments.selectors import camera_policy
 from deployments.signals import deployment_state_changed
+from recognition.calibration import group_ratio_problems, shown_figures_key, threshold_expectation, walkby_expectation
+from recognition.ml.models import ModelFileError
+from recognition.runtime import current_model_id
 from recognition.source_urls import redact_url
 from recognition.sources import SourceRefused, UnknownSourceScheme, source_validate
 from watchlists.ages import reference_enrolled_as_child, reference_threshold_offset
@@ -105,9 +108,6 @@ def _group_ratio_problems(threshold: float) -> list[str]:
     one rule); nothing when it is off or the model cannot be read (the pages say that apart)."""
     if settings.DEPLOYMENT_MAX_GROUP_RATIO is None:
         return []
-    from recognition.calibration import group_ratio_problems
-    from recognition.ml.models import ModelFileError
-    from recognition.runtime import current_model_id
 
     try:
         model_id = current_model_id()
@@ -193,8 +193,6 @@ def _check_officers(officers) -> list:
 
 
 def _can(user, capability: str) -> bool:
-    from accounts.permissions import user_can
-
     return user_can(user=user, capability=capability)
 
 
@@ -280,8 +278,6 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
     passer-by with the per-group rates and largest ratios (walk-by calibration for the workers' device);
     ``shown_calibration`` (the key of the figures the officer's page showed) must still match them, so the
     record says what numbers were authorised, or the decision is refused (409) to be made again."""
-    from recognition.calibration import shown_figures_key, threshold_expectation, walkby_expectation
-    from recognition.runtime import current_model_id
 
     require_capability(user=actor, capability="authorise_deployment")
     with transaction.atomic():
@@ -324,8 +320,6 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
 
 
 def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> WatchlistSnapshot:
-    from recognition.runtime import current_model_id
-
     model_id = current_model_id()
     today = timezone.localdate()
     subjects = list(Subject.objects.filter(entries__watchlist=watchlist, status=Subject.Status.ACTIVE,

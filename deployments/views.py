@@ -39,6 +39,7 @@ from deployments.selectors import (
 )
 from recognition.calibration import threshold_expectation_table
 from recognition.ml.models import ModelFileError
+from recognition.runtime import current_model_id
 from recognition.source_urls import redact_url
 from watchlists.selectors import watchlist_child_entries
 
@@ -71,7 +72,6 @@ def authorisation_queue(request):
 def _calibration(threshold) -> dict:
     """What the threshold means for the model the workers use now: the figures per passer-by and per face image,
     rows around it, the curves, the key naming both, and DEPLOYMENT_MAX_GROUP_RATIO's refusals."""
-    from recognition.runtime import current_model_id
 
     try:
         threshold = float(threshold)

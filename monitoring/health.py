@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET
 from core.heartbeat import WorkersSeen, workers_seen
 from core.redaction import credentials_masked
 from core.redis_probe import celery_queue_lengths, monitoring_redis
+from deployments.selectors import WINDOW_CHECK_GRACE_S, deployment_not_live_reasons, deployments_due
 from monitoring.access import health_details_allowed, monitoring_token_given
 
 OK, FAILED = "ok", "failed"
@@ -74,8 +75,6 @@ def _worker_rows(beats) -> list[dict]:
 
 
 def _parts_needing_both(*, database_ok: bool, workers: WorkersSeen) -> tuple[dict, dict]:
-    from deployments.selectors import WINDOW_CHECK_GRACE_S, deployment_not_live_reasons, deployments_due
-
     if not workers.reachable:
         unknown = {"status": FAILED, "error": f"the broker does not answer: {_error(Exception(workers.error))}"}
         return unknown, dict(unknown)

@@ -25,6 +25,7 @@ from recognition.evaluation import walkby_calibration as walkby
 from recognition.evaluation.calibration import Expectation, expectation_at, expectation_rows, packaged_calibration
 from recognition.evaluation.walkby_calibration import WalkbyExpectation, group_ratio_refusals, walkby_expectation_at
 from recognition.models import ModelCalibration
+from recognition.runtime import recognition_device
 
 POINT_FIELDS = ("threshold", "false_alerts", "fpir", "true_alerts", "tpir")
 REFERENCE_FIELDS = ("dataset", "probes", "label_fixes", "flip", "gallery_size", "mated_searches", "nonmated_searches",
@@ -128,7 +129,6 @@ def walkby_calibration_current(*, model_id: str, device: str) -> tuple[dict | No
 def walkby_expectation(*, model_id: str, device: str | None = None, threshold: float) -> WalkbyExpectation:
     """Expected false alerts per 1,000 passers-by not on the watchlist (overall and per group), TPIR per
     passer-by, at ``threshold`` for ``model_id`` on ``device`` (default: the workers' device)."""
-    from recognition.runtime import recognition_device
 
     device = device or recognition_device()
     calibration, source, stored_id = walkby_calibration_current(model_id=model_id, device=device)
@@ -172,7 +172,6 @@ def threshold_expectation_table(*, model_id: str, threshold: float) -> dict:
     """The expectations at ``threshold`` (per passer-by for the workers' device, and per face image), rows either
     side of it, and every curve point (for a page that updates the figures as the threshold changes), from one
     read of each calibration; ``key`` names both figures, ``ratio_problems`` the DEPLOYMENT_MAX_GROUP_RATIO rule."""
-    from recognition.runtime import recognition_device
 
     calibration, source, stored_id = model_calibration_current(model_id=model_id)
     common = {"model_id": model_id, "source": source, "calibration_id": stored_id}

@@ -16,6 +16,8 @@ import uuid
 import redis
 from django.conf import settings
 
+from core.redis_probe import monitoring_redis
+
 LEASE_PREFIX = "lfr:camera-lease"
 # A camera loop asks Redis once a second; a Redis that does not answer must not hold it up for longer.
 REDIS_TIMEOUT_SECONDS = 2.0
@@ -76,7 +78,6 @@ def camera_lease_holders(*, deployment_id: int, camera_ids: list[int], client=No
     """Who holds each camera's lease, in one round trip (pages and health probes: a client that gives up fast)."""
     if not camera_ids:
         return {}
-    from core.redis_probe import monitoring_redis
 
     values = (client or monitoring_redis()).mget(
         [lease_key(deployment_id=deployment_id, camera_id=camera_id) for camera_id in camera_ids])

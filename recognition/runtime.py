@@ -7,6 +7,7 @@ import functools
 from django.conf import settings
 
 from recognition.ml.engine import EngineConfig, FaceEngine
+from recognition.ml.models import find_model_pack
 from recognition.ml.quality import QualityPolicy
 
 
@@ -27,7 +28,6 @@ def enrolment_policy() -> QualityPolicy:
 @functools.cache
 def current_model_id() -> str:
     """The recogniser id the workers embed with, without starting any inference session."""
-    from recognition.ml.models import find_model_pack
 
     return find_model_pack(model_dir=settings.MODEL_DIR or None).recogniser.model_id
 

@@ -2,6 +2,7 @@
 (their delivery latency for /metrics)."""
 
 from alerts.broadcast import broadcast_now
+from alerts.metrics import alert_delivery_observe
 from deployments.models import Deployment
 
 
@@ -20,7 +21,6 @@ def on_alert_saved(sender, instance, created: bool, **kwargs) -> None:
     if created:
         from django.db import transaction
 
-        from alerts.metrics import alert_delivery_observe
 
         frame_time = instance.frame_time
         transaction.on_commit(lambda: alert_delivery_observe(stage="commit", frame_time=frame_time))

@@ -16,8 +16,10 @@ from accounts.permissions import require_capability
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, RuleViolation
 from recognition.ml.images import ImageError, decode_image
+from recognition.runtime import enrolment_policy, face_engine
 from watchlists.ages import age_on
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
+from watchlists.selectors import reference_images_nearest
 from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
 
 logger = logging.getLogger(__name__)
@@ -180,7 +182,6 @@ def reference_image_add(*, actor, subject: Subject, data: bytes, image_source: s
 
 def reference_images_enrol(*, image_ids: Sequence[int]) -> list[ReferenceImage]:
     """Quality gate, one face, duplicate check, embedding: batched across images through the engine."""
-    from recognition.runtime import enrolment_policy, face_engine
 
     images = list(ReferenceImage.objects.select_related("subject").filter(
         pk__in=image_ids, status=ReferenceImage.Status.PENDING))
@@ -242,8 +243,6 @@ def _enrolment_decide(*, image: ReferenceImage, result) -> None:
 
 
 def _closest_other_subject(*, embedding: np.ndarray, subject_id: int, model_id: str) -> tuple[Subject, float] | None:
-    from watchlists.selectors import reference_images_nearest
-
     nearest = reference_images_nearest(embedding=embedding, model_id=model_id, exclude_subject_id=subject_id, limit=1)
     if not nearest:
         return None

@@ -8,6 +8,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from recognition.calibration import model_calibration_store
+
 
 def calibration_actor(username: str | None):
     """The active user a stored calibration is recorded against; None: the system."""
@@ -27,7 +29,5 @@ def calibration_output(command: BaseCommand, calibration: dict, *, write_to: str
         path.write_text(to_json(calibration))
         command.stdout.write(f"wrote {label} {path}")
     if store:
-        from recognition.calibration import model_calibration_store
-
         record = model_calibration_store(actor=actor, calibration=calibration)
         command.stdout.write(f"stored {label} {record.pk} for model {record.model_id}{stored_note.format(record=record)}")

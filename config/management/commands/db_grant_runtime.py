@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.database import RuntimeRoleError, runtime_role_grant
+from config.database import RuntimeRoleError, runtime_grant_statements, runtime_role_grant
 
 
 class Command(BaseCommand):
@@ -15,8 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--print-sql", action="store_true", help="print the statements instead of running them")
 
     def handle(self, *args, role: str | None, print_sql: bool, **options) -> None:
-        from config.database import runtime_grant_statements
-
         if not role:
             raise CommandError("give --role or set DATABASE_RUNTIME_ROLE")
         if print_sql:
