@@ -4,22 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Capability',
+            name="Capability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
             ],
             options={
-                'permissions': [('view_watchlist', 'See watchlists and their non-biometric details'), ('manage_watchlist', 'Create watchlists, add and edit subjects, enrol images'), ('approve_watchlist', 'Approve a watchlist compiled by someone else'), ('view_biometric_data', 'See reference face images (every view is audited)'), ('plan_deployment', 'Draft and submit deployments'), ('authorise_deployment', 'Authorise or reject deployments submitted by someone else'), ('stop_deployment', 'Stop a live deployment (kill switch)'), ('view_deployment', 'See deployments'), ('view_alerts', 'See alerts of deployments one is assigned to'), ('adjudicate_alert', 'Record the outcome of an alert'), ('view_audit_log', 'Browse the audit log'), ('export_audit_log', 'Export the audit log with its verification manifest'), ('view_statistics', 'See deployment statistics and transparency reports'), ('search_subject_access', 'Search who was on which watchlist for subject access requests'), ('manage_users', 'Create users and assign roles')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("view_watchlist", "See watchlists and their non-biometric details"),
+                    ("manage_watchlist", "Create watchlists, add and edit subjects, enrol images"),
+                    ("approve_watchlist", "Approve a watchlist compiled by someone else"),
+                    ("view_biometric_data", "See reference face images (every view is audited)"),
+                    ("plan_deployment", "Draft and submit deployments"),
+                    ("authorise_deployment", "Authorise or reject deployments submitted by someone else"),
+                    ("stop_deployment", "Stop a live deployment (kill switch)"),
+                    ("view_deployment", "See deployments"),
+                    ("view_alerts", "See alerts of deployments one is assigned to"),
+                    ("adjudicate_alert", "Record the outcome of an alert"),
+                    ("view_audit_log", "Browse the audit log"),
+                    ("export_audit_log", "Export the audit log with its verification manifest"),
+                    ("view_statistics", "See deployment statistics and transparency reports"),
+                    ("search_subject_access", "Search who was on which watchlist for subject access requests"),
+                    ("manage_users", "Create users and assign roles"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
     ]

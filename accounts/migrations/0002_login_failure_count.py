@@ -4,23 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoginFailureCount',
+            name="LoginFailureCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minute', models.DateTimeField()),
-                ('username', models.CharField(max_length=150)),
-                ('address', models.CharField(blank=True, max_length=45)),
-                ('count', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("minute", models.DateTimeField()),
+                ("username", models.CharField(max_length=150)),
+                ("address", models.CharField(blank=True, max_length=45)),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('minute', 'username', 'address'), name='one_login_failure_count_per_minute')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("minute", "username", "address"), name="one_login_failure_count_per_minute")
+                ],
             },
         ),
     ]

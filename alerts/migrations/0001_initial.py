@@ -6,68 +6,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deployments', '0001_initial'),
+        ("deployments", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('frame_time', models.DateTimeField(help_text='when the camera frame was read')),
-                ('track_id', models.BigIntegerField()),
-                ('subject_id', models.BigIntegerField(db_index=True)),
-                ('subject_reference', models.CharField(db_index=True, max_length=64)),
-                ('subject_name', models.CharField(max_length=200)),
-                ('category', models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others')], max_length=32)),
-                ('reason', models.TextField()),
-                ('priority', models.CharField(max_length=8)),
-                ('reference_image_id', models.BigIntegerField(null=True)),
-                ('score', models.FloatField()),
-                ('threshold', models.FloatField()),
-                ('model_id', models.CharField(max_length=100)),
-                ('probe_file', models.CharField(help_text='protected JPEG of the face crop', max_length=200)),
-                ('status', models.CharField(choices=[('pending', 'Awaiting decision'), ('awaiting_verification', 'Confirmed by one officer, awaiting a second'), ('confirmed', 'Confirmed match – engaged'), ('not_a_match', 'Not a match'), ('not_located', 'Could not locate'), ('other', 'Other')], db_index=True, default='pending', max_length=24)),
-                ('outcome', models.CharField(blank=True, help_text='e.g. arrested, words of advice', max_length=200)),
-                ('case_reference', models.CharField(blank=True, help_text='linked case: kept beyond retention', max_length=64)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('camera', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='deployments.camera')),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='deployments.deployment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("frame_time", models.DateTimeField(help_text="when the camera frame was read")),
+                ("track_id", models.BigIntegerField()),
+                ("subject_id", models.BigIntegerField(db_index=True)),
+                ("subject_reference", models.CharField(db_index=True, max_length=64)),
+                ("subject_name", models.CharField(max_length=200)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                            ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                            ("unlawfully_at_large", "Unlawfully at large"),
+                            ("missing_or_vulnerable", "Missing or vulnerable person"),
+                            ("risk_of_harm", "Risk of harm to self or others"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("priority", models.CharField(max_length=8)),
+                ("reference_image_id", models.BigIntegerField(null=True)),
+                ("score", models.FloatField()),
+                ("threshold", models.FloatField()),
+                ("model_id", models.CharField(max_length=100)),
+                ("probe_file", models.CharField(help_text="protected JPEG of the face crop", max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting decision"),
+                            ("awaiting_verification", "Confirmed by one officer, awaiting a second"),
+                            ("confirmed", "Confirmed match – engaged"),
+                            ("not_a_match", "Not a match"),
+                            ("not_located", "Could not locate"),
+                            ("other", "Other"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=24,
+                    ),
+                ),
+                ("outcome", models.CharField(blank=True, help_text="e.g. arrested, words of advice", max_length=200)),
+                ("case_reference", models.CharField(blank=True, help_text="linked case: kept beyond retention", max_length=64)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "camera",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="alerts", to="deployments.camera"
+                    ),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="alerts", to="deployments.deployment"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-pk'],
+                "ordering": ["-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Adjudication',
+            name="Adjudication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('decision', 'Decision'), ('verification', 'Second-person verification')], default='decision', max_length=12)),
-                ('decision', models.CharField(choices=[('confirmed', 'Confirmed match – engaged'), ('not_a_match', 'Not a match'), ('not_located', 'Could not locate'), ('other', 'Other')], max_length=16)),
-                ('notes', models.TextField(blank=True)),
-                ('outcome', models.CharField(blank=True, max_length=200)),
-                ('demographics', models.JSONField(blank=True, default=dict, help_text='recorded for false alerts (optional)')),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('officer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='adjudications', to='alerts.alert')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("decision", "Decision"), ("verification", "Second-person verification")],
+                        default="decision",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed match – engaged"),
+                            ("not_a_match", "Not a match"),
+                            ("not_located", "Could not locate"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("outcome", models.CharField(blank=True, max_length=200)),
+                ("demographics", models.JSONField(blank=True, default=dict, help_text="recorded for false alerts (optional)")),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "officer",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="adjudications", to="alerts.alert"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['decided_at', 'pk'],
+                "ordering": ["decided_at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['deployment', 'id'], name='alerts_aler_deploym_853638_idx'),
+            model_name="alert",
+            index=models.Index(fields=["deployment", "id"], name="alerts_aler_deploym_853638_idx"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['created_at', 'case_reference'], name='alerts_aler_created_a1f784_idx'),
+            model_name="alert",
+            index=models.Index(fields=["created_at", "case_reference"], name="alerts_aler_created_a1f784_idx"),
         ),
     ]

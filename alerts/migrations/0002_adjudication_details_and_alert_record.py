@@ -12,55 +12,150 @@ def backfill_alert_records(apps, schema_editor):
     for alert in Alert.objects.prefetch_related("adjudications").iterator(chunk_size=500):
         decided = sorted(alert.adjudications.all(), key=lambda a: (a.decided_at, a.pk))
         demographics = decided[-1].demographics if decided and alert.status == "not_a_match" else {}
-        records.append(AlertRecord(
-            alert_id=alert.pk, deployment_id=alert.deployment_id, camera_id=alert.camera_id,
-            raised_at=alert.created_at, first_decided_at=decided[0].decided_at if decided else None,
-            status=alert.status, ethnicity=demographics.get("ethnicity", ""),
-            perceived_sex=demographics.get("perceived_sex", ""), age_band=demographics.get("age_band", "")))
+        records.append(
+            AlertRecord(
+                alert_id=alert.pk,
+                deployment_id=alert.deployment_id,
+                camera_id=alert.camera_id,
+                raised_at=alert.created_at,
+                first_decided_at=decided[0].decided_at if decided else None,
+                status=alert.status,
+                ethnicity=demographics.get("ethnicity", ""),
+                perceived_sex=demographics.get("perceived_sex", ""),
+                age_band=demographics.get("age_band", ""),
+            )
+        )
     AlertRecord.objects.bulk_create(records, batch_size=500)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0001_initial'),
-        ('deployments', '0002_camera_loop_playback'),
+        ("alerts", "0001_initial"),
+        ("deployments", "0002_camera_loop_playback"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='adjudication',
-            name='engaged',
-            field=models.BooleanField(help_text='confirmed matches: was the person engaged (optional)', null=True),
+            model_name="adjudication",
+            name="engaged",
+            field=models.BooleanField(help_text="confirmed matches: was the person engaged (optional)", null=True),
         ),
         migrations.AddField(
-            model_name='adjudication',
-            name='result',
-            field=models.CharField(blank=True, choices=[('arrested', 'Arrested'), ('words_of_advice', 'Words of advice'), ('safeguarding', 'Safeguarding'), ('no_further_action', 'No further action'), ('other', 'Other (see outcome)')], max_length=20),
+            model_name="adjudication",
+            name="result",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("arrested", "Arrested"),
+                    ("words_of_advice", "Words of advice"),
+                    ("safeguarding", "Safeguarding"),
+                    ("no_further_action", "No further action"),
+                    ("other", "Other (see outcome)"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='adjudication',
-            name='demographics',
-            field=models.JSONField(blank=True, default=dict, help_text='false alerts: alerts.demographics codes (optional)'),
+            model_name="adjudication",
+            name="demographics",
+            field=models.JSONField(blank=True, default=dict, help_text="false alerts: alerts.demographics codes (optional)"),
         ),
         migrations.CreateModel(
-            name='AlertRecord',
+            name="AlertRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raised_at', models.DateTimeField()),
-                ('first_decided_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('pending', 'Awaiting decision'), ('awaiting_verification', 'Confirmed by one officer, awaiting a second'), ('confirmed', 'Confirmed match – engaged'), ('not_a_match', 'Not a match'), ('not_located', 'Could not locate'), ('other', 'Other')], default='pending', max_length=24)),
-                ('engaged', models.BooleanField(null=True)),
-                ('result', models.CharField(blank=True, choices=[('arrested', 'Arrested'), ('words_of_advice', 'Words of advice'), ('safeguarding', 'Safeguarding'), ('no_further_action', 'No further action'), ('other', 'Other (see outcome)')], max_length=20)),
-                ('ethnicity', models.CharField(blank=True, choices=[('IC1', 'IC1 – White, North European'), ('IC2', 'IC2 – White, South European'), ('IC3', 'IC3 – Black'), ('IC4', 'IC4 – Asian'), ('IC5', 'IC5 – Chinese, Japanese or other South East Asian'), ('IC6', 'IC6 – Middle Eastern'), ('IC9', 'IC9 – Unknown')], max_length=8)),
-                ('perceived_sex', models.CharField(blank=True, choices=[('male', 'Male'), ('female', 'Female'), ('unknown', 'Unknown')], max_length=8)),
-                ('age_band', models.CharField(blank=True, choices=[('under_18', 'Under 18'), ('18_24', '18–24'), ('25_34', '25–34'), ('35_49', '35–49'), ('50_64', '50–64'), ('65_plus', '65 and over'), ('unknown', 'Unknown')], max_length=8)),
-                ('alert', models.OneToOneField(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='record', to='alerts.alert')),
-                ('camera', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deployments.camera')),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alert_records', to='deployments.deployment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("raised_at", models.DateTimeField()),
+                ("first_decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting decision"),
+                            ("awaiting_verification", "Confirmed by one officer, awaiting a second"),
+                            ("confirmed", "Confirmed match – engaged"),
+                            ("not_a_match", "Not a match"),
+                            ("not_located", "Could not locate"),
+                            ("other", "Other"),
+                        ],
+                        default="pending",
+                        max_length=24,
+                    ),
+                ),
+                ("engaged", models.BooleanField(null=True)),
+                (
+                    "result",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("arrested", "Arrested"),
+                            ("words_of_advice", "Words of advice"),
+                            ("safeguarding", "Safeguarding"),
+                            ("no_further_action", "No further action"),
+                            ("other", "Other (see outcome)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "ethnicity",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("IC1", "IC1 – White, North European"),
+                            ("IC2", "IC2 – White, South European"),
+                            ("IC3", "IC3 – Black"),
+                            ("IC4", "IC4 – Asian"),
+                            ("IC5", "IC5 – Chinese, Japanese or other South East Asian"),
+                            ("IC6", "IC6 – Middle Eastern"),
+                            ("IC9", "IC9 – Unknown"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "perceived_sex",
+                    models.CharField(
+                        blank=True, choices=[("male", "Male"), ("female", "Female"), ("unknown", "Unknown")], max_length=8
+                    ),
+                ),
+                (
+                    "age_band",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("under_18", "Under 18"),
+                            ("18_24", "18–24"),
+                            ("25_34", "25–34"),
+                            ("35_49", "35–49"),
+                            ("50_64", "50–64"),
+                            ("65_plus", "65 and over"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "alert",
+                    models.OneToOneField(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="record", to="alerts.alert"
+                    ),
+                ),
+                (
+                    "camera",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="deployments.camera"),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="alert_records", to="deployments.deployment"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['deployment', 'raised_at'], name='alerts_aler_deploym_d43213_idx'), models.Index(fields=['raised_at'], name='alerts_aler_raised__de6346_idx')],
+                "indexes": [
+                    models.Index(fields=["deployment", "raised_at"], name="alerts_aler_deploym_d43213_idx"),
+                    models.Index(fields=["raised_at"], name="alerts_aler_raised__de6346_idx"),
+                ],
             },
         ),
         migrations.RunPython(backfill_alert_records, migrations.RunPython.noop),

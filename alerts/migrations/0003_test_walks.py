@@ -6,39 +6,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0002_adjudication_details_and_alert_record'),
-        ('deployments', '0005_test_subject_category'),
-        ('watchlists', '0003_test_subject_category'),
+        ("alerts", "0002_adjudication_details_and_alert_record"),
+        ("deployments", "0005_test_subject_category"),
+        ("watchlists", "0003_test_subject_category"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alertrecord',
-            name='test_subject_id',
+            model_name="alertrecord",
+            name="test_subject_id",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='alert',
-            name='category',
-            field=models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others'), ('test_subject', 'Test subject (consenting staff)')], max_length=32),
+            model_name="alert",
+            name="category",
+            field=models.CharField(
+                choices=[
+                    ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                    ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                    ("unlawfully_at_large", "Unlawfully at large"),
+                    ("missing_or_vulnerable", "Missing or vulnerable person"),
+                    ("risk_of_harm", "Risk of harm to self or others"),
+                    ("test_subject", "Test subject (consenting staff)"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='TestWalk',
+            name="TestWalk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('walked_at', models.DateTimeField()),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('camera', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deployments.camera')),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='test_walks', to='deployments.deployment')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='test_walks', to='watchlists.subject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("walked_at", models.DateTimeField()),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "camera",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="deployments.camera"),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="test_walks", to="deployments.deployment"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="test_walks", to="watchlists.subject"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['walked_at', 'pk'],
-                'indexes': [models.Index(fields=['deployment', 'walked_at'], name='alerts_test_deploym_332e76_idx')],
+                "ordering": ["walked_at", "pk"],
+                "indexes": [models.Index(fields=["deployment", "walked_at"], name="alerts_test_deploym_332e76_idx")],
             },
         ),
     ]

@@ -4,24 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0003_test_walks'),
-        ('deployments', '0007_snapshot_child_threshold_offset'),
+        ("alerts", "0003_test_walks"),
+        ("deployments", "0007_snapshot_child_threshold_offset"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alert',
-            name='run_token',
-            field=models.CharField(blank=True, default='', max_length=128),
+            model_name="alert",
+            name="run_token",
+            field=models.CharField(blank=True, default="", max_length=128),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['deployment', 'updated_at'], name='alerts_aler_deploym_5fdc65_idx'),
+            model_name="alert",
+            index=models.Index(fields=["deployment", "updated_at"], name="alerts_aler_deploym_5fdc65_idx"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('run_token', ''), _negated=True), fields=('deployment', 'camera', 'run_token', 'track_id', 'subject_id'), name='alert_delivery_key'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("run_token", ""), _negated=True),
+                fields=("deployment", "camera", "run_token", "track_id", "subject_id"),
+                name="alert_delivery_key",
+            ),
         ),
     ]

@@ -11,7 +11,6 @@ INDEX = "audit_auditevent_hash_d0c402da_like"
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("audit", "0005_filter_indexes"),
     ]

@@ -7,153 +7,291 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('watchlists', '0001_initial'),
+        ("watchlists", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Camera',
+            name="Camera",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('source_url', models.CharField(help_text='rtsp://, http(s):// or a file under CAMERA_FILE_ROOT', max_length=500)),
-                ('location', models.CharField(max_length=300)),
-                ('enabled', models.BooleanField(default=True)),
-                ('status', models.CharField(choices=[('idle', 'Idle'), ('connecting', 'Connecting'), ('streaming', 'Streaming'), ('lost', 'Stream lost, retrying')], default='idle', max_length=12)),
-                ('status_detail', models.CharField(blank=True, max_length=300)),
-                ('status_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "source_url",
+                    models.CharField(help_text="rtsp://, http(s):// or a file under CAMERA_FILE_ROOT", max_length=500),
+                ),
+                ("location", models.CharField(max_length=300)),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("idle", "Idle"),
+                            ("connecting", "Connecting"),
+                            ("streaming", "Streaming"),
+                            ("lost", "Stream lost, retrying"),
+                        ],
+                        default="idle",
+                        max_length=12,
+                    ),
+                ),
+                ("status_detail", models.CharField(blank=True, max_length=300)),
+                ("status_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('purpose', models.CharField(choices=[('crime_hotspot', 'Crime hotspot'), ('protective_security', 'Protective security at an event or site'), ('intelligence_led', 'Intelligence-led location')], max_length=24)),
-                ('location', models.CharField(max_length=300)),
-                ('location_reason', models.TextField(help_text='why this location, linked to the watchlist')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('threshold', models.FloatField()),
-                ('necessity_statement', models.TextField(help_text='necessity and proportionality')),
-                ('dpia_reference', models.CharField(max_length=100)),
-                ('signage_confirmed', models.BooleanField(default=False)),
-                ('public_notice_confirmed', models.BooleanField(default=False)),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted for authorisation'), ('authorised', 'Authorised'), ('rejected', 'Rejected'), ('live', 'Live'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('stopped', 'Stopped (kill switch)')], db_index=True, default='draft', max_length=12)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('went_live_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('cameras', models.ManyToManyField(related_name='deployments', to='deployments.camera')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('officers', models.ManyToManyField(blank=True, help_text="officers who receive this deployment's alerts", related_name='assigned_deployments', to=settings.AUTH_USER_MODEL)),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('watchlist', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='watchlists.watchlist')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("crime_hotspot", "Crime hotspot"),
+                            ("protective_security", "Protective security at an event or site"),
+                            ("intelligence_led", "Intelligence-led location"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("location", models.CharField(max_length=300)),
+                ("location_reason", models.TextField(help_text="why this location, linked to the watchlist")),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("threshold", models.FloatField()),
+                ("necessity_statement", models.TextField(help_text="necessity and proportionality")),
+                ("dpia_reference", models.CharField(max_length=100)),
+                ("signage_confirmed", models.BooleanField(default=False)),
+                ("public_notice_confirmed", models.BooleanField(default=False)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted for authorisation"),
+                            ("authorised", "Authorised"),
+                            ("rejected", "Rejected"),
+                            ("live", "Live"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("stopped", "Stopped (kill switch)"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("went_live_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("cameras", models.ManyToManyField(related_name="deployments", to="deployments.camera")),
+                (
+                    "created_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "officers",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="officers who receive this deployment's alerts",
+                        related_name="assigned_deployments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "watchlist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deployments", to="watchlists.watchlist"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_at', 'pk'],
+                "ordering": ["-starts_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='DeploymentAuthorisation',
+            name="DeploymentAuthorisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('authorised', 'Authorised'), ('rejected', 'Rejected')], max_length=12)),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('reasons', models.TextField()),
-                ('threshold', models.FloatField()),
-                ('watchlist_size', models.PositiveIntegerField()),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='authorisations', to='deployments.deployment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("decision", models.CharField(choices=[("authorised", "Authorised"), ("rejected", "Rejected")], max_length=12)),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                ("reasons", models.TextField()),
+                ("threshold", models.FloatField()),
+                ("watchlist_size", models.PositiveIntegerField()),
+                (
+                    "decided_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="authorisations", to="deployments.deployment"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DeploymentTransition',
+            name="DeploymentTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(max_length=12)),
-                ('to_state', models.CharField(max_length=12)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('note', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='deployments.deployment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_state", models.CharField(max_length=12)),
+                ("to_state", models.CharField(max_length=12)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="transitions", to="deployments.deployment"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ManifestEntry',
+            name="ManifestEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject_id', models.BigIntegerField()),
-                ('subject_reference', models.CharField(db_index=True, max_length=64)),
-                ('name', models.CharField(max_length=200)),
-                ('category', models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others')], max_length=32)),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='manifest', to='deployments.deployment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subject_id", models.BigIntegerField()),
+                ("subject_reference", models.CharField(db_index=True, max_length=64)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                            ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                            ("unlawfully_at_large", "Unlawfully at large"),
+                            ("missing_or_vulnerable", "Missing or vulnerable person"),
+                            ("risk_of_harm", "Risk of harm to self or others"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="manifest", to="deployments.deployment"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PostDeploymentRecord',
+            name="PostDeploymentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('written_at', models.DateTimeField(auto_now=True)),
-                ('outcomes', models.TextField()),
-                ('engagements', models.PositiveIntegerField(default=0)),
-                ('arrests', models.PositiveIntegerField(default=0)),
-                ('deployment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='post_record', to='deployments.deployment')),
-                ('written_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("written_at", models.DateTimeField(auto_now=True)),
+                ("outcomes", models.TextField()),
+                ("engagements", models.PositiveIntegerField(default=0)),
+                ("arrests", models.PositiveIntegerField(default=0)),
+                (
+                    "deployment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="post_record", to="deployments.deployment"
+                    ),
+                ),
+                (
+                    "written_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WatchlistSnapshot',
+            name="WatchlistSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('watchlist_version', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('subject_count', models.PositiveIntegerField()),
-                ('reference_count', models.PositiveIntegerField()),
-                ('model_id', models.CharField(max_length=100)),
-                ('biometrics_deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('deployment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='snapshot', to='deployments.deployment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("watchlist_version", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("subject_count", models.PositiveIntegerField()),
+                ("reference_count", models.PositiveIntegerField()),
+                ("model_id", models.CharField(max_length=100)),
+                ("biometrics_deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deployment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="snapshot", to="deployments.deployment"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SnapshotReference',
+            name="SnapshotReference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject_id', models.BigIntegerField(db_index=True)),
-                ('subject_reference', models.CharField(max_length=64)),
-                ('name', models.CharField(max_length=200)),
-                ('category', models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others')], max_length=32)),
-                ('reason', models.TextField()),
-                ('priority', models.CharField(max_length=8)),
-                ('reference_image_id', models.BigIntegerField()),
-                ('embedding', pgvector.django.vector.VectorField(dimensions=512)),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='references', to='deployments.watchlistsnapshot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subject_id", models.BigIntegerField(db_index=True)),
+                ("subject_reference", models.CharField(max_length=64)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                            ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                            ("unlawfully_at_large", "Unlawfully at large"),
+                            ("missing_or_vulnerable", "Missing or vulnerable person"),
+                            ("risk_of_harm", "Risk of harm to self or others"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("priority", models.CharField(max_length=8)),
+                ("reference_image_id", models.BigIntegerField()),
+                ("embedding", pgvector.django.vector.VectorField(dimensions=512)),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="references", to="deployments.watchlistsnapshot"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='deployment',
-            index=models.Index(fields=['state', 'starts_at'], name='deployments_state_13c501_idx'),
+            model_name="deployment",
+            index=models.Index(fields=["state", "starts_at"], name="deployments_state_13c501_idx"),
         ),
         migrations.AddIndex(
-            model_name='deployment',
-            index=models.Index(fields=['state', 'ends_at'], name='deployments_state_25abb9_idx'),
+            model_name="deployment",
+            index=models.Index(fields=["state", "ends_at"], name="deployments_state_25abb9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='manifestentry',
-            constraint=models.UniqueConstraint(fields=('deployment', 'subject_id'), name='one_manifest_row'),
+            model_name="manifestentry",
+            constraint=models.UniqueConstraint(fields=("deployment", "subject_id"), name="one_manifest_row"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0001_initial'),
+        ("deployments", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='camera',
-            name='loop_playback',
-            field=models.BooleanField(default=False, help_text='a file source plays again from the start (demo)'),
+            model_name="camera",
+            name="loop_playback",
+            field=models.BooleanField(default=False, help_text="a file source plays again from the start (demo)"),
         ),
     ]

@@ -7,8 +7,10 @@ def copy_reasons_from_snapshots(apps, schema_editor):
     """Manifests written before this field: take the reason from the frozen snapshot where it still exists."""
     ManifestEntry = apps.get_model("deployments", "ManifestEntry")
     SnapshotReference = apps.get_model("deployments", "SnapshotReference")
-    reasons = {(row["snapshot__deployment_id"], row["subject_id"]): row["reason"]
-               for row in SnapshotReference.objects.values("snapshot__deployment_id", "subject_id", "reason")}
+    reasons = {
+        (row["snapshot__deployment_id"], row["subject_id"]): row["reason"]
+        for row in SnapshotReference.objects.values("snapshot__deployment_id", "subject_id", "reason")
+    }
     for entry in ManifestEntry.objects.filter(reason=""):
         reason = reasons.get((entry.deployment_id, entry.subject_id))
         if reason:
@@ -17,16 +19,15 @@ def copy_reasons_from_snapshots(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0002_camera_loop_playback'),
+        ("deployments", "0002_camera_loop_playback"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='manifestentry',
-            name='reason',
-            field=models.TextField(blank=True, help_text='why they were on the watchlist when it was frozen'),
+            model_name="manifestentry",
+            name="reason",
+            field=models.TextField(blank=True, help_text="why they were on the watchlist when it was frozen"),
         ),
         migrations.RunPython(copy_reasons_from_snapshots, migrations.RunPython.noop),
     ]

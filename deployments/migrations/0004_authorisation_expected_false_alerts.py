@@ -17,21 +17,20 @@ def copy_from_audit_events(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0003_manifest_reason'),
-        ('audit', '0005_filter_indexes'),
+        ("deployments", "0003_manifest_reason"),
+        ("audit", "0005_filter_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deploymentauthorisation',
-            name='expected_false_alerts',
+            model_name="deploymentauthorisation",
+            name="expected_false_alerts",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='deploymentauthorisation',
-            name='model_id',
+            model_name="deploymentauthorisation",
+            name="model_id",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.RunPython(copy_from_audit_events, migrations.RunPython.noop),

@@ -4,20 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0004_authorisation_expected_false_alerts'),
+        ("deployments", "0004_authorisation_expected_false_alerts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='manifestentry',
-            name='category',
-            field=models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others'), ('test_subject', 'Test subject (consenting staff)')], max_length=32),
+            model_name="manifestentry",
+            name="category",
+            field=models.CharField(
+                choices=[
+                    ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                    ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                    ("unlawfully_at_large", "Unlawfully at large"),
+                    ("missing_or_vulnerable", "Missing or vulnerable person"),
+                    ("risk_of_harm", "Risk of harm to self or others"),
+                    ("test_subject", "Test subject (consenting staff)"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='snapshotreference',
-            name='category',
-            field=models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others'), ('test_subject', 'Test subject (consenting staff)')], max_length=32),
+            model_name="snapshotreference",
+            name="category",
+            field=models.CharField(
+                choices=[
+                    ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                    ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                    ("unlawfully_at_large", "Unlawfully at large"),
+                    ("missing_or_vulnerable", "Missing or vulnerable person"),
+                    ("risk_of_harm", "Risk of harm to self or others"),
+                    ("test_subject", "Test subject (consenting staff)"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

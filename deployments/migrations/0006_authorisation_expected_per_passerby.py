@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0005_test_subject_category'),
+        ("deployments", "0005_test_subject_category"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deploymentauthorisation',
-            name='expected_per_passerby',
+            model_name="deploymentauthorisation",
+            name="expected_per_passerby",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

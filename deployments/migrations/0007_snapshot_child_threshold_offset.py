@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0006_authorisation_expected_per_passerby'),
+        ("deployments", "0006_authorisation_expected_per_passerby"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='snapshotreference',
-            name='enrolled_as_child',
+            model_name="snapshotreference",
+            name="enrolled_as_child",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='snapshotreference',
-            name='threshold_offset',
+            model_name="snapshotreference",
+            name="threshold_offset",
             field=models.FloatField(default=0.0),
         ),
     ]

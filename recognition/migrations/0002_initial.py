@@ -5,27 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deployments', '0001_initial'),
-        ('recognition', '0001_vector_extension'),
+        ("deployments", "0001_initial"),
+        ("recognition", "0001_vector_extension"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CameraMinuteCount',
+            name="CameraMinuteCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minute', models.DateTimeField()),
-                ('faces', models.PositiveIntegerField(default=0)),
-                ('frames', models.PositiveIntegerField(default=0)),
-                ('camera', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='face_counts', to='deployments.camera')),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='face_counts', to='deployments.deployment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("minute", models.DateTimeField()),
+                ("faces", models.PositiveIntegerField(default=0)),
+                ("frames", models.PositiveIntegerField(default=0)),
+                (
+                    "camera",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="face_counts", to="deployments.camera"
+                    ),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="face_counts", to="deployments.deployment"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('camera', 'deployment', 'minute'), name='one_count_per_minute')],
+                "constraints": [models.UniqueConstraint(fields=("camera", "deployment", "minute"), name="one_count_per_minute")],
             },
         ),
     ]

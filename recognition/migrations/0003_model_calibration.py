@@ -6,34 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recognition', '0002_initial'),
+        ("recognition", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelCalibration',
+            name="ModelCalibration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_id', models.CharField(max_length=100)),
-                ('dataset', models.CharField(max_length=200)),
-                ('probes', models.CharField(help_text='none (clean photographs) or cctv (degraded)', max_length=20)),
-                ('label_fixes', models.CharField(blank=True, max_length=300)),
-                ('flip', models.BooleanField(default=False)),
-                ('gallery_size', models.PositiveIntegerField()),
-                ('mated_searches', models.PositiveIntegerField()),
-                ('nonmated_searches', models.PositiveIntegerField()),
-                ('measured_on', models.DateField()),
-                ('command', models.TextField()),
-                ('details', models.JSONField(default=dict, help_text='seed, detector, references per subject')),
-                ('curve', models.JSONField(help_text='[{threshold, false_alerts, fpir, fpir_upper, true_alerts, tpir}], lowest first')),
-                ('stored_at', models.DateTimeField(auto_now_add=True)),
-                ('stored_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("model_id", models.CharField(max_length=100)),
+                ("dataset", models.CharField(max_length=200)),
+                ("probes", models.CharField(help_text="none (clean photographs) or cctv (degraded)", max_length=20)),
+                ("label_fixes", models.CharField(blank=True, max_length=300)),
+                ("flip", models.BooleanField(default=False)),
+                ("gallery_size", models.PositiveIntegerField()),
+                ("mated_searches", models.PositiveIntegerField()),
+                ("nonmated_searches", models.PositiveIntegerField()),
+                ("measured_on", models.DateField()),
+                ("command", models.TextField()),
+                ("details", models.JSONField(default=dict, help_text="seed, detector, references per subject")),
+                (
+                    "curve",
+                    models.JSONField(help_text="[{threshold, false_alerts, fpir, fpir_upper, true_alerts, tpir}], lowest first"),
+                ),
+                ("stored_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "stored_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['model_id', '-stored_at'], name='calibration_newest')],
+                "indexes": [models.Index(fields=["model_id", "-stored_at"], name="calibration_newest")],
             },
         ),
     ]

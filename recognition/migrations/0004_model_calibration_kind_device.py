@@ -4,45 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recognition', '0003_model_calibration'),
+        ("recognition", "0003_model_calibration"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelcalibration',
-            name='device',
-            field=models.CharField(blank=True, help_text='walkby: the device whose live defaults were measured (cpu, cuda)', max_length=10),
+            model_name="modelcalibration",
+            name="device",
+            field=models.CharField(
+                blank=True, help_text="walkby: the device whose live defaults were measured (cpu, cuda)", max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='modelcalibration',
-            name='kind',
-            field=models.CharField(choices=[('image', 'Per face image (evaluate_watchlist)'), ('walkby', 'Per passer-by (evaluate_live)')], default='image', max_length=10),
+            model_name="modelcalibration",
+            name="kind",
+            field=models.CharField(
+                choices=[("image", "Per face image (evaluate_watchlist)"), ("walkby", "Per passer-by (evaluate_live)")],
+                default="image",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='modelcalibration',
-            name='curve',
-            field=models.JSONField(help_text='[{threshold, false_alerts, fpir, fpir_upper, true_alerts, tpir}], lowest first; walkby: [{threshold, true_alerts, mated, tpir, false_alerts, nonmated, groups, per_1000, upper95_per_1000}]'),
+            model_name="modelcalibration",
+            name="curve",
+            field=models.JSONField(
+                help_text="[{threshold, false_alerts, fpir, fpir_upper, true_alerts, tpir}], lowest first; walkby: "
+                "[{threshold, true_alerts, mated, tpir, false_alerts, nonmated, groups, per_1000, upper95_per_1000}]"
+            ),
         ),
         migrations.AlterField(
-            model_name='modelcalibration',
-            name='details',
-            field=models.JSONField(default=dict, help_text='seed, detector, references per subject; walkby: det_size, fps, frame size, non-mated sets, exclusions, decision'),
+            model_name="modelcalibration",
+            name="details",
+            field=models.JSONField(
+                default=dict,
+                help_text="seed, detector, references per subject; walkby: det_size, fps, frame size, non-mated sets, "
+                "exclusions, decision",
+            ),
         ),
         migrations.AlterField(
-            model_name='modelcalibration',
-            name='mated_searches',
-            field=models.PositiveIntegerField(help_text='walkby: mated passers-by'),
+            model_name="modelcalibration",
+            name="mated_searches",
+            field=models.PositiveIntegerField(help_text="walkby: mated passers-by"),
         ),
         migrations.AlterField(
-            model_name='modelcalibration',
-            name='nonmated_searches',
-            field=models.PositiveIntegerField(help_text='walkby: non-mated passers-by'),
+            model_name="modelcalibration",
+            name="nonmated_searches",
+            field=models.PositiveIntegerField(help_text="walkby: non-mated passers-by"),
         ),
         migrations.AlterField(
-            model_name='modelcalibration',
-            name='probes',
-            field=models.CharField(help_text='none (clean photographs), cctv (degraded) or walkby', max_length=20),
+            model_name="modelcalibration",
+            name="probes",
+            field=models.CharField(help_text="none (clean photographs), cctv (degraded) or walkby", max_length=20),
         ),
     ]

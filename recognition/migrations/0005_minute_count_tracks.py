@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recognition', '0004_model_calibration_kind_device'),
+        ("recognition", "0004_model_calibration_kind_device"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cameraminutecount',
-            name='tracks',
+            model_name="cameraminutecount",
+            name="tracks",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

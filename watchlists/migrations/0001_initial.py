@@ -8,138 +8,251 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('recognition', '0001_vector_extension'),
+        ("recognition", "0001_vector_extension"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Subject',
+            name="Subject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(help_text='PNC number or case id', max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('under_18_justification', models.TextField(blank=True)),
-                ('category', models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others')], max_length=32)),
-                ('reason', models.TextField()),
-                ('legal_basis', models.CharField(max_length=300)),
-                ('priority', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='medium', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('review_date', models.DateField()),
-                ('expires_on', models.DateField()),
-                ('status', models.CharField(choices=[('active', 'Active'), ('purged', 'Purged (biometric data deleted)')], db_index=True, default='active', max_length=8)),
-                ('purged_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1, help_text='optimistic lock for concurrent edits')),
-                ('added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(help_text="PNC number or case id", max_length=64, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("under_18_justification", models.TextField(blank=True)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                            ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                            ("unlawfully_at_large", "Unlawfully at large"),
+                            ("missing_or_vulnerable", "Missing or vulnerable person"),
+                            ("risk_of_harm", "Risk of harm to self or others"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("legal_basis", models.CharField(max_length=300)),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], default="medium", max_length=8
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("review_date", models.DateField()),
+                ("expires_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("purged", "Purged (biometric data deleted)")],
+                        db_index=True,
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                ("purged_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1, help_text="optimistic lock for concurrent edits")),
+                (
+                    "added_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ReferenceImage',
+            name="ReferenceImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(help_text='path under PROTECTED_MEDIA_ROOT; never a public URL', max_length=200)),
-                ('sha256', models.CharField(max_length=64)),
-                ('original_name', models.CharField(blank=True, max_length=255)),
-                ('image_source', models.CharField(help_text='e.g. custody image reference', max_length=200)),
-                ('capture_date', models.DateField(blank=True, null=True)),
-                ('width', models.PositiveIntegerField(null=True)),
-                ('height', models.PositiveIntegerField(null=True)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for enrolment'), ('enrolled', 'Enrolled'), ('refused', 'Refused'), ('duplicate', 'Looks like another subject: needs confirmation'), ('purged', 'Purged')], db_index=True, default='pending', max_length=12)),
-                ('refusal_reasons', models.JSONField(blank=True, default=list)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('face_count', models.PositiveSmallIntegerField(null=True)),
-                ('use_largest_face', models.BooleanField(default=False, help_text='the detective chose to enrol the largest face of a multi-face image')),
-                ('quality', models.JSONField(blank=True, default=dict)),
-                ('embedding', pgvector.django.vector.VectorField(blank=True, dimensions=512, null=True)),
-                ('model_id', models.CharField(blank=True, max_length=100)),
-                ('duplicate_score', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('enrolled_at', models.DateTimeField(blank=True, null=True)),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('duplicate_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='watchlists.subject')),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='watchlists.subject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file_name", models.CharField(help_text="path under PROTECTED_MEDIA_ROOT; never a public URL", max_length=200)),
+                ("sha256", models.CharField(max_length=64)),
+                ("original_name", models.CharField(blank=True, max_length=255)),
+                ("image_source", models.CharField(help_text="e.g. custody image reference", max_length=200)),
+                ("capture_date", models.DateField(blank=True, null=True)),
+                ("width", models.PositiveIntegerField(null=True)),
+                ("height", models.PositiveIntegerField(null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for enrolment"),
+                            ("enrolled", "Enrolled"),
+                            ("refused", "Refused"),
+                            ("duplicate", "Looks like another subject: needs confirmation"),
+                            ("purged", "Purged"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("refusal_reasons", models.JSONField(blank=True, default=list)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("face_count", models.PositiveSmallIntegerField(null=True)),
+                (
+                    "use_largest_face",
+                    models.BooleanField(
+                        default=False, help_text="the detective chose to enrol the largest face of a multi-face image"
+                    ),
+                ),
+                ("quality", models.JSONField(blank=True, default=dict)),
+                ("embedding", pgvector.django.vector.VectorField(blank=True, dimensions=512, null=True)),
+                ("model_id", models.CharField(blank=True, max_length=100)),
+                ("duplicate_score", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("enrolled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "duplicate_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="watchlists.subject",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="images", to="watchlists.subject"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Watchlist',
+            name="Watchlist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('purpose', models.TextField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Awaiting approval'), ('approved', 'Approved')], db_index=True, default='draft', max_length=16)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('reviewed_at', models.DateTimeField(blank=True, help_text='last approval or review', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('compiled_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("purpose", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("submitted", "Awaiting approval"), ("approved", "Approved")],
+                        db_index=True,
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("reviewed_at", models.DateTimeField(blank=True, help_text="last approval or review", null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "compiled_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='BulkImport',
+            name="BulkImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('finished', 'Finished'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('enrolled', models.PositiveIntegerField(default=0)),
-                ('refused', models.PositiveIntegerField(default=0)),
-                ('duplicates', models.PositiveIntegerField(default=0)),
-                ('report', models.JSONField(blank=True, default=list, help_text='one entry per CSV row')),
-                ('csv_file', models.CharField(blank=True, help_text='protected file, deleted when finished', max_length=200)),
-                ('zip_file', models.CharField(blank=True, help_text='protected file, deleted when finished', max_length=200)),
-                ('error', models.TextField(blank=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('watchlist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='watchlists.watchlist')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("finished", "Finished"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                ("enrolled", models.PositiveIntegerField(default=0)),
+                ("refused", models.PositiveIntegerField(default=0)),
+                ("duplicates", models.PositiveIntegerField(default=0)),
+                ("report", models.JSONField(blank=True, default=list, help_text="one entry per CSV row")),
+                ("csv_file", models.CharField(blank=True, help_text="protected file, deleted when finished", max_length=200)),
+                ("zip_file", models.CharField(blank=True, help_text="protected file, deleted when finished", max_length=200)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "watchlist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="imports", to="watchlists.watchlist"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WatchlistEntry',
+            name="WatchlistEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='watchlists.subject')),
-                ('watchlist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='watchlists.watchlist')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "added_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="entries", to="watchlists.subject"
+                    ),
+                ),
+                (
+                    "watchlist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="entries", to="watchlists.watchlist"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='watchlist',
-            name='subjects',
-            field=models.ManyToManyField(related_name='watchlists', through='watchlists.WatchlistEntry', to='watchlists.subject'),
+            model_name="watchlist",
+            name="subjects",
+            field=models.ManyToManyField(related_name="watchlists", through="watchlists.WatchlistEntry", to="watchlists.subject"),
         ),
         migrations.AddIndex(
-            model_name='subject',
-            index=models.Index(fields=['expires_on', 'status'], name='watchlists__expires_d2382d_idx'),
+            model_name="subject",
+            index=models.Index(fields=["expires_on", "status"], name="watchlists__expires_d2382d_idx"),
         ),
         migrations.AddIndex(
-            model_name='subject',
-            index=models.Index(fields=['review_date', 'status'], name='watchlists__review__d9e700_idx'),
+            model_name="subject",
+            index=models.Index(fields=["review_date", "status"], name="watchlists__review__d9e700_idx"),
         ),
         migrations.AddIndex(
-            model_name='referenceimage',
-            index=pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['embedding'], m=16, name='refimage_embedding_hnsw', opclasses=['vector_cosine_ops']),
+            model_name="referenceimage",
+            index=pgvector.django.indexes.HnswIndex(
+                ef_construction=64, fields=["embedding"], m=16, name="refimage_embedding_hnsw", opclasses=["vector_cosine_ops"]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='watchlistentry',
-            constraint=models.UniqueConstraint(fields=('watchlist', 'subject'), name='one_entry_per_subject'),
+            model_name="watchlistentry",
+            constraint=models.UniqueConstraint(fields=("watchlist", "subject"), name="one_entry_per_subject"),
         ),
     ]

@@ -10,40 +10,77 @@ def copy_reports(apps, schema_editor):
     BulkImportRow = apps.get_model("watchlists", "BulkImportRow")
     Subject = apps.get_model("watchlists", "Subject")
     for job in BulkImport.objects.exclude(report=[]).iterator():
-        existing = set(Subject.objects.filter(pk__in=[e.get("subject_id") for e in job.report if e.get("subject_id")])
-                       .values_list("pk", flat=True))
-        BulkImportRow.objects.bulk_create([
-            BulkImportRow(bulk_import=job, number=e["row"], reference=e.get("reference", ""), status=e["status"],
-                          detail=e.get("detail", ""),
-                          subject_id=e.get("subject_id") if e.get("subject_id") in existing else None)
-            for e in job.report], ignore_conflicts=True)
+        existing = set(
+            Subject.objects.filter(pk__in=[e.get("subject_id") for e in job.report if e.get("subject_id")]).values_list(
+                "pk", flat=True
+            )
+        )
+        BulkImportRow.objects.bulk_create(
+            [
+                BulkImportRow(
+                    bulk_import=job,
+                    number=e["row"],
+                    reference=e.get("reference", ""),
+                    status=e["status"],
+                    detail=e.get("detail", ""),
+                    subject_id=e.get("subject_id") if e.get("subject_id") in existing else None,
+                )
+                for e in job.report
+            ],
+            ignore_conflicts=True,
+        )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('watchlists', '0001_initial'),
+        ("watchlists", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BulkImportRow',
+            name="BulkImportRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='line in the CSV (the header is line 1)')),
-                ('reference', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('created', 'Created'), ('enrolled', 'Enrolled'), ('refused', 'Refused'), ('duplicate', 'Duplicate'), ('error', 'Error')], max_length=10)),
-                ('detail', models.TextField(blank=True)),
-                ('bulk_import', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='watchlists.bulkimport')),
-                ('subject', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='watchlists.subject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(help_text="line in the CSV (the header is line 1)")),
+                ("reference", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("enrolled", "Enrolled"),
+                            ("refused", "Refused"),
+                            ("duplicate", "Duplicate"),
+                            ("error", "Error"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("detail", models.TextField(blank=True)),
+                (
+                    "bulk_import",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rows", to="watchlists.bulkimport"
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="watchlists.subject",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('bulk_import', 'number'), name='one_outcome_per_import_row')],
+                "constraints": [models.UniqueConstraint(fields=("bulk_import", "number"), name="one_outcome_per_import_row")],
             },
         ),
         migrations.RunPython(copy_reports, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name='bulkimport',
-            name='report',
+            model_name="bulkimport",
+            name="report",
         ),
     ]

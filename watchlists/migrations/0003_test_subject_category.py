@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('watchlists', '0002_bulk_import_rows'),
+        ("watchlists", "0002_bulk_import_rows"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='subject',
-            name='category',
-            field=models.CharField(choices=[('wanted_by_courts', 'Wanted by the courts (warrant)'), ('wanted_for_offence', 'Wanted on reasonable grounds for an offence'), ('unlawfully_at_large', 'Unlawfully at large'), ('missing_or_vulnerable', 'Missing or vulnerable person'), ('risk_of_harm', 'Risk of harm to self or others'), ('test_subject', 'Test subject (consenting staff)')], max_length=32),
+            model_name="subject",
+            name="category",
+            field=models.CharField(
+                choices=[
+                    ("wanted_by_courts", "Wanted by the courts (warrant)"),
+                    ("wanted_for_offence", "Wanted on reasonable grounds for an offence"),
+                    ("unlawfully_at_large", "Unlawfully at large"),
+                    ("missing_or_vulnerable", "Missing or vulnerable person"),
+                    ("risk_of_harm", "Risk of harm to self or others"),
+                    ("test_subject", "Test subject (consenting staff)"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
