@@ -9,6 +9,10 @@ import pytest
 
 from accounts.roles import Role
 
+# Fixture modules shared by several folders: their fixtures are available to every test without an import
+# (importing a fixture into a test module shadows it, ruff F811). Their plain helpers are imported as usual.
+pytest_plugins = ["tests.worker_processes", "tests.monitoring_helpers"]
+
 TEST_PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count()
 

@@ -34,8 +34,8 @@ def protected_files() -> set[Path]:
 
 def make_subject(actor, **overrides):
     """A justified subject (no image yet); `overrides` replace any field."""
-    values = dict(reference="PNC-01/123456A", name="Alex Example", category=InclusionCategory.WANTED_BY_COURTS,
-                  reason="Failed to appear at Crown Court; warrant issued", legal_basis="Warrant W-2026-1182")
+    values = {"reference": "PNC-01/123456A", "name": "Alex Example", "category": InclusionCategory.WANTED_BY_COURTS,
+                  "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182"}
     return subject_create(actor=actor, **(values | overrides))
 
 
@@ -79,12 +79,12 @@ def video_camera(actor, name: str = "Camera 1"):
 def submitted_deployment(detective, watchlist, cameras, *, starts_in=dt.timedelta(minutes=10),
                          hours: float = 4, threshold: float | None = None, **overrides) -> Deployment:
     starts_at = timezone.now() + starts_in
-    values = dict(name="High Street Saturday", purpose=Purpose.CRIME_HOTSPOT, location="High Street",
-                  location_reason="Robbery hotspot; the watchlist holds the robbery series suspects",
-                  starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=hours), watchlist=watchlist,
-                  cameras=cameras, necessity_statement="Serious robbery series, less intrusive means exhausted",
-                  dpia_reference="DPIA-2026-07", threshold=threshold, signage_confirmed=True,
-                  public_notice_confirmed=True)
+    values = {"name": "High Street Saturday", "purpose": Purpose.CRIME_HOTSPOT, "location": "High Street",
+                  "location_reason": "Robbery hotspot; the watchlist holds the robbery series suspects",
+                  "starts_at": starts_at, "ends_at": starts_at + dt.timedelta(hours=hours), "watchlist": watchlist,
+                  "cameras": cameras, "necessity_statement": "Serious robbery series, less intrusive means exhausted",
+                  "dpia_reference": "DPIA-2026-07", "threshold": threshold, "signage_confirmed": True,
+                  "public_notice_confirmed": True}
     deployment = deployment_create(actor=detective, **(values | overrides))
     return deployment_submit(actor=detective, deployment=deployment)
 

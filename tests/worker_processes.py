@@ -19,14 +19,23 @@ from tests.conftest import subprocess_database_url
 
 
 @pytest.fixture
-def private_redis(tmp_path):
-    """An embedded Redis on a free port, data and password under tmp_path; `.stop()` and `.start()` restart it
-    on the same port with the same data (saved at shutdown)."""
+def private_redis(settings, tmp_path):
+    """A Redis of this test's own, in place of the run's (settings.REDIS_URL): an embedded Redis on a free port, data
+    and password under tmp_path, that the test may stop, freeze (SIGSTOP) or restart: `.stop()` and `.start()`
+    restart it on the same port with the same data (saved at shutdown)."""
     server = EmbeddedRedis(data_dir=tmp_path / "redis", port=free_port(), var_dir=tmp_path,
                            log_file=tmp_path / "redis.log")
     server.start()
-    yield server
-    server.stop()
+    settings.REDIS_URL = server.url
+    try:
+        yield server
+    finally:
+        if server.process is not None:
+            try:
+                os.kill(server.process.pid, signal.SIGCONT)  # a frozen one must be able to stop
+            except ProcessLookupError:
+                pass
+            server.stop()
 
 
 class ServiceProcess:

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _record(deployment, actor, **overrides):
-    values = dict(actor=actor, deployment=deployment, camera=deployment.cameras.first(),
-                  subject=deployment.test_subject, walked_at=timezone.now() - dt.timedelta(minutes=1))
+    values = {"actor": actor, "deployment": deployment, "camera": deployment.cameras.first(),
+                  "subject": deployment.test_subject, "walked_at": timezone.now() - dt.timedelta(minutes=1)}
     return services.test_walk_record(**(values | overrides))
 
 

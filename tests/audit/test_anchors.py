@@ -48,7 +48,7 @@ def test_a_consistent_rewrite_is_caught_by_the_anchor(detective):
 
 
 def test_removing_the_tail_is_caught_by_the_anchor(detective):
-    for i in range(4):
+    for _ in range(4):
         audit_record(actor=detective, action="a")
     audit_anchor_record()
     with connection.cursor() as cursor:

@@ -38,7 +38,7 @@ def test_verify_names_an_altered_event(detective, commander):
 
 @pytest.mark.django_db
 def test_verify_names_a_deleted_event(detective):
-    for i in range(4):
+    for _ in range(4):
         audit_record(actor=detective, action="alert.viewed")
     _tamper("DELETE FROM audit_auditevent WHERE sequence = %s", [2])
     with pytest.raises(CommandError, match="BROKEN at event #2: event #2 is missing"):

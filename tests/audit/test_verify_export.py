@@ -33,7 +33,8 @@ def events(detective, officer):
     return recorded
 
 
-def write_bundle(folder: Path, actor, export_format: str = "csv", filters: AuditFilter = AuditFilter()) -> Path:
+def write_bundle(folder: Path, actor, export_format: str = "csv", filters: AuditFilter | None = None) -> Path:
+    filters = filters if filters is not None else AuditFilter()
     export_event = audit_export_record(actor=actor, filters=filters, export_format=export_format)
     path = folder / f"export-{export_format}.zip"
     path.write_bytes(b"".join(export_bundle(filters=filters, export_format=export_format, export_event=export_event)))

@@ -35,7 +35,7 @@ def test_a_killed_worker_or_a_restarted_redis_loses_and_duplicates_no_alert(tmp_
 
 def test_the_count_owes_an_alert_per_pass_seen_whole_and_names_duplicates_and_losses():
     """The counting rules on a made-up timeline: pass 10 s, the subject on screen 2-6 s, deciding at 3 s."""
-    kwargs = dict(pass_s=10.0, appearances={"S": [2.0, 6.0]}, decisions={"S": 3.0}, window=(0.0, 60.0))
+    kwargs = {"pass_s": 10.0, "appearances": {"S": [2.0, 6.0]}, "decisions": {"S": 3.0}, "window": (0.0, 60.0)}
     clean = tally(alerts=[{"id": i, "subject": "S", "frame_time": 3.0 + 10 * i} for i in range(6)], origins=[0.0],
                   cuts=[], **kwargs)
     assert (clean.expected, clean.delivered, clean.lost, clean.duplicates) == (6, 6, 0, 0)

@@ -21,8 +21,8 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-D, C, O, V, A, X = "detective", "commander", "officer", "oversight", "administrator", "outsider"
-ROLES = (D, C, O, V, A, X)
+D, C, OF, V, A, X = "detective", "commander", "officer", "oversight", "administrator", "outsider"
+ROLES = (D, C, OF, V, A, X)
 EVERYONE = frozenset(ROLES)  # every signed-in user, the outsider (no role) included
 NOBODY: frozenset[str] = frozenset()
 
@@ -39,10 +39,10 @@ VIEW_BIOMETRICS = roles(D, C, V)
 PLAN = roles(D)
 AUTHORISE = roles(C)
 COMMAND = roles(C)  # stop_deployment: the kill switch, officers on a live deployment, the record after
-VIEW_DEPLOYMENT = roles(D, C, O, V)
-VIEW_ALERTS = roles(C, O, V)  # officers: only deployments they are assigned to (the world assigns `officer`)
-ADJUDICATE = roles(O)
-RECORD_TEST_WALK = roles(C, O)  # alerts.selectors.test_walk_policy: assigned officers and authorising officers
+VIEW_DEPLOYMENT = roles(D, C, OF, V)
+VIEW_ALERTS = roles(C, OF, V)  # officers: only deployments they are assigned to (the world assigns `officer`)
+ADJUDICATE = roles(OF)
+RECORD_TEST_WALK = roles(C, OF)  # alerts.selectors.test_walk_policy: assigned officers and authorising officers
 VIEW_AUDIT = roles(V, A)
 EXPORT_AUDIT = roles(V)
 VIEW_STATISTICS = roles(C, V)
@@ -82,7 +82,7 @@ IMPORT = {"pk": "watchlist", "import_pk": "bulk_import"}
 RULES: dict[str, Rule] = {
     "home": get(EVERYONE),
     "healthz": Rule({"GET": EVERYONE}, public=True),
-    "metrics": Rule({"GET": NOBODY}, token_only=True),  # MONITORING_TOKEN: tests/config/test_metrics.py
+    "metrics": Rule({"GET": NOBODY}, token_only=True),  # MONITORING_TOKEN: tests/monitoring/test_metrics.py
     "accounts:login": Rule({"GET": EVERYONE}, public=True),
     "accounts:logout": Rule({"POST": EVERYONE}, public=True, ends_on_login_page=True),
     "accounts:mfa_verify": get_post(EVERYONE, EVERYONE),  # verified, or not asked: back where they were going
@@ -263,7 +263,7 @@ def world(detective, commander, officer, oversight, administrator, outsider, liv
         ended_deployment=_ended_deployment(detective=detective, commander=commander, officer=officer,
                                            watchlist=live_deployment.watchlist),
         bulk_import=BulkImport.objects.create(watchlist=live_deployment.watchlist, created_by=detective),
-        users={D: detective, C: commander, O: officer, V: oversight, A: administrator, X: outsider},
+        users={D: detective, C: commander, OF: officer, V: oversight, A: administrator, X: outsider},
         audit_event=SimpleNamespace(pk=AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)[0]))
 
 

@@ -9,7 +9,6 @@ from django.db import connection
 from audit.services import audit_record
 from audit.tasks import audit_chain_verify_task
 from config.celery import app
-from tests.worker_processes import private_redis  # noqa: F401 - a fixture
 
 
 def test_channel_layer_round_trip_through_redis(settings):

@@ -10,7 +10,7 @@ from deployments.models import Deployment
 from deployments.services import deployment_authorise, deployments_tick
 from tests.factories import approved_watchlist, enrolled_subject, make_subject, submitted_deployment, video_camera
 from tests.samples import person_jpeg
-from tests.worker_processes import broker, lease_holder, private_redis, start_process, wait_until  # noqa: F401
+from tests.worker_processes import broker, lease_holder, start_process, wait_until
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_image_add
 

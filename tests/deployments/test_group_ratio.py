@@ -38,10 +38,10 @@ def watchlist(detective, commander):
 
 def values(watchlist, camera, **overrides) -> dict:
     starts_at = timezone.now() + dt.timedelta(hours=1)
-    return dict(name="High Street Saturday", purpose="crime_hotspot", location="High Street",
-                location_reason="Robbery hotspot", starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=4),
-                watchlist=watchlist, cameras=[camera], necessity_statement="Serious robbery series",
-                dpia_reference="DPIA-2026-07", signage_confirmed=True, public_notice_confirmed=True) | overrides
+    return {"name": "High Street Saturday", "purpose": "crime_hotspot", "location": "High Street",
+                "location_reason": "Robbery hotspot", "starts_at": starts_at, "ends_at": starts_at + dt.timedelta(hours=4),
+                "watchlist": watchlist, "cameras": [camera], "necessity_statement": "Serious robbery series",
+                "dpia_reference": "DPIA-2026-07", "signage_confirmed": True, "public_notice_confirmed": True} | overrides
 
 
 def test_off_by_default_any_ratio_is_allowed(detective, watchlist):

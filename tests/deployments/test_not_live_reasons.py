@@ -14,8 +14,8 @@ from core.heartbeat import JOB_PREFIX, WINDOW_CHECK_JOB, worker_heartbeat_write
 from core.redis_probe import monitoring_redis
 from deployments.models import Camera, Deployment
 from recognition.leases import lease_key
-from tests.monitoring import private_redis  # noqa: F401 - every test here has its own Redis: no stray heartbeats
 
+# every test here has its own Redis (private_redis): no stray heartbeats
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_redis")]
 
 

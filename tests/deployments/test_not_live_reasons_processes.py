@@ -15,7 +15,7 @@ from recognition.demo_media import walking_face_video
 from recognition.tasks import cameras_supervise_task
 from tests.deployments.test_not_live_reasons import reasons_on_page
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment
-from tests.monitoring import kill_group, start_worker, wait_for
+from tests.monitoring_helpers import kill_group, start_worker, wait_for
 from tests.samples import person_crops
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

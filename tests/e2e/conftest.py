@@ -46,7 +46,7 @@ def asgi_server(django_db_setup, django_db_blocker):
             break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(process.stdout.read().decode())
+                raise RuntimeError(process.stdout.read().decode()) from None
             time.sleep(0.2)
     yield base.replace("127.0.0.1", "localhost")
     process.terminate()
@@ -133,3 +133,31 @@ def login(asgi_server):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing():
     """Overrides the suite-wide fast hasher: the uvicorn process checks passwords with the real settings."""
+
+
+# --- Content-Security-Policy violations (tests/e2e/test_content_security_policy.py, and any page test) ---
+
+LISTEN = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} `
+                            + `on ${document.location.pathname} (${event.sourceFile}:${event.lineNumber})`);
+});
+"""
+
+
+@pytest.fixture
+def violations(page):
+    """Every violation any page reports (its event, and Chromium's console message), across navigations."""
+    found: list[str] = []
+
+    def report(text: str) -> None:
+        found.append(text)
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.expose_function("reportCspViolation", report)
+    page.add_init_script(LISTEN)
+    page.on("console", console)
+    return found

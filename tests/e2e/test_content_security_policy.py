@@ -12,32 +12,6 @@ from tests.factories import enrolled_subject
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-LISTEN = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} `
-                            + `on ${document.location.pathname} (${event.sourceFile}:${event.lineNumber})`);
-});
-"""
-
-
-@pytest.fixture
-def violations(page):
-    """Every violation any page reports (its event, and Chromium's console message), across navigations."""
-    found: list[str] = []
-
-    def report(text: str) -> None:
-        found.append(text)
-
-    def console(message) -> None:
-        if "Content Security Policy" in message.text:
-            found.append(message.text)
-
-    page.expose_function("reportCspViolation", report)
-    page.add_init_script(LISTEN)
-    page.on("console", console)
-    return found
-
-
 def visit(page, url: str) -> None:
     response = page.goto(url)
     assert response.ok, (url, response.status)

@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from alerts.models import Alert, TestWalk
 from audit.models import AuditEvent
 from tests.e2e.conftest import in_thread
-from tests.e2e.test_content_security_policy import violations  # noqa: F401 (a fixture: CSP violations seen)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from deployments.models import Camera
 from deployments.services import camera_create, deployment_authorise, deployments_tick
 from recognition.demo_media import walking_face_video
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, video_camera
-from tests.worker_processes import broker, lease_holder, private_redis, start_process, wait_until  # noqa: F401
+from tests.worker_processes import broker, lease_holder, start_process, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

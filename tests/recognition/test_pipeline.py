@@ -280,7 +280,7 @@ def test_the_pipeline_writes_nothing_to_disk(engine, matcher, walk_video, tmp_pa
     sys.addaudithook(audit)  # cannot be removed: it does nothing once disarmed
 
     def listing():
-        return ({p for p in tmp_path.rglob("*")}, set(os.listdir(os.getcwd())),
+        return (set(tmp_path.rglob("*")), set(os.listdir(os.getcwd())),
                 set(os.listdir(Path(walk_video).parent)))
 
     before = listing()

@@ -14,7 +14,7 @@ from django.db import connection
 
 from core.heartbeat import WINDOW_CHECK_JOB, job_heartbeat_record, worker_heartbeat_write
 from core.redis_probe import monitoring_redis
-from tests.monitoring import kill_group, monitoring_token, private_redis, start_worker, wait_for  # noqa: F401
+from tests.monitoring_helpers import kill_group, start_worker, wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
-"""Helpers for the health and metrics tests: a private Redis the test may stop, a worker process of its own,
-and polling with a deadline."""
+"""Helpers for the health and metrics tests: the monitoring token (a fixture), a worker process of its own, and
+polling with a deadline. Their private Redis is ``private_redis`` in tests/worker_processes.py. The fixtures here
+are registered for every test by ``pytest_plugins`` in tests/conftest.py: import the helpers, never the fixtures."""
 
 from __future__ import annotations
 
@@ -12,25 +13,6 @@ import time
 import pytest
 
 MONITORING_TOKEN = "test-monitoring-token-0123456789abcdef"
-
-
-@pytest.fixture
-def private_redis(settings, tmp_path):
-    """A Redis of this test's own, in place of the run's (REDIS_URL): the test may stop, freeze or restart it."""
-    from config.embedded import EmbeddedRedis, free_port
-
-    server = EmbeddedRedis(data_dir=tmp_path / "redis", port=free_port())
-    server.start()
-    settings.REDIS_URL = server.url
-    try:
-        yield server
-    finally:
-        if server.process is not None:
-            try:
-                os.kill(server.process.pid, signal.SIGCONT)  # a frozen one must be able to stop
-            except ProcessLookupError:
-                pass
-            server.stop()
 
 
 @pytest.fixture

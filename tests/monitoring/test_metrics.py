@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from core import metrics as store
 from core.metrics import metric_add, metrics_flush
-from tests.monitoring import MONITORING_TOKEN, monitoring_token, private_redis, wait_for  # noqa: F401
+from tests.monitoring_helpers import MONITORING_TOKEN
 
 pytestmark = pytest.mark.django_db
 
