@@ -30,9 +30,6 @@ class AuditFilter:
     target_type: str = ""
     target_id: str = ""
 
-    def is_empty(self) -> bool:
-        return not self.as_dict()
-
     def as_dict(self) -> dict[str, str | int]:
         """The criteria given, JSON-ready (for the manifest, the export's audit event and links)."""
         values = {}

@@ -102,9 +102,9 @@ def subject_update(*, actor, subject: Subject, expected_version: int, changes: d
         if not updated:
             raise ConcurrentEditError(f"subject {subject.reference}")
         subject.refresh_from_db()
-        before = {k: str(getattr(subject, k)) for k in changes}
+        after = {k: str(getattr(subject, k)) for k in changes}
         audit_record(actor=actor, action="subject.updated", target=subject, request=request,
-                     details={"fields": sorted(changes), "after": before})
+                     details={"fields": sorted(changes), "after": after})
     return subject
 
 
