@@ -36,7 +36,7 @@ CAPABILITIES: dict[str, str] = {
     "manage_users": "Create users and assign roles",
 }
 
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.DETECTIVE: frozenset({
         "view_watchlist", "manage_watchlist", "view_biometric_data", "plan_deployment", "view_deployment",
     }),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 
 from django.conf import settings
@@ -33,7 +34,7 @@ from watchlists.storage import (
 
 logger = logging.getLogger(__name__)
 
-DECIDED = {Decision.CONFIRMED: Alert.Status.CONFIRMED, Decision.NOT_A_MATCH: Alert.Status.NOT_A_MATCH,
+DECIDED: dict[str, str] = {Decision.CONFIRMED: Alert.Status.CONFIRMED, Decision.NOT_A_MATCH: Alert.Status.NOT_A_MATCH,
            Decision.NOT_LOCATED: Alert.Status.NOT_LOCATED, Decision.OTHER: Alert.Status.OTHER}
 
 
@@ -78,13 +79,13 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
 def _alert_get_or_create(*, deployment_id: int, camera_id: int, reference, score: float, threshold: float,
                          model_id: str, track_id: int, frame_time: dt.datetime, run_token: str,
                          probe_file: str) -> tuple[Alert, bool]:
-    fields = dict(
-        frame_time=frame_time, subject_reference=reference.subject_reference, subject_name=reference.name,
-        category=reference.category, reason=reference.reason, priority=reference.priority,
-        reference_image_id=reference.reference_image_id, score=round(float(score), 4), threshold=threshold,
-        model_id=model_id, probe_file=probe_file)
-    key = dict(deployment_id=deployment_id, camera_id=camera_id, track_id=track_id,
-               subject_id=reference.subject_id, run_token=run_token)
+    fields = {
+        "frame_time": frame_time, "subject_reference": reference.subject_reference, "subject_name": reference.name,
+        "category": reference.category, "reason": reference.reason, "priority": reference.priority,
+        "reference_image_id": reference.reference_image_id, "score": round(float(score), 4), "threshold": threshold,
+        "model_id": model_id, "probe_file": probe_file}
+    key = {"deployment_id": deployment_id, "camera_id": camera_id, "track_id": track_id,
+           "subject_id": reference.subject_id, "run_token": run_token}
     if not run_token:
         return Alert.objects.create(**key, **fields), True
     # get_or_create inserts in a savepoint and, on the unique constraint's conflict with a concurrent
@@ -187,8 +188,8 @@ def alert_image_read(*, actor, alert: Alert, image: str, request=None) -> bytes:
     if image == "probe":
         name, what = alert.probe_file, f"the camera image of alert {alert.pk}"
     elif image == "reference":
-        reference = ReferenceImage.objects.filter(pk=alert.reference_image_id).exclude(
-            status=ReferenceImage.Status.PURGED).first()
+        reference = None if alert.reference_image_id is None else ReferenceImage.objects.filter(
+            pk=alert.reference_image_id).exclude(status=ReferenceImage.Status.PURGED).first()
         if reference is None:
             raise Gone("the watchlist image has since been purged")
         name, what = reference.file_name, f"the watchlist image of alert {alert.pk}"
@@ -331,7 +332,7 @@ def test_walk_record(*, actor, deployment: Deployment, camera: Camera, subject: 
                                             category=InclusionCategory.TEST_SUBJECT).exists():
             raise RuleViolation(f"{subject.reference} is not a test subject on this deployment's frozen watchlist")
         last = deployment.ended_at if deployment.state != Deployment.State.LIVE else now + CLOCK_SKEW
-        if not deployment.went_live_at <= walked_at <= last:
+        if last is None or not deployment.went_live_at <= walked_at <= last:
             raise RuleViolation("the walk's time must be while the deployment was live, and not in the future")
         walk = TestWalk.objects.create(deployment=deployment, camera=camera, subject=subject, walked_at=walked_at,
                                        recorded_by=actor)
@@ -352,6 +353,6 @@ def alerts_purge_expired(*, now: dt.datetime | None = None) -> int:
                          details={"created_at": alert.created_at.isoformat(), "status": alert.status})
             probe = alert.probe_file
             alert.delete()
-            transaction.on_commit(lambda name=probe: protected_delete(name))
+            transaction.on_commit(functools.partial(protected_delete, probe))
         purged += 1
     return purged

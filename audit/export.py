@@ -68,7 +68,7 @@ def export_events(*, filters: AuditFilter, up_to: int, chunk_size: int = CHUNK_R
     rows = (AuditEvent.objects.filter(filters.q(), sequence__lte=up_to).order_by("sequence")
             .annotate(occurred_utc=UTC_TEXT).values_list(*names).iterator(chunk_size=chunk_size))
     for row in rows:
-        yield dict(zip(_VALUES, row))
+        yield dict(zip(_VALUES, row, strict=True))
 
 
 def _encode_lines(events: Iterable[dict], export_format: str) -> Iterator[tuple[dict, bytes]]:

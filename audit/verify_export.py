@@ -20,6 +20,7 @@ code; the canonical form below must stay identical to audit/chain.py (a test com
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import sys
@@ -67,7 +68,7 @@ def row_to_csv(event: dict[str, Any]) -> list[str]:
 def row_from_csv(cells: list[str]) -> dict[str, Any]:
     if len(cells) != len(COLUMNS):
         raise ValueError(f"{len(cells)} columns instead of {len(COLUMNS)}")
-    event: dict[str, Any] = dict(zip(COLUMNS, cells))
+    event: dict[str, Any] = dict(zip(COLUMNS, cells, strict=True))
     event["sequence"] = int(event["sequence"])
     for name in ("actor_id", "deployment_id"):
         event[name] = int(event[name]) if event[name] != "" else None
@@ -218,9 +219,7 @@ def _verify(manifest: dict, lines: _HashingLines) -> Report:
         if isinstance(event, Exception):
             return Report(False, count, number, None, f"cannot be read: {event}")
         sequence = event["sequence"]
-
-        def broken(reason: str) -> Report:
-            return Report(False, count, number, sequence, reason)
+        broken = functools.partial(Report, False, count, number, sequence)  # broken(reason): this event fails
 
         try:
             recomputed = event_hash(event)

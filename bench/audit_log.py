@@ -309,7 +309,7 @@ def time_pages(users) -> dict:
         params |= cursor
         url = reverse("audit:log")
 
-        def get(params=params):
+        def get(params=params, url=url):
             response = client.get(url, params)
             assert response.status_code == 200, response.status_code
             return response

@@ -86,7 +86,7 @@ def main() -> int:
             "enrolled": job.enrolled, "refused": job.refused, "duplicates": job.duplicates,
             "refusal_reasons": _reason_counts(job.report),
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-            "command": "python bench/bulk_import.py --subjects %d" % args.subjects,
+            "command": f"python bench/bulk_import.py --subjects {args.subjects:d}",
         }
         print(json.dumps(result, indent=2))
         args.out.parent.mkdir(parents=True, exist_ok=True)

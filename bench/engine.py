@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import importlib.util
 import json
@@ -100,7 +101,8 @@ def bench_detection(engine: FaceEngine, frames, batches, *, repeats, budget_s, l
     rows = []
     for batch in batches:
         inputs = [frames[i % len(frames)] for i in range(batch)]
-        seconds, median, runs = best_seconds(lambda: engine.detector.detect(inputs), repeats=repeats, budget_s=budget_s)
+        seconds, median, runs = best_seconds(functools.partial(engine.detector.detect, inputs), repeats=repeats,
+                                             budget_s=budget_s)
         rows.append(label | {"input_size": list(engine.detector.input_size), "batch": batch, "runs": runs,
                              "frames_per_s": round(batch / seconds, 1), "ms_per_frame": round(1000 * seconds / batch, 2),
                              "frames_per_s_median": round(batch / median, 1)})
@@ -113,10 +115,12 @@ def bench_embedding(engine: FaceEngine, crops, batches, *, repeats, budget_s, la
     rows = []
     for batch in batches:
         chunk = crops[:batch]
-        seconds, median, runs = best_seconds(lambda: engine.embedder.embed(chunk, flip=False), repeats=repeats, budget_s=budget_s)
+        seconds, median, runs = best_seconds(functools.partial(engine.embedder.embed, chunk, flip=False), repeats=repeats,
+                                             budget_s=budget_s)
         rows.append(label | {"batch": batch, "runs": runs, "faces_per_s": round(batch / seconds, 1),
                              "ms_per_batch": round(1000 * seconds, 2), "faces_per_s_median": round(batch / median, 1)})
-        print(f"  embed  {label['device']:>4} {label['backend']:<12} batch {batch:>3}: {rows[-1]['faces_per_s']:>8} faces/s", flush=True)
+        print(f"  embed  {label['device']:>4} {label['backend']:<12} batch {batch:>3}: {rows[-1]['faces_per_s']:>8} faces/s",
+              flush=True)
     return rows
 
 
@@ -152,7 +156,8 @@ def bench_matching_cpu(dim: int, *, repeats, budget_s, sizes) -> list[dict]:
             references = random_references(count, dim, dtype)
             for batch in MATCH_PROBE_BATCHES:
                 probes = probes_all[:batch]
-                seconds, median, runs = best_seconds(lambda: numpy_top1(probes, references), repeats=repeats, budget_s=budget_s)
+                seconds, median, runs = best_seconds(functools.partial(numpy_top1, probes, references), repeats=repeats,
+                                                     budget_s=budget_s)
                 rows.append({"device": "cpu", "method": f"numpy exact top-1, {np.dtype(dtype).name} references",
                              "references": count, "probe_batch": batch, "runs": runs,
                              "ms_per_batch": round(1000 * seconds, 3), "ms_per_batch_median": round(1000 * median, 3),
@@ -165,7 +170,8 @@ def bench_matching_cpu(dim: int, *, repeats, budget_s, sizes) -> list[dict]:
                 matcher = WatchlistMatcher(references=references, subject_ids=list(range(count)))
                 for batch in MATCH_PROBE_BATCHES:
                     probes = probes_all[:batch]
-                    seconds, median, runs = best_seconds(lambda: matcher.top_k(probes, k=1), repeats=repeats, budget_s=budget_s)
+                    seconds, median, runs = best_seconds(functools.partial(matcher.top_k, probes, k=1), repeats=repeats,
+                                                         budget_s=budget_s)
                     rows.append({"device": "cpu", "method": "WatchlistMatcher.top_k(k=1)", "references": count,
                                  "probe_batch": batch, "runs": runs, "ms_per_batch": round(1000 * seconds, 3),
                                  "ms_per_batch_median": round(1000 * median, 3),
@@ -174,6 +180,11 @@ def bench_matching_cpu(dim: int, *, repeats, budget_s, sizes) -> list[dict]:
             del references
             gc.collect()
     return rows
+
+
+def torch_top1(probes, references):
+    score, index = (probes @ references.T).max(dim=1)
+    return index.cpu(), score.float().cpu()  # copies back: includes the sync
 
 
 def bench_matching_torch(dim: int, *, repeats, budget_s, sizes) -> list[dict]:
@@ -186,18 +197,15 @@ def bench_matching_torch(dim: int, *, repeats, budget_s, sizes) -> list[dict]:
         references = torch.from_numpy(random_references(count, dim, np.float16)).to(device)
         for batch in MATCH_PROBE_BATCHES:
             probes = probes_all[:batch]
-
-            def call():
-                score, index = (probes @ references.T).max(dim=1)
-                return index.cpu(), score.float().cpu()  # copies back: includes the sync
-
-            seconds, median, runs = best_seconds(call, repeats=repeats, budget_s=budget_s)
+            seconds, median, runs = best_seconds(functools.partial(torch_top1, probes, references), repeats=repeats,
+                                                 budget_s=budget_s)
             rows.append({"device": "cuda", "method": "torch exact top-1, float16 references", "references": count,
                          "probe_batch": batch, "runs": runs, "ms_per_batch": round(1000 * seconds, 3),
                          "ms_per_batch_median": round(1000 * median, 3),
                          "us_per_probe": round(1e6 * seconds / batch, 1),
                          "reference_mb": round(references.numel() * 2 / 2**20, 1)})
-            print(f"  match  cuda {rows[-1]['method']:<42} {count:>9,} refs, batch {batch:>2}: {rows[-1]['ms_per_batch']:>9} ms", flush=True)
+            print(f"  match  cuda {rows[-1]['method']:<42} {count:>9,} refs, batch {batch:>2}: {rows[-1]['ms_per_batch']:>9} ms",
+                  flush=True)
         del references
         torch.cuda.empty_cache()
     return rows

@@ -348,7 +348,7 @@ class Watcher:
     # --- readings ---
 
     def lease_holder_pid(self) -> int | None:
-        for _, fresh, holder in reversed(self.lease):
+        for _, _fresh, holder in reversed(self.lease):
             if holder:
                 return int(holder.split(":")[-2])  # recognition.camera_worker: "<host>:<pid>:<token>"
         return None

@@ -24,8 +24,9 @@ Counted per scenario (bench/fault_count.py says exactly how): alerts expected (o
 the loop the camera saw up to the subject's decision point), delivered (in the officer's feed, which is what
 the live page catches up from), lost, duplicates; recovery (from the end of the fault until /healthz
 answers 200, the camera's lease is renewed by a live worker and the camera shows streaming, all held 2 s);
-whether the portal stayed up (/healthz polled every 0.5 s: every poll answered, whatever its status). Target: 0 lost, 0 duplicates, recovery within 30 s. Results: bench/results/faults.json (runs by
---label) and bench/results/faults.md (the latest run).
+whether the portal stayed up (/healthz polled every 0.5 s: every poll answered, whatever its status). Target: 0 lost,
+0 duplicates, recovery within 30 s. Results: bench/results/faults.json (runs by --label) and bench/results/faults.md
+(the latest run).
 """
 
 from __future__ import annotations

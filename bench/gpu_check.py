@@ -458,7 +458,7 @@ def probe(args) -> int:
         problems.append(f"faces found on {args.device}: {len(faces)}, on the CPU: {len(cpu_faces)}")
     else:
         order = lambda fs: sorted(fs, key=lambda f: (round(float(f.box[0])), round(float(f.box[1]))))  # noqa: E731
-        cosines = [float(np.dot(a.embedding, b.embedding)) for a, b in zip(order(faces), order(cpu_faces))]
+        cosines = [float(np.dot(a.embedding, b.embedding)) for a, b in zip(order(faces), order(cpu_faces), strict=True)]
         out["embedding_cosine_vs_cpu"] = round(min(cosines), 5)
         if min(cosines) < 0.99:
             problems.append(f"embeddings disagree with the CPU's (lowest cosine {min(cosines):.4f})")

@@ -157,7 +157,7 @@ def detector_sweep(found: dict, timing: dict, frames):
         union = []  # boxes + inter-ocular px, largest input first (best landmarks)
         for size in sorted(SWEEP_SIZES, key=lambda s: -s[0] * s[1]):
             d = found[size][i]
-            for box, marks in zip(d.boxes, d.landmarks):
+            for box, marks in zip(d.boxes, d.landmarks, strict=True):
                 if not union or box_iou(np.array([u[0] for u in union]), box[None]).max() < 0.3:
                     union.append((box, float(np.linalg.norm(marks[1] - marks[0]))))
         if not union:
@@ -177,7 +177,7 @@ def detector_sweep(found: dict, timing: dict, frames):
             "detect_ms_per_frame": round(timing[size] * 1000, 1),
             "faces_found": int(sum(len(d) for d in found[size])),
             "recall_by_inter_ocular_px": {f"{lo}-{hi if hi < 10_000 else 'up'}": round(float(h / t), 3) if t else None
-                                          for (lo, hi), h, t in zip(IOD_BANDS, hits[size], reference_total)},
+                                          for (lo, hi), h, t in zip(IOD_BANDS, hits[size], reference_total, strict=False)},
             "recall_usable_faces": round(float(hits[size][usable].sum() / reference_total[usable].sum()), 3),
         }
     return {"reference_faces_by_band": reference_total.astype(int).tolist(), "sizes": rows}
@@ -196,7 +196,7 @@ class _Naive:
         best = self.matcher.top_k(np.stack([f.embedding for f in found]), 1) if found else []
         elapsed = time.perf_counter() - started
         self.faces += len(found)
-        for face, top in zip(found, best):
+        for face, top in zip(found, best, strict=True):
             if top and top[0].score >= self.threshold:
                 self.matches.append((frame.index, top[0].subject_id, top[0].score, face.box))
         return elapsed
@@ -346,7 +346,7 @@ def replay_main(args) -> dict:
                   if enrolled else np.zeros((0, engine.embedder.dimension), np.float32))
     matcher = build_matcher(references, enrolled)
     detector = live_detector(engine, det_size)
-    for count in sorted(set(min(c, args.det_batch) for c in counts)):  # warm up every batch shape
+    for count in sorted({min(c, args.det_batch) for c in counts}):  # warm up every batch shape
         detector.detect([images[i % len(images)] for i in range(count)])
     on_gpu = engine_on_gpu(engine)
     print(f"replay cameras {counts}: {clip}, {len(images)} frames each looped to {args.replay_frames}; detector "
@@ -405,7 +405,8 @@ def main() -> None:
     parser.add_argument("--det-size", default="auto", help="replay cameras' detector input (auto: the device default)")
     parser.add_argument("--det-batch", type=int, default=64, help="replay cameras: at most this many frames per detector call")
     parser.add_argument("--providers", default=None,
-                        help="replay cameras: onnxruntime providers, comma-separated (default INFERENCE_PROVIDERS, else CUDA when present)")
+                        help="replay cameras: onnxruntime providers, comma-separated (default INFERENCE_PROVIDERS, else CUDA "
+                             "when present)")
     args = parser.parse_args()
     if args.replay_cameras:
         replay_main(args)

@@ -44,8 +44,8 @@ def fill(subjects: int, deployments: int, alerts: int) -> None:
     user = get_user_model().objects.create_user(username="bench")
     today = timezone.localdate()
     rows = [Subject(reference=f"PNC-{i:07d}", name=f"{rng.choice(FIRST)} {rng.choice(LAST)}-{i}",
-                    category="wanted_for_offence", reason="Wanted for robbery", legal_basis="PACE s.24", added_by=user, review_date=today,
-                    expires_on=today + dt.timedelta(days=365)) for i in range(subjects)]
+                    category="wanted_for_offence", reason="Wanted for robbery", legal_basis="PACE s.24", added_by=user,
+                    review_date=today, expires_on=today + dt.timedelta(days=365)) for i in range(subjects)]
     Subject.objects.bulk_create(rows, batch_size=5000)
     ids = list(Subject.objects.values_list("pk", "reference", "name"))
     watchlist = Watchlist.objects.create(name="Bench", purpose="bench", compiled_by=user)

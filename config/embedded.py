@@ -56,7 +56,7 @@ def secret(directory: Path, name: str) -> str:
             if value:
                 return value
             time.sleep(0.02)
-        raise ServiceError(f"{path} is empty; delete it and start again")
+        raise ServiceError(f"{path} is empty; delete it and start again") from None
     value = secrets.token_hex(24)  # hex: safe in a URL and in SQL without quoting rules
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")

@@ -84,7 +84,7 @@ def worker_heartbeats(*, client=None) -> list[WorkerHeartbeat]:
     client = client or monitoring_redis()
     names = sorted(name.decode() for name in client.smembers(WORKER_INDEX))
     beats, gone = [], []
-    for name, raw in zip(names, client.mget([WORKER_PREFIX + n for n in names]) if names else []):
+    for name, raw in zip(names, client.mget([WORKER_PREFIX + n for n in names]) if names else [], strict=True):
         if raw is None:  # expired (Redis's clock decides, not the hosts'): forget the name
             gone.append(name)
             continue

@@ -78,7 +78,8 @@ def camera_create(*, actor, name: str, source_url: str, location: str, enabled: 
     if not name.strip() or not location.strip():
         raise RuleViolation("a camera needs a name and a location")
     source = camera_source_validate(source_url)
-    if len(source) > Camera._meta.get_field("source_url").max_length:
+    max_length = Camera._meta.get_field("source_url").max_length
+    if max_length is not None and len(source) > max_length:
         raise RuleViolation("the camera URL is too long once encoded")
     with transaction.atomic():
         camera = Camera.objects.create(name=name.strip(), source_url=source, location=location.strip(),
@@ -122,11 +123,12 @@ def deployment_create(*, actor, name: str, purpose: str, location: str, location
                       signage_confirmed: bool = False, public_notice_confirmed: bool = False,
                       officers=(), request=None) -> Deployment:
     require_capability(user=actor, capability="plan_deployment")
-    values = dict(name=name.strip(), purpose=purpose, location=location.strip(), location_reason=location_reason.strip(),
-                  starts_at=starts_at, ends_at=ends_at, watchlist=watchlist,
-                  threshold=settings.DEPLOYMENT_DEFAULT_THRESHOLD if threshold is None else float(threshold),
-                  necessity_statement=necessity_statement.strip(), dpia_reference=dpia_reference.strip(),
-                  signage_confirmed=signage_confirmed, public_notice_confirmed=public_notice_confirmed)
+    values = {"name": name.strip(), "purpose": purpose, "location": location.strip(),
+              "location_reason": location_reason.strip(), "starts_at": starts_at, "ends_at": ends_at,
+              "watchlist": watchlist,
+              "threshold": settings.DEPLOYMENT_DEFAULT_THRESHOLD if threshold is None else float(threshold),
+              "necessity_statement": necessity_statement.strip(), "dpia_reference": dpia_reference.strip(),
+              "signage_confirmed": signage_confirmed, "public_notice_confirmed": public_notice_confirmed}
     _check_fields(values)
     with transaction.atomic():
         deployment = Deployment.objects.create(created_by=actor, **values)

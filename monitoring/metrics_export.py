@@ -24,7 +24,7 @@ from monitoring.access import monitoring_token_given
 def _stored_families(samples) -> list:
     by_metric: dict[str, list] = defaultdict(list)
     for sample in samples:
-        for name, metric in METRICS.items():
+        for name in METRICS:
             if sample.name in (name, f"{name}_total", f"{name}_bucket", f"{name}_sum", f"{name}_count"):
                 by_metric[name].append(sample)
                 break

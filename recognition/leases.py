@@ -81,4 +81,4 @@ def camera_lease_holders(*, deployment_id: int, camera_ids: list[int], client=No
 
     values = (client or monitoring_redis()).mget(
         [lease_key(deployment_id=deployment_id, camera_id=camera_id) for camera_id in camera_ids])
-    return {camera_id: value.decode() if value else None for camera_id, value in zip(camera_ids, values)}
+    return {camera_id: value.decode() if value else None for camera_id, value in zip(camera_ids, values, strict=True)}

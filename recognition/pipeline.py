@@ -263,7 +263,7 @@ def process_batch(
     started = time.perf_counter()
     watching = matcher is not None and len(matcher) > 0
     chosen: dict[int, _Candidate] = {}  # id(track) -> the best frame of that track in this batch
-    for (key, frame), image, found in zip(frames, images, detections):
+    for (key, frame), image, found in zip(frames, images, detections, strict=True):
         camera = cameras.get(key)
         if camera is None:
             camera = cameras[key] = CameraPipeline.create(key, config)
@@ -285,7 +285,7 @@ def process_batch(
         batch_counts.faces_seen += len(found)
         batch_counts.tracks_closed += len(update.closed)
         tracks_closed += len(update.closed)
-        for index, (track, quality) in enumerate(zip(update.tracks, qualities)):
+        for index, (track, quality) in enumerate(zip(update.tracks, qualities, strict=True)):
             if track.hits == 1:
                 batch_counts.tracks_started += 1
             if not watching or track.alerted or not policy.accepts(quality) or not track.should_embed(quality):
@@ -308,7 +308,7 @@ def process_batch(
         evidence = decision.evidence([c.track for c in candidates], vectors, [c.quality.score for c in candidates],
                                      matches, matcher)
         timings["match"] = time.perf_counter() - started
-        for candidate, vector, found in zip(candidates, vectors, evidence):
+        for candidate, vector, found in zip(candidates, vectors, evidence, strict=True):
             track = candidate.track
             track.record_embedding(vector, quality=candidate.quality)
             counts[candidate.camera.camera_key].embeddings_computed += 1
@@ -564,7 +564,7 @@ def run_cameras(
         collect_dropped()
         if on_stats is not None:
             on_stats(StatsReport(
-                interval_s=now - last_stats, cameras={k: v for k, v in interval.items()}, batches=interval_batches,
+                interval_s=now - last_stats, cameras=dict(interval.items()), batches=interval_batches,
                 mean_latency_s=interval_latency.mean, max_latency_s=interval_latency.maximum,
                 latencies_s=interval_latencies,
             ))

@@ -284,7 +284,7 @@ def _build(counts: Counter, *, live, cameras: int, faces: int, tracks: int, timi
             engagements += n
             results[result] += n
         if status == Alert.Status.NOT_A_MATCH:
-            for name, code in zip(DEMOGRAPHIC_FIELDS, recorded):
+            for name, code in zip(DEMOGRAPHIC_FIELDS, recorded, strict=True):
                 demographics[name][code] += n
     return Figures(
         time_live=live, cameras=cameras, faces=faces, tracks=tracks, outcomes=Outcomes(**outcomes),
@@ -375,7 +375,7 @@ def pooled_demographic_comparison(*, deployments: list[tuple[Figures, Deployment
         in_reference = {g for reference, _, _ in parts for g in mapping if g in reference}
         weights = [tracks for _, _, tracks in parts] if any(tracks for _, _, tracks in parts) else [1] * len(parts)
         pooled: dict[str, float] = {}
-        for (reference, _, _), weight in zip(parts, weights):
+        for (reference, _, _), weight in zip(parts, weights, strict=True):
             shares = expected_shares({g: reference[g] for g in mapping if g in reference}, mix) or {}
             for g, share in shares.items():
                 pooled[g] = pooled.get(g, 0.0) + weight * share

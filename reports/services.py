@@ -36,7 +36,8 @@ def _header(figures: Figures) -> list[str]:
     return [
         *DEPLOYMENT_COLUMNS, "hours_live", "cameras", "faces_processed", "tracks", "alerts", "confirmed",
         "false_alerts", "not_located", "other", "pending",
-        "false_alerts_per_1000_faces", "false_alerts_per_1000_tracks", "false_alerts_percent_of_decided", "median_minutes_to_decision",
+        "false_alerts_per_1000_faces", "false_alerts_per_1000_tracks", "false_alerts_percent_of_decided",
+        "median_minutes_to_decision",
         "p90_minutes_to_decision", "engagements", "arrests",
         *(f"result_{c.code or 'not_recorded'}" for c in figures.results.counts),
         *(f"false_alerts_{b.field}_{c.code or 'not_recorded'}" for b in figures.false_alert_demographics

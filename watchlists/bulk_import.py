@@ -96,7 +96,7 @@ def _csv_rows(source: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
             if number - 1 > MAX_ROWS:
                 raise RuleViolation(f"the CSV has more than {MAX_ROWS} rows; at most {MAX_ROWS} per import")
             row = dict.fromkeys(columns, "")
-            for column, value in zip(columns, record):
+            for column, value in zip(columns, record, strict=False):
                 if len(value) > FIELD_MAX_CHARS:
                     raise RuleViolation(f"row {number}: the {column or 'unnamed'} field is {len(value):,} characters "
                                         f"long; at most {FIELD_MAX_CHARS:,}")

@@ -204,7 +204,7 @@ def reference_images_enrol(*, image_ids: Sequence[int]) -> list[ReferenceImage]:
         if not indices:
             continue
         results = engine.embed_single_faces([frames[i] for i in indices], policy=policy, det_size=det_size)
-        for i, result in zip(indices, results):
+        for i, result in zip(indices, results, strict=True):
             _enrolment_decide(image=decodable[i], result=result)
     return images
 

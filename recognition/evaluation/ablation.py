@@ -73,7 +73,7 @@ def compare(dataset: Path, *, engine_config: EngineConfig, cache_dir: Path | Non
         rows.setdefault("N=2 probes, 2 references, no flip", []).append(_measure(split2, records[False]))
         rows.setdefault("N=2 probes, 2 references, flip", []).append(_measure(split2, records[True]))
     table = {name: {column: {"mean": float(np.mean(values)), "sd": float(np.std(values))}
-                    for column, values in zip(COLUMNS, np.array(runs).T)} for name, runs in rows.items()}
+                    for column, values in zip(COLUMNS, np.array(runs).T, strict=True)} for name, runs in rows.items()}
     return {"dataset": str(dataset), "label_fixes": fixes, "gallery_size": gallery_size, "seeds": list(seeds),
             "model": make_engine(engine_config, flip=False).model_id, "det_size": list(engine_config.det_size),
             "results": table}

@@ -69,7 +69,7 @@ class EmbeddingCache:
             rows = self._connection.execute(
                 f"SELECT sha256, outcome, face_count, embedding, dims, quality, degrade, error FROM face_records"
                 f" WHERE variant = ? AND sha256 IN ({','.join('?' * len(chunk))})", [variant, *chunk])
-            for sha, outcome, count, blob, dims, quality, degrade, error in rows:
+            for sha, outcome, count, blob, _dims, quality, degrade, error in rows:
                 vector = np.frombuffer(blob, dtype=np.float32).copy() if blob is not None else None
                 found[sha] = FaceRecord(outcome, count, vector, json.loads(quality) if quality else None,
                                         json.loads(degrade) if degrade else None, error)

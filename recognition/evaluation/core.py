@@ -78,7 +78,7 @@ class SearchResults:
 
     @property
     def correct(self) -> np.ndarray:
-        return np.array([t == i for t, i in zip(self.top_identity, self.identities)], dtype=bool)
+        return np.array([t == i for t, i in zip(self.top_identity, self.identities, strict=True)], dtype=bool)
 
 
 def make_engine(config: EngineConfig, *, flip: bool) -> FaceEngine:
@@ -285,7 +285,7 @@ def _search(matcher: WatchlistMatcher, gallery_rows: list[str], probes, records:
     for start in range(0, len(searchable), 4096):
         chunk = searchable[start : start + 4096]
         matches = matcher.top_k(np.stack([records[probes[i].item].embedding for i in chunk]), k=1)
-        for index, best in zip(chunk, matches):
+        for index, best in zip(chunk, matches, strict=True):
             scores[index] = best[0].score
             top_identity[index] = best[0].subject_id
             top_reference[index] = gallery_rows[best[0].reference_index]
@@ -299,7 +299,7 @@ def _quality(values: dict) -> FaceQuality:
 def _no_face(gallery_missing: list[dict], mated: SearchResults, nonmated: SearchResults) -> dict:
     def listed(results: SearchResults) -> list[dict]:
         return [{"item": item, "identity": identity, "outcome": state}
-                for item, identity, state in zip(results.items, results.identities, results.status)
+                for item, identity, state in zip(results.items, results.identities, results.status, strict=True)
                 if state in ("no_face", "unreadable")]
 
     mated_list, nonmated_list = listed(mated), listed(nonmated)

@@ -79,7 +79,7 @@ def single_faces(engine: FaceEngine, frames: Sequence[np.ndarray], *, selection:
     if selection != "central":
         raise ValueError(f"face selection must be one of {FACE_SELECTIONS}")
     chosen: list[tuple[Face | None, int]] = []
-    for frame, faces in zip(frames, engine.analyse(frames, embed=False)):
+    for frame, faces in zip(frames, engine.analyse(frames, embed=False), strict=True):
         faces = faces or _tight_crop_faces(engine, frame)
         chosen.append((_central(faces, frame) if faces else None, len(faces)))
     crops = [face.aligned_crop for face, _ in chosen if face is not None]
@@ -121,7 +121,7 @@ def embed_files(
             images.append((sha, image))
             applied.append(details)
         results = single_faces(engine, [image for _, image in images], selection=selection) if images else []
-        for (sha, _), result, details in zip(images, results, applied):
+        for (sha, _), result, details in zip(images, results, applied, strict=True):
             fresh[sha] = face_record(result, details, geometry=geometry)
         if cache is not None:
             cache.put_many(variant, fresh)

@@ -100,7 +100,7 @@ def _has(group: dict, grouping: str) -> bool:
 def group_counts(alerted: Sequence[bool], groups: Sequence[dict | None]) -> dict[str, dict[str, list[int]]]:
     """grouping -> group -> [false alerts, passers-by], over the labelled passers-by only ({} when none).
     A grouping the labels do not carry (older label dicts without ``officer_age_band``) is left out."""
-    labelled = [(bool(a), g) for a, g in zip(alerted, groups) if g]
+    labelled = [(bool(a), g) for a, g in zip(alerted, groups, strict=True) if g]
     out: dict[str, dict[str, list[int]]] = {}
     for grouping in [g for g in GROUPINGS if labelled and all(_has(x, g) for _, x in labelled)]:
         members: dict[str, list[int]] = {}
@@ -219,12 +219,12 @@ def spread_test(observed: dict[str, int], expected: dict[str, float] | None,
         logs = [math.log(s) for s in shares]
 
         def log_p(ks) -> float:
-            return math.lgamma(n + 1) + sum(k * lg - math.lgamma(k + 1) for k, lg in zip(ks, logs))
+            return math.lgamma(n + 1) + sum(k * lg - math.lgamma(k + 1) for k, lg in zip(ks, logs, strict=True))
 
         seen = log_p(counts)
         p = sum(math.exp(lp) for lp in (log_p(ks) for ks in _compositions(n, len(groups))) if lp <= seen + 1e-9)
         return base | {"p_value": min(1.0, p), "method": "exact multinomial", "note": None}
-    statistic = sum((k - n * s) ** 2 / (n * s) for k, s in zip(counts, shares))
+    statistic = sum((k - n * s) ** 2 / (n * s) for k, s in zip(counts, shares, strict=True))
     return base | {"p_value": _chi_square_sf(statistic, len(groups) - 1), "method": "chi-square",
                    "statistic": statistic, "note": None}
 

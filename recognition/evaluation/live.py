@@ -185,7 +185,7 @@ def run_scene(scene: WalkByScene, walkers: Sequence[int], logs: Sequence[WalkerL
             continue
         truth = np.stack([p.box for p in placements]).astype(np.float64)
         overlap = box_iou(np.stack([t.box for t in active]).astype(np.float64), truth)
-        for track, row in zip(active, overlap):
+        for track, row in zip(active, overlap, strict=True):
             local = _attribute(track.box, truth, row)
             walker = walkers[local] if local is not None else None
             log = tracks.get(track.track_id)
@@ -497,19 +497,19 @@ def _records(engine, files: list[ImageFile], cache, options: LiveOptions, say, l
              keys: list[str] | None = None) -> dict[str, FaceRecord]:
     """key (relative path, or ``keys``) -> clean record of the central face."""
     names = [f.path.as_posix() for f in files]
-    by_name = {n: replace(f, relative_path=n) for n, f in zip(names, files)}
+    by_name = {n: replace(f, relative_path=n) for n, f in zip(names, files, strict=True)}
     shas = hash_files(list(by_name.values()))
     variant = variant_key(engine, selection="central") + ("|geometry=1" if geometry else "")
     records = embed_files(engine, list(by_name.values()), shas, cache=cache, variant=variant,
                           batch_size=options.batch_size, progress=say, label=label, selection="central",
                           geometry=geometry)
     keys = keys or [f.relative_path for f in files]
-    return {key: records[shas[n]] for key, n in zip(keys, names)}
+    return {key: records[shas[n]] for key, n in zip(keys, names, strict=True)}
 
 
 def _matcher(split, gallery_items, records) -> WatchlistMatcher:
     vectors, subjects = [], []
-    for (identity, _), item in zip(split.references.items(), gallery_items):
+    for (identity, _), item in zip(split.references.items(), gallery_items, strict=True):
         record = records[item]
         if record.has_face:
             vectors.append(record.embedding)
@@ -535,7 +535,7 @@ def _screen(engine, nonmated: list[Passerby], records, matcher: WatchlistMatcher
     if not found:
         return []
     matches = matcher.top_k(np.stack([records[p.key].embedding for p in found]), 1)
-    flagged = [(p, m[0]) for p, m in zip(found, matches) if m and m[0].score >= options.screen_threshold]
+    flagged = [(p, m[0]) for p, m in zip(found, matches, strict=True) if m and m[0].score >= options.screen_threshold]
     wanted = sorted({item for _, m in flagged for item in images.get(m.subject_id, [])})
     photos = _records(engine, [files[i] for i in wanted], cache, options, say, "screening") if wanted else {}
     out = []
@@ -594,8 +594,8 @@ def _alerts_at(scenes, threshold: float, options: LiveOptions) -> list[dict]:
 
 def _point(scenes, walkers, threshold: float, options: LiveOptions) -> dict:
     outcomes, background = _outcomes(_alerts_at(scenes, threshold, options), walkers)
-    mated = [o for o, w in zip(outcomes, walkers) if w.mated]
-    nonmated = [o for o, w in zip(outcomes, walkers) if not w.mated]
+    mated = [o for o, w in zip(outcomes, walkers, strict=True) if w.mated]
+    nonmated = [o for o, w in zip(outcomes, walkers, strict=True) if not w.mated]
     return {"threshold": float(threshold), "tpir": _rate(sum(o.hit for o in mated), len(mated)),
             "wrong_subject": _rate(sum(o.wrong for o in mated), len(mated)),
             "false_alerts": per_1000(sum(o.false for o in nonmated), len(nonmated)),
@@ -610,7 +610,7 @@ def _threshold_allowing(scenes, walkers, allowed: int, options: LiveOptions) -> 
     for score in reversed(scores):
         candidate = float(np.nextafter(score, -np.inf))  # just below: this face would alert
         outcomes, _ = _outcomes(_alerts_at(scenes, candidate, options), walkers)
-        if sum(o.false for o, w in zip(outcomes, walkers) if not w.mated) > allowed:
+        if sum(o.false for o, w in zip(outcomes, walkers, strict=True) if not w.mated) > allowed:
             chosen = float(np.nextafter(score, np.inf))
             break
     return max(chosen, 1e-6)
@@ -636,7 +636,8 @@ def _time_to_alert_from_px(outcomes, walkers, walk) -> dict | None:
     if first is None:
         return None
     # An alert before the face reached that size counts as no delay.
-    return _distribution([max(0, o.hit_frame - first) / walk.fps for o, w in zip(outcomes, walkers) if w.mated and o.hit])
+    return _distribution([max(0, o.hit_frame - first) / walk.fps
+                          for o, w in zip(outcomes, walkers, strict=True) if w.mated and o.hit])
 
 
 def _decision_row(decision: TrackDecision, scenes, recording, options: LiveOptions, baseline_false_alerts: int) -> dict:
@@ -702,8 +703,8 @@ def _measure(scenes, walkers, logs, options: LiveOptions, reference_of: dict) ->
 def _curve_point(scenes, walkers, threshold, options) -> dict:
     """One threshold of the walk-by calibration: counts, and false alerts per labelled group as [count, of]."""
     outcomes, _ = _outcomes(_alerts_at(scenes, threshold, options), walkers)
-    mated = [o for o, w in zip(outcomes, walkers) if w.mated]
-    nonmated = [(o, w) for o, w in zip(outcomes, walkers) if not w.mated]
+    mated = [o for o, w in zip(outcomes, walkers, strict=True) if w.mated]
+    nonmated = [(o, w) for o, w in zip(outcomes, walkers, strict=True) if not w.mated]
     false_alerts = sum(o.false for o, _ in nonmated)
     return {"threshold": threshold, "true_alerts": sum(o.hit for o in mated), "mated": len(mated),
             "tpir": sum(o.hit for o in mated) / len(mated) if mated else math.nan,
@@ -725,11 +726,14 @@ def _by_band(outcomes, alerts, walkers, logs, options: LiveOptions) -> list[dict
         if i is not None and not walkers[i].mated:
             false_io[i] = min(false_io.get(i, math.inf), alert["inter_ocular"])
     rows = []
-    for low, high in zip(edges, edges[1:]):
+    for low, high in zip(edges, edges[1:], strict=False):
         reached = [i for i in range(len(walkers)) if io_of[-1] >= low and io_of[0] < high]
         if not reached:
             continue
-        by_high = lambda frame: frame is not None and io_of[frame] < high  # noqa: E731
+
+        def by_high(frame, high=high) -> bool:
+            return frame is not None and io_of[frame] < high
+
         rows.append({
             "band_px": [low, high],
             "frames_in_band": sum(low <= v < high for v in io_of),
@@ -772,7 +776,8 @@ def _targets(report: dict) -> list[dict]:
          "met": operating["tpir"]["rate"] >= 0.95 if operating["tpir"]["of"] else None},
         {"target": "<= 1 false alert per 1,000 passers-by at the operating threshold", "value": fa["per_1000"],
          "upper95": fa["upper95_per_1000"],
-         "met": None if not fa["passersby"] else True if fa["upper95_per_1000"] <= 1.0 else False if fa["per_1000"] > 1.0 else None,
+         "met": (None if not fa["passersby"] else True if fa["upper95_per_1000"] <= 1.0
+                 else False if fa["per_1000"] > 1.0 else None),
          "note": "met only when the 95% upper bound is at most 1 per 1,000" + (
              f"; {fa['passersby']} passers-by cannot show it (upper bound {fa['upper95_per_1000']:.2f})"
              if fa["passersby"] and fa["upper95_per_1000"] > 1.0 and fa["false_alerts"] * 1000 <= fa["passersby"] else "")},

@@ -31,7 +31,8 @@ def _share(rate: dict) -> str:
 
 
 def _fa(fa: dict) -> str:
-    text = f"{_f(fa['per_1000'], 2)} per 1,000 ({fa['false_alerts']}/{fa['passersby']}, 95% upper {_f(fa['upper95_per_1000'], 2)})"
+    text = (f"{_f(fa['per_1000'], 2)} per 1,000 ({fa['false_alerts']}/{fa['passersby']}, "
+            f"95% upper {_f(fa['upper95_per_1000'], 2)})")
     return text
 
 
@@ -78,7 +79,8 @@ def summary_lines(report: dict) -> list[str]:
     lines.append("targets (measured, not asserted):")
     for target in report["targets"]:
         state = {True: "met", False: "NOT met", None: "not resolved"}[target["met"]]
-        lines.append(f"  {target['target']}: {_f(target['value'], 3)} -> {state}" + (f" ({target['note']})" if target.get("note") else ""))
+        lines.append(f"  {target['target']}: {_f(target['value'], 3)} -> {state}"
+                     + (f" ({target['note']})" if target.get("note") else ""))
     return lines
 
 
@@ -123,7 +125,8 @@ def markdown(report: dict, images: list[str]) -> str:
            f"| source photos without a face | {len(report['passersby']['source_without_face'])} (not walked) |",
            f"| seed | {report['seed']} |", "", "## Summary", "", "```", *summary_lines(report), "```", "",
            "## Per threshold (per passer-by)", "",
-           "| threshold | TPIR | wrong subject | false alerts per 1,000 (95% upper) | background alerts |", "|---|---|---|---|---|"]
+           "| threshold | TPIR | wrong subject | false alerts per 1,000 (95% upper) | background alerts |",
+           "|---|---|---|---|---|"]
     for threshold, point in report["at_threshold"].items():
         fa = point["false_alerts"]
         out.append(f"| {threshold} | {_share(point['tpir'])} | {point['wrong_subject']['count']} | "
@@ -139,15 +142,16 @@ def markdown(report: dict, images: list[str]) -> str:
             "| band px | frames in band | TPIR by upper edge | first alerts in band | detected by upper edge | "
             "embedded by upper edge | false alerts per 1,000 by upper edge |", "|---|---|---|---|---|---|---|"]
     for row in report["by_band"]:
-        out.append(f"| {row['band_px'][0]:g}-{row['band_px'][1]:g} | {row['frames_in_band']} | {_share(row['tpir_by_upper_edge'])} | "
-                   f"{row['first_alerts_in_band']} | {_share(row['detected_by_upper_edge'])} | {_share(row['embedded_by_upper_edge'])} | "
+        out.append(f"| {row['band_px'][0]:g}-{row['band_px'][1]:g} | {row['frames_in_band']} | "
+                   f"{_share(row['tpir_by_upper_edge'])} | {row['first_alerts_in_band']} | "
+                   f"{_share(row['detected_by_upper_edge'])} | {_share(row['embedded_by_upper_edge'])} | "
                    f"{_fa(row['false_alerts_by_upper_edge'])} |")
     out += ["", "## False alerts by group (non-mated sets with labels)", ""]
     out += group_markdown(report["groups"], op["threshold"])
     out += ["## Top false and wrong-subject alerts", "",
             "Each image: the face as the camera saw it, the passer-by's photo, the enrolled reference it matched.", "",
             "| score | passer-by | matched identity | inter-ocular px | image |", "|---|---|---|---|---|"]
-    for row, image in zip(report["top_false_alerts"], images):
+    for row, image in zip(report["top_false_alerts"], images, strict=False):
         out.append(f"| {row['score']:.4f} | {row['passerby']}{' (mated)' if row['mated'] else ''} | {row['gallery_identity']} | "
                    f"{row['inter_ocular_px']} | ![]({image}) |")
     out += ["", "## Screening candidates (clean face against the gallery, compared with every photo of the identity)", "",
@@ -197,4 +201,5 @@ def default_live_out_dir(report: dict, root: str | Path = "bench/results") -> Pa
     count = report["passersby"]["mated"] + report["passersby"]["nonmated"]
     flip = "-flip" if report.get("flip") else ""
     flip += f"-every{report['pipeline']['embed_every']}" if report.get("pipeline", {}).get("embed_every", 10) != 10 else ""
-    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{report.get('device_defaults', report['device'])}-{count}{flip}"
+    device = report.get("device_defaults", report["device"])
+    return Path(root) / f"evaluate_live-{stem}-{report['dataset']}-{device}-{count}{flip}"

@@ -85,7 +85,8 @@ def markdown(report: dict) -> str:
         f"| recogniser | `{report['model']}` |",
         f"| detector | `{report['detector']}` at {report['det_size'][0]}x{report['det_size'][1]} |",
         f"| backend | {report['backend']} ({', '.join(report['providers'])}) |",
-        f"| probes | {report['degrade']}" + (f" (`{report['degrade_profile']['key']}`)" if report.get("degrade_profile") else "") + " |",
+        f"| probes | {report['degrade']}"
+        + (f" (`{report['degrade_profile']['key']}`)" if report.get("degrade_profile") else "") + " |",
         f"| flip averaging | {report['flip']} |",
         f"| references per subject | {report['references_per_subject']} ({report['reference_choice']}) |",
         f"| probe quality policy | {report['probe_policy']} |",
@@ -94,23 +95,29 @@ def markdown(report: dict) -> str:
         f"| gallery | {report['gallery']} identities, {report['gallery_images']} images |",
         f"| mated probes | {report['mated_probes']} ({report['protocol']['gallery_identities_with_mated_probes']} identities) |",
         f"| non-mated probes | {report['nonmated_probes']} ({report['protocol']['nonmated_identities']} identities) |",
-        f"| no face found | gallery {no_face['count']['gallery']}, mated {no_face['count']['mated']}, non-mated {no_face['count']['nonmated']} |",
-        f"| several faces ({report['face_selection']} used) | gallery {report['several_faces']['gallery']}, mated {report['several_faces']['mated']}, non-mated {report['several_faces']['nonmated']} |",
+        f"| no face found | gallery {no_face['count']['gallery']}, mated {no_face['count']['mated']}, "
+        f"non-mated {no_face['count']['nonmated']} |",
+        f"| several faces ({report['face_selection']} used) | gallery {report['several_faces']['gallery']}, "
+        f"mated {report['several_faces']['mated']}, non-mated {report['several_faces']['nonmated']} |",
         f"| probe inter-ocular px | {report['probe_inter_ocular_px']} |",
         "", f"**Rank-1: {_fmt(report['rank1'])}**", "",
         "| FPIR target | TPIR | threshold | false alerts |", "|---|---|---|---|",
     ]
     for target, point in report["tpir_at_fpir"].items():
-        out.append(f"| {target} | {_fmt(point['tpir'])} | {_fmt(point['threshold'])} | {point['false_alerts']} / {point['nonmated_probes']} |")
+        out.append(f"| {target} | {_fmt(point['tpir'])} | {_fmt(point['threshold'])} | "
+                   f"{point['false_alerts']} / {point['nonmated_probes']} |")
     out += ["", "| threshold | TPIR | FPIR | false alerts |", "|---|---|---|---|"]
     for threshold, point in report["at_threshold"].items():
         out.append(f"| {threshold} | {_fmt(point['tpir'])} | {_fmt(point['fpir'])} | {point['false_alerts']} |")
     operating = report["operating_threshold"]
     out += ["", f"Operating threshold {_fmt(operating['threshold'], 2)} (marked on det.png): TPIR {_fmt(operating['tpir'])}, "
             f"FPIR {_fmt(operating['fpir'])}.", "", "![DET](det.png)", "",
-            "## Highest-scoring non-mated probes", "", "| score | probe | gallery identity | gallery reference |", "|---|---|---|---|"]
-    out += [f"| {r['score']:.4f} | {r['probe']} | {r['gallery_identity']} | {r['gallery_reference']} |" for r in report["top_nonmated"]]
-    out += ["", "## Rank-1 errors (highest wrong scores)", "", "| score | probe | returned | via reference |", "|---|---|---|---|"]
+            "## Highest-scoring non-mated probes", "", "| score | probe | gallery identity | gallery reference |",
+            "|---|---|---|---|"]
+    out += [f"| {r['score']:.4f} | {r['probe']} | {r['gallery_identity']} | {r['gallery_reference']} |"
+            for r in report["top_nonmated"]]
+    out += ["", "## Rank-1 errors (highest wrong scores)", "", "| score | probe | returned | via reference |",
+            "|---|---|---|---|"]
     out += [f"| {r['score']:.4f} | {r['probe']} | {r['top_identity']} | {r['top_reference']} |" for r in report["rank1_errors"]]
     out += ["", "## Label-noise candidates (most similar clean images labelled as different people)", "",
             "| score | image | image |", "|---|---|---|"]
@@ -152,7 +159,8 @@ def plot_det(curve: DetCurve, report: dict, path: Path) -> None:
     axes.set_ylim(0.5 / mated, 1.0)
     axes.set_xlabel("FPIR (non-mated probes alerting)")
     axes.set_ylabel("FNIR (mated probes missed or wrong)")
-    axes.set_title(f"{report['dataset']}: {report['model']}\n{probe_label(report)} probes, gallery {report['gallery']}", fontsize=9)
+    axes.set_title(f"{report['dataset']}: {report['model']}\n{probe_label(report)} probes, gallery {report['gallery']}",
+                   fontsize=9)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="lower left", fontsize=8)
     figure.tight_layout()

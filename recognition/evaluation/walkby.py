@@ -283,7 +283,8 @@ class WalkByScene:
             piece = small[y1 - top : y2 - top, x1 - left : x2 - left].astype(np.float32)
             alpha = mask[y1 - top : y2 - top, x1 - left : x2 - left]
             image[y1:y2, x1:x2] = np.clip(region * (1 - alpha) + piece * alpha + 0.5, 0, 255).astype(np.uint8)
-        quality = int(_rng(self.seed, "jpeg", self.scene_index, frame).integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1))
+        lowest, highest = config.jpeg_quality
+        quality = int(_rng(self.seed, "jpeg", self.scene_index, frame).integers(lowest, highest + 1))
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if not ok:
             raise ValueError("JPEG encoding failed")

@@ -58,7 +58,7 @@ class InferenceBackend(ABC):
         if len(inputs) <= self.max_batch_size:
             return self._run_chunk(inputs)
         chunks = [self._run_chunk(inputs[i : i + self.max_batch_size]) for i in range(0, len(inputs), self.max_batch_size)]
-        return [np.concatenate(parts) for parts in zip(*chunks)]
+        return [np.concatenate(parts) for parts in zip(*chunks, strict=True)]
 
 
 BackendFactory = Callable[..., InferenceBackend]
@@ -197,7 +197,8 @@ class TorchBackend(InferenceBackend):
             wanted = "cuda" if asked_explicitly else "cpu"
         if wanted.startswith("cuda") and not torch.cuda.is_available():
             if asked_explicitly:
-                logger.warning("WARNING: CUDA was requested for the torch backend but torch.cuda is not available; running on CPU")
+                logger.warning("WARNING: CUDA was requested for the torch backend but torch.cuda is not available; "
+                               "running on CPU")
             wanted = "cpu"
         return wanted
 

@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> None:
         "host": platform.node(), "processor": platform.processor() or platform.machine(),
         "backend": args.backend, "providers": engine.detector.backend.providers, "pack": engine.pack.pack_id,
         "detection": [benchmark_detection(engine, batch_size=int(b), repeats=args.repeats) for b in args.det_batches.split(",")],
-        "embedding": [benchmark_embedding(engine, batch_size=int(b), repeats=args.repeats) for b in args.embed_batches.split(",")],
+        "embedding": [benchmark_embedding(engine, batch_size=int(b), repeats=args.repeats)
+                      for b in args.embed_batches.split(",")],
     }
     print(json.dumps(report, indent=2))
 

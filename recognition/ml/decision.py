@@ -48,7 +48,7 @@ class TrackDecision(ABC):
                  matches: Sequence[list[Match]], matcher: WatchlistMatcher) -> list[Evidence | None]:
         """Record one new embedding per track (with its frame's top ``top_k`` matches) and return each
         track's evidence after it; None where there is none yet."""
-        for track, vector, quality, found in zip(tracks, vectors, qualities, matches):
+        for track, vector, quality, found in zip(tracks, vectors, qualities, matches, strict=True):
             if track.decision_state is None:
                 track.decision_state = _Frames()
             state = track.decision_state
@@ -126,7 +126,7 @@ class TemplateDecision(TrackDecision):
         out: list[Evidence | None] = [None] * len(states)
         if ready:
             found = matcher.top_k(np.stack([self.template(states[i]) for i in ready]), 1)
-            for i, best in zip(ready, found):
+            for i, best in zip(ready, found, strict=True):
                 out[i] = Evidence(best[0].subject_id, best[0].score) if best else None
         return out
 
@@ -175,7 +175,7 @@ class MarginDecision(TrackDecision):
         return {"name": self.name, "margin": self.margin}
 
     def decide(self, states, matcher):
-        out = []
+        out: list[Evidence | None] = []
         for state in states:
             found = state.matches[-1]
             if not found or (len(found) > 1 and found[0].score - found[1].score < self.margin):

@@ -98,7 +98,7 @@ class FaceDetector:
         return results
 
     def _detect_batch(self, frames: Sequence[np.ndarray]) -> list[Detections]:
-        canvases, scales = zip(*(letterbox(ensure_bgr(frame), size=self.input_size) for frame in frames))
+        canvases, scales = zip(*(letterbox(ensure_bgr(frame), size=self.input_size) for frame in frames), strict=True)
         mean, std = self.spec.input_mean, self.spec.input_std
         # One C++ pass: BGR->RGB, (x - mean) / std, HWC->NCHW float32 (what insightface does per image).
         batch = cv2.dnn.blobFromImages(list(canvases), 1.0 / std, self.input_size, (mean, mean, mean), swapRB=True)

@@ -6,8 +6,9 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -53,7 +54,7 @@ class Face:
         return float(max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1]))
 
 
-class SingleFaceOutcome(str, Enum):
+class SingleFaceOutcome(StrEnum):
     NO_FACE = "no_face"
     ONE_FACE = "one_face"
     SEVERAL_FACES = "several_faces"  # the largest face is returned, flagged for a human to check
@@ -90,7 +91,7 @@ class FaceEngine:
         self.detector = FaceDetector(
             backend=create_backend(config.backend, model_path=self.pack.detector.path, settings=settings),
             spec=detector_spec,
-            input_size=tuple(config.det_size), score_threshold=config.det_threshold,
+            input_size=cast("tuple[int, int]", tuple(config.det_size)), score_threshold=config.det_threshold,
             nms_threshold=config.nms_threshold, batch_size=config.det_batch_size,
         )
         self.embedder = FaceEmbedder(
@@ -124,12 +125,13 @@ class FaceEngine:
         frames = [ensure_bgr(frame) for frame in frames]
         detections = self.detector_at(det_size).detect(frames)
         crop_size = self.embedder.spec.input_size
-        crops = [align_faces(frame, found.landmarks, image_size=crop_size) for frame, found in zip(frames, detections)]
+        crops = [align_faces(frame, found.landmarks, image_size=crop_size)
+                 for frame, found in zip(frames, detections, strict=True)]
         vectors = None
         if embed and any(len(c) for c in crops):
             vectors = self.embedder.embed(np.concatenate(crops)).vectors
         results, offset = [], 0
-        for found, frame_crops in zip(detections, crops):
+        for found, frame_crops in zip(detections, crops, strict=True):
             faces = []
             for i in range(len(found)):
                 quality = assess_face(landmarks=found.landmarks[i], det_score=found.scores[i], aligned_crop=frame_crops[i])
@@ -153,7 +155,7 @@ class FaceEngine:
         chosen: list[Face | None] = []
         counts: list[int] = []
         runners_up: list[float] = []
-        for frame, faces in zip(frames, self.analyse(frames, embed=False, det_size=det_size)):
+        for frame, faces in zip(frames, self.analyse(frames, embed=False, det_size=det_size), strict=True):
             by_area = sorted(faces or self._analyse_tight_crop(frame), key=lambda f: -f.area)
             counts.append(len(by_area))
             chosen.append(by_area[0] if by_area else None)
@@ -161,7 +163,7 @@ class FaceEngine:
         crops = [face.aligned_crop for face in chosen if face is not None]
         vectors = iter(self.embedder.embed(np.stack(crops)).vectors if crops else [])
         results = []
-        for face, count, runner_up in zip(chosen, counts, runners_up):
+        for face, count, runner_up in zip(chosen, counts, runners_up, strict=True):
             if face is None:
                 results.append(SingleFaceResult(SingleFaceOutcome.NO_FACE, None, 0, self.model_id,
                                                 ["no face found in the image"]))

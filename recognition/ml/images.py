@@ -37,7 +37,7 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies below
-            image = Image.open(io.BytesIO(bytes(data)))
+            image: Image.Image = Image.open(io.BytesIO(bytes(data)))
     except Image.DecompressionBombError as exc:  # Pillow's own hard limit (~179 megapixels) hit while reading the header
         raise ImageTooLargeError(f"image too large: {exc} The limit is {max_pixels / 1e6:.1f} megapixels.") from exc
     except UnidentifiedImageError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class WatchlistMatcher:
         self._order = np.argsort(codes, kind="stable")
         self._group_starts = np.searchsorted(codes[self._order], np.arange(len(self.subjects)))
         self._references = l2_normalise(references[self._order]) if len(references) else references
-        self._torch_references = None
+        self._torch_references: Any = None  # a torch tensor once used on CUDA (torch is optional)
 
     def __len__(self) -> int:
         return len(self._references)

@@ -126,6 +126,8 @@ def _model_file(path: Path, role: str) -> ModelFile:
 
 def find_model_pack(*, model_dir: str | Path | None = None) -> ModelPack:
     """Locate the detector + recogniser pair in ``model_dir`` (default: the bundled pack)."""
+    detector: Path | None
+    recogniser: Path | None
     if model_dir is None:
         directory = default_model_dir()
         detector, recogniser = directory / DEFAULT_DETECTOR_FILE, directory / DEFAULT_RECOGNISER_FILE

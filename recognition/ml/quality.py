@@ -99,19 +99,24 @@ class QualityPolicy:
     def refusal_reasons(self, quality: FaceQuality) -> list[str]:
         reasons = []
         if quality.inter_ocular_px < self.min_inter_ocular_px:
-            reasons.append(f"face too small: {quality.inter_ocular_px:.0f} px between the eyes, need at least {self.min_inter_ocular_px:.0f}")
+            reasons.append(f"face too small: {quality.inter_ocular_px:.0f} px between the eyes, "
+                           f"need at least {self.min_inter_ocular_px:.0f}")
         if quality.det_score < self.min_det_score:
-            reasons.append(f"face not clearly visible: detector confidence {quality.det_score:.2f}, need at least {self.min_det_score:.2f}")
+            reasons.append(f"face not clearly visible: detector confidence {quality.det_score:.2f}, "
+                           f"need at least {self.min_det_score:.2f}")
         if quality.sharpness < self.min_sharpness:
             reasons.append(f"face too blurred: sharpness {quality.sharpness:.0f}, need at least {self.min_sharpness:.0f}")
         if abs(quality.yaw_deg) > self.max_abs_yaw_deg:
-            reasons.append(f"face turned too far sideways: about {abs(quality.yaw_deg):.0f} degrees, at most {self.max_abs_yaw_deg:.0f} allowed")
+            reasons.append(f"face turned too far sideways: about {abs(quality.yaw_deg):.0f} degrees, "
+                           f"at most {self.max_abs_yaw_deg:.0f} allowed")
         if abs(quality.pitch_deg) > self.max_abs_pitch_deg:
-            reasons.append(f"face tilted too far up or down: about {abs(quality.pitch_deg):.0f} degrees, at most {self.max_abs_pitch_deg:.0f} allowed")
+            reasons.append(f"face tilted too far up or down: about {abs(quality.pitch_deg):.0f} degrees, "
+                           f"at most {self.max_abs_pitch_deg:.0f} allowed")
         if quality.brightness < self.min_brightness:
             reasons.append(f"face too dark: brightness {quality.brightness:.0f}, need at least {self.min_brightness:.0f} of 255")
         if quality.brightness > self.max_brightness:
-            reasons.append(f"face overexposed: brightness {quality.brightness:.0f}, at most {self.max_brightness:.0f} of 255 allowed")
+            reasons.append(f"face overexposed: brightness {quality.brightness:.0f}, "
+                           f"at most {self.max_brightness:.0f} of 255 allowed")
         if quality.contrast < self.min_contrast:
             reasons.append(f"face too flat (low contrast): {quality.contrast:.0f}, need at least {self.min_contrast:.0f}")
         return reasons

@@ -127,16 +127,15 @@ class FaceTracker:
         for track_index, detection_index in pairs:
             assigned[detection_index] = self.active[track_index]
             self._observe(self.active[track_index], timestamp, detections, detection_index)
-        for detection_index, track in enumerate(assigned):
-            if track is None:
-                assigned[detection_index] = self._start(timestamp, detections, detection_index)
-        for detection_index, track in enumerate(assigned):
+        tracks: list[Track] = [self._start(timestamp, detections, detection_index) if track is None else track
+                               for detection_index, track in enumerate(assigned)]
+        for detection_index, track in enumerate(tracks):
             if embeddings is not None:
                 quality = qualities[detection_index] if qualities is not None else None
                 track.record_embedding(embeddings[detection_index], quality=quality)
             if qualities is not None:
                 self._keep_best_crop(track, qualities[detection_index], None if crops is None else crops[detection_index])
-        return TrackerUpdate(tracks=assigned, closed=closed)
+        return TrackerUpdate(tracks=tracks, closed=closed)
 
     def flush(self) -> list[Track]:
         """Close every track (end of stream or deployment stop)."""
@@ -206,7 +205,7 @@ def _assign(cost: np.ndarray) -> list[tuple[int, int]]:
     except ImportError:
         return _greedy_assign(cost)
     rows, cols = linear_sum_assignment(cost)
-    return list(zip(rows.tolist(), cols.tolist()))
+    return list(zip(rows.tolist(), cols.tolist(), strict=True))
 
 
 def _greedy_assign(cost: np.ndarray) -> list[tuple[int, int]]:

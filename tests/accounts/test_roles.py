@@ -32,7 +32,8 @@ def test_the_table_only_names_known_capabilities():
     ("detective", {"manage_watchlist", "plan_deployment"}, {"approve_watchlist", "authorise_deployment", "view_audit_log"}),
     ("commander", {"approve_watchlist", "authorise_deployment", "stop_deployment"}, {"manage_watchlist", "adjudicate_alert"}),
     ("officer", {"view_alerts", "adjudicate_alert"}, {"view_watchlist", "view_biometric_data", "authorise_deployment"}),
-    ("oversight", {"view_audit_log", "export_audit_log", "view_statistics"}, {"manage_watchlist", "authorise_deployment", "adjudicate_alert"}),
+    ("oversight", {"view_audit_log", "export_audit_log", "view_statistics"},
+     {"manage_watchlist", "authorise_deployment", "adjudicate_alert"}),
     ("administrator", {"manage_users"}, {"view_biometric_data", "view_watchlist", "authorise_deployment"}),
     ("outsider", set(), set(CAPABILITIES)),
 ])

@@ -134,7 +134,7 @@ def test_every_event_rehashes_from_its_json_alone(api_as, oversight, hard_events
     assert summer["occurred_at"] == "2026-07-01T11:00:00.000000Z"
     for event in results:
         assert event_hash({name: event[name] for name in HASHED_FIELDS}) == event["hash"], event["sequence"]
-    for newer, older in zip(results, results[1:]):
+    for newer, older in zip(results, results[1:], strict=False):
         assert newer["prev_hash"] == older["hash"]
     assert results[-1]["sequence"] == 1 and results[-1]["prev_hash"] == GENESIS_HASH
     # and the JSON is the chain's own view of each event, not a look-alike

@@ -151,7 +151,11 @@ def test_edit_with_the_current_version_saves_and_a_stale_one_is_a_409(client_as,
 
 
 def test_submit_then_the_commander_sees_the_checklist_and_authorises(client_as, detective, commander, ready):
-    deployment = deployment_create(actor=detective, name="High Street", purpose="crime_hotspot", location="High Street", location_reason="Hotspot", starts_at=timezone.now() + dt.timedelta(minutes=10), ends_at=timezone.now() + dt.timedelta(hours=3), watchlist=ready["watchlist"], cameras=[ready["camera"]], necessity_statement="Needed", dpia_reference="DPIA-9", signage_confirmed=True, public_notice_confirmed=True)
+    deployment = deployment_create(
+        actor=detective, name="High Street", purpose="crime_hotspot", location="High Street", location_reason="Hotspot",
+        starts_at=timezone.now() + dt.timedelta(minutes=10), ends_at=timezone.now() + dt.timedelta(hours=3),
+        watchlist=ready["watchlist"], cameras=[ready["camera"]], necessity_statement="Needed", dpia_reference="DPIA-9",
+        signage_confirmed=True, public_notice_confirmed=True)
     assert client_as(detective).post(reverse("deployments:submit", args=[deployment.pk])).status_code == 302
     assert Deployment.objects.get(pk=deployment.pk).state == State.SUBMITTED
 

@@ -164,7 +164,7 @@ def test_two_cameras_in_one_batch_give_the_same_alerts_as_separately(engine, mat
     _, alerts_b, embeddings_b, _ = run_separately(other, engine, matcher, key="B")
 
     cameras, batched, embeddings = {}, [], 0
-    for frame_a, frame_b in zip(walk_frames, other):
+    for frame_a, frame_b in zip(walk_frames, other, strict=True):
         result = process_batch(frames=[("A", frame_a), ("B", frame_b)], engine=engine, matcher=matcher,
                                threshold=THRESHOLD, cameras=cameras)
         assert set(result.faces_seen) == {"A", "B"}

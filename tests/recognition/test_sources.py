@@ -91,7 +91,7 @@ def test_loop_restarts_the_file_and_keeps_counting(video):
         assert source.loops == 2 and not source.ended
     assert [f.index for f in frames] == list(range(FRAMES * 2 + 3))
     assert [level(f) for f in frames] == [i % FRAMES for i in range(FRAMES * 2 + 3)]
-    assert all(b.timestamp > a.timestamp for a, b in zip(frames, frames[1:]))
+    assert all(b.timestamp > a.timestamp for a, b in zip(frames, frames[1:], strict=False))
 
 
 def test_realtime_pacing_is_roughly_the_video_frame_rate(video):
@@ -104,7 +104,7 @@ def test_realtime_pacing_is_roughly_the_video_frame_rate(video):
     nominal = (FRAMES - 1) / FPS  # 0.55 s
     assert 0.6 * nominal < elapsed < nominal + 1.5
     assert frames[-1].timestamp == pytest.approx(elapsed, abs=0.3)
-    assert all(b.timestamp > a.timestamp for a, b in zip(frames, frames[1:]))
+    assert all(b.timestamp > a.timestamp for a, b in zip(frames, frames[1:], strict=False))
 
 
 def test_a_late_realtime_reader_skips_frames_instead_of_queueing_them(video):
@@ -208,7 +208,7 @@ def test_http_stream_reads_frames_then_a_stalled_camera_ends_the_read_within_the
         assert time.monotonic() - started < 4
     assert len(frames) == 5
     assert [f.index for f in frames] == list(range(5))
-    assert all(b.timestamp >= a.timestamp for a, b in zip(frames, frames[1:]))
+    assert all(b.timestamp >= a.timestamp for a, b in zip(frames, frames[1:], strict=False))
     assert "no frame within" in source.failed_reason and not source.ended
 
 

@@ -54,7 +54,8 @@ def figures_json(f: Figures) -> dict:
     o = f.outcomes
     return {
         "time_live_seconds": f.time_live.total_seconds(), "cameras": f.cameras, "faces": f.faces,
-        "tracks": f.tracks, "false_alerts_per_1000_tracks": f.false_alerts_per_1000_tracks, "alerts": f.alerts, "false_alerts": f.false_alerts,
+        "tracks": f.tracks, "false_alerts_per_1000_tracks": f.false_alerts_per_1000_tracks, "alerts": f.alerts,
+        "false_alerts": f.false_alerts,
         "outcomes": {"confirmed": o.confirmed, "not_a_match": o.not_a_match, "not_located": o.not_located,
                      "other": o.other, "pending": o.pending, "decided": o.decided, "total": o.total},
         "false_alerts_per_1000_faces": f.false_alerts_per_1000_faces, "false_alert_share": f.false_alert_share,

@@ -214,7 +214,7 @@ def test_the_deployment_page_shows_its_measured_live_tpir(client_as, commander, 
     assert 'data-figure="test_alerts">1<' in page
     response = client_as(commander).get(reverse("reports:deployment_csv", args=[test_subject_deployment.pk]))
     header, row = list(csv.reader(io.StringIO(response.content.decode())))
-    live = dict(zip(header, row))
+    live = dict(zip(header, row, strict=True))
     assert (live["test_walks"], live["test_walks_alerted"], live["test_alerts"]) == ("1", "1", "1")
     assert (live["live_tpir_percent"], live["live_tpir_percent_low_95"], live["live_tpir_percent_high_95"]) == \
         ("100.0", "2.5", "100.0")

@@ -45,8 +45,8 @@ def test_a_clear_single_face_is_enrolled(detective):
     assert image.quality["inter_ocular_px"] > 40
     stored = Path(settings.PROTECTED_MEDIA_ROOT) / image.file_name
     assert stored.read_bytes() == person_jpeg(0) and oct(stored.stat().st_mode)[-3:] == "600"
-    assert list(AuditEvent.objects.filter(target_type="watchlists.referenceimage", target_id=str(image.pk)).values_list("action", flat=True)) == [
-        "reference_image.added", "reference_image.enrolled"]
+    events = AuditEvent.objects.filter(target_type="watchlists.referenceimage", target_id=str(image.pk))
+    assert list(events.values_list("action", flat=True)) == ["reference_image.added", "reference_image.enrolled"]
 
 
 @pytest.mark.parametrize("data, message", [
@@ -144,7 +144,7 @@ def test_batched_enrolment_decides_each_image_on_its_own(detective):
     subjects = [make_subject(detective, reference=f"REF-{i}", name=f"P{i}") for i in range(4)]
     datas = [person_jpeg(0), no_face_jpeg(), person_jpeg(3), group_jpeg("players")]
     images = [reference_image_add(actor=detective, subject=s, data=d, image_source="CUS", enrol=False)
-              for s, d in zip(subjects, datas)]
+              for s, d in zip(subjects, datas, strict=True)]
     reference_images_enrol(image_ids=[i.pk for i in images])
     statuses = [ReferenceImage.objects.get(pk=i.pk).status for i in images]
     assert statuses == ["enrolled", "refused", "enrolled", "refused"]

@@ -53,7 +53,8 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", help="<identity>/<image> folder: gallery, mated and non-mated passers-by "
                                                   "(required unless --from-recording)")
         parser.add_argument("--nonmated", dest="nonmated_sets", action="append", default=[], metavar="DIR",
-                            help="more non-mated passers-by (repeatable): <identity>/<image>, or flat with labels.csv (utkface-dev)")
+                            help="more non-mated passers-by (repeatable): <identity>/<image>, or flat with labels.csv "
+                                 "(utkface-dev)")
         parser.add_argument("--gallery-size", type=int, default=2500)
         parser.add_argument("--label-fixes", default=None, help="bundled name (lfw-dev) or JSON path")
         parser.add_argument("--exclusions", default=None,
@@ -151,8 +152,10 @@ class Command(BaseCommand):
                                  embed_every=options["embed_every"] or PipelineConfig().embed_every),
                 compare_decisions=tuple(compared), child_entries=options["child_entries"], child_offset=child_offset,
                 save_recording=Path(options["save_recording"]) if options["save_recording"] else None,
-                operating_threshold=options["threshold"] if options["threshold"] is not None else settings.DEPLOYMENT_DEFAULT_THRESHOLD,
-                cache_dir=None if options["no_cache"] else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings"),
+                operating_threshold=(options["threshold"] if options["threshold"] is not None
+                                     else settings.DEPLOYMENT_DEFAULT_THRESHOLD),
+                cache_dir=(None if options["no_cache"]
+                           else Path(options["cache_dir"] or Path(settings.VAR_DIR) / "cache" / "embeddings")),
             )
             report = run_live_evaluation(live, engine=engine, background=background,
                                          progress=lambda message: self.stderr.write(message))

@@ -58,7 +58,7 @@ def test_det_curve_is_monotone_and_matches_point_metrics():
     curve = metrics.det_curve(mated, correct, nonmated)
     assert np.all(np.diff(curve.thresholds) < 0)
     assert np.all(np.diff(curve.fpir) >= 0) and np.all(np.diff(curve.fnir) <= 0)
-    for t, fp, fn in zip(curve.thresholds, curve.fpir, curve.fnir):
+    for t, fp, fn in zip(curve.thresholds, curve.fpir, curve.fnir, strict=True):
         assert fp == metrics.fpir(nonmated, t)
         assert fn == pytest.approx(1 - metrics.tpir(mated, correct, t))
     assert curve.fnir[-1] == pytest.approx(0.2)  # the wrong rank-1 probe is never found

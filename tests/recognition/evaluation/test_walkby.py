@@ -30,7 +30,7 @@ def test_inter_ocular_grows_from_min_to_max_at_constant_walking_speed():
     sizes = [config.inter_ocular_at(k) for k in range(config.frames)]
     assert config.frames == 30
     assert sizes[0] == pytest.approx(10) and sizes[-1] == pytest.approx(80)
-    assert all(b > a for a, b in zip(sizes, sizes[1:]))
+    assert all(b > a for a, b in zip(sizes, sizes[1:], strict=False))
     # Distance falls linearly: 1/size is linear in time.
     inverse = np.diff(1 / np.array(sizes))
     assert np.allclose(inverse, inverse[0])
@@ -45,7 +45,7 @@ def test_detected_faces_land_where_and_as_large_as_placed(sources, photo_engine,
     found = photo_engine.detector_at((1280, 736)).detect([image])[0]
     overlap = box_iou(np.stack([p.box for p in placements]).astype(float), found.boxes.astype(float))
     errors = []
-    for placement, row in zip(placements, overlap):
+    for placement, row in zip(placements, overlap, strict=True):
         assert placement.inter_ocular == pytest.approx(config.inter_ocular_at(frame), rel=0.03)
         match = int(row.argmax())
         assert row[match] > 0.3, "every pasted face is detected where the scene says it is"

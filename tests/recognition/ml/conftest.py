@@ -56,7 +56,7 @@ def engine() -> FaceEngine:
 def analysed(engine, photos):
     """Faces (with embeddings) of each multi-face photo, computed once."""
     names = ["t1", "players", "gdp", "yaoming"]
-    return dict(zip(names, engine.analyse([photos[n] for n in names])))
+    return dict(zip(names, engine.analyse([photos[n] for n in names]), strict=True))
 
 
 @pytest.fixture(scope="session")

@@ -98,7 +98,7 @@ def test_torch_detector_finds_the_same_faces(pack, photos, engine):
     detector = FaceDetector(backend=create_backend("torch", model_path=pack.detector.path), spec=inspect_detector(pack.detector))
     found = detector.detect([photos["t1"], photos["players"]])
     expected = engine.detector.detect([photos["t1"], photos["players"]])
-    for ours, theirs in zip(found, expected):
+    for ours, theirs in zip(found, expected, strict=True):
         assert abs(len(ours) - len(theirs)) <= 1  # fp16 may move a borderline score across the threshold
         assert np.abs(ours.boxes[:3] - theirs.boxes[:3]).max() < 2.0
 

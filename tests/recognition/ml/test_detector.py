@@ -52,7 +52,7 @@ def test_detections_arrays_have_documented_shapes(engine, photos):
 def test_batched_detection_equals_one_by_one(engine, photos):
     frames = [photos["t1"], photos["players"], photos["yaoming"], photos["gdp"], photos["t1"][:, ::-1].copy()]
     batched = engine.detector.detect(frames)
-    for frame, together in zip(frames, batched):
+    for frame, together in zip(frames, batched, strict=True):
         alone = engine.detector.detect_one(frame)
         assert len(alone) == len(together)
         np.testing.assert_allclose(together.boxes, alone.boxes, atol=1e-2)

@@ -13,7 +13,7 @@ def _brute_force(probes, references, subject_ids, k):
     results = []
     for row in scores:
         best = {}
-        for index, (subject, score) in enumerate(zip(subject_ids, row)):
+        for index, (subject, score) in enumerate(zip(subject_ids, row, strict=True)):
             if subject not in best or score > best[subject][0]:
                 best[subject] = (score, index)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])[:k]
@@ -29,7 +29,7 @@ def test_top_k_equals_brute_force_with_several_references_per_subject():
     matcher = WatchlistMatcher(references=references, subject_ids=subject_ids)
     found = matcher.top_k(probes, k=5)
     expected = _brute_force(probes, references, subject_ids, 5)
-    for ours, theirs in zip(found, expected):
+    for ours, theirs in zip(found, expected, strict=True):
         assert [m.subject_id for m in ours] == [t[0] for t in theirs]
         assert [m.reference_index for m in ours] == [t[2] for t in theirs]
         np.testing.assert_allclose([m.score for m in ours], [t[1] for t in theirs], atol=1e-5)

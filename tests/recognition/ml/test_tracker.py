@@ -59,7 +59,7 @@ def test_live_pipeline_embeds_far_fewer_faces_than_it_detects(engine, single_wal
     embedded = 0
     for index, faces in enumerate(single_walk):
         update = tracker.update(index, _detections(faces), qualities=[f.quality for f in faces])
-        for face, track in zip(faces, update.tracks):
+        for face, track in zip(faces, update.tracks, strict=True):
             if track.should_embed(face.quality):
                 vector = engine.embedder.embed(face.aligned_crop[None]).vectors[0]
                 track.record_embedding(vector, quality=face.quality)
@@ -77,7 +77,7 @@ def test_two_people_walking_are_two_tracks(engine, photos, second_person, canvas
     for index, faces in enumerate(engine.analyse(frames, embed=True)):
         assert len(faces) == 2
         update = tracker.update(index, _detections(faces), np.stack([f.embedding for f in faces]))
-        for face, track in zip(faces, update.tracks):
+        for face, track in zip(faces, update.tracks, strict=True):
             ids_by_side["left" if face.box[1] < 250 else "right"].add(track.track_id)
     assert len(ids_by_side["left"]) == 1 and len(ids_by_side["right"]) == 1
     assert ids_by_side["left"] != ids_by_side["right"]
