@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install install-system demo up test test-fast fuzz gpu-check check clean-var
+.PHONY: install install-system demo up lint test test-fast fuzz gpu-check check clean-var
 
 # Debian packages the tests need, installed when missing: chromium for the real-browser tests (Playwright
 # drives it; it cannot download browsers here), and GStreamer's RTSP server with an H.264 encoder for the real
@@ -36,8 +36,15 @@ demo: install
 up: install
 	$(BIN)/python manage.py lfr up
 
-# The whole suite against real embedded PostgreSQL + Redis (started and stopped by the run).
-test: install
+# Lint: ruff, the apps' import layers (import-linter contracts in pyproject.toml, docs/architecture.md "Layers"),
+# and mypy on recognition/ml and the services. No exceptions are listed: a finding fails the build.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+# Lint, then the whole suite against real embedded PostgreSQL + Redis (started and stopped by the run).
+test: lint
 	$(BIN)/python -m pytest
 
 test-fast: install
