@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import label_fixes
 from .groups import read_labels
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
@@ -76,7 +77,6 @@ def labelled_dataset(root: str | Path, fixes: str | Path | None = None
                      ) -> tuple[dict[str, ImageFile], dict[str, list[str]], dict | None]:
     """Every image of an `<identity>/<image>` set by relative path, each identity's images (after the named
     label fixes, when given), and the fixes' summary for the report (None without fixes)."""
-    from . import label_fixes
 
     dataset = list_dataset(root)
     files = {f.relative_path: f for images in dataset.values() for f in images}
