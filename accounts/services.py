@@ -54,7 +54,6 @@ def mfa_enrolment_start(*, user, request=None):
     """The user's pending TOTP device (created on first call; the same one, so the same QR code, after)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-
     with transaction.atomic():
         if mfa_device(user=user) is not None:
             raise RuleViolation("an authenticator is already enrolled for this account; an administrator can "
@@ -80,7 +79,6 @@ def mfa_verify(*, user, token: str, request=None):
 
 def _mfa_check(*, user, token: str, confirmed: bool, request):
     from django_otp.plugins.otp_totp.models import TOTPDevice
-
 
     stage = "sign_in" if confirmed else "enrolment"
     token = "".join((token or "").split())
@@ -114,7 +112,6 @@ def mfa_device_reset(*, actor, user, request=None) -> int:
     """Remove the user's authenticator (a lost phone): their next sign-in enrols a new one. Any session
     verified with the old device is no longer verified. Returns how many devices were removed."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
-
 
     require_capability(user=actor, capability="manage_users")
     with transaction.atomic():
@@ -160,7 +157,6 @@ def login_failures_audit(*, actor=None, now=None) -> int:
     import datetime as dt
 
     from django.utils import timezone
-
 
     closed_before = ((now or timezone.now()) - dt.timedelta(seconds=LOGIN_FAILURES_GRACE_SECONDS)).replace(
         second=0, microsecond=0)

@@ -93,7 +93,6 @@ def audit_anchor_record() -> AuditAnchor | None:
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
-
     key = None
     if settings.AUDIT_ANCHOR_FILE:
         if not settings.AUDIT_ANCHOR_KEY_FILE:

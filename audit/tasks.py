@@ -15,7 +15,6 @@ def audit_chain_verify_task() -> dict:
 
     from django.conf import settings
 
-
     anchor_file = settings.AUDIT_ANCHOR_FILE or None
     if anchor_file and not Path(anchor_file).exists():
         anchor_file = None  # nothing anchored outside the database yet

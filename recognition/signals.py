@@ -21,6 +21,5 @@ def on_alert_saved(sender, instance, created: bool, **kwargs) -> None:
     if created:
         from django.db import transaction
 
-
         frame_time = instance.frame_time
         transaction.on_commit(lambda: alert_delivery_observe(stage="commit", frame_time=frame_time))
