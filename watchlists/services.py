@@ -462,6 +462,10 @@ def subject_enrol(*, actor, reference: str, name: str, category: str, reason: st
     stored: list[str] = []
     try:
         with transaction.atomic():
+            if watchlist is not None:
+                # Locked before anything else (the audit chain's lock included), as watchlist_approve takes
+                # them: else an approval between the subject and its entry would deadlock with this.
+                _locked(watchlist, watchlist_version)
             subject = subject_create(
                 actor=actor, reference=reference, name=name, category=category, reason=reason,
                 legal_basis=legal_basis, priority=priority, date_of_birth=date_of_birth,
