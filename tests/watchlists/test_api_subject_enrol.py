@@ -29,7 +29,7 @@ def test_a_subject_with_a_photo_onto_a_watchlist(api_as, detective, watchlist, d
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = api_as(detective).post("/api/subjects/", with_photo(
             person_jpeg(0), watchlist=watchlist.pk, watchlist_version=watchlist.version, capture_date="2025-06-01",
-            use_largest_face="true"), format="multipart")
+            use_largest_face="true"), format="multipart", REMOTE_ADDR="192.0.2.7")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["reference"] == "PNC-01/123456A" and body["enrolled_images"] == 0
@@ -40,8 +40,10 @@ def test_a_subject_with_a_photo_onto_a_watchlist(api_as, detective, watchlist, d
         "face.jpg", "Custody image CUS/2026/1182", "2025-06-01")
     assert list(watchlist.entries.values_list("subject_id", flat=True)) == [body["id"]]
     assert len(queued) == 1  # the enrolment task, once the whole call has committed
-    actions = AuditEvent.objects.filter(actor=detective).order_by("sequence").values_list("action", flat=True)
-    assert list(actions)[-3:] == ["subject.created", "watchlist.subjects_added", "reference_image.added"]
+    events = list(AuditEvent.objects.filter(actor=detective).order_by("sequence"))[-3:]
+    assert [e.action for e in events] == ["subject.created", "watchlist.subjects_added", "reference_image.added"]
+    assert events[0].correlation_id  # one request: one address, one channel, one correlation id
+    assert {(e.client_ip, e.channel, e.correlation_id) for e in events} == {("192.0.2.7", "api", events[0].correlation_id)}
     images = api_as(detective).get(f"/api/subjects/{body['id']}/images").json()["results"]
     assert [i["id"] for i in images] == [image.pk] and images[0]["status"] == "pending"
 
