@@ -26,6 +26,8 @@ from django.core import checks, signing
 from django.http import HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
+from core.client_address import client_ip
+
 PREFIX = "lfr:login"
 DEVICE_COOKIE = "lfr_login_device"
 _DEVICE_SALT = "accounts.login_throttle.device"
@@ -118,8 +120,6 @@ def _delay_key(request, username: str) -> str:
 
 
 def _admit(request, delay_key: str | None, max_delay_s: int) -> Refusal | None:
-    from accounts.auth_audit import client_ip
-
     address_key = _address_key(client_ip(request))
     admitted, retry_ms, limit = _client().eval(
         _ADMIT, 2, address_key, delay_key or f"{PREFIX}:no-delay", _now_ms(), settings.LOGIN_ADDRESS_BURST,

@@ -4,6 +4,8 @@ chain's writer, sits below accounts (docs/architecture.md, Layers)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from accounts.permissions import require_capability
@@ -11,20 +13,24 @@ from audit.export import EXPORT_FORMATS
 from audit.models import AuditEvent
 from audit.services import audit_record
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def audit_event_view_record(*, actor, event: AuditEvent, request=None) -> AuditEvent:
+    from audit.filters import AuditFilter
+
+
+def audit_event_view_record(*, actor: User, event: AuditEvent) -> AuditEvent:
     """Opening one event's page is recorded (browsing and searching the list is not: docs/audit.md)."""
     require_capability(user=actor, capability="view_audit_log")
-    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence),
-                        request=request)
+    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence))
 
 
-def audit_export_record(*, actor, filters, export_format: str, request=None) -> AuditEvent:
+def audit_export_record(*, actor: User, filters: AuditFilter, export_format: str) -> AuditEvent:
     """Record an export in its own transaction, committed before the first byte is streamed: the
     export then covers the events up to and including this one."""
     require_capability(user=actor, capability="export_audit_log")
     if export_format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {export_format!r}")
     with transaction.atomic():
-        return audit_record(actor=actor, action="audit.exported", request=request,
+        return audit_record(actor=actor, action="audit.exported",
                             details={"filter": filters.as_dict(), "format": export_format})

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
@@ -10,17 +11,29 @@ from django.utils import timezone
 
 from audit.anchor_file import anchor_append, read_key
 from audit.chain import GENESIS_HASH, event_hash, format_time
+from audit.context import current_audit_context
 from audit.models import AuditAnchor, AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Any fixed 64-bit key: every appender takes this lock for the rest of its transaction, so
 # events are chained one at a time even with many concurrent writers.
 AUDIT_CHAIN_LOCK = 0x4C46_5241_5544_4954
 
 
-def _client_ip(request) -> str | None:
-    from accounts.auth_audit import client_ip
+def _group_names(user: User) -> list[str]:
+    return sorted(user.groups.values_list("name", flat=True))
 
-    return None if request is None else client_ip(request)
+
+# The actor's role names, as recorded on each event: their groups, or what accounts registers (its cached
+# reading, accounts/apps.py), so that audit imports nothing of accounts.
+_actor_roles: Callable[[User], list[str]] = _group_names
+
+
+def actor_roles_provider_set(provider: Callable[[User], list[str]]) -> None:
+    global _actor_roles
+    _actor_roles = provider
 
 
 def _target(target: models.Model | tuple[str, Any] | None) -> tuple[str, str]:
@@ -38,11 +51,11 @@ def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
 
 
-def audit_record(*, actor, action: str, target=None, deployment=None, details: dict | None = None,
-                 request=None) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction when there is one."""
-    from accounts.selectors import user_roles
-
+def audit_record(*, actor: User | None, action: str, target=None, deployment=None,
+                 details: dict | None = None) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction when there is one. The client's address,
+    the channel and the correlation id are the current audit context's (audit/context.py)."""
+    context = current_audit_context()
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     target_type, target_id = _target(target)
@@ -56,13 +69,15 @@ def audit_record(*, actor, action: str, target=None, deployment=None, details: d
             occurred_at=timezone.now(),
             actor=actor,
             actor_username=actor.get_username() if actor else "",
-            actor_roles=user_roles(user=actor) if actor else [],
+            actor_roles=list(_actor_roles(actor)) if actor else [],
             action=action,
             target_type=target_type,
             target_id=target_id,
             deployment_id=int(deployment_id) if deployment_id is not None else None,
             details=_json_safe(details),
-            client_ip=_client_ip(request),
+            client_ip=context.client_ip,
+            channel=context.channel or "",
+            correlation_id=context.correlation_id,
             prev_hash=last["hash"] if last else GENESIS_HASH,
         )
         event.hash = event_hash(event_fields(event))
@@ -84,6 +99,8 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
         "details": event.details,
         "client_ip": event.client_ip,
         "prev_hash": event.prev_hash,
+        "channel": event.channel,
+        "correlation_id": event.correlation_id,
     }
 
 

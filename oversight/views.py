@@ -28,8 +28,7 @@ def subject_access(request):
     status = 200
     if "q" in request.GET:
         with service_call() as call:
-            context["result"] = sar.subject_access_search(user=request.user, query=search,
-                                                                       request=request)
+            context["result"] = sar.subject_access_search(user=request.user, query=search)
         if call.failed:
             context["call"], status = call, call.status
     return _no_store(render(request, "oversight/subject_access.html", context, status=status))
@@ -39,8 +38,7 @@ def subject_access(request):
 @capability_required("search_subject_access")
 def subject_access_report(request, subject_id: int):
     """The printable report for one person (an audited export)."""
-    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="html",
-                                                   request=request)
+    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="html")
     return _no_store(render(request, "oversight/subject_access_report.html", {
         "person": person, "rows": sar.report_rows(person), "generated_at": timezone.now(),
         "alert_retention_days": settings.ALERT_RETENTION_DAYS,
@@ -50,6 +48,5 @@ def subject_access_report(request, subject_id: int):
 @require_GET
 @capability_required("search_subject_access")
 def subject_access_report_csv(request, subject_id: int):
-    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv",
-                                                   request=request)
+    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv")
     return csv_download(sar.report_csv(person), filename=f"subject-access-{subject_id}.csv", private=True)

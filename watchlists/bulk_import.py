@@ -23,7 +23,7 @@ import logging
 import os
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,8 +34,12 @@ from django.utils import timezone
 from accounts.permissions import require_capability
 from audit.services import audit_record
 from core.errors import RuleViolation
+from watchlists import services  # services.<name>, looked up at each call (the crash-resume test replaces one)
 from watchlists.models import BulkImport, BulkImportRow, Priority, ReferenceImage, Subject, Watchlist
 from watchlists.storage import protected_delete, protected_open, protected_path, protected_save_stream
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +120,8 @@ def _size(file: BinaryIO) -> int:
     return size
 
 
-def bulk_import_start(*, actor, watchlist: Watchlist, csv_file: BinaryIO, zip_file: BinaryIO, enqueue: bool = True,
-                      request=None) -> BulkImport:
+def bulk_import_start(*, actor: User, watchlist: Watchlist, csv_file: BinaryIO, zip_file: BinaryIO,
+                      enqueue: bool = True) -> BulkImport:
     """Check and store an upload (binary file objects, read in chunks) and queue its import."""
     require_capability(user=actor, capability="manage_watchlist")
     zip_size, csv_size = _size(zip_file), _size(csv_file)
@@ -141,7 +145,7 @@ def bulk_import_start(*, actor, watchlist: Watchlist, csv_file: BinaryIO, zip_fi
         with transaction.atomic():
             job = BulkImport.objects.create(watchlist=watchlist, created_by=actor, total_rows=total_rows,
                                             csv_file=csv_name, zip_file=zip_name)
-            audit_record(actor=actor, action="bulk_import.started", target=job, request=request,
+            audit_record(actor=actor, action="bulk_import.started", target=job,
                          details={"watchlist": watchlist.pk, "rows": total_rows, "zip_sha256": zip_sha})
             if enqueue:
                 from watchlists.tasks import bulk_import_run_task
@@ -173,7 +177,6 @@ def _message(exc: Exception) -> str:
 
 def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dict[str, str]) -> BulkImportRow:
     """The subject and its images, recorded with the row in one transaction; or the row refused."""
-    from watchlists.services import reference_image_add, subject_create
 
     reference = row.get("reference", "")
     try:
@@ -192,20 +195,19 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
             if info.file_size > limit or len(data) > limit:
                 raise RuleViolation(f"{name} is {max(info.file_size, len(data)) / 1e6:.1f} MB uncompressed; "
                                     f"the limit is {limit / 1e6:.0f} MB")
-            payloads.append((name, data))
+            payloads.append(services.ReferenceImageUpload(
+                data=data, original_name=name, image_source=row.get("image_source") or f"bulk import {job.pk}: {name}",
+                capture_date=_date(row.get("capture_date", ""), "capture_date")))
         with transaction.atomic():
-            subject = subject_create(
+            # Not on the watchlist yet: a row's subject joins it once an image is enrolled (_rows_decide).
+            subject = services.subject_enrol(
                 actor=job.created_by, reference=reference, name=row["name"], category=row["category"],
                 reason=row["reason"], legal_basis=row["legal_basis"], priority=row.get("priority") or Priority.MEDIUM,
                 date_of_birth=_date(row.get("date_of_birth", ""), "date_of_birth"),
                 under_18_justification=row.get("under_18_justification", ""),
                 review_date=_date(row.get("review_date", ""), "review_date"),
-                expires_on=_date(row.get("expires_on", ""), "expires_on"),
+                expires_on=_date(row.get("expires_on", ""), "expires_on"), images=payloads, enrol=False,
             )
-            for name, data in payloads:
-                reference_image_add(actor=job.created_by, subject=subject, data=data, original_name=name,
-                                    image_source=row.get("image_source") or f"bulk import {job.pk}: {name}",
-                                    capture_date=_date(row.get("capture_date", ""), "capture_date"), enrol=False)
             return BulkImportRow.objects.create(bulk_import=job, number=number, reference=reference,
                                                 status=Status.CREATED, subject=subject)
     except (ValidationError, PermissionDenied) as exc:
@@ -220,7 +222,6 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
 def _rows_decide(job: BulkImport, rows: list[BulkImportRow]) -> None:
     """Enrol the images of rows left at CREATED, then record each row's outcome and add the enrolled
     subjects to the watchlist, both in one transaction (so a crash leaves the rows CREATED, to redo)."""
-    from watchlists.services import reference_images_enrol, watchlist_subjects_add
 
     if not rows:
         return
@@ -228,7 +229,7 @@ def _rows_decide(job: BulkImport, rows: list[BulkImportRow]) -> None:
     pending = list(ReferenceImage.objects.filter(subject_id__in=[r.subject_id for r in rows if r.subject_id],
                                                  status=ReferenceImage.Status.PENDING).values_list("pk", flat=True))
     if pending:
-        reference_images_enrol(image_ids=pending)
+        services.reference_images_enrol(image_ids=pending)
     for image in ReferenceImage.objects.filter(subject_id__in=[r.subject_id for r in rows if r.subject_id]) \
             .select_related("duplicate_of").order_by("pk"):
         images_of.setdefault(image.subject_id, []).append(image)
@@ -252,7 +253,7 @@ def _rows_decide(job: BulkImport, rows: list[BulkImportRow]) -> None:
     with transaction.atomic():
         if to_add:
             try:
-                watchlist_subjects_add(actor=job.created_by, watchlist=job.watchlist, subjects=to_add)
+                services.watchlist_subjects_add(actor=job.created_by, watchlist=job.watchlist, subjects=to_add)
             except ValidationError as exc:
                 for row in rows:
                     if row.status == Status.ENROLLED:

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from watchlists import services
+from watchlists.bulk_import import bulk_import_run
 
 
 @shared_task(acks_late=True)
@@ -16,7 +17,5 @@ def subjects_purge_expired_task() -> int:
 
 @shared_task(acks_late=True)
 def bulk_import_run_task(import_id: int) -> dict:
-    from watchlists.bulk_import import bulk_import_run
-
     job = bulk_import_run(import_id=import_id)
     return {"status": job.status, "enrolled": job.enrolled, "refused": job.refused, "duplicates": job.duplicates}
