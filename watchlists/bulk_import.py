@@ -36,6 +36,7 @@ from audit.services import audit_record
 from core.errors import RuleViolation
 from watchlists import services  # services.<name>, looked up at each call (the crash-resume test replaces one)
 from watchlists.models import BulkImport, BulkImportRow, Priority, ReferenceImage, Subject, Watchlist
+from watchlists.signals import bulk_import_requested
 from watchlists.storage import protected_delete, protected_open, protected_path, protected_save_stream
 
 if TYPE_CHECKING:
@@ -148,10 +149,8 @@ def bulk_import_start(*, actor: User, watchlist: Watchlist, csv_file: BinaryIO, 
             audit_record(actor=actor, action="bulk_import.started", target=job,
                          details={"watchlist": watchlist.pk, "rows": total_rows, "zip_sha256": zip_sha})
             if enqueue:
-                from watchlists.tasks import bulk_import_run_task
-
                 job_id = job.pk
-                transaction.on_commit(lambda: bulk_import_run_task.delay(job_id))
+                transaction.on_commit(lambda: bulk_import_requested.send(sender=BulkImport, import_id=job_id))
     except BaseException:
         protected_delete(zip_name)
         if csv_name:

@@ -22,6 +22,7 @@ from recognition.runtime import enrolment_policy, face_engine
 from watchlists.ages import age_on
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
 from watchlists.selectors import reference_images_nearest
+from watchlists.signals import enrolment_requested
 from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
 
 if TYPE_CHECKING:
@@ -176,9 +177,7 @@ def reference_image_add(*, actor: User, subject: Subject, data: bytes, image_sou
             audit_record(actor=actor, action="reference_image.added", target=image,
                          details={"subject": subject.reference, "sha256": sha256, "source": image.image_source})
             if enrol:
-                from watchlists.tasks import reference_images_enrol_task
-
-                transaction.on_commit(lambda: reference_images_enrol_task.delay([image.pk]))
+                transaction.on_commit(lambda: enrolment_requested.send(sender=ReferenceImage, image_ids=[image.pk]))
     except BaseException:
         protected_delete(name)  # nothing half-saved: no orphan file without its row
         raise
