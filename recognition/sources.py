@@ -27,7 +27,7 @@ rule existed, or a host whose DNS answer changed, is refused when opened. What a
 :class:`SourcePolicy`: destination networks and ports (``recognition.source_urls``) and a root for video
 files. FFmpeg opens each scheme with its own protocol whitelist (``recognition.ffmpeg_options``).
 
-Reconnecting is the caller's job (:class:`Backoff` gives the delays); ``recognition.pipeline.run_cameras``
+Reconnecting is the caller's job (:class:`Backoff` gives the delays); ``recognition.run_loop.run_cameras``
 does it for live sources.
 
 Error messages and ``repr`` never show a password embedded in a URL (``redact_url``).

@@ -11,10 +11,11 @@ import time
 import pytest
 
 from bench.rtsp_server import RtspServer
+from recognition.batch import face_context_crop
 from recognition.demo_media import walking_face_video
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import QualityPolicy
-from recognition.pipeline import face_context_crop, run_cameras
+from recognition.run_loop import run_cameras
 from recognition.source_urls import DestinationPolicy, network_url_checked
 from recognition.sources import Backoff, SourcePolicy, SourceUnavailable, StreamSource, open_source
 from recognition.stream_diagnosis import open_failure_reason

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from recognition.pipeline import run_cameras
+from recognition.run_loop import run_cameras
 from recognition.source_urls import DestinationPolicy
 from recognition.sources import (
     DEFAULT_MAX_FRAME_PIXELS,
