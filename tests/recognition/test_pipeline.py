@@ -24,7 +24,7 @@ from recognition.ml.input_sizes import DEFAULT_LIVE_DET_SIZE
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import QualityPolicy
 from recognition.run_loop import run_cameras
-from recognition.sources import Backoff, Frame, FramesFromImages, StreamSource, open_source
+from recognition.sources import Backoff, Frame, FramesFromImages, create_source, open_source
 from tests.samples import SHARED_DATA, packaged_photo, person_crops, person_image
 
 THRESHOLD = 0.45
@@ -195,7 +195,7 @@ def test_run_cameras_batches_live_and_file_sources_and_survives_a_dead_camera(en
     sources = {
         "file": open_source(walk_video),
         "memory": FramesFromImages([f.image for f in mirrored(walk_frames)], fps=FPS),
-        "dead": StreamSource(dead_url, open_timeout=1, read_timeout=1),
+        "dead": create_source(dead_url, open_timeout=1, read_timeout=1),
     }
     started = time.monotonic()
     summary = run_cameras(
