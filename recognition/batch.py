@@ -216,13 +216,10 @@ def process_batch(
     config = config or PipelineConfig()
     policy = policy or config.policy
     detector = detector or live_detector(engine, config.det_size)
-    crop_size = engine.embedder.spec.input_size
     timings = {"detect": 0.0, "track": 0.0, "embed": 0.0, "match": 0.0}
     counts: dict[CameraKey, CameraCounts] = {}
-    alerts: list[AlertCandidate] = []
-    tracks_closed = 0
     if not frames:
-        return BatchResult(alerts, counts, 0, 0, timings)
+        return BatchResult([], counts, 0, 0, timings)
 
     started = time.perf_counter()
     images = [ensure_bgr(frame.image) for _, frame in frames]
@@ -231,6 +228,24 @@ def process_batch(
 
     started = time.perf_counter()
     watching = matcher is not None and len(matcher) > 0
+    candidates, tracks_closed = _track(frames, images, detections, cameras=cameras, counts=counts, config=config,
+                                       policy=policy, watching=watching, engine=engine)
+    timings["track"] = time.perf_counter() - started
+
+    alerts = _embed_and_match(candidates, engine=engine, matcher=matcher, threshold=threshold, config=config,
+                              threshold_offsets=threshold_offsets, counts=counts, timings=timings)
+    for key, batch_counts in counts.items():
+        cameras[key].totals.add(batch_counts)
+    return BatchResult(alerts, counts, len(candidates), tracks_closed, timings)
+
+
+def _track(frames, images, detections, *, cameras: MutableMapping[CameraKey, CameraPipeline],
+           counts: dict[CameraKey, CameraCounts], config: PipelineConfig, policy: QualityPolicy, watching: bool,
+           engine) -> tuple[list[_Candidate], int]:
+    """Update each camera's tracker with its faces; the best face of each track that wants an embedding
+    (none when not ``watching``: nothing to match against)."""
+    crop_size = engine.embedder.spec.input_size
+    tracks_closed = 0
     chosen: dict[int, _Candidate] = {}  # id(track) -> the best frame of that track in this batch
     for (key, frame), image, found in zip(frames, images, detections):
         camera = cameras.get(key)
@@ -264,44 +279,48 @@ def process_batch(
                 chosen[id(track)] = _Candidate(camera, track, frame, image, index, found.boxes[index].copy(),
                                                quality, crops[index].copy())
         del crops, qualities, update  # nothing of a non-selected face outlives this loop
-    timings["track"] = time.perf_counter() - started
+    return list(chosen.values()), tracks_closed
 
-    candidates = list(chosen.values())
-    if candidates:
-        started = time.perf_counter()
-        vectors = engine.embedder.embed(np.stack([c.crop for c in candidates]), flip=config.flip).vectors
-        timings["embed"] = time.perf_counter() - started
-        started = time.perf_counter()
-        decision = config.decision
-        matches = matcher.top_k(vectors, decision.top_k)
-        evidence = decision.evidence([c.track for c in candidates], vectors, [c.quality.score for c in candidates],
-                                     matches, matcher)
-        timings["match"] = time.perf_counter() - started
-        for candidate, vector, found in zip(candidates, vectors, evidence):
-            track = candidate.track
-            track.record_embedding(vector, quality=candidate.quality)
-            counts[candidate.camera.camera_key].embeddings_computed += 1
-            if found is None:
+
+def _embed_and_match(candidates: list[_Candidate], *, engine, matcher: WatchlistMatcher | None, threshold: float,
+                     config: PipelineConfig, threshold_offsets: Mapping[Hashable, float] | None,
+                     counts: dict[CameraKey, CameraCounts], timings: dict[str, float]) -> list[AlertCandidate]:
+    """Embed the candidates in one call, match them in one call, and decide per track: the new alerts."""
+    alerts: list[AlertCandidate] = []
+    if not candidates:
+        return alerts
+    started = time.perf_counter()
+    vectors = engine.embedder.embed(np.stack([c.crop for c in candidates]), flip=config.flip).vectors
+    timings["embed"] = time.perf_counter() - started
+    started = time.perf_counter()
+    decision = config.decision
+    matches = matcher.top_k(vectors, decision.top_k)
+    evidence = decision.evidence([c.track for c in candidates], vectors, [c.quality.score for c in candidates],
+                                 matches, matcher)
+    timings["match"] = time.perf_counter() - started
+    for candidate, vector, found in zip(candidates, vectors, evidence):
+        track = candidate.track
+        track.record_embedding(vector, quality=candidate.quality)
+        counts[candidate.camera.camera_key].embeddings_computed += 1
+        if found is None:
+            continue
+        needed = threshold + (threshold_offsets.get(found.subject_id, 0.0) if threshold_offsets else 0.0)
+        passes = found.score >= needed
+        # Keep the crop only for a match that counts: a non-matching face is not retained.
+        track.record_match(found.subject_id, found.score, crop=candidate.crop if passes else None)
+        if passes and not track.alerted:
+            track.alerted = True
+            if candidate.camera.is_repeat(found.subject_id, candidate.frame.timestamp, config.repeat_alert_after_s):
+                counts[candidate.camera.camera_key].alerts_suppressed += 1
                 continue
-            needed = threshold + (threshold_offsets.get(found.subject_id, 0.0) if threshold_offsets else 0.0)
-            passes = found.score >= needed
-            # Keep the crop only for a match that counts: a non-matching face is not retained.
-            track.record_match(found.subject_id, found.score, crop=candidate.crop if passes else None)
-            if passes and not track.alerted:
-                track.alerted = True
-                if candidate.camera.is_repeat(found.subject_id, candidate.frame.timestamp, config.repeat_alert_after_s):
-                    counts[candidate.camera.camera_key].alerts_suppressed += 1
-                    continue
-                counts[candidate.camera.camera_key].alerts += 1
-                alerts.append(AlertCandidate(
-                    camera_key=candidate.camera.camera_key, track_id=track.track_id, subject_id=found.subject_id,
-                    score=float(found.score), timestamp=float(candidate.frame.timestamp),
-                    frame_index=int(candidate.frame.index),
-                    face_crop=face_context_crop(candidate.image, candidate.box, scale=config.alert_crop_scale,
-                                                max_side=config.alert_crop_max_side),
-                    aligned_crop=candidate.crop.copy(), box=candidate.box, model_id=engine.embedder.model_id,
-                    threshold=float(needed), quality_score=float(candidate.quality.score),
-                ))
-    for key, batch_counts in counts.items():
-        cameras[key].totals.add(batch_counts)
-    return BatchResult(alerts, counts, len(candidates), tracks_closed, timings)
+            counts[candidate.camera.camera_key].alerts += 1
+            alerts.append(AlertCandidate(
+                camera_key=candidate.camera.camera_key, track_id=track.track_id, subject_id=found.subject_id,
+                score=float(found.score), timestamp=float(candidate.frame.timestamp),
+                frame_index=int(candidate.frame.index),
+                face_crop=face_context_crop(candidate.image, candidate.box, scale=config.alert_crop_scale,
+                                            max_side=config.alert_crop_max_side),
+                aligned_crop=candidate.crop.copy(), box=candidate.box, model_id=engine.embedder.model_id,
+                threshold=float(needed), quality_score=float(candidate.quality.score),
+            ))
+    return alerts
