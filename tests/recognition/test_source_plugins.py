@@ -3,10 +3,12 @@ gives the URL rules, the help text and the opener; a broken one, or one claiming
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
-from recognition import sources
+from recognition import source_kinds, sources
 from recognition.source_urls import URLRefused
 from recognition.sources import (
     ENTRY_POINT_GROUP,
@@ -64,6 +66,7 @@ class FakeEntryPoint:
 def installed(monkeypatch):
     """A registry of the built-ins, with these entry points installed, put back afterwards."""
     monkeypatch.setattr(sources, "_REGISTRY", dict(sources._REGISTRY))
+    monkeypatch.setattr(sources, "_BUILT_IN", set(sources._BUILT_IN))
     monkeypatch.setattr(sources, "_plugins_loaded", False)
     groups = []
 
@@ -107,3 +110,28 @@ def test_broken_plugins_and_plugins_claiming_a_built_in_scheme_are_skipped(insta
     assert "broken" in caplog.text and "hijack" in caplog.text
     with pytest.raises(UnknownSourceScheme):
         source_validate("gopher://10.0.0.5/")
+
+
+def test_a_module_in_source_kinds_is_a_built_in_kind(installed, monkeypatch, tmp_path):
+    """Adding a built-in kind is one module exposing SOURCE_KIND: nothing else names its scheme."""
+
+    (tmp_path / "dockcam.py").write_text(
+        "from recognition.capture_sources import NetworkStreamKind\n"
+        "from recognition.ffmpeg_options import FFmpegOptions\n"
+        "from recognition.source_base import NetworkScheme\n\n"
+        "class DockCamKind(NetworkStreamKind):\n"
+        "    networks = (NetworkScheme('dockcam', 9000, FFmpegOptions({'protocol_whitelist': 'tcp'})),)\n\n"
+        "SOURCE_KIND = DockCamKind()\n")
+    monkeypatch.setattr(source_kinds, "__path__", [*source_kinds.__path__, str(tmp_path)])
+    installed()
+    try:
+        sources._register_built_ins()
+        assert "dockcam" in registered_schemes() and "dockcam://" in sources_help()
+        assert source_validate("dockcam://user:pw@10.0.0.5/bay") == "dockcam://user:pw@10.0.0.5/bay"
+        with pytest.raises(SourceRefused, match="not in an allowed camera network"):
+            source_validate("dockcam://8.8.8.8/")
+        source = sources.create_source("dockcam://user:pw@10.0.0.5/bay")
+        assert source.network.default_port == 9000 and "pw" not in repr(source)
+    finally:
+        sys.modules.pop("recognition.source_kinds.dockcam", None)
+        vars(source_kinds).pop("dockcam", None)
