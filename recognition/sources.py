@@ -46,6 +46,7 @@ import importlib
 import logging
 import os
 import pkgutil
+import threading
 from importlib.metadata import entry_points
 from urllib.parse import urlsplit
 
@@ -89,6 +90,7 @@ class UnknownSourceScheme(SourceError, ValueError):
 _REGISTRY: dict[str, SourceKind] = {}
 _BUILT_IN: set[str] = set()
 _plugins_loaded = False
+_plugins_lock = threading.RLock()  # other threads wait for the loading; a plugin asking again does not
 
 
 def register_source(scheme: str, kind: SourceKind) -> None:
@@ -123,20 +125,21 @@ def load_plugin_sources(*, reload: bool = False) -> None:
     names a built-in scheme, is logged and skipped: a broken plugin takes no camera of another kind down, and
     none loosens the rules of a built-in kind."""
     global _plugins_loaded
-    if _plugins_loaded and not reload:
-        return
-    _plugins_loaded = True
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            loaded = entry_point.load()
-            kind = loaded() if isinstance(loaded, type) else loaded
-            taken = sorted(set(kind.schemes) & _BUILT_IN) if isinstance(kind, SourceKind) else []
-            if taken:
-                logger.error("frame source plugin %s names built-in schemes %s: skipped", entry_point.name, taken)
-                continue
-            register_kind(kind)
-        except Exception:
-            logger.exception("frame source plugin %s could not be loaded: skipped", entry_point.name)
+    with _plugins_lock:
+        if _plugins_loaded and not reload:
+            return
+        _plugins_loaded = True
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = entry_point.load()
+                kind = loaded() if isinstance(loaded, type) else loaded
+                taken = sorted(set(kind.schemes) & _BUILT_IN) if isinstance(kind, SourceKind) else []
+                if taken:
+                    logger.error("frame source plugin %s names built-in schemes %s: skipped", entry_point.name, taken)
+                    continue
+                register_kind(kind)
+            except Exception:
+                logger.exception("frame source plugin %s could not be loaded: skipped", entry_point.name)
 
 
 def registered_schemes() -> list[str]:
