@@ -263,7 +263,8 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
             threshold_offsets=snapshot_threshold_offsets(deployment=deployment),
             should_continue=run.should_continue, on_alert=run.on_alert, on_stats=run.on_stats,
             on_source_status=run.on_source_status,
-            config=PipelineConfig(det_size=live_det_size(settings.LIVE_DETECTION_SIZE, on_gpu=engine_on_gpu(engine)), decision=decision_from_spec(settings.ALERT_DECISION),
+            config=PipelineConfig(det_size=live_det_size(settings.LIVE_DETECTION_SIZE, on_gpu=engine_on_gpu(engine)),
+                                  decision=decision_from_spec(settings.ALERT_DECISION),
                                   repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
         )
     finally:
