@@ -182,7 +182,7 @@ class FaceEngine:
         results: list[SingleFaceResult | None] = [None] * len(images)
         for det_size, indices in groups.items():
             found = self.embed_single_faces([images[i] for i in indices], policy=policy, det_size=det_size)
-            for i, result in zip(indices, found):
+            for i, result in zip(indices, found, strict=True):
                 results[i] = result
         return results
 
