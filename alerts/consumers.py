@@ -16,7 +16,7 @@ from accounts.selectors import mfa_satisfied, session_user
 from alerts.broadcast import deployment_group
 from alerts.models import Alert
 from alerts.payloads import alert_payload
-from alerts.selectors import deployment_alert_access
+from alerts.policies import deployment_alert_access
 from deployments.models import Deployment
 
 CATCH_UP_LIMIT = 500
