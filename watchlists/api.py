@@ -20,6 +20,7 @@ from watchlists import bulk_import, services
 from watchlists import serializers as s
 from watchlists import subject_access as sar
 from watchlists import subject_access_serializers as sas
+from watchlists.policies import ACTION_CAPABILITIES, Action
 from watchlists.selectors import (
     access_bulk_import,
     access_reference_image,
@@ -110,7 +111,7 @@ class WatchlistSubjectRemoveView(ApiView):
 
 
 class WatchlistSubmitView(ApiView):
-    required_capabilities = {"POST": ("manage_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.SUBMIT]}
 
     @extend_schema(tags=WATCHLISTS, summary="Submit a draft watchlist for approval", request=None,
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
@@ -120,7 +121,7 @@ class WatchlistSubmitView(ApiView):
 
 
 class WatchlistApproveView(ApiView):
-    required_capabilities = {"POST": ("approve_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.APPROVE]}
 
     @extend_schema(tags=WATCHLISTS, summary="Approve a submitted watchlist (authorising officer, not the compiler)",
                    request=s.WatchlistApproveSerializer,
@@ -133,7 +134,7 @@ class WatchlistApproveView(ApiView):
 
 
 class WatchlistRejectView(ApiView):
-    required_capabilities = {"POST": ("approve_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.RETURN]}
 
     @extend_schema(tags=WATCHLISTS, summary="Return a submitted watchlist to its compiler", request=s.ReasonsSerializer,
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
@@ -145,7 +146,7 @@ class WatchlistRejectView(ApiView):
 
 
 class WatchlistReviewView(ApiView):
-    required_capabilities = {"POST": ("approve_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.REVIEW]}
 
     @extend_schema(tags=WATCHLISTS, summary="Confirm an approved watchlist is still necessary",
                    request=s.WatchlistReviewSerializer, responses={200: s.WatchlistSerializer, **errors(400, 404)})
