@@ -1,4 +1,5 @@
-"""alerts/policies.py: who sees a deployment's alerts and who records its test walks, per role."""
+"""alerts/policies.py: who sees a deployment's alerts and who records its test walks, per role. (The module is
+imported whole: pytest would collect a function named test_... imported here.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.roles import Role
-from alerts.policies import deployment_alert_access, test_walk_policy
+from alerts import policies
+from alerts.policies import deployment_alert_access
 
 pytestmark = pytest.mark.django_db
 ROLES = ["detective", "commander", "officer", "oversight", "administrator", "outsider"]
@@ -41,6 +43,6 @@ def test_an_officer_not_assigned_sees_nothing(make_user, deployment):
 
 
 def test_test_walks_are_recorded_by_assigned_officers_and_authorising_officers(request, make_user, deployment):
-    assert {role for role in ROLES if test_walk_policy(user=request.getfixturevalue(role), deployment=deployment)} == {
+    assert {role for role in ROLES if policies.test_walk_policy(user=request.getfixturevalue(role), deployment=deployment)} == {
         "commander", "officer"}
-    assert not test_walk_policy(user=make_user(Role.OFFICER), deployment=deployment)  # not assigned
+    assert not policies.test_walk_policy(user=make_user(Role.OFFICER), deployment=deployment)  # not assigned

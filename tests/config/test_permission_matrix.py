@@ -75,11 +75,11 @@ def alert_access(world) -> frozenset[str]:
                      if deployment_alert_access(user=user, deployment=world.deployment) is not None)
 
 
-def test_walk_recorders(world) -> frozenset[str]:
-    from alerts.policies import test_walk_policy
+def walk_recorders(world) -> frozenset[str]:
+    from alerts import policies
 
     return frozenset(role for role, user in world.users.items()
-                     if test_walk_policy(user=user, deployment=world.deployment))
+                     if policies.test_walk_policy(user=user, deployment=world.deployment))
 
 
 def watchlist_gate(action: str) -> frozenset[str]:
@@ -113,7 +113,7 @@ VIEW_DEPLOYMENT = _deployments_gate("VIEW_CAPABILITIES")
 DECIDE = deployment_action("authorise")  # the authorisation queue is theirs
 VIEW_ALERTS = alert_access
 ADJUDICATE = holding("adjudicate_alert")
-RECORD_TEST_WALK = test_walk_recorders
+RECORD_TEST_WALK = walk_recorders
 VIEW_AUDIT = holding("view_audit_log")
 EXPORT_AUDIT = holding("export_audit_log")
 VIEW_STATISTICS = holding("view_statistics")
