@@ -1,8 +1,9 @@
 """Portal pages for cameras and deployments: planning, authorisation, the kill switch, the record after.
 
 Views parse input with forms, fetch objects with the permission-checked selectors, call the services
-and render. Which buttons a page shows is a courtesy; the services decide, and a refused rule comes
-back through ``core.views_errors`` (400, or 409 for a concurrent edit).
+and render. Which buttons a page shows comes from ``deployments.policies``; it is a courtesy, the services
+enforce the same policy, and a refused rule comes back through ``core.views_errors`` (400, or 409 for a
+concurrent edit).
 """
 
 from __future__ import annotations
