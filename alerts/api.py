@@ -43,6 +43,6 @@ class DeploymentTestWalksView(ApiView):
         walk = services.test_walk_record(
             actor=request.user, deployment=deployment, camera=access_camera(user=request.user, id=data["camera"]),
             subject=deployment_test_subject(user=request.user, deployment=deployment, id=data["subject"]),
-            walked_at=data.get("walked_at"), request=request)
+            walked_at=data.get("walked_at"))
         return self.output(s.TestWalkSerializer, walk, status_code=status.HTTP_201_CREATED,
                            headers={"Location": reverse("api:deployment-test-walks", kwargs={"pk": pk})})
