@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accounts.selectors import user_can
 from deployments.models import Deployment
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 TEST_WALK_REFUSED = "only the deployment's assigned officers and authorising officers record test walks"
 
 
-def deployment_alert_access(*, user, deployment: Deployment) -> str | None:
+def deployment_alert_access(*, user: User, deployment: Deployment) -> str | None:
     """"adjudicate" for assigned officers, "watch" for commanders and oversight, None for everyone else."""
     if not getattr(user, "is_authenticated", False) or not user_can(user=user, capability="view_alerts"):
         return None
@@ -19,7 +24,7 @@ def deployment_alert_access(*, user, deployment: Deployment) -> str | None:
     return None
 
 
-def test_walk_policy(*, user, deployment: Deployment) -> bool:
+def test_walk_policy(*, user: User, deployment: Deployment) -> bool:
     """Who records test walks on a deployment: its assigned officers and the authorising officers who watch it
     (the operators on the ground and in command), not oversight (read-only), not detectives."""
     access = deployment_alert_access(user=user, deployment=deployment)

@@ -8,6 +8,7 @@ capability gates and descriptions read them. Changing who may authorise is one f
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
@@ -15,6 +16,9 @@ from accounts.permissions import capability_refusal
 from accounts.selectors import user_can
 from core.policy import Refusal
 from deployments.models import Camera, Deployment
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 State = Deployment.State
 EDITABLE_STATES = (State.DRAFT, State.REJECTED)
@@ -83,35 +87,35 @@ def _by_rule(reason: str) -> Refusal:
     return Refusal(reason, by_rule=True)
 
 
-def deployment_role_refusal(*, user, action: Action) -> Refusal | None:
+def deployment_role_refusal(*, user: User, action: Action) -> Refusal | None:
     """Whether ``user``'s roles could ever allow ``action``, whatever the deployment."""
     return capability_refusal(user=user, capabilities=ACTION_CAPABILITIES[action])
 
 
-def is_own_deployment(*, user, deployment: Deployment) -> bool:
+def is_own_deployment(*, user: User, deployment: Deployment) -> bool:
     """Nobody decides on a deployment they planned or submitted: a second person authorises it."""
     return user.pk is not None and user.pk in (deployment.created_by_id, deployment.submitted_by_id)
 
 
-def awaiting_decision_by(*, user) -> Q:
+def awaiting_decision_by(*, user: User) -> Q:
     """The deployments ``user`` may decide on, as a filter (the authorisation queue): the same rule as
     ``is_own_deployment`` and the submitted state."""
     return Q(state=State.SUBMITTED) & ~Q(created_by=user) & ~Q(submitted_by=user)
 
 
-def _edit_refusal(user, deployment: Deployment) -> Refusal | None:
+def _edit_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     if deployment.state not in EDITABLE_STATES:
         return _by_rule(f"a {_state(deployment)} deployment cannot be edited")
     return None
 
 
-def _submit_refusal(user, deployment: Deployment) -> Refusal | None:
+def _submit_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     if deployment.state not in EDITABLE_STATES:
         return _by_rule(f"only a draft can be submitted; this deployment is {_state(deployment)}")
     return None
 
 
-def _authorise_refusal(user, deployment: Deployment) -> Refusal | None:
+def _authorise_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     if is_own_deployment(user=user, deployment=deployment):
         return _by_rule(OWN_DEPLOYMENT_REFUSED)
     if deployment.state != State.SUBMITTED:
@@ -119,7 +123,7 @@ def _authorise_refusal(user, deployment: Deployment) -> Refusal | None:
     return None
 
 
-def _reject_refusal(user, deployment: Deployment) -> Refusal | None:
+def _reject_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     if is_own_deployment(user=user, deployment=deployment):
         return _by_rule(OWN_DEPLOYMENT_REFUSED)
     if deployment.state != State.SUBMITTED:
@@ -127,19 +131,19 @@ def _reject_refusal(user, deployment: Deployment) -> Refusal | None:
     return None
 
 
-def _stop_refusal(user, deployment: Deployment) -> Refusal | None:
+def _stop_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     if deployment.state not in STOPPABLE_STATES:
         return _by_rule("only a live or authorised deployment can be stopped")
     return None
 
 
-def _post_record_refusal(user, deployment: Deployment) -> Refusal | None:
+def _post_record_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     if deployment.state not in ENDED_STATES:
         return _by_rule("the post-deployment record is written after the deployment has ended")
     return None
 
 
-def _checklist_refusal(user, deployment: Deployment) -> Refusal | None:
+def _checklist_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     if deployment.state not in BEFORE_AUTHORISATION:
         return _by_rule("the checklist is for deployments not yet authorised")
     return None
@@ -157,7 +161,7 @@ _RULES_AFTER_GATE = {
 }
 
 
-def _cancel_refusal(user, deployment: Deployment) -> Refusal | None:
+def _cancel_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     # A state nobody may cancel in is said as such, whoever asks.
     planner_may = deployment.state in PLANNER_CANCELS and user_can(user=user, capability="plan_deployment")
     commander_may = deployment.state in COMMANDER_CANCELS and user_can(user=user, capability="cancel_deployment")
@@ -168,28 +172,28 @@ def _cancel_refusal(user, deployment: Deployment) -> Refusal | None:
     return Refusal(CANCEL_REFUSED)
 
 
-def _officers_refusal(user, deployment: Deployment) -> Refusal | None:
+def _officers_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     planner_may = deployment.state in BEFORE_AUTHORISATION and user_can(user=user, capability="plan_deployment")
     if planner_may or user_can(user=user, capability="stop_deployment"):
         return None
     return Refusal(OFFICERS_REFUSED)
 
 
-def deployment_refusal(*, user, deployment: Deployment, action: Action) -> Refusal | None:
+def deployment_refusal(*, user: User, deployment: Deployment, action: Action) -> Refusal | None:
     """None when ``user`` may do ``action`` to ``deployment`` as it is now; else why not."""
     if action == Action.CANCEL:
-        return _cancel_refusal(user, deployment)
+        return _cancel_refusal(user=user, deployment=deployment)
     if action == Action.ASSIGN_OFFICERS:
-        return _officers_refusal(user, deployment)
-    return deployment_role_refusal(user=user, action=action) or _RULES_AFTER_GATE[action](user, deployment)
+        return _officers_refusal(user=user, deployment=deployment)
+    return deployment_role_refusal(user=user, action=action) or _RULES_AFTER_GATE[action](user=user, deployment=deployment)
 
 
-def deployment_actions(*, user, deployment: Deployment) -> set[Action]:
+def deployment_actions(*, user: User, deployment: Deployment) -> set[Action]:
     """Everything ``user`` may do to ``deployment`` now: the controls its page shows."""
     return {action for action in Action if deployment_refusal(user=user, deployment=deployment, action=action) is None}
 
 
-def deployment_decision_notice(*, user, deployment: Deployment) -> str | None:
+def deployment_decision_notice(*, user: User, deployment: Deployment) -> str | None:
     """Why an authorising officer is not offered the decision on a submitted deployment: it is their own."""
     if (deployment.state == State.SUBMITTED and deployment_role_refusal(user=user, action=Action.AUTHORISE) is None
             and is_own_deployment(user=user, deployment=deployment)):
@@ -199,20 +203,20 @@ def deployment_decision_notice(*, user, deployment: Deployment) -> str | None:
 
 # --- seeing deployments -------------------------------------------------------------------------------
 
-def sees_every_deployment(*, user) -> bool:
+def sees_every_deployment(*, user: User) -> bool:
     return user_can(user=user, capability="view_all_deployments")
 
 
-def deployments_visible_to(*, user) -> Q:
+def deployments_visible_to(*, user: User) -> Q:
     """Those who see deployments at all (VIEW_CAPABILITIES) see those they are assigned to, or every one."""
     return Q() if sees_every_deployment(user=user) else Q(officers=user)
 
 
-def may_plan_deployments(*, user) -> bool:
+def may_plan_deployments(*, user: User) -> bool:
     return capability_refusal(user=user, capabilities=CREATE_CAPABILITIES) is None
 
 
-def may_decide_deployments(*, user) -> bool:
+def may_decide_deployments(*, user: User) -> bool:
     """Whether ``user`` is an authorising officer at all (the authorisation queue, its link)."""
     return deployment_role_refusal(user=user, action=Action.AUTHORISE) is None
 
@@ -222,7 +226,7 @@ def may_decide_deployments(*, user) -> bool:
 OFFICER_CAPABILITY = "adjudicate_alert"
 
 
-def is_assignable_officer(*, user) -> bool:
+def is_assignable_officer(*, user: User) -> bool:
     """Alerts go only to people who may decide them: active users who may adjudicate alerts."""
     return user.is_active and user_can(user=user, capability=OFFICER_CAPABILITY)
 
@@ -255,7 +259,7 @@ CAMERA_ACTION_REFUSED = {
 }
 
 
-def camera_refusal(*, user, action: CameraAction, camera: Camera | None = None) -> Refusal | None:
+def camera_refusal(*, user: User, action: CameraAction, camera: Camera | None = None) -> Refusal | None:
     """None when ``user`` may do ``action`` with cameras (with ``camera``, when given); else why not."""
     refusal = capability_refusal(user=user, capabilities=CAMERA_ACTION_CAPABILITIES[action])
     if refusal is not None and action in CAMERA_ACTION_REFUSED:
@@ -263,6 +267,6 @@ def camera_refusal(*, user, action: CameraAction, camera: Camera | None = None) 
     return refusal
 
 
-def camera_actions(*, user, camera: Camera | None = None) -> set[CameraAction]:
+def camera_actions(*, user: User, camera: Camera | None = None) -> set[CameraAction]:
     """What ``user`` may do with cameras (with ``camera``, when given)."""
     return {action for action in CameraAction if camera_refusal(user=user, action=action, camera=camera) is None}

@@ -7,12 +7,16 @@ answers, the approval queue filters with them, the watchlist page shows its cont
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
 from accounts.permissions import capability_refusal
 from core.policy import Refusal
 from watchlists.models import Watchlist
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Status = Watchlist.Status
 
@@ -41,16 +45,16 @@ COMPILER_MAY_NOT_REVIEW = "you compiled this watchlist, so someone else must rev
 COMPILER_NOTICE = "You compiled this watchlist, so another authorising officer must approve or review it."
 
 
-def watchlist_role_refusal(*, user, action: Action) -> Refusal | None:
+def watchlist_role_refusal(*, user: User, action: Action) -> Refusal | None:
     """Whether ``user``'s roles could ever allow ``action``, whatever the watchlist."""
     return capability_refusal(user=user, capabilities=ACTION_CAPABILITIES[action])
 
 
-def is_compiler(*, user, watchlist: Watchlist) -> bool:
+def is_compiler(*, user: User, watchlist: Watchlist) -> bool:
     return user.pk is not None and watchlist.compiled_by_id == user.pk
 
 
-def awaiting_approval_by(*, user) -> Q:
+def awaiting_approval_by(*, user: User) -> Q:
     """The watchlists ``user`` may approve, as a filter (the approval queue)."""
     return Q(status=Status.SUBMITTED) & ~Q(compiled_by=user)
 
@@ -59,7 +63,7 @@ def _status(watchlist: Watchlist) -> str:
     return watchlist.get_status_display().lower()
 
 
-def _rule_refusal(user, watchlist: Watchlist, action: Action) -> Refusal | None:
+def _rule_refusal(*, user: User, watchlist: Watchlist, action: Action) -> Refusal | None:
     if action == Action.SUBMIT and watchlist.status != Status.DRAFT:
         return Refusal(f"only a draft watchlist can be submitted; this one is {_status(watchlist)}", by_rule=True)
     if action == Action.APPROVE:
@@ -77,17 +81,17 @@ def _rule_refusal(user, watchlist: Watchlist, action: Action) -> Refusal | None:
     return None
 
 
-def watchlist_refusal(*, user, watchlist: Watchlist, action: Action) -> Refusal | None:
+def watchlist_refusal(*, user: User, watchlist: Watchlist, action: Action) -> Refusal | None:
     """None when ``user`` may do ``action`` to ``watchlist`` as it is now; else why not."""
-    return watchlist_role_refusal(user=user, action=action) or _rule_refusal(user, watchlist, action)
+    return watchlist_role_refusal(user=user, action=action) or _rule_refusal(user=user, watchlist=watchlist, action=action)
 
 
-def watchlist_actions(*, user, watchlist: Watchlist) -> set[Action]:
+def watchlist_actions(*, user: User, watchlist: Watchlist) -> set[Action]:
     """Everything ``user`` may do to ``watchlist`` now: the controls its page shows."""
     return {action for action in Action if watchlist_refusal(user=user, watchlist=watchlist, action=action) is None}
 
 
-def watchlist_approval_notice(*, user, watchlist: Watchlist) -> str | None:
+def watchlist_approval_notice(*, user: User, watchlist: Watchlist) -> str | None:
     """Why an authorising officer is offered no decision on this watchlist: they compiled it."""
     if watchlist_role_refusal(user=user, action=Action.APPROVE) is None and is_compiler(user=user, watchlist=watchlist):
         return COMPILER_NOTICE
