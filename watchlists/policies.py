@@ -40,6 +40,15 @@ ACTION_CAPABILITIES: dict[Action, tuple[str, ...]] = {
     Action.REVIEW: ("approve_watchlist",),
 }
 
+# Who may do each action, in words: the API's descriptions show these.
+ACTION_RULES: dict[Action, str] = {
+    Action.EDIT: "Detectives (manage_watchlist). A change to a submitted or approved list returns it to draft.",
+    Action.SUBMIT: "Detectives, while the watchlist is a draft and not empty.",
+    Action.APPROVE: "An authorising officer who did not compile it, while it is submitted.",
+    Action.RETURN: "An authorising officer, while it is submitted; the reasons are recorded.",
+    Action.REVIEW: "An authorising officer who did not compile it, while it is approved.",
+}
+
 COMPILER_MAY_NOT_APPROVE = "you compiled this watchlist, so someone else must approve it"
 COMPILER_MAY_NOT_REVIEW = "you compiled this watchlist, so someone else must review it"
 COMPILER_NOTICE = "You compiled this watchlist, so another authorising officer must approve or review it."

@@ -216,3 +216,9 @@ def test_camera_refusals_say_who_may(commander, administrator):
         "only a planner can read a camera's full source URL")
     assert camera_refusal(user=administrator, action=CameraAction.VIEW).reason == (
         "your role does not allow this (see deployments)")
+
+
+def test_every_action_has_a_gate_and_words_for_the_api():
+    from deployments.policies import ACTION_CAPABILITIES, ACTION_RULES
+
+    assert set(ACTION_CAPABILITIES) == set(ACTION_RULES) == set(Action)

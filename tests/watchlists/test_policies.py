@@ -87,3 +87,9 @@ def test_the_approval_queue_filter_is_the_same_rule(detective, commander, make_u
     for user in (commander, both):
         assert set(Watchlist.objects.filter(awaiting_approval_by(user=user))) == {
             w for w in lists if watchlist_refusal(user=user, watchlist=w, action=Action.APPROVE) is None}
+
+
+def test_every_action_has_a_gate_and_words_for_the_api():
+    from watchlists.policies import ACTION_CAPABILITIES, ACTION_RULES
+
+    assert set(ACTION_CAPABILITIES) == set(ACTION_RULES) == set(Action)
