@@ -10,7 +10,7 @@ from alerts.selectors import alert_spool_size as spool_size
 from core.metrics import metric_add, metric_observe, metric_set, metrics_flush
 
 if TYPE_CHECKING:  # a type only: importing this module does not load the pipeline
-    from recognition.pipeline import StatsReport
+    from recognition.run_loop import StatsReport
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,12 @@ from django.utils import timezone
 from accounts.permissions import require_capability
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, RuleViolation
+from core.policy import enforce
 from recognition.ml.images import ImageError, decode_image
 from recognition.runtime import enrolment_policy, face_engine
 from watchlists.ages import age_on
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
+from watchlists.policies import Action, watchlist_refusal, watchlist_role_refusal
 from watchlists.selectors import reference_images_nearest
 from watchlists.signals import enrolment_requested
 from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SMALL_PHOTO_MAX_SIDE = 400
 DOMINANT_FACE_AREA_RATIO = 2.0  # largest face at least twice the next: a bystander, not a group
 SUBJECT_EDITABLE_FIELDS = frozenset({
     "name", "date_of_birth", "under_18_justification", "category", "reason", "legal_basis", "priority",
@@ -199,17 +200,9 @@ def reference_images_enrol(*, image_ids: Sequence[int]) -> list[ReferenceImage]:
             decodable.append(image)
         except (ImageError, OSError) as exc:
             _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=[str(exc)])
-    # Small photos (LFW-sized, passport crops) are detected on a 320x320 canvas instead of 640x640: same
-    # faces found (docs/evaluation.md, "Detector input size"), a quarter of the work.
-    small = [i for i, frame in enumerate(frames) if max(frame.shape[:2]) <= SMALL_PHOTO_MAX_SIDE]
-    large = [i for i in range(len(frames)) if i not in set(small)]
-    policy = enrolment_policy()
-    for indices, det_size in ((small, (320, 320)), (large, None)):
-        if not indices:
-            continue
-        results = engine.embed_single_faces([frames[i] for i in indices], policy=policy, det_size=det_size)
-        for i, result in zip(indices, results, strict=True):
-            _enrolment_decide(image=decodable[i], result=result)
+    results = engine.embed_reference_images(frames, policy=enrolment_policy())
+    for image, result in zip(decodable, results, strict=True):
+        _enrolment_decide(image=image, result=result)
     return images
 
 
@@ -370,11 +363,10 @@ def watchlist_subject_remove(*, actor: User, watchlist: Watchlist, subject: Subj
 
 
 def watchlist_submit(*, actor: User, watchlist: Watchlist) -> Watchlist:
-    require_capability(user=actor, capability="manage_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.SUBMIT))
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
-        if watchlist.status != Watchlist.Status.DRAFT:
-            raise RuleViolation(f"only a draft watchlist can be submitted; this one is {watchlist.get_status_display().lower()}")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.SUBMIT))
         if not watchlist.entries.exists():
             raise RuleViolation("the watchlist is empty")
         watchlist.status = Watchlist.Status.SUBMITTED
@@ -386,13 +378,10 @@ def watchlist_submit(*, actor: User, watchlist: Watchlist) -> Watchlist:
 
 def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: int | None = None) -> Watchlist:
     """Two-person rule: compiled by one person, approved by an authorising officer who is someone else."""
-    require_capability(user=actor, capability="approve_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.APPROVE))
     with transaction.atomic():
         watchlist = _locked(watchlist, expected_version)
-        if watchlist.compiled_by_id == actor.pk:
-            raise RuleViolation("you compiled this watchlist, so someone else must approve it")
-        if watchlist.status != Watchlist.Status.SUBMITTED:
-            raise RuleViolation("only a watchlist submitted for approval can be approved")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.APPROVE))
         now = timezone.now()
         watchlist.status = Watchlist.Status.APPROVED
         watchlist.approved_by = actor
@@ -405,26 +394,22 @@ def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: in
 
 
 def watchlist_reject(*, actor: User, watchlist: Watchlist, reasons: str) -> Watchlist:
-    require_capability(user=actor, capability="approve_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.RETURN))
     if not reasons.strip():
         raise RuleViolation("say why the watchlist is returned")
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
-        if watchlist.status != Watchlist.Status.SUBMITTED:
-            raise RuleViolation("only a watchlist submitted for approval can be returned")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.RETURN))
         watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why=reasons)
     return watchlist
 
 
 def watchlist_review(*, actor: User, watchlist: Watchlist, note: str = "") -> Watchlist:
     """The approver confirms an approved watchlist is still necessary before another deployment."""
-    require_capability(user=actor, capability="approve_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.REVIEW))
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
-        if watchlist.status != Watchlist.Status.APPROVED:
-            raise RuleViolation("only an approved watchlist can be reviewed")
-        if watchlist.compiled_by_id == actor.pk:
-            raise RuleViolation("you compiled this watchlist, so someone else must review it")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.REVIEW))
         watchlist.reviewed_at = timezone.now()
         watchlist.save(update_fields=["reviewed_at", "updated_at"])
         audit_record(actor=actor, action="watchlist.reviewed", target=watchlist, details={"note": note})

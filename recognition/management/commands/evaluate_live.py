@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from audit.commands import AuditedCommand
+from recognition.batch import PipelineConfig
 from recognition.evaluation.live import (
     DEVICE_DEFAULTS,
     LiveOptions,
@@ -25,10 +26,10 @@ from recognition.evaluation.live import (
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
 from recognition.evaluation.walkby_calibration import walkby_calibration_from_report, walkby_calibration_json
-from recognition.management.calibration_output import calibration_actor, calibration_output
+from recognition.management.calibration_output import add_calibration_arguments, calibration_actor, calibration_output
 from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
 from recognition.ml.engine import EngineConfig
-from recognition.pipeline import PipelineConfig, engine_on_gpu
+from recognition.ml.input_sizes import engine_on_gpu, live_det_size
 
 STREET_VIDEO = Path(settings.BASE_DIR).parent / "shared" / "data" / "video" / "facenet_pytorch_video.mp4"
 
@@ -99,14 +100,11 @@ class Command(AuditedCommand):
                                  "to measure again with --from-recording")
         parser.add_argument("--from-recording", default=None, metavar="PATH",
                             help="measure a saved recording again (other decisions, threshold) instead of running")
-        parser.add_argument("--store-calibration", action="store_true",
-                            help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
-                                 "device it evaluated (authorisation pages then show it)")
-        parser.add_argument("--write-calibration", default=None, metavar="PATH",
-                            help="write the walk-by calibration as JSON (to package it: "
-                                 "recognition/evaluation/calibrations/<model_id>.walkby-<device>.json)")
-        parser.add_argument("--actor", default=None, metavar="USERNAME",
-                            help="the user the stored calibration is recorded against (default: the system)")
+        add_calibration_arguments(
+            parser, store_help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
+                               "device it evaluated (authorisation pages then show it)",
+            write_help="write the walk-by calibration as JSON (to package it: "
+                       "recognition/evaluation/calibrations/<model_id>.walkby-<device>.json)")
 
     def handle(self, *args, **options) -> None:
         try:
@@ -130,12 +128,10 @@ class Command(AuditedCommand):
         device = options["device_defaults"]
         if device == "auto":
             device = "cuda" if engine_on_gpu(engine) else "cpu"
-        if options["det_size"] != "auto":
-            det_size = _pair(options["det_size"])
-        elif settings.LIVE_DETECTION_SIZE != "auto" and options["device_defaults"] == "auto":
-            det_size = _pair(settings.LIVE_DETECTION_SIZE)
-        else:
-            det_size = (960, 544) if device == "cuda" else (640, 384)
+        configured = options["det_size"]
+        if configured == "auto" and options["device_defaults"] == "auto":
+            configured = settings.LIVE_DETECTION_SIZE
+        det_size = live_det_size(configured, on_gpu=device == "cuda")
         background_name = options["background"] or ("video" if Path(options["background_video"]).is_file() else "synthetic")
         try:
             background = (create_background("video", path=options["background_video"]) if background_name == "video"
