@@ -118,7 +118,7 @@ def _delay_key(request, username: str) -> str:
 
 
 def _admit(request, delay_key: str | None, max_delay_s: int) -> Refusal | None:
-    from accounts.auth_audit import client_ip
+    from core.client_address import client_ip
 
     address_key = _address_key(client_ip(request))
     admitted, retry_ms, limit = _client().eval(

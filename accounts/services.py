@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.roles import ROLE_PERMISSIONS, Role
+from audit.context import audit_context_changed
 from audit.services import audit_record
 
 User = get_user_model()
@@ -19,24 +20,24 @@ def roles_sync() -> None:
             group.permissions.set([permissions[c] for c in sorted(codenames)])
 
 
-def user_create(*, actor, username: str, password: str, roles: list[Role], full_name: str = "",
-                email: str = "", request=None):
+def user_create(*, actor: User | None, username: str, password: str, roles: list[Role], full_name: str = "",
+                email: str = ""):
     with transaction.atomic():
         first, _, last = full_name.partition(" ")
         user = User.objects.create_user(username=username, password=password, email=email,
                                         first_name=first, last_name=last)
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
         audit_record(actor=actor, action="user.created", target=user,
-                     details={"username": username, "roles": sorted(r.value for r in roles)}, request=request)
+                     details={"username": username, "roles": sorted(r.value for r in roles)})
     return user
 
 
-def user_roles_set(*, actor, user, roles: list[Role], request=None) -> None:
+def user_roles_set(*, actor: User | None, user, roles: list[Role]) -> None:
     with transaction.atomic():
         before = sorted(user.groups.values_list("name", flat=True))
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
         audit_record(actor=actor, action="user.roles_changed", target=user,
-                     details={"before": before, "after": sorted(r.value for r in roles)}, request=request)
+                     details={"before": before, "after": sorted(r.value for r in roles)})
 
 
 # --- multi-factor authentication ---------------------------------------------------------------
@@ -46,7 +47,7 @@ def user_roles_set(*, actor, user, roles: list[Role], request=None) -> None:
 MFA_DEVICE_NAME = "Authenticator app"
 
 
-def mfa_enrolment_start(*, user, request=None):
+def mfa_enrolment_start(*, user: User):
     """The user's pending TOTP device (created on first call; the same one, so the same QR code, after)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -60,23 +61,23 @@ def mfa_enrolment_start(*, user, request=None):
         device = mfa_device(user=user, confirmed=False)
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=MFA_DEVICE_NAME, confirmed=False)
-            audit_record(actor=user, action="mfa.enrolment_started", target=user, request=request)
+            audit_record(actor=user, action="mfa.enrolment_started", target=user)
     return device
 
 
-def mfa_enrolment_confirm(*, user, token: str, request=None):
+def mfa_enrolment_confirm(*, user: User, token: str):
     """Finish enrolment with a code from the new authenticator; returns the now confirmed device."""
-    return _mfa_check(user=user, token=token, confirmed=False, request=request)
+    return _mfa_check(user=user, token=token, confirmed=False)
 
 
-def mfa_verify(*, user, token: str, request=None):
+def mfa_verify(*, user: User, token: str):
     """Check a sign-in code against the user's device; returns the device. Codes are single use (django-otp
     keeps the last accepted time step), one step of clock drift either way is accepted, and wrong codes
     make the next try wait 1, 2, 4... seconds (times MFA_THROTTLE_SECONDS)."""
-    return _mfa_check(user=user, token=token, confirmed=True, request=request)
+    return _mfa_check(user=user, token=token, confirmed=True)
 
 
-def _mfa_check(*, user, token: str, confirmed: bool, request):
+def _mfa_check(*, user: User, token: str, confirmed: bool):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from core.errors import RuleViolation
@@ -95,9 +96,9 @@ def _mfa_check(*, user, token: str, confirmed: bool, request):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             audit_record(actor=user, action="mfa.verified" if confirmed else "mfa.enrolled", target=user,
-                         details={"device_id": device.pk}, request=request)
+                         details={"device_id": device.pk})
         else:
-            audit_record(actor=user, action="mfa.failed", target=user, request=request,
+            audit_record(actor=user, action="mfa.failed", target=user,
                          details={"stage": stage, "reason": "wrong_code" if allowed else "throttled",
                                   "consecutive_failures": device.throttling_failure_count})
     # Raised after the commit, so the failure count and its audit event stay.
@@ -109,7 +110,7 @@ def _mfa_check(*, user, token: str, confirmed: bool, request):
     return device
 
 
-def mfa_device_reset(*, actor, user, request=None) -> int:
+def mfa_device_reset(*, actor: User, user) -> int:
     """Remove the user's authenticator (a lost phone): their next sign-in enrols a new one. Any session
     verified with the old device is no longer verified. Returns how many devices were removed."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -119,7 +120,7 @@ def mfa_device_reset(*, actor, user, request=None) -> int:
     require_capability(user=actor, capability="manage_users")
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
-        audit_record(actor=actor, action="mfa.reset", target=user, request=request,
+        audit_record(actor=actor, action="mfa.reset", target=user,
                      details={"username": user.get_username(), "devices_removed": removed})
     return removed
 
@@ -147,14 +148,7 @@ def login_failures_add(*, username: str, address: str | None, at=None) -> None:
         )
 
 
-class _FromAddress:
-    """What audit_record reads of a request, for an event written later than the requests it counts."""
-
-    def __init__(self, address: str):
-        self.META = {"REMOTE_ADDR": address} if address else {}
-
-
-def login_failures_audit(*, actor=None, now=None) -> int:
+def login_failures_audit(*, actor: User | None = None, now=None) -> int:
     """One `auth.login_failed` event per (username, address, minute) for the minutes that have closed,
     each count deleted in the same transaction as its event (beat, every minute). Returns events written."""
     import datetime as dt
@@ -170,9 +164,9 @@ def login_failures_audit(*, actor=None, now=None) -> int:
                       .filter(minute__lt=closed_before).order_by("minute", "username", "address"))
         users = {u.username: u for u in User.objects.filter(username__in={c.username for c in counts})}
         for count in counts:
-            audit_record(actor=actor, action="auth.login_failed", target=users.get(count.username),
-                         request=_FromAddress(count.address),
-                         details={"username": count.username, "address": count.address or None,
-                                  "count": count.count, "minute": count.minute.isoformat()})
+            with audit_context_changed(client_ip=count.address or None):  # the address of the requests counted
+                audit_record(actor=actor, action="auth.login_failed", target=users.get(count.username),
+                             details={"username": count.username, "address": count.address or None,
+                                      "count": count.count, "minute": count.minute.isoformat()})
         LoginFailureCount.objects.filter(pk__in=[c.pk for c in counts]).delete()
     return len(counts)

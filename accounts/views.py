@@ -110,7 +110,7 @@ def mfa_verify(request):
     form = MfaCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = services.mfa_verify(user=request.user, token=form.cleaned_data["token"], request=request)
+            device = services.mfa_verify(user=request.user, token=form.cleaned_data["token"])
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -127,12 +127,11 @@ def mfa_enrol(request):
         return redirect(_next_url(request))
     if mfa_device(user=request.user) is not None:
         return redirect(f"{reverse('accounts:mfa_verify')}?{request.GET.urlencode()}")
-    device = services.mfa_enrolment_start(user=request.user, request=request)
+    device = services.mfa_enrolment_start(user=request.user)
     form = MfaCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = services.mfa_enrolment_confirm(user=request.user, token=form.cleaned_data["token"],
-                                                    request=request)
+            device = services.mfa_enrolment_confirm(user=request.user, token=form.cleaned_data["token"])
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -160,7 +159,7 @@ def user_mfa_reset(request):
         return render(request, "accounts/users.html", {"users": users_for_management(actor=request.user),
                                                        "form": form}, status=400)
     user = form.cleaned_data["user"]
-    return perform(request, lambda: services.mfa_device_reset(actor=request.user, user=user, request=request),
+    return perform(request, lambda: services.mfa_device_reset(actor=request.user, user=user),
                    success=f"Authenticator of {user.get_username()} removed: they set up a new one at next sign-in.",
                    redirect_to=reverse("accounts:users"),
                    failure=lambda call: redirect(reverse("accounts:users")))

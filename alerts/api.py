@@ -74,7 +74,7 @@ class AlertAdjudicationView(ApiView):
         alert = services.alert_adjudicate(
             actor=request.user, alert=alert, decision=data["decision"], notes=data["notes"],
             outcome=data["outcome"], engaged=data["engaged"], result=data["result"],
-            demographics=data["demographics"], expected_version=data["expected_version"], request=request)
+            demographics=data["demographics"], expected_version=data["expected_version"])
         return self.output(s.AlertSerializer, access_alert(user=request.user, id=alert.pk))
 
 
@@ -89,8 +89,7 @@ class AlertCaseLinkView(ApiView):
     def post(self, request, pk: int):
         alert = access_alert(user=request.user, id=pk)
         data = self.input(s.AlertCaseLinkSerializer)
-        services.alert_case_link(actor=request.user, alert=alert, case_reference=data["case_reference"],
-                                 request=request)
+        services.alert_case_link(actor=request.user, alert=alert, case_reference=data["case_reference"])
         return self.output(s.AlertSerializer, access_alert(user=request.user, id=pk))
 
 
@@ -100,7 +99,7 @@ class _AlertImageView(ImageApiView):
 
     def get(self, request, pk: int):
         alert = access_alert(user=request.user, id=pk)
-        data = services.alert_image_read(actor=request.user, alert=alert, image=self.image, request=request)
+        data = services.alert_image_read(actor=request.user, alert=alert, image=self.image)
         return image_response(data, filename=f"alert-{alert.pk}-{self.image}")
 
 
@@ -148,6 +147,6 @@ class DeploymentTestWalksView(ApiView):
         walk = services.test_walk_record(
             actor=request.user, deployment=deployment, camera=access_camera(user=request.user, id=data["camera"]),
             subject=deployment_test_subject(user=request.user, deployment=deployment, id=data["subject"]),
-            walked_at=data.get("walked_at"), request=request)
+            walked_at=data.get("walked_at"))
         return self.output(s.TestWalkSerializer, walk, status_code=status.HTTP_201_CREATED,
                            headers={"Location": reverse("api:deployment-test-walks", kwargs={"pk": pk})})

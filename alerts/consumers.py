@@ -16,6 +16,8 @@ from accounts.selectors import mfa_satisfied, session_user
 from alerts.broadcast import deployment_group
 from alerts.payloads import alert_payload
 from alerts.selectors import alert_payloads, deployment_alert_access
+from audit.context import Channel, audit_context, correlation_id_new
+from core.client_address import scope_client_ip
 from deployments.models import Deployment
 
 CATCH_UP_LIMIT = 500
@@ -28,6 +30,15 @@ CATCH_UP_OVERLAP = dt.timedelta(minutes=2)
 
 
 class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
+    async def dispatch(self, message) -> None:
+        """Each message of the connection (connect, receive, group events, disconnect) is handled in the
+        connection's audit context: channel "socket", the client's address, one correlation id per connection."""
+        if not hasattr(self, "audit_correlation_id"):
+            self.audit_correlation_id = correlation_id_new()
+        with audit_context(channel=Channel.SOCKET, client_ip=scope_client_ip(self.scope),
+                           correlation_id=self.audit_correlation_id):
+            await super().dispatch(message)
+
     async def connect(self) -> None:
         self.deployment_id = int(self.scope["url_route"]["kwargs"]["deployment_id"])
         self.access = await self._access(self.scope.get("user"), self.scope.get("session"))

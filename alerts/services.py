@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -30,6 +31,9 @@ from watchlists.storage import (
     protected_read_for_person,
     protected_save_pending,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +184,7 @@ def _spool_entries_expire(*, spool, now: dt.datetime) -> int:
     return expired
 
 
-def alert_image_read(*, actor, alert: Alert, image: str, request=None) -> bytes:
+def alert_image_read(*, actor: User, alert: Alert, image: str) -> bytes:
     """The camera's crop ("probe") or the watchlist image beside it ("reference"), for whoever may see the
     alert (checked by the caller's access_alert); audited, a missing file too (then Gone)."""
     from watchlists.models import ReferenceImage
@@ -199,7 +203,7 @@ def alert_image_read(*, actor, alert: Alert, image: str, request=None) -> bytes:
     def audit(outcome: dict) -> None:
         with transaction.atomic():
             audit_record(actor=actor, action="alert.viewed", target=alert, deployment=alert.deployment_id,
-                         request=request, details={"image": image, **outcome})
+                         details={"image": image, **outcome})
 
     return protected_read_for_person(name, what=what, audit=audit)
 
@@ -234,9 +238,9 @@ def _record_decision(*, alert: Alert, adjudication: Adjudication, status: str) -
     record.save()
 
 
-def alert_adjudicate(*, actor, alert: Alert, decision: str, notes: str = "", outcome: str = "",
+def alert_adjudicate(*, actor: User, alert: Alert, decision: str, notes: str = "", outcome: str = "",
                      engaged: bool | None = None, result: str = "", demographics: dict | None = None,
-                     expected_version: int | None = None, request=None) -> Alert:
+                     expected_version: int | None = None) -> Alert:
     """An officer's decision. With two-person confirmation on, a "confirmed" needs a second officer.
 
     Optional, for the statistics: with a confirmed match, whether the person was engaged and the result;
@@ -278,14 +282,14 @@ def alert_adjudicate(*, actor, alert: Alert, decision: str, notes: str = "", out
         locked.version += 1
         locked.save(update_fields=["status", "outcome", "version", "updated_at"])
         audit_record(actor=actor, action="alert.adjudicated", target=locked, deployment=locked.deployment_id,
-                     request=request, details={"decision": decision, "kind": kind, "status": new_status,
+                     details={"decision": decision, "kind": kind, "status": new_status,
                                                "outcome": locked.outcome, "engaged": engaged, "result": result,
                                                "demographics": demographics})
         broadcast_alert_on_commit(alert_id=locked.pk, event="alert.updated")
     return locked
 
 
-def alert_case_link(*, actor, alert: Alert, case_reference: str, request=None) -> Alert:
+def alert_case_link(*, actor: User, alert: Alert, case_reference: str) -> Alert:
     """Linking to an ongoing case keeps the alert beyond the retention period."""
     require_capability(user=actor, capability="adjudicate_alert")
     if not case_reference.strip():
@@ -294,7 +298,7 @@ def alert_case_link(*, actor, alert: Alert, case_reference: str, request=None) -
         Alert.objects.filter(pk=alert.pk).update(case_reference=case_reference.strip())
         alert.case_reference = case_reference.strip()
         audit_record(actor=actor, action="alert.case_linked", target=alert, deployment=alert.deployment_id,
-                     request=request, details={"case_reference": alert.case_reference})
+                     details={"case_reference": alert.case_reference})
     return alert
 
 
@@ -304,8 +308,8 @@ CLOCK_SKEW = dt.timedelta(minutes=1)  # a walk noted a moment "in the future" by
 RECORDABLE_STATES = (Deployment.State.LIVE, Deployment.State.COMPLETED, Deployment.State.STOPPED)
 
 
-def test_walk_record(*, actor, deployment: Deployment, camera: Camera, subject: Subject,
-                     walked_at: dt.datetime | None = None, request=None) -> TestWalk:
+def test_walk_record(*, actor: User, deployment: Deployment, camera: Camera, subject: Subject,
+                     walked_at: dt.datetime | None = None) -> TestWalk:
     """The operator's note that a consenting test subject walked past a camera (the time defaults to now).
 
     Recorded by those `test_walk_policy` allows, while the deployment is live or up to
@@ -337,7 +341,7 @@ def test_walk_record(*, actor, deployment: Deployment, camera: Camera, subject: 
         walk = TestWalk.objects.create(deployment=deployment, camera=camera, subject=subject, walked_at=walked_at,
                                        recorded_by=actor)
         audit_record(actor=actor, action="test_walk.recorded", target=walk, deployment=deployment.pk,
-                     request=request, details={"subject": subject.reference, "camera": camera.pk,
+                     details={"subject": subject.reference, "camera": camera.pk,
                                                "walked_at": walked_at.isoformat()})
     return walk
 

@@ -73,7 +73,7 @@ def test_walk_record(request, deployment_id: int):
     subject = deployment_test_subject(user=request.user, deployment=deployment, id=form.cleaned_data["subject"])
     with service_call(form) as call:
         services.test_walk_record(actor=request.user, deployment=deployment, camera=camera, subject=subject,
-                                  walked_at=form.cleaned_data["walked_at"], request=request)
+                                  walked_at=form.cleaned_data["walked_at"])
     if call.failed:
         return _live_page(request, deployment, walk_form=form, call=call, status=call.status)
     messages.success(request, f"Test walk of {subject.reference} at {camera.name} recorded.")
@@ -91,7 +91,7 @@ def deployment_alerts_json(request, deployment_id: int):
 
 def _alert_image(request, alert_id: int, image: str) -> HttpResponse:
     alert = access_alert(user=request.user, id=alert_id)
-    data = services.alert_image_read(actor=request.user, alert=alert, image=image, request=request)
+    data = services.alert_image_read(actor=request.user, alert=alert, image=image)
     return image_response(data, filename=f"alert-{alert.pk}-{image}")
 
 
@@ -160,5 +160,5 @@ def adjudicate(request, alert_id: int):
         actor=request.user, alert=alert, decision=str(body.get("decision", "")), notes=str(body.get("notes", "")),
         outcome=str(body.get("outcome", "")), engaged=_engaged(body.get("engaged")),
         result=str(body.get("result") or ""), demographics=_demographics(body),
-        expected_version=_version(body.get("version")), request=request)
+        expected_version=_version(body.get("version")))
     return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})

@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from audit import serializers as s
-from audit.chain import HASHED_FIELDS
+from audit.chain import HASHED_FIELDS, HASHED_IF_SET
 from audit.export import as_async, bundle_name, export_bundle
 from audit.filters import AuditFilter
 from audit.selectors import access_audit_event, audit_event_check, audit_event_page
@@ -24,7 +24,7 @@ from audit.services import audit_event_view_record, audit_export_record
 from core.api import ApiView, errors
 
 AUDIT = ["audit log"]
-EVENT_FIELDS = (*HASHED_FIELDS, "hash")  # every column the JSON carries, loaded in the page's one query
+EVENT_FIELDS = (*HASHED_FIELDS, *HASHED_IF_SET, "hash")  # every column the JSON carries, loaded in the page's one query
 
 
 class AuditEventListView(ApiView):
@@ -64,7 +64,7 @@ class AuditEventDetailView(ApiView):
                    responses={200: s.AuditEventDetailSerializer, **errors(404)})
     def get(self, request, sequence: int):
         event = access_audit_event(user=request.user, sequence=sequence)
-        audit_event_view_record(actor=request.user, event=event, request=request)
+        audit_event_view_record(actor=request.user, event=event)
         return self.output(s.AuditEventDetailSerializer, {"event": event, "check": audit_event_check(event=event)})
 
 
@@ -90,8 +90,7 @@ class AuditExportView(ApiView):
     def post(self, request):
         data = self.input(s.AuditExportRequestSerializer)
         filters, export_format = data["filters"], data["format"]
-        export_event = audit_export_record(actor=request.user, filters=filters, export_format=export_format,
-                                           request=request)
+        export_event = audit_export_record(actor=request.user, filters=filters, export_format=export_format)
         chunks = export_bundle(filters=filters, export_format=export_format, export_event=export_event)
         is_asgi = isinstance(request._request, ASGIRequest)
         response = StreamingHttpResponse(as_async(chunks) if is_asgi else chunks, content_type="application/zip")

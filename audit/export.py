@@ -31,7 +31,7 @@ CHUNK_ROWS = 2000
 FLUSH_BYTES = 256 * 1024
 VERIFIER_SOURCE = Path(verify_export.__file__)
 _VALUES = ("sequence", "occurred_at", "actor_id", "actor_username", "actor_roles", "action", "target_type",
-           "target_id", "deployment_id", "details", "client_ip", "prev_hash", "hash")
+           "target_id", "deployment_id", "details", "client_ip", "prev_hash", "channel", "correlation_id", "hash")
 
 
 @dataclass
@@ -164,11 +164,12 @@ def _manifest(*, filters: AuditFilter, export_format: str, export_event: AuditEv
         "hash": {
             "algorithm": "sha256",
             "fields": list(verify_export.HASHED_FIELDS),
+            "fields_if_set": list(verify_export.HASHED_IF_SET),
             "canonical_form": "JSON, keys sorted, no whitespace, UTF-8 (not ASCII-escaped), "
                               "times YYYY-MM-DDTHH:MM:SS.ffffffZ",
         },
         "csv_conventions": "actor_roles and details hold canonical JSON; an empty actor_id, deployment_id or "
-                           "client_ip is null",
+                           "client_ip is null; an empty channel or correlation_id is left out of the hash",
         "verify_with": "python verify_export.py <this bundle.zip>",
     }
 

@@ -22,6 +22,9 @@ class AuditEvent(models.Model):
     deployment_id = models.BigIntegerField(null=True, blank=True)  # indexed with sequence (Meta)
     details = models.JSONField(default=dict)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The audit context it was written in (audit/context.py); "" in events older than audit/0008.
+    channel = models.CharField(max_length=16, blank=True, default="", db_default="")
+    correlation_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

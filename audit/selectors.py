@@ -96,7 +96,7 @@ def _first_broken_anchor(*, head_sequence: int) -> tuple[int, str] | None:
 
 AUDIT_PAGE_SIZE = 50
 LIST_FIELDS = ("sequence", "occurred_at", "actor_username", "actor_roles", "action", "target_type", "target_id",
-               "deployment_id", "client_ip")
+               "deployment_id", "client_ip", "channel")
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,12 @@ class AuditEventSerializer(serializers.Serializer):
     details = serializers.JSONField()
     client_ip = serializers.CharField(allow_null=True)
     prev_hash = serializers.CharField(help_text="the hash of the event before (64 zeros for the first)")
-    hash = serializers.CharField(help_text="SHA-256 of the canonical JSON of the fields above")
+    channel = serializers.CharField(allow_blank=True, help_text="web, api, socket, task or command; empty in "
+                                                                "events written before it was recorded")
+    correlation_id = serializers.CharField(allow_blank=True, help_text="the request's X-Request-ID, the task's "
+                                                                       "id...; empty when not recorded")
+    hash = serializers.CharField(help_text="SHA-256 of the canonical JSON of the fields above (channel and "
+                                           "correlation_id only when not empty)")
 
 
 class AuditEventPageSerializer(serializers.Serializer):

@@ -2,24 +2,37 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.chain import GENESIS_HASH, event_hash, format_time
+from audit.context import current_audit_context
 from audit.models import AuditAnchor, AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 # Any fixed 64-bit key: every appender takes this lock for the rest of its transaction, so
 # events are chained one at a time even with many concurrent writers.
 AUDIT_CHAIN_LOCK = 0x4C46_5241_5544_4954
 
 
-def _client_ip(request) -> str | None:
-    from accounts.auth_audit import client_ip
+def _group_names(user: AbstractBaseUser) -> list[str]:
+    return sorted(user.groups.values_list("name", flat=True))
 
-    return None if request is None else client_ip(request)
+
+# The actor's role names, as recorded on each event: their groups, or what accounts registers (its cached
+# reading, accounts/apps.py), so that audit imports nothing of accounts.
+_actor_roles: Callable[[AbstractBaseUser], list[str]] = _group_names
+
+
+def actor_roles_provider_set(provider: Callable[[AbstractBaseUser], list[str]]) -> None:
+    global _actor_roles
+    _actor_roles = provider
 
 
 def _target(target: models.Model | tuple[str, Any] | None) -> tuple[str, str]:
@@ -37,11 +50,11 @@ def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
 
 
-def audit_record(*, actor, action: str, target=None, deployment=None, details: dict | None = None,
-                 request=None) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction when there is one."""
-    from accounts.selectors import user_roles
-
+def audit_record(*, actor: AbstractBaseUser | None, action: str, target=None, deployment=None,
+                 details: dict | None = None) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction when there is one. The client's address,
+    the channel and the correlation id are the current audit context's (audit/context.py)."""
+    context = current_audit_context()
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     target_type, target_id = _target(target)
@@ -55,13 +68,15 @@ def audit_record(*, actor, action: str, target=None, deployment=None, details: d
             occurred_at=timezone.now(),
             actor=actor,
             actor_username=actor.get_username() if actor else "",
-            actor_roles=user_roles(user=actor) if actor else [],
+            actor_roles=list(_actor_roles(actor)) if actor else [],
             action=action,
             target_type=target_type,
             target_id=target_id,
             deployment_id=int(deployment_id) if deployment_id is not None else None,
             details=_json_safe(details),
-            client_ip=_client_ip(request),
+            client_ip=context.client_ip,
+            channel=context.channel or "",
+            correlation_id=context.correlation_id,
             prev_hash=last["hash"] if last else GENESIS_HASH,
         )
         event.hash = event_hash(event_fields(event))
@@ -83,6 +98,8 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
         "details": event.details,
         "client_ip": event.client_ip,
         "prev_hash": event.prev_hash,
+        "channel": event.channel,
+        "correlation_id": event.correlation_id,
     }
 
 
@@ -112,16 +129,15 @@ def audit_anchor_record() -> AuditAnchor | None:
     return anchor
 
 
-def audit_event_view_record(*, actor, event: AuditEvent, request=None) -> AuditEvent:
+def audit_event_view_record(*, actor: AbstractBaseUser, event: AuditEvent) -> AuditEvent:
     """Opening one event's page is recorded (browsing and searching the list is not: docs/audit.md)."""
     from accounts.permissions import require_capability
 
     require_capability(user=actor, capability="view_audit_log")
-    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence),
-                        request=request)
+    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence))
 
 
-def audit_export_record(*, actor, filters, export_format: str, request=None) -> AuditEvent:
+def audit_export_record(*, actor: AbstractBaseUser, filters: AuditFilter, export_format: str) -> AuditEvent:
     """Record an export in its own transaction, committed before the first byte is streamed: the
     export then covers the events up to and including this one."""
     from accounts.permissions import require_capability
@@ -131,5 +147,5 @@ def audit_export_record(*, actor, filters, export_format: str, request=None) -> 
     if export_format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {export_format!r}")
     with transaction.atomic():
-        return audit_record(actor=actor, action="audit.exported", request=request,
+        return audit_record(actor=actor, action="audit.exported",
                             details={"filter": filters.as_dict(), "format": export_format})

@@ -30,13 +30,18 @@ from pathlib import Path
 from typing import Any
 
 FORMAT_NAME = "lfr-audit-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = (
     "sequence", "occurred_at", "actor_id", "actor_username", "actor_roles", "action",
     "target_type", "target_id", "deployment_id", "details", "client_ip", "prev_hash",
 )
-COLUMNS = HASHED_FIELDS + ("hash",)
+# Hashed only when not empty: events written before these existed keep their hash.
+HASHED_IF_SET = ("channel", "correlation_id")
+COLUMNS = HASHED_FIELDS + HASHED_IF_SET + ("hash",)
+# The events file's columns in each format version this script reads: version 1 exports (before channel and
+# correlation_id) verify as they did.
+VERSION_COLUMNS = {1: HASHED_FIELDS + ("hash",), 2: COLUMNS}
 EVENT_FILES = {"csv": "events.csv", "jsonl": "events.jsonl"}
 MANIFEST = "manifest.json"
 
@@ -48,7 +53,9 @@ def canonical_json(value: Any) -> str:
 
 
 def event_hash(fields: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json({name: fields[name] for name in HASHED_FIELDS}).encode("utf-8")).hexdigest()
+    hashed = {name: fields[name] for name in HASHED_FIELDS}
+    hashed.update({name: fields[name] for name in HASHED_IF_SET if fields.get(name)})
+    return hashlib.sha256(canonical_json(hashed).encode("utf-8")).hexdigest()
 
 
 # --- rows ----------------------------------------------------------------------------------------
@@ -64,10 +71,10 @@ def row_to_csv(event: dict[str, Any]) -> list[str]:
     return [cell(name) for name in COLUMNS]
 
 
-def row_from_csv(cells: list[str]) -> dict[str, Any]:
-    if len(cells) != len(COLUMNS):
-        raise ValueError(f"{len(cells)} columns instead of {len(COLUMNS)}")
-    event: dict[str, Any] = dict(zip(COLUMNS, cells))
+def row_from_csv(cells: list[str], columns: tuple[str, ...] = COLUMNS) -> dict[str, Any]:
+    if len(cells) != len(columns):
+        raise ValueError(f"{len(cells)} columns instead of {len(columns)}")
+    event: dict[str, Any] = dict(zip(columns, cells))
     event["sequence"] = int(event["sequence"])
     for name in ("actor_id", "deployment_id"):
         event[name] = int(event[name]) if event[name] != "" else None
@@ -77,11 +84,11 @@ def row_from_csv(cells: list[str]) -> dict[str, Any]:
     return event
 
 
-def row_from_jsonl(line: str) -> dict[str, Any]:
+def row_from_jsonl(line: str, columns: tuple[str, ...] = COLUMNS) -> dict[str, Any]:
     event = json.loads(line)
     if not isinstance(event, dict):
         raise ValueError("not a JSON object")
-    missing = [name for name in COLUMNS if name not in event]
+    missing = [name for name in columns if name not in event]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
     if not isinstance(event["sequence"], int):
@@ -155,8 +162,8 @@ def _open(path: Path):
 
 
 def _events_name(manifest: dict) -> str:
-    if manifest.get("format") != FORMAT_NAME or manifest.get("format_version") != FORMAT_VERSION:
-        raise ExportUnreadable(f"not a {FORMAT_NAME} version {FORMAT_VERSION} manifest")
+    if manifest.get("format") != FORMAT_NAME or manifest.get("format_version") not in VERSION_COLUMNS:
+        raise ExportUnreadable(f"not a {FORMAT_NAME} version {' or '.join(map(str, VERSION_COLUMNS))} manifest")
     name = EVENT_FILES.get(manifest.get("events_format"))
     if name is None or manifest.get("events_file") != name:
         raise ExportUnreadable(f"unknown events file {manifest.get('events_file')!r}")
@@ -165,11 +172,12 @@ def _events_name(manifest: dict) -> str:
 
 def _rows(manifest: dict, lines: _HashingLines) -> Iterator[tuple[int, dict[str, Any] | Exception]]:
     """(line number, event or the error reading it) for each event line."""
+    columns = VERSION_COLUMNS[manifest["format_version"]]
     if manifest["events_format"] == "csv":
         reader = csv.reader(lines)
         header = next(reader, None)
-        if header != list(COLUMNS):
-            yield 1, ValueError(f"the header is not {','.join(COLUMNS)}")
+        if header != list(columns):
+            yield 1, ValueError(f"the header is not {','.join(columns)}")
             return
         while True:
             try:
@@ -180,13 +188,13 @@ def _rows(manifest: dict, lines: _HashingLines) -> Iterator[tuple[int, dict[str,
                 yield reader.line_num, exc
                 return
             try:
-                yield reader.line_num, row_from_csv(cells)
+                yield reader.line_num, row_from_csv(cells, columns)
             except (ValueError, TypeError) as exc:
                 yield reader.line_num, exc
     else:
         for number, line in enumerate(lines, start=1):
             try:
-                yield number, row_from_jsonl(line)
+                yield number, row_from_jsonl(line, columns)
             except (ValueError, TypeError) as exc:
                 yield number, exc
 

@@ -46,7 +46,7 @@ def audit_log(request):
 @capability_required("view_audit_log")
 def audit_event_detail(request, sequence: int):
     event = access_audit_event(user=request.user, sequence=sequence)
-    audit_event_view_record(actor=request.user, event=event, request=request)
+    audit_event_view_record(actor=request.user, event=event)
     return render(request, "audit/event_detail.html", {
         "event": event, "check": audit_event_check(event=event),
         "details_json": json.dumps(event.details, indent=2, sort_keys=True, ensure_ascii=False),
@@ -60,8 +60,7 @@ def audit_export(request):
     if not form.is_valid():
         return _log_page(request, form, status=400)
     filters, export_format = form.filters(), form.cleaned_data["format"]
-    export_event = audit_export_record(actor=request.user, filters=filters, export_format=export_format,
-                                       request=request)
+    export_event = audit_export_record(actor=request.user, filters=filters, export_format=export_format)
     chunks = export_bundle(filters=filters, export_format=export_format, export_event=export_event)
     response = StreamingHttpResponse(as_async(chunks) if isinstance(request, ASGIRequest) else chunks,
                                      content_type="application/zip")

@@ -9,14 +9,25 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
 from kombu import Queue
 
+from audit.context import Channel, audit_context
 from core.heartbeat import WorkerHeartbeatStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("lfr")
+
+class AuditedTask(Task):
+    """Every task (beat's too) runs in an audit context (audit/context.py): channel "task", the task's id as the
+    correlation id (a new one when the task is called directly, outside Celery)."""
+
+    def __call__(self, *args, **kwargs):
+        with audit_context(channel=Channel.TASK, correlation_id=self.request.id):
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("lfr", task_cls=AuditedTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("recognition"))
 app.autodiscover_tasks()

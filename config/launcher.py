@@ -304,7 +304,7 @@ def up(*, settings, web_host: str, web_port: int, camera_concurrency: int, contr
                 return 1
             web = supervisor.spawn("web", [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                                            web_host, "--port", str(web_port), "--lifespan", "off",
-                                           # the client's address is read in one place: accounts.auth_audit.client_ip
+                                           # the client's address is read in one place: core.client_address
                                            "--no-server-header", "--no-proxy-headers"], env=runtime_env)
             for name, command in worker_commands(control_concurrency=control_concurrency,
                                                  camera_concurrency=camera_concurrency).items():

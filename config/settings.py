@@ -119,6 +119,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "audit.middleware.audit_context_middleware",  # client address, channel, correlation id (X-Request-ID)
     "django.middleware.security.SecurityMiddleware",
     "core.csp.ContentSecurityPolicyMiddleware",  # self only, no inline script or style (core/csp.py)
     "accounts.login_throttle.sign_in_limit_middleware",  # before sessions, CSRF, the view thread: refusals cost ~nothing

@@ -47,7 +47,7 @@ class CameraListView(ApiView):
                    responses={201: s.CameraSerializer, **errors(400)})
     def post(self, request):
         data = self.input(s.CameraCreateSerializer)
-        camera = services.camera_create(actor=request.user, request=request, **data)
+        camera = services.camera_create(actor=request.user, **data)
         return self.output(s.CameraSerializer, camera, status_code=status.HTTP_201_CREATED,
                            headers={"Location": reverse("api:camera-detail", kwargs={"pk": camera.pk})})
 
@@ -66,7 +66,7 @@ class CameraSourceView(ApiView):
                    responses={200: s.CameraSourceSerializer, **errors(404)})
     def get(self, request, pk: int):
         camera = access_camera(user=request.user, id=pk)
-        source = services.camera_source_reveal(actor=request.user, camera=camera, request=request)
+        source = services.camera_source_reveal(actor=request.user, camera=camera)
         return self.output(s.CameraSourceSerializer, {"source_url": source})
 
 
@@ -91,7 +91,7 @@ class DeploymentListView(ApiView):
         data["watchlist"] = resolve_id(watchlist_list(user=request.user), data["watchlist"], what="watchlist")
         data["cameras"] = resolve_ids(camera_list(user=request.user), data["cameras"], what="camera")
         data["officers"] = _officers(data["officers"])
-        deployment = services.deployment_create(actor=request.user, request=request, **data)
+        deployment = services.deployment_create(actor=request.user, **data)
         return self.output(s.DeploymentDetailSerializer, _deployment(self, deployment.pk),
                            status_code=status.HTTP_201_CREATED,
                            headers={"Location": reverse("api:deployment-detail", kwargs={"pk": deployment.pk})})
@@ -131,7 +131,7 @@ class DeploymentDetailView(ApiView):
         if officers is not None:
             officers = _officers(officers)
         services.deployment_update(actor=request.user, deployment=deployment, expected_version=expected_version,
-                                   changes=changes, cameras=cameras, officers=officers, request=request)
+                                   changes=changes, cameras=cameras, officers=officers)
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
 
@@ -141,7 +141,7 @@ class DeploymentSubmitView(ApiView):
     @extend_schema(tags=DEPLOYMENTS, summary="Submit a draft for authorisation", request=None,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
-        services.deployment_submit(actor=request.user, deployment=_deployment(self, pk), request=request)
+        services.deployment_submit(actor=request.user, deployment=_deployment(self, pk))
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
 
@@ -155,8 +155,7 @@ class DeploymentAuthoriseView(ApiView):
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.DeploymentReasonsSerializer)
-        services.deployment_authorise(actor=request.user, deployment=_deployment(self, pk), reasons=data["reasons"],
-                                      request=request)
+        services.deployment_authorise(actor=request.user, deployment=_deployment(self, pk), reasons=data["reasons"])
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
 
@@ -167,8 +166,7 @@ class DeploymentRejectView(ApiView):
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.DeploymentReasonsSerializer)
-        services.deployment_reject(actor=request.user, deployment=_deployment(self, pk), reasons=data["reasons"],
-                                   request=request)
+        services.deployment_reject(actor=request.user, deployment=_deployment(self, pk), reasons=data["reasons"])
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
 
@@ -180,8 +178,7 @@ class DeploymentStopView(ApiView):
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.DeploymentOptionalReasonsSerializer)
-        services.deployment_stop(actor=request.user, deployment=_deployment(self, pk), reason=data["reasons"],
-                                 request=request)
+        services.deployment_stop(actor=request.user, deployment=_deployment(self, pk), reason=data["reasons"])
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
 
@@ -193,8 +190,7 @@ class DeploymentCancelView(ApiView):
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.DeploymentOptionalReasonsSerializer)
-        services.deployment_cancel(actor=request.user, deployment=_deployment(self, pk), reason=data["reasons"],
-                                   request=request)
+        services.deployment_cancel(actor=request.user, deployment=_deployment(self, pk), reason=data["reasons"])
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
 
@@ -207,7 +203,7 @@ class DeploymentOfficersView(ApiView):
         deployment = _deployment(self, pk)
         services.deployment_officers_require_permission(actor=request.user, deployment=deployment)
         officers = _officers(self.input(s.OfficersSerializer)["officers"])
-        services.deployment_officers_set(actor=request.user, deployment=deployment, officers=officers, request=request)
+        services.deployment_officers_set(actor=request.user, deployment=deployment, officers=officers)
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
 
 
@@ -235,6 +231,6 @@ class DeploymentPostRecordView(ApiView):
     def put(self, request, pk: int):
         deployment = _deployment(self, pk)
         data = self.input(s.PostRecordSerializer)
-        record = services.post_deployment_record_save(actor=request.user, deployment=deployment, request=request,
+        record = services.post_deployment_record_save(actor=request.user, deployment=deployment,
                                                       **data)
         return self.output(s.PostRecordSerializer, record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +34,9 @@ from watchlists.ages import reference_enrolled_as_child, reference_threshold_off
 from watchlists.models import ReferenceImage, Subject, Watchlist
 from watchlists.selectors import watchlist_review_is_current
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 State = Deployment.State
 ENDED_STATES = (State.COMPLETED, State.STOPPED, State.CANCELLED)
@@ -58,18 +62,17 @@ def camera_source_validate(source_url: str) -> str:
                             f"{settings.CAMERA_FILE_ROOT}; {exc.scheme}:// is not allowed") from None
 
 
-def camera_source_reveal(*, actor, camera: Camera, request=None) -> str:
+def camera_source_reveal(*, actor: User, camera: Camera) -> str:
     """The camera's URL with its password, for whoever may edit the camera; every read is audited."""
     if "edit" not in camera_policy(user=actor, camera=camera):
         raise PermissionDenied("only a planner can read a camera's full source URL")
     with transaction.atomic():
-        audit_record(actor=actor, action="camera.source_viewed", target=camera, request=request,
+        audit_record(actor=actor, action="camera.source_viewed", target=camera,
                      details={"name": camera.name})
     return camera.source_url
 
 
-def camera_create(*, actor, name: str, source_url: str, location: str, enabled: bool = True,
-                  request=None) -> Camera:
+def camera_create(*, actor: User, name: str, source_url: str, location: str, enabled: bool = True) -> Camera:
     if "create" not in camera_policy(user=actor):
         raise PermissionDenied("only a planner can register a camera")
     if not name.strip() or not location.strip():
@@ -80,7 +83,7 @@ def camera_create(*, actor, name: str, source_url: str, location: str, enabled: 
     with transaction.atomic():
         camera = Camera.objects.create(name=name.strip(), source_url=source, location=location.strip(),
                                        enabled=enabled, created_by=actor)
-        audit_record(actor=actor, action="camera.created", target=camera, request=request,
+        audit_record(actor=actor, action="camera.created", target=camera,
                      details={"name": camera.name, "location": camera.location, "source": redact_url(source)})
     return camera
 
@@ -116,11 +119,11 @@ def _group_ratio_problems(threshold: float) -> list[str]:
     return group_ratio_problems(model_id=model_id, threshold=threshold)
 
 
-def deployment_create(*, actor, name: str, purpose: str, location: str, location_reason: str,
+def deployment_create(*, actor: User, name: str, purpose: str, location: str, location_reason: str,
                       starts_at: dt.datetime, ends_at: dt.datetime, watchlist: Watchlist, cameras: list[Camera],
                       necessity_statement: str, dpia_reference: str, threshold: float | None = None,
                       signage_confirmed: bool = False, public_notice_confirmed: bool = False,
-                      officers=(), request=None) -> Deployment:
+                      officers=()) -> Deployment:
     require_capability(user=actor, capability="plan_deployment")
     values = dict(name=name.strip(), purpose=purpose, location=location.strip(), location_reason=location_reason.strip(),
                   starts_at=starts_at, ends_at=ends_at, watchlist=watchlist,
@@ -134,13 +137,13 @@ def deployment_create(*, actor, name: str, purpose: str, location: str, location
         deployment.officers.set(_check_officers(officers))
         _transition_log(deployment, "", State.DRAFT, actor, "created")
         audit_record(actor=actor, action="deployment.created", target=deployment, deployment=deployment,
-                     request=request, details={"name": deployment.name, "watchlist": watchlist.pk,
+                     details={"name": deployment.name, "watchlist": watchlist.pk,
                                                "cameras": [c.pk for c in cameras]})
     return deployment
 
 
-def deployment_update(*, actor, deployment: Deployment, expected_version: int, changes: dict,
-                      cameras: list[Camera] | None = None, officers=None, request=None) -> Deployment:
+def deployment_update(*, actor: User, deployment: Deployment, expected_version: int, changes: dict,
+                      cameras: list[Camera] | None = None, officers=None) -> Deployment:
     require_capability(user=actor, capability="plan_deployment")
     unknown = set(changes) - DEPLOYMENT_EDITABLE_FIELDS
     if unknown:
@@ -161,26 +164,26 @@ def deployment_update(*, actor, deployment: Deployment, expected_version: int, c
             locked.cameras.set(cameras)
         if officers is not None:
             locked.officers.set(_check_officers(officers))
-        audit_record(actor=actor, action="deployment.updated", target=locked, deployment=locked, request=request,
+        audit_record(actor=actor, action="deployment.updated", target=locked, deployment=locked,
                      details={"fields": sorted(changes) + (["cameras"] if cameras is not None else [])})
     return locked
 
 
-def deployment_officers_require_permission(*, actor, deployment: Deployment) -> None:
+def deployment_officers_require_permission(*, actor: User, deployment: Deployment) -> None:
     """Who may assign officers: the planner before authorisation, a commander at any time."""
     if not (deployment.state in (State.DRAFT, State.REJECTED, State.SUBMITTED)
             and _can(actor, "plan_deployment")) and not _can(actor, "stop_deployment"):
         raise PermissionDenied("only the planner (before authorisation) or a commander can assign officers")
 
 
-def deployment_officers_set(*, actor, deployment: Deployment, officers, request=None) -> None:
+def deployment_officers_set(*, actor: User, deployment: Deployment, officers) -> None:
     """Who receives the alerts."""
     deployment_officers_require_permission(actor=actor, deployment=deployment)
     officers = _check_officers(officers)
     with transaction.atomic():
         deployment.officers.set(officers)
         audit_record(actor=actor, action="deployment.officers_assigned", target=deployment, deployment=deployment,
-                     request=request, details={"officers": sorted(o.username for o in officers)})
+                     details={"officers": sorted(o.username for o in officers)})
 
 
 def _check_officers(officers) -> list:
@@ -207,12 +210,12 @@ def _locked(deployment: Deployment, expected_version: int | None = None) -> Depl
     return locked
 
 
-def _transition_log(deployment: Deployment, from_state: str, to_state: str, actor, note: str) -> None:
+def _transition_log(deployment: Deployment, from_state: str, to_state: str, actor: User | None, note: str) -> None:
     DeploymentTransition.objects.create(deployment=deployment, from_state=from_state, to_state=to_state,
                                         actor=actor if getattr(actor, "is_authenticated", False) else None, note=note)
 
 
-def _set_state(deployment: Deployment, to_state: str, actor, note: str = "") -> None:
+def _set_state(deployment: Deployment, to_state: str, actor: User | None, note: str = "") -> None:
     from_state = deployment.state
     deployment.state = to_state
     Deployment.objects.filter(pk=deployment.pk).update(state=to_state, updated_at=timezone.now(),
@@ -259,7 +262,7 @@ def deployment_authorisation_problems(*, deployment: Deployment, now: dt.datetim
     return problems
 
 
-def deployment_submit(*, actor, deployment: Deployment, request=None) -> Deployment:
+def deployment_submit(*, actor: User, deployment: Deployment) -> Deployment:
     require_capability(user=actor, capability="plan_deployment")
     with transaction.atomic():
         locked = _locked(deployment)
@@ -268,12 +271,12 @@ def deployment_submit(*, actor, deployment: Deployment, request=None) -> Deploym
         locked.submitted_by = actor
         locked.save(update_fields=["submitted_by"])
         _set_state(locked, State.SUBMITTED, actor, "submitted for authorisation")
-        audit_record(actor=actor, action="deployment.submitted", target=locked, deployment=locked, request=request)
+        audit_record(actor=actor, action="deployment.submitted", target=locked, deployment=locked)
     return locked
 
 
-def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_calibration: str | None = None,
-                         request=None) -> Deployment:
+def deployment_authorise(*, actor: User, deployment: Deployment, reasons: str,
+                         shown_calibration: str | None = None) -> Deployment:
     """The authorising officer's decision; freezes the watchlist into the deployment's snapshot.
 
     Records the expected false alert rates at the threshold for the model in use: per face image, and per
@@ -310,7 +313,7 @@ def deployment_authorise(*, actor, deployment: Deployment, reasons: str, shown_c
             model_id=snapshot.model_id, expected_false_alerts=expected.as_record(),
             expected_per_passerby=per_passerby.as_record())
         _set_state(locked, State.AUTHORISED, actor, reasons.strip())
-        audit_record(actor=actor, action="deployment.authorised", target=locked, deployment=locked, request=request,
+        audit_record(actor=actor, action="deployment.authorised", target=locked, deployment=locked,
                      details={"reasons": reasons.strip(), "threshold": locked.threshold,
                               "window": [locked.starts_at.isoformat(), locked.ends_at.isoformat()],
                               "watchlist": watchlist.pk, "watchlist_version": watchlist.version,
@@ -356,7 +359,7 @@ def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> Watchli
     return snapshot
 
 
-def deployment_reject(*, actor, deployment: Deployment, reasons: str, request=None) -> Deployment:
+def deployment_reject(*, actor: User, deployment: Deployment, reasons: str) -> Deployment:
     require_capability(user=actor, capability="authorise_deployment")
     if not reasons.strip():
         raise RuleViolation("record the reasons for the rejection")
@@ -371,7 +374,7 @@ def deployment_reject(*, actor, deployment: Deployment, reasons: str, request=No
             reasons=reasons.strip(), threshold=locked.threshold,
             watchlist_size=locked.watchlist.entries.count())
         _set_state(locked, State.REJECTED, actor, reasons.strip())
-        audit_record(actor=actor, action="deployment.rejected", target=locked, deployment=locked, request=request,
+        audit_record(actor=actor, action="deployment.rejected", target=locked, deployment=locked,
                      details={"reasons": reasons.strip()})
     return locked
 
@@ -408,7 +411,7 @@ def deployment_complete(*, deployment: Deployment, now: dt.datetime | None = Non
     return locked
 
 
-def deployment_stop(*, actor, deployment: Deployment, reason: str, request=None) -> Deployment:
+def deployment_stop(*, actor: User, deployment: Deployment, reason: str) -> Deployment:
     """The kill switch: workers stop reading frames within seconds of this commit."""
     require_capability(user=actor, capability="stop_deployment")
     with transaction.atomic():
@@ -418,12 +421,12 @@ def deployment_stop(*, actor, deployment: Deployment, reason: str, request=None)
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         _set_state(locked, State.STOPPED, actor, reason.strip() or "stopped")
-        audit_record(actor=actor, action="deployment.stopped", target=locked, deployment=locked, request=request,
+        audit_record(actor=actor, action="deployment.stopped", target=locked, deployment=locked,
                      details={"reason": reason.strip()})
     return locked
 
 
-def deployment_cancel(*, actor, deployment: Deployment, reason: str, request=None) -> Deployment:
+def deployment_cancel(*, actor: User, deployment: Deployment, reason: str) -> Deployment:
     with transaction.atomic():
         locked = _locked(deployment)
         planner_may = locked.state in (State.DRAFT, State.SUBMITTED, State.REJECTED) and _can(actor, "plan_deployment")
@@ -435,7 +438,7 @@ def deployment_cancel(*, actor, deployment: Deployment, reason: str, request=Non
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         _set_state(locked, State.CANCELLED, actor, reason.strip() or "cancelled")
-        audit_record(actor=actor, action="deployment.cancelled", target=locked, deployment=locked, request=request,
+        audit_record(actor=actor, action="deployment.cancelled", target=locked, deployment=locked,
                      details={"reason": reason.strip()})
     return locked
 
@@ -473,8 +476,8 @@ def snapshots_delete_biometrics(*, now: dt.datetime | None = None) -> int:
     return deleted
 
 
-def post_deployment_record_save(*, actor, deployment: Deployment, outcomes: str, engagements: int = 0,
-                                arrests: int = 0, request=None) -> PostDeploymentRecord:
+def post_deployment_record_save(*, actor: User, deployment: Deployment, outcomes: str, engagements: int = 0,
+                                arrests: int = 0) -> PostDeploymentRecord:
     require_capability(user=actor, capability="stop_deployment")
     if deployment.state not in ENDED_STATES:
         raise RuleViolation("the post-deployment record is written after the deployment has ended")
@@ -485,5 +488,5 @@ def post_deployment_record_save(*, actor, deployment: Deployment, outcomes: str,
             deployment=deployment, defaults={"written_by": actor, "outcomes": outcomes.strip(),
                                              "engagements": engagements, "arrests": arrests})
         audit_record(actor=actor, action="deployment.post_record_saved", target=deployment, deployment=deployment,
-                     request=request, details={"engagements": engagements, "arrests": arrests})
+                     details={"engagements": engagements, "arrests": arrests})
     return record

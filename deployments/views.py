@@ -111,7 +111,7 @@ def deployment_create(request):
     call = ServiceCall()
     if form.is_valid():
         with service_call(form) as call:
-            deployment = services.deployment_create(actor=request.user, request=request, **form.create_values())
+            deployment = services.deployment_create(actor=request.user, **form.create_values())
         if not call.failed:
             messages.success(request, "Deployment drafted. Check the list below, then submit it for authorisation.")
             return redirect("deployments:detail", pk=deployment.pk)
@@ -133,8 +133,7 @@ def deployment_edit(request, pk: int):
             return redirect("deployments:detail", pk=pk)
         with service_call(form) as call:
             services.deployment_update(actor=request.user, deployment=deployment, changes=changes, cameras=cameras,
-                                       officers=officers, expected_version=form.cleaned_data["version"],
-                                       request=request)
+                                       officers=officers, expected_version=form.cleaned_data["version"])
         if not call.failed:
             messages.success(request, "Deployment updated.")
             return redirect("deployments:detail", pk=pk)
@@ -205,7 +204,7 @@ def _action(request, pk: int, run, *, success: str, form_name: str | None = None
 def deployment_submit(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     return _action(request, pk, lambda: services.deployment_submit(
-        actor=request.user, deployment=deployment, request=request),
+        actor=request.user, deployment=deployment),
         success="Submitted: an authorising officer other than you must now decide.")
 
 
@@ -215,7 +214,7 @@ def _decision(request, pk: int, service, *, form_class, field: str, success: str
     form = form_class(request.POST)
     form.is_valid()
     return _action(request, pk, lambda: service(
-        actor=request.user, deployment=deployment, request=request, **{field: form.cleaned_data.get(field, "")}),
+        actor=request.user, deployment=deployment, **{field: form.cleaned_data.get(field, "")}),
         success=success, form_name=form_name, form=form)
 
 
@@ -226,7 +225,7 @@ def deployment_authorise(request, pk: int):
     form = AuthoriseForm(request.POST)
     form.is_valid()
     return _action(request, pk, lambda: services.deployment_authorise(
-        actor=request.user, deployment=deployment, request=request, reasons=form.cleaned_data.get("reasons", ""),
+        actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""),
         shown_calibration=form.cleaned_data.get("calibration") or None),
         success="Authorised: the watchlist is frozen into this deployment's snapshot.",
         form_name="authorise_form", form=form)
@@ -262,7 +261,7 @@ def deployment_officers(request, pk: int):
     if not form.is_valid():
         return _deployment_page(request, pk, call=_refused("choose officers from the list"), officers_form=form)
     return _action(request, pk, lambda: services.deployment_officers_set(
-        actor=request.user, deployment=deployment, officers=list(form.cleaned_data["officers"]), request=request),
+        actor=request.user, deployment=deployment, officers=list(form.cleaned_data["officers"])),
         success="Assigned officers updated.", form_name="officers_form", form=form)
 
 
@@ -275,7 +274,7 @@ def deployment_post_record(request, pk: int):
         return _deployment_page(request, pk, call=_refused("engagements and arrests are whole numbers"),
                                 post_form=form)
     return _action(request, pk, lambda: services.post_deployment_record_save(
-        actor=request.user, deployment=deployment, request=request, **form.cleaned_data),
+        actor=request.user, deployment=deployment, **form.cleaned_data),
         success="Post-deployment record saved.", form_name="post_form", form=form)
 
 
@@ -314,7 +313,7 @@ def camera_create(request):
     call = ServiceCall()
     if form.is_valid():
         with service_call(form) as call:
-            camera = services.camera_create(actor=request.user, request=request, **form.cleaned_data)
+            camera = services.camera_create(actor=request.user, **form.cleaned_data)
         if not call.failed:
             messages.success(request, f"Camera \u201c{camera.name}\u201d added.")
             return redirect("deployments:cameras")

@@ -15,6 +15,7 @@ The device is the one the camera workers run on: ``recognition.runtime.recogniti
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +26,9 @@ from recognition.evaluation import walkby_calibration as walkby
 from recognition.evaluation.calibration import Expectation, expectation_at, expectation_rows, packaged_calibration
 from recognition.evaluation.walkby_calibration import WalkbyExpectation, group_ratio_refusals, walkby_expectation_at
 from recognition.models import ModelCalibration
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 POINT_FIELDS = ("threshold", "false_alerts", "fpir", "true_alerts", "tpir")
 REFERENCE_FIELDS = ("dataset", "probes", "label_fixes", "flip", "gallery_size", "mated_searches", "nonmated_searches",
@@ -37,11 +41,11 @@ WALKBY_DETAILS = ("ran_on", "det_size", "fps", "frame_size", "walk_seconds", "de
 
 # --- writes -------------------------------------------------------------------------------------
 
-def model_calibration_store(*, actor, calibration: dict, request=None) -> ModelCalibration:
+def model_calibration_store(*, actor: User | None, calibration: dict) -> ModelCalibration:
     """Keep one evaluation's curve for its model id (``actor`` None: the system, e.g. a management command).
     A walk-by calibration (``kind`` "walkby", from ``walkby_calibration_from_report``) is kept for its device."""
     if calibration.get("kind") == walkby.KIND:
-        return _walkby_store(actor=actor, calibration=calibration, request=request)
+        return _walkby_store(actor=actor, calibration=calibration)
     curve = calibration.get("curve") or []
     if not curve or any(any(field not in point for field in POINT_FIELDS) for point in curve):
         raise RuleViolation(f"a calibration needs curve points with {', '.join(POINT_FIELDS)}")
@@ -57,13 +61,13 @@ def model_calibration_store(*, actor, calibration: dict, request=None) -> ModelC
             details={k: calibration.get(k) for k in ("seed", "detector", "det_size", "references_per_subject")},
             curve=sorted(curve, key=lambda p: p["threshold"]),
             stored_by=actor if getattr(actor, "is_authenticated", False) else None)
-        audit_record(actor=actor, action="calibration.stored", target=record, request=request,
+        audit_record(actor=actor, action="calibration.stored", target=record,
                      details={"model_id": record.model_id, "points": len(curve)}
                      | {k: calibration.get(k) for k in REFERENCE_FIELDS})
     return record
 
 
-def _walkby_store(*, actor, calibration: dict, request=None) -> ModelCalibration:
+def _walkby_store(*, actor: User | None, calibration: dict) -> ModelCalibration:
     curve = calibration.get("curve") or []
     if not curve or any(any(field not in point for field in walkby.POINT_FIELDS) for point in curve):
         raise RuleViolation(f"a walk-by calibration needs curve points with {', '.join(walkby.POINT_FIELDS)}")
@@ -81,7 +85,7 @@ def _walkby_store(*, actor, calibration: dict, request=None) -> ModelCalibration
             details={k: calibration.get(k) for k in WALKBY_DETAILS},
             curve=sorted(curve, key=lambda p: p["threshold"]),
             stored_by=actor if getattr(actor, "is_authenticated", False) else None)
-        audit_record(actor=actor, action="calibration.stored", target=record, request=request,
+        audit_record(actor=actor, action="calibration.stored", target=record,
                      details={"kind": walkby.KIND, "model_id": record.model_id, "points": len(curve)}
                      | {k: calibration.get(k) for k in WALKBY_REFERENCE_FIELDS})
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -13,6 +14,9 @@ from audit.services import audit_record
 from core.downloads import spreadsheet_safe
 from recognition.evaluation.groups import REFERENCE_TO_OFFICER
 from reports.figures import DemographicComparison, DeploymentStatistics, Figures, LiveTest, PeriodStatistics
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 TOTALS_LABEL = "All deployments"
 def _minutes(value: dt.timedelta | None) -> str:
@@ -100,7 +104,7 @@ def _deployment_row(row: DeploymentStatistics) -> list[str]:
             *_figures_row(row.figures)]
 
 
-def statistics_csv_export(*, actor, report: PeriodStatistics | DeploymentStatistics, request=None) -> str:
+def statistics_csv_export(*, actor: User, report: PeriodStatistics | DeploymentStatistics) -> str:
     """The figures as CSV: one row per deployment, then the totals (a period report only)."""
     require_capability(user=actor, capability="view_statistics")
     out = io.StringIO()
@@ -122,5 +126,5 @@ def statistics_csv_export(*, actor, report: PeriodStatistics | DeploymentStatist
         details = {"deployment": report.deployment.id}
     with transaction.atomic():
         audit_record(actor=actor, action="statistics.exported", target=target, deployment=deployment,
-                     details=details, request=request)
+                     details=details)
     return out.getvalue()

@@ -45,7 +45,7 @@ def deployment_report(request, deployment_id: int):
 @capability_required("view_statistics")
 def deployment_csv(request, deployment_id: int):
     stats = deployment_statistics(user=request.user, deployment_id=deployment_id)
-    content = statistics_csv_export(actor=request.user, report=stats, request=request)
+    content = statistics_csv_export(actor=request.user, report=stats)
     return csv_download(content, filename=f"deployment-{stats.deployment.id}-statistics.csv")
 
 
@@ -79,5 +79,5 @@ def period_report(request, year: int, month: int | None = None):
 def period_csv(request, year: int, month: int | None = None):
     start, end, title = report_period(year=year, month=month)
     report = period_statistics(user=request.user, start=start, end=end, title=title)
-    content = statistics_csv_export(actor=request.user, report=report, request=request)
+    content = statistics_csv_export(actor=request.user, report=report)
     return csv_download(content, filename=f"lfr-figures-{year}{f'-{month:02d}' if month else ''}.csv")

@@ -56,7 +56,7 @@ class WatchlistListView(ApiView):
                    responses={201: s.WatchlistSerializer, **errors(400)})
     def post(self, request):
         data = self.input(s.WatchlistCreateSerializer)
-        watchlist = services.watchlist_create(actor=request.user, request=request, **data)
+        watchlist = services.watchlist_create(actor=request.user, **data)
         return self.output(s.WatchlistSerializer, watchlist, status_code=status.HTTP_201_CREATED,
                            headers={"Location": reverse("api:watchlist-detail", kwargs={"pk": watchlist.pk})})
 
@@ -93,7 +93,7 @@ class WatchlistSubjectsView(ApiView):
         data = self.input(s.WatchlistSubjectsAddSerializer)
         subjects = resolve_ids(subject_list(user=request.user), data["subject_ids"], what="subject")
         added = services.watchlist_subjects_add(actor=request.user, watchlist=watchlist, subjects=subjects,
-                                                expected_version=data["expected_version"], request=request)
+                                                expected_version=data["expected_version"])
         return self.output(s.WatchlistSubjectsAddedSerializer,
                            {"added": added, "watchlist": _watchlist(self, pk)})
 
@@ -106,7 +106,7 @@ class WatchlistSubjectRemoveView(ApiView):
     def delete(self, request, pk: int, subject_id: int):
         watchlist = _watchlist(self, pk)
         subject = access_subject(user=request.user, id=subject_id)
-        services.watchlist_subject_remove(actor=request.user, watchlist=watchlist, subject=subject, request=request)
+        services.watchlist_subject_remove(actor=request.user, watchlist=watchlist, subject=subject)
         return HttpResponse(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -116,7 +116,7 @@ class WatchlistSubmitView(ApiView):
     @extend_schema(tags=WATCHLISTS, summary="Submit a draft watchlist for approval", request=None,
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
-        services.watchlist_submit(actor=request.user, watchlist=_watchlist(self, pk), request=request)
+        services.watchlist_submit(actor=request.user, watchlist=_watchlist(self, pk))
         return self.output(s.WatchlistSerializer, _watchlist(self, pk))
 
 
@@ -129,7 +129,7 @@ class WatchlistApproveView(ApiView):
     def post(self, request, pk: int):
         data = self.input(s.WatchlistApproveSerializer)
         services.watchlist_approve(actor=request.user, watchlist=_watchlist(self, pk),
-                                   expected_version=data["expected_version"], request=request)
+                                   expected_version=data["expected_version"])
         return self.output(s.WatchlistSerializer, _watchlist(self, pk))
 
 
@@ -140,8 +140,7 @@ class WatchlistRejectView(ApiView):
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.ReasonsSerializer)
-        services.watchlist_reject(actor=request.user, watchlist=_watchlist(self, pk), reasons=data["reasons"],
-                                  request=request)
+        services.watchlist_reject(actor=request.user, watchlist=_watchlist(self, pk), reasons=data["reasons"])
         return self.output(s.WatchlistSerializer, _watchlist(self, pk))
 
 
@@ -152,8 +151,7 @@ class WatchlistReviewView(ApiView):
                    request=s.WatchlistReviewSerializer, responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.WatchlistReviewSerializer)
-        services.watchlist_review(actor=request.user, watchlist=_watchlist(self, pk), note=data["note"],
-                                  request=request)
+        services.watchlist_review(actor=request.user, watchlist=_watchlist(self, pk), note=data["note"])
         return self.output(s.WatchlistSerializer, _watchlist(self, pk))
 
 
@@ -174,7 +172,7 @@ class WatchlistImportsView(CappedUploadApiMixin, ApiView):
         watchlist = _watchlist(self, pk)
         data = self.input(s.BulkImportStartSerializer)
         job = bulk_import.bulk_import_start(actor=request.user, watchlist=watchlist, csv_file=data["csv"],
-                                            zip_file=data["images"], request=request)
+                                            zip_file=data["images"])
         return self.output(s.BulkImportSerializer, job, status_code=status.HTTP_202_ACCEPTED,
                            headers={"Location": reverse("api:import-detail", kwargs={"pk": job.pk})})
 
@@ -202,7 +200,7 @@ class SubjectListView(ApiView):
                    responses={201: s.SubjectSerializer, **errors(400)})
     def post(self, request):
         data = self.input(s.SubjectCreateSerializer)
-        subject = services.subject_create(actor=request.user, request=request, **data)
+        subject = services.subject_create(actor=request.user, **data)
         return self.output(s.SubjectSerializer, subject, status_code=status.HTTP_201_CREATED,
                            headers={"Location": reverse("api:subject-detail", kwargs={"pk": subject.pk})})
 
@@ -214,7 +212,7 @@ class SubjectDetailView(ApiView):
                    responses={200: s.SubjectSerializer, **errors(404)})
     def get(self, request, pk: int):
         subject = access_subject(user=request.user, id=pk)
-        services.subject_view_record(actor=request.user, subject=subject, request=request)
+        services.subject_view_record(actor=request.user, subject=subject)
         return self.output(s.SubjectSerializer, subject)
 
     @extend_schema(tags=SUBJECTS, summary="Edit a subject", request=s.SubjectUpdateSerializer,
@@ -226,7 +224,7 @@ class SubjectDetailView(ApiView):
         changes = dict(self.input(s.SubjectUpdateSerializer))
         expected_version = changes.pop("expected_version")
         subject = services.subject_update(actor=request.user, subject=subject, expected_version=expected_version,
-                                          changes=changes, request=request)
+                                          changes=changes)
         return self.output(s.SubjectSerializer, subject)
 
 
@@ -255,7 +253,7 @@ class SubjectImagesView(ApiView):
         image = services.reference_image_add(
             actor=request.user, subject=subject, data=upload.read(), original_name=upload.name or "",
             image_source=data["image_source"], capture_date=data["capture_date"],
-            use_largest_face=data["use_largest_face"], request=request)
+            use_largest_face=data["use_largest_face"])
         return self.output(s.ReferenceImageSerializer, image, status_code=status.HTTP_202_ACCEPTED,
                            headers={"Location": reverse("api:reference-image-detail", kwargs={"pk": image.pk})})
 
@@ -273,7 +271,7 @@ class ReferenceImageDetailView(ApiView):
     @extend_schema(tags=IMAGES, summary="Delete a reference image", responses={204: None, **errors(404)})
     def delete(self, request, pk: int):
         image = access_reference_image(user=request.user, id=pk)
-        services.reference_image_delete(actor=request.user, image=image, request=request)
+        services.reference_image_delete(actor=request.user, image=image)
         return HttpResponse(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -282,7 +280,7 @@ class ReferenceImageFileView(ImageApiView):
                    responses={**IMAGE_BYTES, **errors(404, 410)})
     def get(self, request, pk: int):
         image = access_reference_image(user=request.user, id=pk)
-        data = services.reference_image_read(actor=request.user, image=image, request=request)
+        data = services.reference_image_read(actor=request.user, image=image)
         return image_response(data, filename=f"reference-image-{image.pk}")
 
 
@@ -296,7 +294,7 @@ class ReferenceImageConfirmDuplicateView(ApiView):
         image = access_reference_image(user=request.user, id=pk)
         data = self.input(s.DuplicateConfirmSerializer)
         image = services.reference_image_confirm_duplicate(actor=request.user, image=image,
-                                                           justification=data["justification"], request=request)
+                                                           justification=data["justification"])
         return self.output(s.ReferenceImageSerializer, image)
 
 
@@ -315,8 +313,7 @@ class SubjectAccessSearchView(ApiView):
                                                 description="a full reference, or part of a name")],
                    responses={200: sas.SubjectAccessResultSerializer, **errors(400)})
     def get(self, request):
-        result = sar.subject_access_search(user=request.user, query=request.query_params.get("q", ""),
-                                           request=request)
+        result = sar.subject_access_search(user=request.user, query=request.query_params.get("q", ""))
         return self.output(sas.SubjectAccessResultSerializer, result)
 
 
@@ -324,8 +321,7 @@ class SubjectAccessReportView(ApiView):
     @extend_schema(tags=SUBJECT_ACCESS, summary="The subject access report for one person (an audited export)",
                    responses={200: sas.SubjectAccessReportSerializer, **errors(404)})
     def get(self, request, subject_id: int):
-        person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="json",
-                                           request=request)
+        person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="json")
         response = self.output(sas.SubjectAccessReportSerializer, {"person": person, "rows": sar.report_rows(person)})
         response["Cache-Control"] = "no-store, private"
         return response

@@ -23,7 +23,7 @@ import logging
 import os
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,6 +36,9 @@ from audit.services import audit_record
 from core.errors import RuleViolation
 from watchlists.models import BulkImport, BulkImportRow, Priority, ReferenceImage, Subject, Watchlist
 from watchlists.storage import protected_delete, protected_open, protected_path, protected_save_stream
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +119,8 @@ def _size(file: BinaryIO) -> int:
     return size
 
 
-def bulk_import_start(*, actor, watchlist: Watchlist, csv_file: BinaryIO, zip_file: BinaryIO, enqueue: bool = True,
-                      request=None) -> BulkImport:
+def bulk_import_start(*, actor: User, watchlist: Watchlist, csv_file: BinaryIO, zip_file: BinaryIO,
+                      enqueue: bool = True) -> BulkImport:
     """Check and store an upload (binary file objects, read in chunks) and queue its import."""
     require_capability(user=actor, capability="manage_watchlist")
     zip_size, csv_size = _size(zip_file), _size(csv_file)
@@ -141,7 +144,7 @@ def bulk_import_start(*, actor, watchlist: Watchlist, csv_file: BinaryIO, zip_fi
         with transaction.atomic():
             job = BulkImport.objects.create(watchlist=watchlist, created_by=actor, total_rows=total_rows,
                                             csv_file=csv_name, zip_file=zip_name)
-            audit_record(actor=actor, action="bulk_import.started", target=job, request=request,
+            audit_record(actor=actor, action="bulk_import.started", target=job,
                          details={"watchlist": watchlist.pk, "rows": total_rows, "zip_sha256": zip_sha})
             if enqueue:
                 from watchlists.tasks import bulk_import_run_task

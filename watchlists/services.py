@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
@@ -19,6 +20,9 @@ from recognition.ml.images import ImageError, decode_image
 from watchlists.ages import age_on
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
 from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +61,10 @@ def _validate_subject(values: dict) -> None:
         raise RuleViolation("the review date must not be after the expiry date")
 
 
-def subject_create(*, actor, reference: str, name: str, category: str, reason: str, legal_basis: str,
+def subject_create(*, actor: User, reference: str, name: str, category: str, reason: str, legal_basis: str,
                    priority: str = Priority.MEDIUM, date_of_birth: dt.date | None = None,
                    under_18_justification: str = "", review_date: dt.date | None = None,
-                   expires_on: dt.date | None = None, request=None) -> Subject:
+                   expires_on: dt.date | None = None) -> Subject:
     require_capability(user=actor, capability="manage_watchlist")
     today = _today()
     values = {
@@ -77,14 +81,14 @@ def subject_create(*, actor, reference: str, name: str, category: str, reason: s
         if Subject.objects.filter(reference=values["reference"]).exists():
             raise RuleViolation(f"a subject with reference {values['reference']} already exists")
         subject = Subject.objects.create(added_by=actor, **values)
-        audit_record(actor=actor, action="subject.created", target=subject, request=request, details={
+        audit_record(actor=actor, action="subject.created", target=subject, details={
             "reference": subject.reference, "category": subject.category, "legal_basis": subject.legal_basis,
             "under_18": bool(date_of_birth and age_on(date_of_birth, today) < 18),
         })
     return subject
 
 
-def subject_update(*, actor, subject: Subject, expected_version: int, changes: dict, request=None) -> Subject:
+def subject_update(*, actor: User, subject: Subject, expected_version: int, changes: dict) -> Subject:
     require_capability(user=actor, capability="manage_watchlist")
     unknown = set(changes) - SUBJECT_EDITABLE_FIELDS
     if unknown:
@@ -101,12 +105,12 @@ def subject_update(*, actor, subject: Subject, expected_version: int, changes: d
             raise ConcurrentEditError(f"subject {subject.reference}")
         subject.refresh_from_db()
         before = {k: str(getattr(subject, k)) for k in changes}
-        audit_record(actor=actor, action="subject.updated", target=subject, request=request,
+        audit_record(actor=actor, action="subject.updated", target=subject,
                      details={"fields": sorted(changes), "after": before})
     return subject
 
 
-def watchlists_return_to_draft(*, actor, why: str, subjects: Sequence[Subject] = (),
+def watchlists_return_to_draft(*, actor: User | None, why: str, subjects: Sequence[Subject] = (),
                                watchlists: Sequence[Watchlist] = ()) -> list[Watchlist]:
     """The one rule: whatever changes what a watchlist would freeze at authorisation (its entries, their
     subjects' details, which of their images are enrolled) sends it back to draft for a fresh approval.
@@ -138,9 +142,9 @@ def watchlists_return_to_draft(*, actor, why: str, subjects: Sequence[Subject] =
 
 # --- reference images and enrolment -------------------------------------------------------------
 
-def reference_image_add(*, actor, subject: Subject, data: bytes, image_source: str, original_name: str = "",
-                        capture_date: dt.date | None = None, use_largest_face: bool = False, enrol: bool = True,
-                        request=None) -> ReferenceImage:
+def reference_image_add(*, actor: User, subject: Subject, data: bytes, image_source: str, original_name: str = "",
+                        capture_date: dt.date | None = None, use_largest_face: bool = False,
+                        enrol: bool = True) -> ReferenceImage:
     """Check the upload is a usable image, store it outside any public URL, queue enrolment."""
     require_capability(user=actor, capability="manage_watchlist")
     if subject.status != Subject.Status.ACTIVE:
@@ -166,7 +170,7 @@ def reference_image_add(*, actor, subject: Subject, data: bytes, image_source: s
                 image_source=image_source.strip(), capture_date=capture_date, width=pixels.shape[1],
                 height=pixels.shape[0], uploaded_by=actor, use_largest_face=use_largest_face,
             )
-            audit_record(actor=actor, action="reference_image.added", target=image, request=request,
+            audit_record(actor=actor, action="reference_image.added", target=image,
                          details={"subject": subject.reference, "sha256": sha256, "source": image.image_source})
             if enrol:
                 from watchlists.tasks import reference_images_enrol_task
@@ -278,8 +282,7 @@ def _enrolment_finish(image: ReferenceImage, *, status: str, reasons: list[str] 
         audit_record(actor=None, action=f"reference_image.{status}", target=image, details=details)
 
 
-def reference_image_confirm_duplicate(*, actor, image: ReferenceImage, justification: str,
-                                      request=None) -> ReferenceImage:
+def reference_image_confirm_duplicate(*, actor: User, image: ReferenceImage, justification: str) -> ReferenceImage:
     """A detective confirms a flagged image really is this subject (e.g. twins, a known alias)."""
     require_capability(user=actor, capability="manage_watchlist")
     if image.status != ReferenceImage.Status.DUPLICATE:
@@ -293,18 +296,18 @@ def reference_image_confirm_duplicate(*, actor, image: ReferenceImage, justifica
         image.enrolled_at = timezone.now()
         image.warnings = [*image.warnings, f"confirmed despite similarity to {image.duplicate_of}: {justification}"]
         image.save(update_fields=["status", "enrolled_at", "warnings"])
-        audit_record(actor=actor, action="reference_image.duplicate_confirmed", target=image, request=request,
+        audit_record(actor=actor, action="reference_image.duplicate_confirmed", target=image,
                      details={"justification": justification, "duplicate_of": getattr(image.duplicate_of, "reference", None)})
     return image
 
 
-def reference_image_delete(*, actor, image: ReferenceImage, request=None) -> None:
+def reference_image_delete(*, actor: User, image: ReferenceImage) -> None:
     require_capability(user=actor, capability="manage_watchlist")
     with transaction.atomic():
         subject = image.subject
         watchlists_return_to_draft(actor=actor, subjects=[subject],
                                    why=f"a reference image of {subject.reference} was deleted")
-        audit_record(actor=actor, action="reference_image.deleted", target=image, request=request,
+        audit_record(actor=actor, action="reference_image.deleted", target=image,
                      details={"subject": subject.reference, "sha256": image.sha256})
         file_name = image.file_name
         image.delete()
@@ -313,13 +316,13 @@ def reference_image_delete(*, actor, image: ReferenceImage, request=None) -> Non
 
 # --- watchlists ---------------------------------------------------------------------------------
 
-def watchlist_create(*, actor, name: str, purpose: str, request=None) -> Watchlist:
+def watchlist_create(*, actor: User, name: str, purpose: str) -> Watchlist:
     require_capability(user=actor, capability="manage_watchlist")
     if not name.strip() or not purpose.strip():
         raise RuleViolation("a watchlist needs a name and a purpose")
     with transaction.atomic():
         watchlist = Watchlist.objects.create(name=name.strip(), purpose=purpose.strip(), compiled_by=actor)
-        audit_record(actor=actor, action="watchlist.created", target=watchlist, request=request,
+        audit_record(actor=actor, action="watchlist.created", target=watchlist,
                      details={"name": watchlist.name})
     return watchlist
 
@@ -331,8 +334,8 @@ def _locked(watchlist: Watchlist, expected_version: int | None) -> Watchlist:
     return locked
 
 
-def watchlist_subjects_add(*, actor, watchlist: Watchlist, subjects: Sequence[Subject],
-                           expected_version: int | None = None, request=None) -> int:
+def watchlist_subjects_add(*, actor: User, watchlist: Watchlist, subjects: Sequence[Subject],
+                           expected_version: int | None = None) -> int:
     require_capability(user=actor, capability="manage_watchlist")
     with transaction.atomic():
         watchlist = _locked(watchlist, expected_version)
@@ -348,12 +351,12 @@ def watchlist_subjects_add(*, actor, watchlist: Watchlist, subjects: Sequence[Su
             watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why="subjects were added")
             watchlist.version += 1
             watchlist.save(update_fields=["version", "updated_at"])
-            audit_record(actor=actor, action="watchlist.subjects_added", target=watchlist, request=request,
+            audit_record(actor=actor, action="watchlist.subjects_added", target=watchlist,
                          details={"subjects": [s.reference for s in new]})
     return len(new)
 
 
-def watchlist_subject_remove(*, actor, watchlist: Watchlist, subject: Subject, request=None) -> None:
+def watchlist_subject_remove(*, actor: User, watchlist: Watchlist, subject: Subject) -> None:
     require_capability(user=actor, capability="manage_watchlist")
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
@@ -363,11 +366,11 @@ def watchlist_subject_remove(*, actor, watchlist: Watchlist, subject: Subject, r
         watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why=f"{subject.reference} was removed")
         watchlist.version += 1
         watchlist.save(update_fields=["version", "updated_at"])
-        audit_record(actor=actor, action="watchlist.subject_removed", target=watchlist, request=request,
+        audit_record(actor=actor, action="watchlist.subject_removed", target=watchlist,
                      details={"subject": subject.reference})
 
 
-def watchlist_submit(*, actor, watchlist: Watchlist, request=None) -> Watchlist:
+def watchlist_submit(*, actor: User, watchlist: Watchlist) -> Watchlist:
     require_capability(user=actor, capability="manage_watchlist")
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
@@ -377,12 +380,12 @@ def watchlist_submit(*, actor, watchlist: Watchlist, request=None) -> Watchlist:
             raise RuleViolation("the watchlist is empty")
         watchlist.status = Watchlist.Status.SUBMITTED
         watchlist.save(update_fields=["status", "updated_at"])
-        audit_record(actor=actor, action="watchlist.submitted", target=watchlist, request=request,
+        audit_record(actor=actor, action="watchlist.submitted", target=watchlist,
                      details={"subjects": watchlist.entries.count(), "version": watchlist.version})
     return watchlist
 
 
-def watchlist_approve(*, actor, watchlist: Watchlist, expected_version: int | None = None, request=None) -> Watchlist:
+def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: int | None = None) -> Watchlist:
     """Two-person rule: compiled by one person, approved by an authorising officer who is someone else."""
     require_capability(user=actor, capability="approve_watchlist")
     with transaction.atomic():
@@ -397,12 +400,12 @@ def watchlist_approve(*, actor, watchlist: Watchlist, expected_version: int | No
         watchlist.approved_at = now
         watchlist.reviewed_at = now
         watchlist.save(update_fields=["status", "approved_by", "approved_at", "reviewed_at", "updated_at"])
-        audit_record(actor=actor, action="watchlist.approved", target=watchlist, request=request,
+        audit_record(actor=actor, action="watchlist.approved", target=watchlist,
                      details={"subjects": watchlist.entries.count(), "version": watchlist.version})
     return watchlist
 
 
-def watchlist_reject(*, actor, watchlist: Watchlist, reasons: str, request=None) -> Watchlist:
+def watchlist_reject(*, actor: User, watchlist: Watchlist, reasons: str) -> Watchlist:
     require_capability(user=actor, capability="approve_watchlist")
     if not reasons.strip():
         raise RuleViolation("say why the watchlist is returned")
@@ -414,7 +417,7 @@ def watchlist_reject(*, actor, watchlist: Watchlist, reasons: str, request=None)
     return watchlist
 
 
-def watchlist_review(*, actor, watchlist: Watchlist, note: str = "", request=None) -> Watchlist:
+def watchlist_review(*, actor: User, watchlist: Watchlist, note: str = "") -> Watchlist:
     """The approver confirms an approved watchlist is still necessary before another deployment."""
     require_capability(user=actor, capability="approve_watchlist")
     with transaction.atomic():
@@ -425,13 +428,13 @@ def watchlist_review(*, actor, watchlist: Watchlist, note: str = "", request=Non
             raise RuleViolation("you compiled this watchlist, so someone else must review it")
         watchlist.reviewed_at = timezone.now()
         watchlist.save(update_fields=["reviewed_at", "updated_at"])
-        audit_record(actor=actor, action="watchlist.reviewed", target=watchlist, request=request, details={"note": note})
+        audit_record(actor=actor, action="watchlist.reviewed", target=watchlist, details={"note": note})
     return watchlist
 
 
 # --- retention ----------------------------------------------------------------------------------
 
-def subject_purge(*, actor, subject: Subject, why: str) -> int:
+def subject_purge(*, actor: User | None, subject: Subject, why: str) -> int:
     """Delete every image and embedding of a subject; the subject row stays as a non-biometric record."""
     with transaction.atomic():
         watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"{subject.reference} was purged: {why}")
@@ -467,13 +470,13 @@ def subjects_purge_expired(*, today: dt.date | None = None) -> int:
 
 # --- audited reads of biometric data ------------------------------------------------------------
 
-def subject_view_record(*, actor, subject: Subject, request=None) -> None:
+def subject_view_record(*, actor: User, subject: Subject) -> None:
     """Every view of a subject page is audited (it shows biometric enrolment details)."""
-    audit_record(actor=actor, action="subject.viewed", target=subject, request=request,
+    audit_record(actor=actor, action="subject.viewed", target=subject,
                  details={"reference": subject.reference})
 
 
-def reference_image_read(*, actor, image: ReferenceImage, request=None) -> bytes:
+def reference_image_read(*, actor: User, image: ReferenceImage) -> bytes:
     """The bytes of a face image, for a permission-checked view; audited, a missing file too (then Gone)."""
     require_capability(user=actor, capability="view_biometric_data")
     if image.status == ReferenceImage.Status.PURGED:
@@ -481,7 +484,7 @@ def reference_image_read(*, actor, image: ReferenceImage, request=None) -> bytes
 
     def audit(outcome: dict) -> None:
         with transaction.atomic():
-            audit_record(actor=actor, action="reference_image.viewed", target=image, request=request,
+            audit_record(actor=actor, action="reference_image.viewed", target=image,
                          details={"subject": image.subject.reference, **outcome})
 
     return protected_read_for_person(image.file_name, what=f"the file of reference image {image.pk} "

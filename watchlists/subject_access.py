@@ -16,6 +16,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +33,9 @@ from core.downloads import spreadsheet_safe
 from core.inputs import has_control_characters
 from deployments.models import Deployment, ManifestEntry, SnapshotReference
 from watchlists.models import InclusionCategory, ReferenceImage, Subject, WatchlistEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 200
@@ -266,7 +270,7 @@ def _people(subject_ids: list[int]) -> list[Person]:
     return sorted(people.values(), key=lambda p: (p.name.casefold(), p.subject_id))
 
 
-def subject_access_search(*, user, query: str, request=None) -> SubjectAccessResult:
+def subject_access_search(*, user: User, query: str) -> SubjectAccessResult:
     """Everyone the query names (exact reference, or part of a name ignoring case and accents), with
     every record held about them. Audited: who searched, for what, and how much was found."""
     require_capability(user=user, capability="search_subject_access")
@@ -274,7 +278,7 @@ def subject_access_search(*, user, query: str, request=None) -> SubjectAccessRes
     with transaction.atomic():
         subject_ids, truncated = _matching_subject_ids(query)
         result = SubjectAccessResult(query=query, people=_people(subject_ids), truncated=truncated)
-        audit_record(actor=user, action="subject_access.searched", request=request, details={
+        audit_record(actor=user, action="subject_access.searched", details={
             "query": query, "people": len(result.people), "records": result.record_count,
             "truncated": truncated, "subject_ids": [p.subject_id for p in result.people]})
     return result
@@ -285,7 +289,7 @@ def subject_access_search(*, user, query: str, request=None) -> SubjectAccessRes
 EXPORT_FORMATS = ("html", "csv", "json")
 
 
-def subject_access_report(*, user, subject_id: int, export_format: str, request=None) -> Person:
+def subject_access_report(*, user: User, subject_id: int, export_format: str) -> Person:
     """Everything held about one person, for a subject access request. Every export is audited."""
     require_capability(user=user, capability="search_subject_access")
     if export_format not in EXPORT_FORMATS:
@@ -298,7 +302,7 @@ def subject_access_report(*, user, subject_id: int, export_format: str, request=
         person.audit_event_count = (AuditEvent.objects.filter(target_type="watchlists.subject",
                                                               target_id=str(subject_id)).count())
         audit_record(actor=user, action="subject_access.exported", target=("watchlists.subject", subject_id),
-                     request=request, details={
+                     details={
                          "reference": person.reference, "format": export_format, "records": person.record_count,
                          "deployments": len(person.deployments), "alerts": len(person.alerts)})
     return person

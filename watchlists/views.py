@@ -74,7 +74,7 @@ def watchlist_index(request):
     if request.method == "POST":
         if form.is_valid():
             with service_call(form) as call:
-                watchlist = services.watchlist_create(actor=request.user, request=request, **form.cleaned_data)
+                watchlist = services.watchlist_create(actor=request.user, **form.cleaned_data)
             if not call.failed:
                 messages.success(request, f"Watchlist \u201c{watchlist.name}\u201d created as a draft.")
                 return redirect("watchlists:detail", pk=watchlist.pk)
@@ -133,7 +133,7 @@ def watchlist_subjects_add(request, pk: int):
             with service_call(form) as call:
                 added = services.watchlist_subjects_add(
                     actor=request.user, watchlist=watchlist, subjects=subjects,
-                    expected_version=form.cleaned_data["version"], request=request)
+                    expected_version=form.cleaned_data["version"])
             if not call.failed:
                 messages.success(request, f"{added} subject(s) added; {len(subjects) - added} already on the list.")
                 return redirect("watchlists:detail", pk=pk)
@@ -148,7 +148,7 @@ def watchlist_subject_remove(request, pk: int, subject_pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     subject = access_subject(user=request.user, id=subject_pk)
     return perform(request, lambda: services.watchlist_subject_remove(
-        actor=request.user, watchlist=watchlist, subject=subject, request=request),
+        actor=request.user, watchlist=watchlist, subject=subject),
         success=f"{subject.reference} removed from the watchlist.",
         redirect_to=reverse("watchlists:detail", args=[pk]),
         failure=lambda call: _watchlist_page(request, pk, call=call))
@@ -158,7 +158,7 @@ def watchlist_subject_remove(request, pk: int, subject_pk: int):
 @capability_required("manage_watchlist")
 def watchlist_submit(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
-    return perform(request, lambda: services.watchlist_submit(actor=request.user, watchlist=watchlist, request=request),
+    return perform(request, lambda: services.watchlist_submit(actor=request.user, watchlist=watchlist),
                    success="Submitted for approval by an authorising officer.",
                    redirect_to=reverse("watchlists:detail", args=[pk]),
                    failure=lambda call: _watchlist_page(request, pk, call=call))
@@ -172,7 +172,7 @@ def watchlist_approve(request, pk: int):
     if not form.is_valid():
         return _watchlist_page(request, pk, call=_refused("reload the page and try again"), approve_form=form)
     return perform(request, lambda: services.watchlist_approve(
-        actor=request.user, watchlist=watchlist, expected_version=form.cleaned_data["version"], request=request),
+        actor=request.user, watchlist=watchlist, expected_version=form.cleaned_data["version"]),
         success="Watchlist approved.", redirect_to=reverse("watchlists:detail", args=[pk]),
         failure=lambda call: _watchlist_page(request, pk, call=call, approve_form=form))
 
@@ -184,7 +184,7 @@ def watchlist_return(request, pk: int):
     form = ReturnWatchlistForm(request.POST)
     form.is_valid()  # the reasons are optional here; the service says when they are missing
     return perform(request, lambda: services.watchlist_reject(
-        actor=request.user, watchlist=watchlist, reasons=form.cleaned_data.get("reasons", ""), request=request),
+        actor=request.user, watchlist=watchlist, reasons=form.cleaned_data.get("reasons", "")),
         success="Watchlist returned to draft.", redirect_to=reverse("watchlists:detail", args=[pk]),
         failure=lambda call: _watchlist_page(request, pk, call=call, return_form=form))
 
@@ -196,7 +196,7 @@ def watchlist_review(request, pk: int):
     form = ReviewWatchlistForm(request.POST)
     form.is_valid()
     return perform(request, lambda: services.watchlist_review(
-        actor=request.user, watchlist=watchlist, note=form.cleaned_data.get("note", ""), request=request),
+        actor=request.user, watchlist=watchlist, note=form.cleaned_data.get("note", "")),
         success="Review recorded: the watchlist is current for deployments.",
         redirect_to=reverse("watchlists:detail", args=[pk]),
         failure=lambda call: _watchlist_page(request, pk, call=call, review_form=form))
@@ -243,13 +243,12 @@ def subject_create(request):
         if form.is_valid():
             with service_call(form) as call:  # one transaction: a refused image leaves no subject behind
                 subject = services.subject_create(actor=request.user, reference=form.cleaned_data["reference"],
-                                                  request=request, **form.values())
+                                                  **form.values())
                 if watchlist is not None:
-                    services.watchlist_subjects_add(actor=request.user, watchlist=watchlist, subjects=[subject],
-                                                    request=request)
+                    services.watchlist_subjects_add(actor=request.user, watchlist=watchlist, subjects=[subject])
                 image = form.image_values()
                 if image is not None:  # last: it stores the file, and removes it itself when refused
-                    services.reference_image_add(actor=request.user, subject=subject, request=request, **image)
+                    services.reference_image_add(actor=request.user, subject=subject, **image)
             if not call.failed:
                 done = f"Subject {subject.reference} created"
                 done += f" and added to \u201c{watchlist.name}\u201d" if watchlist else ""
@@ -263,7 +262,7 @@ def subject_create(request):
 
 def _subject_page(request, pk: int, *, call: ServiceCall | None = None, image_form=None, duplicate_forms=None):
     subject = access_subject(user=request.user, id=pk)
-    services.subject_view_record(actor=request.user, subject=subject, request=request)
+    services.subject_view_record(actor=request.user, subject=subject)
     images = list(subject.images.select_related("duplicate_of", "uploaded_by").order_by("pk"))
     duplicate_forms = duplicate_forms or {}
     for image in images:
@@ -298,7 +297,7 @@ def subject_edit(request, pk: int):
                 messages.info(request, "Nothing was changed.")
                 return redirect("watchlists:subject_detail", pk=pk)
             with service_call(form) as call:
-                services.subject_update(actor=request.user, subject=subject, changes=changes, request=request,
+                services.subject_update(actor=request.user, subject=subject, changes=changes,
                                         expected_version=form.cleaned_data["version"])
             if not call.failed:
                 messages.success(request, f"Subject {subject.reference} updated; watchlists holding it need a "
@@ -319,7 +318,7 @@ def image_add(request, pk: int):
     call = ServiceCall(form)
     if form.is_valid():
         with service_call(form) as call:
-            services.reference_image_add(actor=request.user, subject=subject, request=request, **form.image_values())
+            services.reference_image_add(actor=request.user, subject=subject, **form.image_values())
         if not call.failed:
             messages.success(request, "Image uploaded; it is being checked for enrolment.")
             return redirect("watchlists:subject_detail", pk=pk)
@@ -333,7 +332,7 @@ def image_add(request, pk: int):
 def image_file(request, pk: int):
     """The only way a face image leaves the server: permission-checked, audited, never cached."""
     image = access_reference_image(user=request.user, id=pk)
-    data = services.reference_image_read(actor=request.user, image=image, request=request)
+    data = services.reference_image_read(actor=request.user, image=image)
     return image_response(data, filename=f"reference-{image.pk}")
 
 
@@ -345,7 +344,7 @@ def image_confirm_duplicate(request, pk: int):
     form.is_valid()
     subject_pk = image.subject_id
     return perform(request, lambda: services.reference_image_confirm_duplicate(
-        actor=request.user, image=image, justification=form.cleaned_data.get("justification", ""), request=request),
+        actor=request.user, image=image, justification=form.cleaned_data.get("justification", "")),
         success="Image enrolled despite the similarity; your justification is recorded.",
         redirect_to=reverse("watchlists:subject_detail", args=[subject_pk]),
         failure=lambda call: _subject_page(request, subject_pk, call=call, duplicate_forms={image.pk: form}))
@@ -356,7 +355,7 @@ def image_confirm_duplicate(request, pk: int):
 def image_delete(request, pk: int):
     image = access_reference_image(user=request.user, id=pk)
     subject_pk = image.subject_id
-    return perform(request, lambda: services.reference_image_delete(actor=request.user, image=image, request=request),
+    return perform(request, lambda: services.reference_image_delete(actor=request.user, image=image),
                    success="Image deleted.", redirect_to=reverse("watchlists:subject_detail", args=[subject_pk]),
                    failure=lambda call: _subject_page(request, subject_pk, call=call))
 
@@ -396,7 +395,7 @@ def import_start(request, pk: int):
             with service_call(form) as call:
                 job = bulk_import.bulk_import_start(
                     actor=request.user, watchlist=watchlist, csv_file=form.cleaned_data["csv_file"],
-                    zip_file=form.cleaned_data["zip_file"], request=request)
+                    zip_file=form.cleaned_data["zip_file"])
             if not call.failed:
                 return redirect("watchlists:import_status", pk=pk, import_pk=job.pk)
         status = call.status if call.failed else 400
@@ -460,8 +459,7 @@ def subject_access(request):
     status = 200
     if "q" in request.GET:
         with service_call() as call:
-            context["result"] = sar.subject_access_search(user=request.user, query=search,
-                                                                       request=request)
+            context["result"] = sar.subject_access_search(user=request.user, query=search)
         if call.failed:
             context["call"], status = call, call.status
     return _no_store(render(request, "watchlists/subject_access.html", context, status=status))
@@ -471,8 +469,7 @@ def subject_access(request):
 @capability_required("search_subject_access")
 def subject_access_report(request, subject_id: int):
     """The printable report for one person (an audited export)."""
-    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="html",
-                                                   request=request)
+    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="html")
     return _no_store(render(request, "watchlists/subject_access_report.html", {
         "person": person, "rows": sar.report_rows(person), "generated_at": timezone.now(),
         "alert_retention_days": settings.ALERT_RETENTION_DAYS,
@@ -482,6 +479,5 @@ def subject_access_report(request, subject_id: int):
 @require_GET
 @capability_required("search_subject_access")
 def subject_access_report_csv(request, subject_id: int):
-    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv",
-                                                   request=request)
+    person = sar.subject_access_report(user=request.user, subject_id=subject_id, export_format="csv")
     return csv_download(sar.report_csv(person), filename=f"subject-access-{subject_id}.csv", private=True)

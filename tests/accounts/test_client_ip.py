@@ -1,9 +1,9 @@
-"""accounts.auth_audit.client_ip: the one reading of a client's address (audit log, sign-in limits)."""
+"""core.client_address.client_ip: the one reading of a client's address (audit log, sign-in limits)."""
 
 import pytest
 from django.test import RequestFactory
 
-from accounts.auth_audit import client_ip
+from core.client_address import client_ip
 
 PROXY = "10.0.0.5"
 

@@ -8,12 +8,13 @@ import zipfile
 import pytest
 from asgiref.sync import async_to_sync
 from django.db import connection
-from django.test import AsyncClient, RequestFactory
+from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit.chain import GENESIS_HASH, HASHED_FIELDS, event_hash
+from audit.chain import GENESIS_HASH, HASHED_FIELDS, HASHED_IF_SET, event_hash
+from audit.context import Channel, audit_context
 from audit.models import AuditEvent
 from audit.selectors import AUDIT_PAGE_SIZE
 from audit.services import audit_record, event_fields
@@ -116,12 +117,12 @@ def hard_events(detective, officer, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr("django.utils.timezone.now", lambda: timezone.make_aware(dt.datetime(2026, 7, 1, 12, 0)))
         audit_record(actor=detective, action="watchlist.created", target=("watchlists.watchlist", 7))
-    from_ipv6 = RequestFactory().get("/", REMOTE_ADDR="2001:db8::7")
-    audit_record(actor=detective, action="subject.viewed", target=("watchlists.subject", 1), request=from_ipv6,
-                 details={"name": "Zoë Ødegård 李", "nested": {"list": [1, 2.5, None, {"deep": "€"}], "b": False},
-                          "big": 2**60, "quote": "\"x\",y\nz"})
-    audit_record(actor=officer, action="alert.viewed", deployment=4, details={"emoji": "👮", "float": 1.0},
-                 request=RequestFactory().get("/", REMOTE_ADDR="198.51.100.23"))
+    with audit_context(channel=Channel.API, client_ip="2001:db8::7", correlation_id="req-1"):
+        audit_record(actor=detective, action="subject.viewed", target=("watchlists.subject", 1),
+                     details={"name": "Zoë Ødegård 李", "nested": {"list": [1, 2.5, None, {"deep": "€"}], "b": False},
+                              "big": 2**60, "quote": "\"x\",y\nz"})
+    with audit_context(channel=Channel.WEB, client_ip="198.51.100.23"):
+        audit_record(actor=officer, action="alert.viewed", deployment=4, details={"emoji": "👮", "float": 1.0})
     audit_record(actor=None, action="system.purge", details={})
 
 
@@ -133,7 +134,8 @@ def test_every_event_rehashes_from_its_json_alone(api_as, oversight, hard_events
     summer = next(event for event in results if event["action"] == "watchlist.created")
     assert summer["occurred_at"] == "2026-07-01T11:00:00.000000Z"
     for event in results:
-        assert event_hash({name: event[name] for name in HASHED_FIELDS}) == event["hash"], event["sequence"]
+        hashed = {name: event[name] for name in HASHED_FIELDS + HASHED_IF_SET}
+        assert event_hash(hashed) == event["hash"], event["sequence"]
     for newer, older in zip(results, results[1:]):
         assert newer["prev_hash"] == older["hash"]
     assert results[-1]["sequence"] == 1 and results[-1]["prev_hash"] == GENESIS_HASH
@@ -142,6 +144,7 @@ def test_every_event_rehashes_from_its_json_alone(api_as, oversight, hard_events
     stored = AuditEvent.objects.get(sequence=subject["sequence"])
     assert subject == event_fields(stored) | {"hash": stored.hash}
     assert subject["client_ip"] == "2001:db8::7" and subject["details"]["big"] == 2**60
+    assert (subject["channel"], subject["correlation_id"]) == ("api", "req-1")
 
 
 # --- one event ------------------------------------------------------------------------------------

@@ -2,14 +2,15 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django_otp.oath import TOTP
 
 from accounts.selectors import mfa_device
+from audit.commands import AuditedCommand
 from audit.services import audit_record
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = ("Development and demo only: print the code a user's authenticator shows now (enrolled, or being "
             "set up), for trying the portal without a phone. Refused with LFR_ENV=production; audited.")
 

@@ -4,19 +4,20 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.demo import DEMO_USERS, demo_password
 from accounts.selectors import mfa_required
 from accounts.services import user_create, user_roles_set
+from audit.commands import AuditedCommand
 
 SHARED = Path(settings.BASE_DIR).parent / "shared" / "data"
 HAMILTON_VIDEO = SHARED / "video" / "short_hamilton_clip.mp4"
 MIRANDA_PHOTOS = SHARED / "faces" / "misc" / "face_recognition_examples" / "lin_manuel_miranda"
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = ("Create one demo user per role, a demo watchlist with one subject, a demo camera playing a real "
             "video and a live demo deployment (idempotent); print the logins.")
 

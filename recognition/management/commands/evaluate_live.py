@@ -10,9 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from audit.commands import AuditedCommand
 from recognition.evaluation.live import (
     DEVICE_DEFAULTS,
     LiveOptions,
@@ -45,7 +46,7 @@ def _pair(text: str, kind=int, sep: str = "x") -> tuple:
     return first, second
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     requires_system_checks: list = []
     help = "Walk passers-by made from face photos past a synthetic camera and measure the live pipeline per passer-by."
 

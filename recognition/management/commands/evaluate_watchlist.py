@@ -10,9 +10,10 @@ import argparse
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from audit.commands import AuditedCommand
 from recognition.evaluation import EvaluationOptions, default_out_dir, run_evaluation, summary_lines, write_report
 from recognition.evaluation.calibration import calibration_from_report, calibration_json
 from recognition.evaluation.core import DEGRADE_CHOICES, PROBE_POLICIES, REFERENCE_CHOICES
@@ -30,7 +31,7 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     requires_system_checks: list = []  # needs no database or other app (but --store-calibration does)
     help = "Measure rank-1, TPIR/FPIR and a DET curve of the configured face models on an <identity>/<image> folder."
 

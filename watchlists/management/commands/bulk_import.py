@@ -4,14 +4,15 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from core.downloads import spreadsheet_safe
 from watchlists.bulk_import import bulk_import_run, bulk_import_start
 from watchlists.models import BulkImport, Watchlist
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Import subjects into a watchlist from a CSV (one row per subject) and a zip of their images."
 
     def add_arguments(self, parser) -> None:
