@@ -30,8 +30,8 @@ from deployments.selectors import access_camera, access_deployment
 
 ALERTS = ["alerts"]
 LIVE_TESTING = ["live testing"]
-WHO_SEES = ("The deployment's assigned officers, and the commanders and oversight who watch its alerts; "
-            "anyone else gets 404.")
+WHO_SEES = ("For the deployment's assigned officers, and the commanders and oversight who watch its alerts: an "
+            "officer not assigned to it gets 404, a role without alerts 403.")
 
 
 class DeploymentAlertsView(ApiView):
