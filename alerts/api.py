@@ -16,12 +16,11 @@ from rest_framework import status
 
 from alerts import serializers as s
 from alerts import services
+from alerts.policies import TEST_WALK_REFUSED, test_walk_policy
 from alerts.selectors import (
-    TEST_WALK_REFUSED,
     access_alert,
     alerts_for_deployment,
     deployment_test_subject,
-    test_walk_policy,
     test_walks_for_deployment,
 )
 from core.api import IMAGE_BYTES, ApiView, ImageApiView, errors

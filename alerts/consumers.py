@@ -15,7 +15,8 @@ from django.utils import timezone
 from accounts.selectors import mfa_satisfied, session_user
 from alerts.broadcast import deployment_group
 from alerts.payloads import alert_payload
-from alerts.selectors import alert_payloads, deployment_alert_access
+from alerts.policies import deployment_alert_access
+from alerts.selectors import alert_payloads
 from audit.context import Channel, audit_context, correlation_id_new
 from core.client_address import scope_client_ip
 from deployments.models import Deployment
