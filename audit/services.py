@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from audit.actions import AuditAction
 from audit.chain import GENESIS_HASH, event_hash, format_time
 from audit.context import current_audit_context
 from audit.models import AuditAnchor, AuditEvent
@@ -50,7 +51,7 @@ def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
 
 
-def audit_record(*, actor: AbstractBaseUser | None, action: str, target=None, deployment=None,
+def audit_record(*, actor: AbstractBaseUser | None, action: AuditAction, target=None, deployment=None,
                  details: dict | None = None) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction when there is one. The client's address,
     the channel and the correlation id are the current audit context's (audit/context.py)."""
@@ -69,7 +70,7 @@ def audit_record(*, actor: AbstractBaseUser | None, action: str, target=None, de
             actor=actor,
             actor_username=actor.get_username() if actor else "",
             actor_roles=list(_actor_roles(actor)) if actor else [],
-            action=action,
+            action=str(action),
             target_type=target_type,
             target_id=target_id,
             deployment_id=int(deployment_id) if deployment_id is not None else None,
@@ -134,7 +135,7 @@ def audit_event_view_record(*, actor: AbstractBaseUser, event: AuditEvent) -> Au
     from accounts.permissions import require_capability
 
     require_capability(user=actor, capability="view_audit_log")
-    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence))
+    return audit_record(actor=actor, action=AuditAction.AUDIT_EVENT_VIEWED, target=("audit.auditevent", event.sequence))
 
 
 def audit_export_record(*, actor: AbstractBaseUser, filters: AuditFilter, export_format: str) -> AuditEvent:
@@ -147,5 +148,5 @@ def audit_export_record(*, actor: AbstractBaseUser, filters: AuditFilter, export
     if export_format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {export_format!r}")
     with transaction.atomic():
-        return audit_record(actor=actor, action="audit.exported",
+        return audit_record(actor=actor, action=AuditAction.AUDIT_EXPORTED,
                             details={"filter": filters.as_dict(), "format": export_format})
