@@ -203,3 +203,21 @@ def test_changing_the_channel_or_correlation_id_is_detected(detective, column, v
     _tamper(f"UPDATE audit_auditevent SET {column} = %s WHERE sequence = %s", [value, sequence])
     report = audit_chain_verify()
     assert not report.ok and report.broken_sequence == sequence and "altered" in report.reason
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_task_on_a_real_worker_records_the_task_channel_and_its_id(celery_worker_process, detective):
+    import time
+
+    from accounts.services import login_failures_add
+    from accounts.tasks import login_failures_audit_task
+
+    login_failures_add(username=detective.username, address="198.51.100.8",
+                       at=timezone.now() - dt.timedelta(minutes=5))
+    sent = login_failures_audit_task.apply_async(queue="default")
+    deadline = time.monotonic() + 30
+    while not (event := AuditEvent.objects.filter(action="auth.login_failed").first()):
+        assert time.monotonic() < deadline, "the worker did not audit the failures within 30 s"
+        time.sleep(0.2)
+    assert (event.channel, event.correlation_id, event.client_ip) == ("task", sent.id, "198.51.100.8")
