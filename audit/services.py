@@ -17,6 +17,8 @@ from audit.models import AuditAnchor, AuditEvent
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
+    from audit.filters import AuditFilter
+
 # Any fixed 64-bit key: every appender takes this lock for the rest of its transaction, so
 # events are chained one at a time even with many concurrent writers.
 AUDIT_CHAIN_LOCK = 0x4C46_5241_5544_4954
