@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from core.api import ApiView, DetailSerializer, errors, resolve_ids
+from core.api import ApiView, DetailSerializer, errors, resolve_id, resolve_ids
 from core.uploads import CappedUploadApiMixin
 from watchlists import bulk_import, services
 from watchlists import serializers as s
@@ -195,11 +195,23 @@ class SubjectListView(ApiView):
         search = request.query_params.get("search", "").strip()
         return self.paginated(subject_list(user=request.user, search=search), s.SubjectSerializer)
 
-    @extend_schema(tags=SUBJECTS, summary="Add a subject", request=s.SubjectCreateSerializer,
-                   responses={201: s.SubjectSerializer, **errors(400)})
+    @extend_schema(tags=SUBJECTS, summary="Add a subject, optionally on a watchlist and with a photo",
+                   description="All or nothing: a subject refused by a rule, a full watchlist (the cap, "
+                               "WATCHLIST_MAX_SUBJECTS) or an unusable photo leaves no subject, entry or file. "
+                               "A watchlist named returns to draft. The photo (multipart only) is checked and "
+                               "stored; its enrolment runs in the background (the subject's images show its status).",
+                   request={"application/json": s.SubjectCreateSerializer,
+                            "multipart/form-data": s.SubjectCreateWithImageSerializer},
+                   responses={201: s.SubjectSerializer, **errors(400, 409)})
     def post(self, request):
-        data = self.input(s.SubjectCreateSerializer)
-        subject = services.subject_create(actor=request.user, **data)
+        data = dict(self.input(s.SubjectCreateWithImageSerializer))
+        watchlist_id, upload = data.pop("watchlist"), data.pop("image")
+        photo = {field: data.pop(field) for field in ("image_source", "capture_date", "use_largest_face")}
+        watchlist = resolve_id(watchlist_list(user=request.user), watchlist_id, what="watchlist") if watchlist_id else None
+        images = []
+        if upload:
+            images.append(services.ReferenceImageUpload(data=upload.read(), original_name=upload.name or "", **photo))
+        subject = services.subject_enrol(actor=request.user, watchlist=watchlist, images=images, **data)
         return self.output(s.SubjectSerializer, subject, status_code=status.HTTP_201_CREATED,
                            headers={"Location": reverse("api:subject-detail", kwargs={"pk": subject.pk})})
 

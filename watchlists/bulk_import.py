@@ -177,7 +177,7 @@ def _message(exc: Exception) -> str:
 
 def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dict[str, str]) -> BulkImportRow:
     """The subject and its images, recorded with the row in one transaction; or the row refused."""
-    from watchlists.services import reference_image_add, subject_create
+    from watchlists.services import ReferenceImageUpload, subject_enrol
 
     reference = row.get("reference", "")
     try:
@@ -196,20 +196,19 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
             if info.file_size > limit or len(data) > limit:
                 raise RuleViolation(f"{name} is {max(info.file_size, len(data)) / 1e6:.1f} MB uncompressed; "
                                     f"the limit is {limit / 1e6:.0f} MB")
-            payloads.append((name, data))
+            payloads.append(ReferenceImageUpload(
+                data=data, original_name=name, image_source=row.get("image_source") or f"bulk import {job.pk}: {name}",
+                capture_date=_date(row.get("capture_date", ""), "capture_date")))
         with transaction.atomic():
-            subject = subject_create(
+            # Not on the watchlist yet: a row's subject joins it once an image is enrolled (_rows_decide).
+            subject = subject_enrol(
                 actor=job.created_by, reference=reference, name=row["name"], category=row["category"],
                 reason=row["reason"], legal_basis=row["legal_basis"], priority=row.get("priority") or Priority.MEDIUM,
                 date_of_birth=_date(row.get("date_of_birth", ""), "date_of_birth"),
                 under_18_justification=row.get("under_18_justification", ""),
                 review_date=_date(row.get("review_date", ""), "review_date"),
-                expires_on=_date(row.get("expires_on", ""), "expires_on"),
+                expires_on=_date(row.get("expires_on", ""), "expires_on"), images=payloads, enrol=False,
             )
-            for name, data in payloads:
-                reference_image_add(actor=job.created_by, subject=subject, data=data, original_name=name,
-                                    image_source=row.get("image_source") or f"bulk import {job.pk}: {name}",
-                                    capture_date=_date(row.get("capture_date", ""), "capture_date"), enrol=False)
             return BulkImportRow.objects.create(bulk_import=job, number=number, reference=reference,
                                                 status=Status.CREATED, subject=subject)
     except (ValidationError, PermissionDenied) as exc:

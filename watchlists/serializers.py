@@ -33,6 +33,13 @@ def _absolute(request, name: str, pk: int) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
 
+def _within_image_limit(upload):
+    limit = settings.REFERENCE_IMAGE_MAX_BYTES
+    if upload.size > limit:
+        raise serializers.ValidationError(f"the file is {upload.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
+    return upload
+
+
 # --- watchlists ---------------------------------------------------------------------------------
 
 class WatchlistSerializer(serializers.ModelSerializer):
@@ -117,6 +124,24 @@ class SubjectCreateSerializer(serializers.Serializer):
                                         help_text=f"default: {settings.SUBJECT_REVIEW_DAYS} days from today")
     expires_on = serializers.DateField(required=False, allow_null=True, default=None,
                                        help_text=f"default: {settings.SUBJECT_RETENTION_DAYS} days from today")
+    watchlist = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                         help_text="id of a watchlist to put the subject on (it returns to draft)")
+    watchlist_version = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1,
+        help_text="the watchlist's version as last read: a list changed since is refused (409); empty: not checked")
+
+
+class SubjectCreateWithImageSerializer(SubjectCreateSerializer):
+    image = serializers.FileField(required=False, allow_null=True, default=None,
+                                  help_text="a face photo (JPEG or PNG), enrolled in the background")
+    image_source = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                         help_text="e.g. custody image reference; required with an image")
+    capture_date = serializers.DateField(required=False, allow_null=True, default=None)
+    use_largest_face = serializers.BooleanField(required=False, default=False,
+                                                help_text="enrol the largest face of a multi-face photo")
+
+    def validate_image(self, upload):
+        return _within_image_limit(upload) if upload else upload
 
 
 class SubjectUpdateSerializer(serializers.Serializer):
@@ -178,11 +203,7 @@ class ReferenceImageUploadSerializer(serializers.Serializer):
                                                 help_text="enrol the largest face of a multi-face photo")
 
     def validate_file(self, upload):
-        limit = settings.REFERENCE_IMAGE_MAX_BYTES
-        if upload.size > limit:
-            raise serializers.ValidationError(
-                f"the file is {upload.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
-        return upload
+        return _within_image_limit(upload)
 
 
 class DuplicateConfirmSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -440,6 +441,60 @@ def watchlist_review(*, actor: User, watchlist: Watchlist, note: str = "") -> Wa
         watchlist.save(update_fields=["reviewed_at", "updated_at"])
         audit_record(actor=actor, action=AuditAction.WATCHLIST_REVIEWED, target=watchlist, details={"note": note})
     return watchlist
+
+
+# --- a new subject, whole: record, watchlist entry, photos ------------------------------------
+
+@dataclass(frozen=True)
+class ReferenceImageUpload:
+    """A photo to add with a new subject: what reference_image_add takes besides the subject."""
+
+    data: bytes
+    image_source: str
+    original_name: str = ""
+    capture_date: dt.date | None = None
+    use_largest_face: bool = False
+
+
+def subject_enrol(*, actor: User, reference: str, name: str, category: str, reason: str, legal_basis: str,
+                  priority: str = Priority.MEDIUM, date_of_birth: dt.date | None = None,
+                  under_18_justification: str = "", review_date: dt.date | None = None,
+                  expires_on: dt.date | None = None, watchlist: Watchlist | None = None,
+                  watchlist_version: int | None = None, images: Sequence[ReferenceImageUpload] = (),
+                  enrol: bool = True) -> Subject:
+    """Create a subject, put it on ``watchlist`` and add its photos, as one transaction: refused anywhere
+    (a rule of the subject, a full or concurrently edited watchlist, a bad photo), nothing is left behind:
+    no subject, no entry, no image record and no file in protected storage.
+
+    Each part is its service and writes its events: subject.created, then (with a watchlist)
+    watchlist.returned_to_draft if it was not a draft and watchlist.subjects_added, then
+    reference_image.added per photo. ``watchlist_version``: the version the caller read (a list changed
+    since is a ConcurrentEditError); None, not checked. With ``enrol``, each photo's enrolment task is
+    queued after commit; without it the caller enrols them itself (bulk import does, in batches)."""
+    require_capability(user=actor, capability="manage_watchlist")
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            if watchlist is not None:
+                # Locked before anything else (the audit chain's lock included), as watchlist_approve takes
+                # them: else an approval between the subject and its entry would deadlock with this.
+                _locked(watchlist, watchlist_version)
+            subject = subject_create(
+                actor=actor, reference=reference, name=name, category=category, reason=reason,
+                legal_basis=legal_basis, priority=priority, date_of_birth=date_of_birth,
+                under_18_justification=under_18_justification, review_date=review_date, expires_on=expires_on)
+            if watchlist is not None:
+                watchlist_subjects_add(actor=actor, watchlist=watchlist, subjects=[subject],
+                                       expected_version=watchlist_version)
+            for upload in images:  # last: each stores a file (and removes it itself when refused)
+                image = reference_image_add(actor=actor, subject=subject, enrol=enrol, **asdict(upload))
+                stored.append(image.file_name)
+    except BaseException:
+        # A later photo refused rolls back the earlier ones' records: their files go with them.
+        for file_name in stored:
+            protected_delete(file_name)
+        raise
+    return subject
 
 
 # --- retention ----------------------------------------------------------------------------------

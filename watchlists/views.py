@@ -241,14 +241,11 @@ def subject_create(request):
     if request.method == "POST":
         call = ServiceCall()
         if form.is_valid():
-            with service_call(form) as call:  # one transaction: a refused image leaves no subject behind
-                subject = services.subject_create(actor=request.user, reference=form.cleaned_data["reference"],
-                                                  **form.values())
-                if watchlist is not None:
-                    services.watchlist_subjects_add(actor=request.user, watchlist=watchlist, subjects=[subject])
-                image = form.image_values()
-                if image is not None:  # last: it stores the file, and removes it itself when refused
-                    services.reference_image_add(actor=request.user, subject=subject, **image)
+            image = form.image_values()
+            with service_call(form) as call:  # a refused image leaves no subject behind
+                subject = services.subject_enrol(
+                    actor=request.user, reference=form.cleaned_data["reference"], watchlist=watchlist,
+                    images=[services.ReferenceImageUpload(**image)] if image else [], **form.values())
             if not call.failed:
                 done = f"Subject {subject.reference} created"
                 done += f" and added to \u201c{watchlist.name}\u201d" if watchlist else ""

@@ -25,6 +25,13 @@ def test_schema_generates_valid_with_no_warnings(tmp_path):
     assert "embedding" not in properties and "file_name" not in properties
     upload = paths["/api/subjects/{id}/images"]["post"]["requestBody"]["content"]
     assert list(upload) == ["multipart/form-data"]
+    # A subject is created from JSON, or from a form with its photo (and, either way, onto a watchlist).
+    create = paths["/api/subjects/"]["post"]["requestBody"]["content"]
+    assert create == {"application/json": {"schema": {"$ref": "#/components/schemas/SubjectCreate"}},
+                      "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SubjectCreateWithImage"}}}
+    with_image = schema["components"]["schemas"]["SubjectCreateWithImage"]["properties"]
+    assert {"watchlist", "watchlist_version", "image", "image_source"} <= set(with_image)
+    assert "image" not in schema["components"]["schemas"]["SubjectCreate"]["properties"]
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from core.errors import RuleViolation
-from tests.factories import import_csv, import_zip
+from tests.factories import import_csv, import_zip, protected_files
 from tests.factories import import_row as row
 from tests.samples import YAO_MING, group_jpeg, no_face_jpeg, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.bulk_import import bulk_import_run, bulk_import_start
-from watchlists.models import BulkImport, Subject
+from watchlists.models import BulkImport, ReferenceImage, Subject
 from watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +128,17 @@ def test_an_image_over_the_size_limit_is_refused_from_the_zip(detective, watchli
     job = start(detective, watchlist, import_csv([row("R1", "big.jpg")]), {"big.jpg": b"x" * 5000})
     assert bulk_import_run(import_id=job.pk).report[0]["detail"] == (
         "big.jpg is 0.0 MB uncompressed; the limit is 0 MB")
+
+
+def test_a_row_with_one_bad_image_of_several_leaves_no_file(detective, watchlist):
+    job = start(detective, watchlist, import_csv([row("R1", "p0.jpg;bad.jpg")]),
+                {"p0.jpg": person_jpeg(0), "bad.jpg": b"not an image"})
+    images_before = {p for p in protected_files() if "/subjects/" in p.as_posix()}
+    job = bulk_import_run(import_id=job.pk)
+    assert job.report[0]["status"] == "refused" and "not a recognised image format" in job.report[0]["detail"]
+    assert not Subject.objects.exists() and not ReferenceImage.objects.exists()
+    # p0.jpg was stored before bad.jpg was refused: its file went with the rolled-back row.
+    assert {p for p in protected_files() if "/subjects/" in p.as_posix()} == images_before
 
 
 class WorkerCrash(BaseException):

@@ -92,6 +92,18 @@ def test_a_refused_image_leaves_no_subject_and_no_file(client_as, detective):
     assert protected_files() == before
 
 
+def test_a_full_watchlist_leaves_no_subject_and_no_file(client_as, detective, settings):
+    settings.WATCHLIST_MAX_SUBJECTS = 0
+    watchlist = watchlist_create(actor=detective, name="Op Lantern", purpose="p")
+    before = protected_files()
+    upload = SimpleUploadedFile("face.jpg", person_jpeg(0), content_type="image/jpeg")
+    response = client_as(detective).post(reverse("watchlists:subject_create"), subject_form(
+        image=upload, image_source="CUS/1", watchlist=watchlist.pk))
+    assert response.status_code == 400 and "a watchlist holds at most 0 subjects" in response.content.decode()
+    assert not Subject.objects.exists() and not ReferenceImage.objects.exists() and not watchlist.entries.exists()
+    assert protected_files() == before
+
+
 def test_an_image_without_its_source_is_refused(client_as, detective):
     upload = SimpleUploadedFile("face.jpg", person_jpeg(0), content_type="image/jpeg")
     response = client_as(detective).post(reverse("watchlists:subject_create"), subject_form(image=upload))

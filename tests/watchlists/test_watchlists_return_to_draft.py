@@ -13,10 +13,12 @@ from tests.factories import approved_watchlist, enrolled_subject, submitted_depl
 from tests.samples import YAO_MING, person_jpeg, yao_ming_second_photo_jpeg
 from watchlists.models import ReferenceImage, Subject, Watchlist
 from watchlists.services import (
+    ReferenceImageUpload,
     reference_image_add,
     reference_image_confirm_duplicate,
     reference_image_delete,
     reference_images_enrol,
+    subject_enrol,
     subject_update,
     subjects_purge_expired,
     watchlist_approve,
@@ -245,7 +247,7 @@ def _while_a_commander_holds_the_watchlist(watchlist, change, in_lock=lambda: No
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path", ["enrolment", "duplicate confirmation", "upload", "image deletion", "subject edit",
-                                  "purge"])
+                                  "purge", "new subject"])
 def test_a_change_during_an_approval_waits_for_it_instead_of_deadlocking(detective, commander, path):
     """Each path locks the watchlists before anything else (the audit chain's lock included)."""
     subject = enrolled_subject(detective, 0, reference="REF-A", data=person_jpeg(YAO_MING))
@@ -268,6 +270,10 @@ def test_a_change_during_an_approval_waits_for_it_instead_of_deadlocking(detecti
         "subject edit": lambda: subject_update(actor=detective, subject=subject, expected_version=subject.version,
                                                changes={"reason": "Wanted for two robberies"}),
         "purge": lambda: subjects_purge_expired(today=subject.expires_on),
+        "new subject": lambda: subject_enrol(
+            actor=detective, reference="REF-NEW", name="New Subject", category="wanted_for_offence",
+            reason="Wanted for robbery", legal_basis="PACE s.24", watchlist=watchlist,
+            images=[ReferenceImageUpload(data=person_jpeg(2), image_source="CUS/8")], enrol=False),
     }[path]
 
     assert _while_a_commander_holds_the_watchlist(watchlist, change) == []
