@@ -21,7 +21,7 @@ What it does, on the 1080p street video (105 frames of pedestrians walking towar
 3. NAIVE baseline, as insightface's examples do it: every frame letterboxed into 640x640, every face
    aligned and embedded (batched per frame, which is kinder to the baseline than insightface's
    one-face-at-a-time loop) and matched; with and without the decode time;
-4. the pipeline (recognition.pipeline.process_batch) at each detector size on the same decoded frames
+4. the pipeline (recognition.batch.process_batch) at each detector size on the same decoded frames
    (with and without the decode time), then end to end from the file with run_cameras (decoding in a
    reader thread);
 5. identity check: the subjects the baseline matches at the threshold must all be alerted by the
@@ -57,16 +57,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from recognition.batch import PipelineConfig, face_context_crop, live_detector, process_batch  # noqa: E402
 from recognition.ml import EngineConfig, FaceEngine, QualityPolicy, WatchlistMatcher  # noqa: E402
+from recognition.ml.input_sizes import DEFAULT_LIVE_DET_SIZE  # noqa: E402
 from recognition.ml.tracker import box_iou  # noqa: E402
-from recognition.pipeline import (  # noqa: E402
-    DEFAULT_LIVE_DET_SIZE,
-    PipelineConfig,
-    face_context_crop,
-    live_detector,
-    process_batch,
-    run_cameras,
-)
+from recognition.run_loop import run_cameras  # noqa: E402
 from recognition.source_base import Frame, FrameSource  # noqa: E402
 from recognition.sources import open_source  # noqa: E402
 
@@ -334,10 +329,9 @@ def replay_main(args) -> dict:
     frame_size = tuple(int(v) for v in args.frame_size.lower().split("x"))
     engine = FaceEngine(config=EngineConfig(providers=providers, det_batch_size=max(1, min(max(counts), args.det_batch)),
                                             max_batch_size=512))
-    from recognition.pipeline import default_live_det_size, engine_on_gpu
+    from recognition.ml.input_sizes import engine_on_gpu, live_det_size
 
-    det_size = tuple(int(v) for v in args.det_size.lower().split("x")) if args.det_size != "auto" \
-        else default_live_det_size(engine)
+    det_size = live_det_size(args.det_size, on_gpu=engine_on_gpu(engine))
     images, clip = replay_clip(args.video, frame_size)
     # Watchlist: the faces of the clip's first frame (so alerts happen) + random filler to 2,500.
     faces = engine.analyse([images[0]])[0]

@@ -1,4 +1,5 @@
-"""The source policy of camera URLs, built from the settings: where a camera connection may go.
+"""The source policy of camera URLs, built from the settings: where a camera connection may go; and what
+may be typed as a camera source, from the registered kinds of source.
 
 CAMERA_ALLOWED_NETWORKS gives the networks and ports (docs/configuration.md); the addresses and ports of
 DATABASE_URL and REDIS_URL are refused on top, unless an entry names that one address and port.
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from recognition.source_urls import DestinationPolicy, parse_allowed_networks
-from recognition.sources import SourcePolicy
+from recognition.sources import SourcePolicy, sources_help
 
 SERVICE_DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "pgsql": 5432, "redis": 6379, "rediss": 6379}
 
@@ -57,3 +58,8 @@ def camera_source_policy() -> SourcePolicy:
         (ipaddress.ip_address(host), port) for host, port in refused))
     return SourcePolicy(destinations=destinations, file_root=Path(settings.CAMERA_FILE_ROOT),
                         max_frame_pixels=settings.CAMERA_MAX_FRAME_PIXELS)
+
+
+def camera_sources_help() -> str:
+    """The registered kinds' description of what a camera source may be (only the file root is looked up)."""
+    return sources_help(SourcePolicy(file_root=Path(settings.CAMERA_FILE_ROOT)))

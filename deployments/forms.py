@@ -6,8 +6,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, Value, When
+from django.utils.functional import lazy
 
 from accounts.roles import Role
+from deployments.camera_sources import camera_sources_help
 from deployments.models import Camera, Deployment, Purpose
 from deployments.selectors import camera_list
 from deployments.services import DEPLOYMENT_EDITABLE_FIELDS
@@ -157,8 +159,7 @@ class PostDeploymentForm(forms.Form):
 class CameraForm(forms.Form):
     name = forms.CharField(max_length=Camera._meta.get_field("name").max_length)
     source_url = forms.CharField(max_length=Camera._meta.get_field("source_url").max_length, label="Source",
-                                 help_text=f"rtsp(s):// or http(s):// in the allowed camera networks, or a video "
-                                           f"file under {settings.CAMERA_FILE_ROOT}. Percent-encode a password's "
-                                           f"special characters (@ as %40, # as %23).")
+                                 help_text=lazy(lambda: f"{camera_sources_help()}. Percent-encode a password's "
+                                                        f"special characters (@ as %40, # as %23).", str)())
     location = forms.CharField(max_length=Camera._meta.get_field("location").max_length)
     enabled = forms.BooleanField(required=False, initial=True)

@@ -13,7 +13,7 @@ class Camera(models.Model):
         LOST = "lost", "Stream lost, retrying"
 
     name = models.CharField(max_length=120)
-    source_url = models.CharField(max_length=500, help_text="rtsp://, http(s):// or a file under CAMERA_FILE_ROOT")
+    source_url = models.CharField(max_length=500)  # what it may be: the registered kinds of source (recognition.sources)
     location = models.CharField(max_length=300)
     enabled = models.BooleanField(default=True)
     loop_playback = models.BooleanField(default=False, help_text="a file source plays again from the start (demo)")

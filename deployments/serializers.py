@@ -8,9 +8,11 @@ Related objects are given by id; the views resolve them through the selectors.
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.functional import lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deployments.camera_sources import camera_sources_help
 from deployments.models import (
     Camera,
     Deployment,
@@ -55,8 +57,8 @@ class CameraSerializer(serializers.ModelSerializer):
 class CameraCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     source_url = serializers.CharField(max_length=500,
-                                       help_text="rtsp(s):// or http(s):// in CAMERA_ALLOWED_NETWORKS, or a video "
-                                                 "file under CAMERA_FILE_ROOT; stored as rebuilt from its parts")
+                                       help_text=lazy(lambda: f"{camera_sources_help()}; stored as rebuilt from "
+                                                                   f"its parts", str)())
     location = serializers.CharField(max_length=300)
     enabled = serializers.BooleanField(required=False, default=True)
 

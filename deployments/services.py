@@ -15,7 +15,7 @@ from accounts.permissions import require_capability
 from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import ChangedSinceShown, ConcurrentEditError, PermissionDenied, RuleViolation
-from deployments.camera_sources import camera_source_policy
+from deployments.camera_sources import camera_source_policy, camera_sources_help
 from deployments.models import (
     Camera,
     Deployment,
@@ -53,14 +53,13 @@ DEPLOYMENT_EDITABLE_FIELDS = frozenset({
 
 def camera_source_validate(source_url: str) -> str:
     """The canonical source URL, as the source registry's kind for its scheme checks it against the policy
-    (rtsp(s)://, http(s):// in CAMERA_ALLOWED_NETWORKS, or a file under CAMERA_FILE_ROOT)."""
+    (CAMERA_ALLOWED_NETWORKS, CAMERA_FILE_ROOT)."""
     try:
         return source_validate(source_url, policy=camera_source_policy())
     except SourceRefused as exc:
         raise RuleViolation(exc.reason) from None
     except UnknownSourceScheme as exc:
-        raise RuleViolation(f"camera sources must be rtsp(s)://, http(s):// or a file under "
-                            f"{settings.CAMERA_FILE_ROOT}; {exc.scheme}:// is not allowed") from None
+        raise RuleViolation(f"camera sources must be {camera_sources_help()}; {exc.scheme}:// is not allowed") from None
 
 
 def camera_source_reveal(*, actor: User, camera: Camera) -> str:

@@ -1,7 +1,7 @@
 """The Django side of a camera worker: claim cameras, build the matcher from the frozen snapshot, run the
 pipeline, and turn its callbacks into alerts, camera status and per-minute counts.
 
-The loop itself is `recognition.pipeline.run_cameras` (no Django). Nothing here stores a face that did
+The loop itself is `recognition.run_loop.run_cameras` (no Django). Nothing here stores a face that did
 not match: the pipeline only hands over alert candidates and counts.
 """
 
@@ -28,6 +28,7 @@ from alerts.spool import alert_spool, alert_spool_entry
 from deployments.camera_sources import camera_source_policy
 from deployments.models import Camera, Deployment, SnapshotReference
 from recognition.alert_spool import AlertSpool, Backoff, HeldEntry, SpoolDrainer
+from recognition.batch import AlertCandidate, PipelineConfig
 from recognition.camera_records import CameraRecords, DatabaseOutage, forget_broken_connection
 from recognition.leases import (
     camera_lease_acquire,
@@ -37,8 +38,9 @@ from recognition.leases import (
 )
 from recognition.metrics import camera_stats_record
 from recognition.ml.decision import decision_from_spec
+from recognition.ml.input_sizes import engine_on_gpu, live_det_size
 from recognition.ml.matcher import WatchlistMatcher
-from recognition.pipeline import AlertCandidate, PipelineConfig, StatsReport, default_live_det_size, run_cameras
+from recognition.run_loop import StatsReport, run_cameras
 from recognition.runtime import face_engine
 from recognition.services import camera_status_set
 from recognition.sources import FrameSource, RefusedSource, SourceError, SourcePolicy, create_source
@@ -214,13 +216,6 @@ def _wall_time(read_at: float | None):
     return dt.datetime.fromtimestamp(read_at, tz=dt.UTC)
 
 
-def live_detection_size(engine) -> tuple[int, int]:
-    if settings.LIVE_DETECTION_SIZE != "auto":
-        width, height = (int(v) for v in settings.LIVE_DETECTION_SIZE.lower().split("x"))
-        return width, height
-    return default_live_det_size(engine)
-
-
 def _stop_on_sigterm(event: threading.Event):
     """A worker being shut down (SIGTERM to its process group, as systemd and `lfr up` do) finishes the
     current batch, releases its leases and returns; the supervisor hands the cameras to another worker."""
@@ -268,7 +263,8 @@ def camera_worker_run(*, deployment_id: int, capacity: int | None = None, realti
             threshold_offsets=snapshot_threshold_offsets(deployment=deployment),
             should_continue=run.should_continue, on_alert=run.on_alert, on_stats=run.on_stats,
             on_source_status=run.on_source_status,
-            config=PipelineConfig(det_size=live_detection_size(engine), decision=decision_from_spec(settings.ALERT_DECISION),
+            config=PipelineConfig(det_size=live_det_size(settings.LIVE_DETECTION_SIZE, on_gpu=engine_on_gpu(engine)),
+                                  decision=decision_from_spec(settings.ALERT_DECISION),
                                   repeat_alert_after_s=settings.ALERT_REPEAT_SUPPRESSION_SECONDS),
         )
     finally:

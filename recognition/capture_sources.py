@@ -1,4 +1,5 @@
-"""The OpenCV (FFmpeg) sources: video files and network streams, and in-memory frames. No Django imports."""
+"""The OpenCV (FFmpeg) sources: video files and network streams, and in-memory frames; and the kind every
+network stream scheme builds on (:class:`NetworkStreamKind`). No Django imports."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from recognition.ffmpeg_options import capture_options
-from recognition.source_base import Frame, FrameSource, SourcePolicy, SourceRefused, SourceUnavailable, refusing
-from recognition.source_urls import CheckedURL, URLRefused, network_url_checked
+from recognition.ffmpeg_options import LOCAL_FILE, capture_options
+from recognition.source_base import (
+    Frame,
+    FrameSource,
+    NetworkScheme,
+    SourceKind,
+    SourcePolicy,
+    SourceRefused,
+    SourceUnavailable,
+    refusing,
+)
+from recognition.source_urls import CheckedURL, URLRefused, network_url_canonical, network_url_checked
 from recognition.stream_diagnosis import open_failure_reason
 
 DEFAULT_OPEN_TIMEOUT_S = 5.0
@@ -114,7 +124,7 @@ class VideoFileSource(_RealTimePacing, _CaptureSource):
             path = video_path_resolved(self.path, root=self.root)
         if not path.is_file():
             raise SourceUnavailable(self.url, f"no such video file: {path}")
-        with capture_options("file"):
+        with capture_options(LOCAL_FILE):
             capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
             capture.release()
@@ -187,9 +197,10 @@ class StreamSource(_CaptureSource):
 
     live = True
 
-    def __init__(self, url: str, *, policy: SourcePolicy | None = None, open_timeout: float = DEFAULT_OPEN_TIMEOUT_S,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT_S) -> None:
+    def __init__(self, url: str, *, network: NetworkScheme, policy: SourcePolicy | None = None,
+                 open_timeout: float = DEFAULT_OPEN_TIMEOUT_S, read_timeout: float = DEFAULT_READ_TIMEOUT_S) -> None:
         super().__init__(url)
+        self.network = network
         self.policy = policy or SourcePolicy()
         self.open_timeout = open_timeout
         self.read_timeout = read_timeout
@@ -202,14 +213,14 @@ class StreamSource(_CaptureSource):
         import cv2
 
         self.close()
-        scheme = urlsplit(self.url).scheme.lower()
         with refusing(self.url):
-            checked = network_url_checked(self.url, scheme=scheme, policy=self.policy.destinations)
+            checked = network_url_checked(self.url, scheme=self.network.name, policy=self.policy.destinations,
+                                          default_port=self.network.default_port)
         host = checked.host_header
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout * 1000),
                   cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout * 1000)]
         started = time.monotonic()
-        with capture_options(scheme, {"headers": f"Host: {host}\r\n"} if host else None):
+        with capture_options(self.network.ffmpeg, {"headers": f"Host: {host}\r\n"} if host else None):
             capture = cv2.VideoCapture(checked.pinned_url, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
@@ -254,6 +265,36 @@ class StreamSource(_CaptureSource):
             frame = Frame(image, time.monotonic() - self._start, self._index)
             self._index += 1
             return frame
+
+
+class NetworkStreamKind(SourceKind):
+    """A kind whose schemes are network streams opened by FFmpeg (:class:`StreamSource`): the URL is rebuilt
+    from its parts and its destination checked (``recognition.source_urls``), when stored and at every open."""
+
+    networks: tuple[NetworkScheme, ...] = ()
+
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        return tuple(network.name for network in self.networks)
+
+    def network(self, url: str) -> NetworkScheme:
+        scheme = urlsplit(url).scheme.lower()
+        for network in self.networks:
+            if network.name == scheme:
+                return network
+        raise URLRefused(f"expected a {' or '.join(f'{s}://' for s in self.schemes)} URL")
+
+    def validate(self, url: str, policy: SourcePolicy) -> str:
+        network = self.network(url)
+        return network_url_canonical(url, scheme=network.name, policy=policy.destinations,
+                                     default_port=network.default_port)
+
+    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
+               **options) -> FrameSource:
+        # loop / realtime mean nothing for a live stream: it is always paced by the camera.
+        with refusing(url):
+            network = self.network(url)
+        return StreamSource(url, network=network, policy=policy, **options)
 
 
 class FramesFromImages(_RealTimePacing, FrameSource):

@@ -5,6 +5,9 @@ while a capture opens. :func:`capture_options` sets it for the duration of one o
 same options run together, others wait (the variable is one per process). When the last open is done the
 variable is put back as it was, so other captures in the process see the operator's options only.
 
+Each kind of source declares its own (:class:`FFmpegOptions`, beside its URL rules in
+``recognition/source_kinds/``), for instance:
+
 - ``protocol_whitelist``: the protocols of the scheme only (no ``file:``, ``concat:``, ``data:``...).
 - ``max_redirects;0`` for HTTP: a camera (or anything that answers as one) cannot send FFmpeg elsewhere.
 - ``format_whitelist`` for HTTP: streaming formats only; playlists (HLS, DASH) are refused because they
@@ -24,24 +27,23 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 VARIABLE = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 os.environ.setdefault("OPENCV_FFMPEG_IS_THREAD_SAFE", "1")
-HTTP_FORMATS = "mpjpeg,mjpeg,jpeg_pipe,h264,hevc,mpegts,flv,matroska,mov,avi"
 
-SCHEME_OPTIONS: dict[str, dict[str, str]] = {
-    "file": {"protocol_whitelist": "file"},
-    "rtsp": {"protocol_whitelist": "rtsp,rtp,udp,tcp"},
-    "rtsps": {"protocol_whitelist": "rtsps,rtsp,rtp,udp,tcp,tls"},
-    "http": {"protocol_whitelist": "http,tcp", "max_redirects": "0", "format_whitelist": HTTP_FORMATS},
-    "https": {"protocol_whitelist": "https,http,tls,tcp", "max_redirects": "0", "format_whitelist": HTTP_FORMATS},
-}
-SCHEME_DEFAULTS: dict[str, dict[str, str]] = {
-    "rtsp": {"rtsp_transport": "tcp"},
-    "rtsps": {"rtsp_transport": "tcp"},
-}
+
+@dataclass(frozen=True)
+class FFmpegOptions:
+    """What a scheme opens with: ``enforced`` options override the operator's, ``defaults`` give way to them."""
+
+    enforced: Mapping[str, str]
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+
+LOCAL_FILE = FFmpegOptions({"protocol_whitelist": "file"})
 
 
 def _parse(text: str) -> dict[str, str]:
@@ -57,8 +59,8 @@ _OPERATOR_VALUE = os.environ.get(VARIABLE)
 _OPERATOR_OPTIONS = _parse(_OPERATOR_VALUE or "")
 
 
-def options_for(scheme: str, extra: dict[str, str] | None = None) -> str:
-    options = SCHEME_DEFAULTS.get(scheme, {}) | _OPERATOR_OPTIONS | SCHEME_OPTIONS[scheme] | (extra or {})
+def options_for(scheme_options: FFmpegOptions, extra: dict[str, str] | None = None) -> str:
+    options = dict(scheme_options.defaults) | _OPERATOR_OPTIONS | dict(scheme_options.enforced) | (extra or {})
     return "|".join(f"{key};{value}" for key, value in options.items())
 
 
@@ -98,8 +100,8 @@ _GATE = _Gate()
 
 
 @contextmanager
-def capture_options(scheme: str, extra: dict[str, str] | None = None) -> Iterator[str]:
-    """Hold the options of ``scheme`` (and ``extra``) in the environment while a capture opens."""
-    value = options_for(scheme, extra)
+def capture_options(scheme_options: FFmpegOptions, extra: dict[str, str] | None = None) -> Iterator[str]:
+    """Hold the options of a scheme (and ``extra``) in the environment while a capture opens."""
+    value = options_for(scheme_options, extra)
     with _GATE.holding(value):
         yield value

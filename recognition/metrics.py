@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.metrics import metric_add, metric_observe, metric_set, metrics_flush
 
 if TYPE_CHECKING:  # the web process records alert latencies without loading the pipeline
-    from recognition.pipeline import StatsReport
+    from recognition.run_loop import StatsReport
 
 logger = logging.getLogger(__name__)
 

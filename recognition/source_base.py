@@ -1,4 +1,5 @@
-"""What every frame source shares: the frame, the errors, the policy, the interface. No Django imports."""
+"""What every frame source shares: the frame, the errors, the policy, the interfaces of a source and of a kind
+of source (the plugin point, registered in ``recognition.sources``). No Django imports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recognition.ffmpeg_options import FFmpegOptions
 from recognition.source_urls import DestinationPolicy, URLRefused, redact_url
 
 
@@ -136,3 +138,33 @@ class RefusedSource(FrameSource):
 
     def close(self) -> None:
         pass
+
+
+class SourceKind(ABC):
+    """One kind of frame source (a plugin point): its URL schemes, how its URLs are checked, how it is described
+    to whoever types a camera URL, and how its sources are made. One module per kind: ``recognition/source_kinds/``
+    or, out of tree, an entry point in the ``lfr_portal.frame_sources`` group (``recognition.sources``)."""
+
+    schemes: tuple[str, ...] = ()  # the URL schemes it opens; "file" also takes plain paths
+
+    def help_text(self, policy: SourcePolicy) -> str:
+        """A phrase for the camera form and the API: which URLs of this kind are accepted."""
+        return " or ".join(f"{scheme}://" for scheme in self.schemes)
+
+    @abstractmethod
+    def validate(self, url: str, policy: SourcePolicy) -> str:
+        """The canonical URL to store and open; raise SourceRefused (via URLRefused) when it may not be."""
+
+    @abstractmethod
+    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
+               **options) -> FrameSource:
+        """The source, not yet opened; its ``open()`` checks the URL against ``policy`` again."""
+
+
+@dataclass(frozen=True)
+class NetworkScheme:
+    """A network stream scheme: where the connection goes when the URL names no port, what FFmpeg may do."""
+
+    name: str
+    default_port: int
+    ffmpeg: FFmpegOptions

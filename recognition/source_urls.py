@@ -20,7 +20,6 @@ from urllib.parse import quote, unquote, urlsplit
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
 DEFAULT_ALLOWED_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 MASK = "\u2022\u2022\u2022"
 
@@ -204,6 +203,11 @@ class CheckedURL:
     port: int | None
     path_and_query: str
     addresses: tuple[IPAddress, ...]
+    default_port: int  # the scheme's, where the connection goes when the URL names no port
+
+    @property
+    def connect_port(self) -> int:
+        return self.port or self.default_port
 
     def _url(self, host: str) -> str:
         netloc = (f"{self.userinfo}@" if self.userinfo else "") + host + (f":{self.port}" if self.port else "")
@@ -227,7 +231,7 @@ class CheckedURL:
         return self.host + (f":{self.port}" if self.port else "")
 
 
-def network_url_checked(url: str, *, scheme: str, policy: DestinationPolicy) -> CheckedURL:
+def network_url_checked(url: str, *, scheme: str, policy: DestinationPolicy, default_port: int) -> CheckedURL:
     """Check the URL's characters, rebuild it from its parsed parts and check every address of its host."""
     refuse_unsafe_characters(url)
     try:
@@ -244,7 +248,7 @@ def network_url_checked(url: str, *, scheme: str, policy: DestinationPolicy) -> 
     if port == 0:
         raise URLRefused("port 0 is not a camera port")
     host = _canonical_host(parts.hostname)
-    addresses = policy.check(host.strip("[]"), port or DEFAULT_PORTS[scheme])
+    addresses = policy.check(host.strip("[]"), port or default_port)
     userinfo = ""
     if parts.username is not None:
         userinfo = quote(unquote(parts.username), safe=_USERINFO_SAFE)
@@ -253,12 +257,13 @@ def network_url_checked(url: str, *, scheme: str, policy: DestinationPolicy) -> 
     path = quote(parts.path, safe=_PATH_SAFE)
     query = quote(parts.query, safe=_PATH_SAFE + "?")
     return CheckedURL(scheme=scheme, userinfo=userinfo, host=host, port=port,
-                      path_and_query=path + (f"?{query}" if query else ""), addresses=tuple(addresses))
+                      path_and_query=path + (f"?{query}" if query else ""), addresses=tuple(addresses),
+                      default_port=default_port)
 
 
-def network_url_canonical(url: str, *, scheme: str, policy: DestinationPolicy) -> str:
+def network_url_canonical(url: str, *, scheme: str, policy: DestinationPolicy, default_port: int) -> str:
     """The URL to store: rebuilt from its parsed parts, after checking its characters and destination."""
-    return network_url_checked(url, scheme=scheme, policy=policy).url
+    return network_url_checked(url, scheme=scheme, policy=policy, default_port=default_port).url
 
 
 def _canonical_host(hostname: str) -> str:

@@ -20,33 +20,42 @@ Built in, by URL scheme:
 Every source refuses frames larger than the policy's ``max_frame_pixels`` (``CAMERA_MAX_FRAME_PIXELS``): by
 the size the stream declares when it opens, and again per frame.
 
-Each scheme is a :class:`SourceKind` in a registry: ``register_source(scheme, kind)`` adds one (a vendor SDK,
-a GStreamer pipeline, a test double). A kind both checks URLs (``validate``: the canonical URL, or
-:class:`SourceRefused`) and makes sources, which check again each time they open, so a URL stored before a
-rule existed, or a host whose DNS answer changed, is refused when opened. What a URL may reach is a
-:class:`SourcePolicy`: destination networks and ports (``recognition.source_urls``) and a root for video
-files. FFmpeg opens each scheme with its own protocol whitelist (``recognition.ffmpeg_options``).
+Each kind of source is a :class:`SourceKind` (``recognition.source_base``) in a registry, under each of its
+``schemes``: the built-in kinds are the modules of ``recognition/source_kinds/`` (each names its ``SOURCE_KIND``),
+and out-of-tree kinds are found through the ``lfr_portal.frame_sources`` entry point group (a package declares
+``[project.entry-points."lfr_portal.frame_sources"] vendorcam = "vendor_lfr.cam:VendorCamKind"``), as Frigate finds
+its detector plugins. ``register_source(scheme, kind)`` adds one in code (a test double). A kind checks URLs
+(``validate``: the canonical URL, or :class:`SourceRefused`), describes them (``help_text``: the camera form and
+the API) and makes sources, which check again each time they open, so a URL stored before a rule existed, or a
+host whose DNS answer changed, is refused when opened. What a URL may reach is a :class:`SourcePolicy`:
+destination networks and ports (``recognition.source_urls``) and a root for video files. FFmpeg opens each
+scheme with the options its kind declares (``recognition.ffmpeg_options``).
 
-Reconnecting is the caller's job (:class:`Backoff` gives the delays); ``recognition.pipeline.run_cameras``
+Reconnecting is the caller's job (:class:`Backoff` gives the delays); ``recognition.run_loop.run_cameras``
 does it for live sources.
 
 Error messages and ``repr`` never show a password embedded in a URL (``redact_url``).
 
-This module is the registry and the public names; the shared interface is in ``recognition.source_base``
-and the OpenCV sources in ``recognition.capture_sources``.
+This module is the registry and the public names; the shared interfaces are in ``recognition.source_base``,
+the OpenCV sources in ``recognition.capture_sources``, the kinds in ``recognition.source_kinds``.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
-from abc import ABC, abstractmethod
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+import pkgutil
+import threading
+from importlib.metadata import entry_points
+from urllib.parse import urlsplit
 
+from recognition import source_kinds
 from recognition.capture_sources import (  # noqa: F401 - the public names of frame sources live here
     DEFAULT_OPEN_TIMEOUT_S,
     DEFAULT_READ_TIMEOUT_S,
     FramesFromImages,
+    NetworkStreamKind,
     StreamSource,
     VideoFileSource,
     video_path_resolved,
@@ -55,14 +64,20 @@ from recognition.source_base import (  # noqa: F401
     DEFAULT_MAX_FRAME_PIXELS,
     Frame,
     FrameSource,
+    NetworkScheme,
     RefusedSource,
     SourceError,
+    SourceKind,
     SourcePolicy,
     SourceRefused,
     SourceUnavailable,
     refusing,
 )
-from recognition.source_urls import URLRefused, network_url_canonical, redact_url, refuse_unsafe_characters
+from recognition.source_urls import redact_url
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "lfr_portal.frame_sources"
 
 
 class UnknownSourceScheme(SourceError, ValueError):
@@ -72,20 +87,10 @@ class UnknownSourceScheme(SourceError, ValueError):
         super().__init__(f"no frame source for scheme {scheme!r} in {self.url} (known: {known})")
 
 
-class SourceKind(ABC):
-    """One kind of frame source (a plugin point): how its URLs are checked and how its sources are made."""
-
-    @abstractmethod
-    def validate(self, url: str, policy: SourcePolicy) -> str:
-        """The canonical URL to store and open; raise SourceRefused (via URLRefused) when it may not be."""
-
-    @abstractmethod
-    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
-               **options) -> FrameSource:
-        """The source, not yet opened; its ``open()`` checks the URL against ``policy`` again."""
-
-
 _REGISTRY: dict[str, SourceKind] = {}
+_BUILT_IN: set[str] = set()
+_plugins_loaded = False
+_plugins_lock = threading.RLock()  # other threads wait for the loading; a plugin asking again does not
 
 
 def register_source(scheme: str, kind: SourceKind) -> None:
@@ -98,8 +103,66 @@ def register_source(scheme: str, kind: SourceKind) -> None:
     _REGISTRY[scheme] = kind
 
 
+def register_kind(kind: SourceKind) -> None:
+    """Register a kind under every scheme it names."""
+    if not isinstance(kind, SourceKind) or not kind.schemes:
+        raise TypeError("register a SourceKind that names its schemes")
+    for scheme in kind.schemes:
+        register_source(scheme, kind)
+
+
+def _register_built_ins() -> None:
+    for module in pkgutil.iter_modules(source_kinds.__path__):
+        kind = importlib.import_module(f"{source_kinds.__name__}.{module.name}").SOURCE_KIND
+        register_kind(kind)
+        _BUILT_IN.update(kind.schemes)
+
+
+def load_plugin_sources(*, reload: bool = False) -> None:
+    """Register the kinds of installed packages (entry point group ``lfr_portal.frame_sources``), once.
+
+    An entry point names a SourceKind subclass (made without arguments) or instance. One that fails to load, or
+    names a built-in scheme, is logged and skipped: a broken plugin takes no camera of another kind down, and
+    none loosens the rules of a built-in kind."""
+    global _plugins_loaded
+    with _plugins_lock:
+        if _plugins_loaded and not reload:
+            return
+        _plugins_loaded = True
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = entry_point.load()
+                kind = loaded() if isinstance(loaded, type) else loaded
+                taken = sorted(set(kind.schemes) & _BUILT_IN) if isinstance(kind, SourceKind) else []
+                if taken:
+                    logger.error("frame source plugin %s names built-in schemes %s: skipped", entry_point.name, taken)
+                    continue
+                register_kind(kind)
+            except Exception:
+                logger.exception("frame source plugin %s could not be loaded: skipped", entry_point.name)
+
+
 def registered_schemes() -> list[str]:
+    load_plugin_sources()
     return sorted(_REGISTRY)
+
+
+def registered_kinds() -> list[SourceKind]:
+    """Each kind once, in the order registered (the built-ins by module name, then the plugins)."""
+    load_plugin_sources()
+    kinds: list[SourceKind] = []
+    for kind in _REGISTRY.values():
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def sources_help(policy: SourcePolicy | None = None) -> str:
+    """What may be typed as a camera source, from every registered kind: "A, B or C"."""
+    phrases = [kind.help_text(policy or SourcePolicy()) for kind in registered_kinds()]
+    if len(phrases) < 2:
+        return "".join(phrases)
+    return f"{', '.join(phrases[:-1])} or {phrases[-1]}"
 
 
 def source_scheme(url: str | os.PathLike) -> str:
@@ -112,6 +175,9 @@ def source_scheme(url: str | os.PathLike) -> str:
 def _kind(text: str) -> SourceKind:
     scheme = source_scheme(text)
     kind = _REGISTRY.get(scheme)
+    if kind is None:
+        load_plugin_sources()
+        kind = _REGISTRY.get(scheme)
     if kind is None:
         raise UnknownSourceScheme(text, scheme)
     return kind
@@ -142,53 +208,7 @@ def open_source(url: str | os.PathLike, *, policy: SourcePolicy | None = None, l
     return source
 
 
-def _file_path(url: str) -> Path:
-    if "://" in url or url.lower().startswith("file:"):
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            raise URLRefused("file URLs must name a local file (file:///path)")
-        return Path(unquote(parts.path))
-    return Path(url)
-
-
-class VideoFileKind(SourceKind):
-    """``file:///path`` or a plain path; the stored form is the resolved path."""
-
-    def validate(self, url: str, policy: SourcePolicy) -> str:
-        refuse_unsafe_characters(url, file_path=True)
-        path = video_path_resolved(_file_path(url), root=policy.file_root)
-        if not path.is_file():
-            raise URLRefused(f"no video file at {path}")
-        return str(path)
-
-    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
-               **options) -> FrameSource:
-        if options:
-            raise TypeError(f"unexpected options for a video file source: {', '.join(sorted(options))}")
-        with refusing(url):
-            path = _file_path(url)
-        return VideoFileSource(path, loop=loop, realtime=realtime, url=url, root=policy.file_root,
-                               max_frame_pixels=policy.max_frame_pixels)
-
-
-class StreamKind(SourceKind):
-    """A network stream; the URL is rebuilt from its parts and its destination checked (source_urls)."""
-
-    def __init__(self, scheme: str) -> None:
-        self.scheme = scheme
-
-    def validate(self, url: str, policy: SourcePolicy) -> str:
-        return network_url_canonical(url, scheme=self.scheme, policy=policy.destinations)
-
-    def create(self, url: str, *, policy: SourcePolicy, loop: bool = False, realtime: bool = False,
-               **options) -> FrameSource:
-        # loop / realtime mean nothing for a live stream: it is always paced by the camera.
-        return StreamSource(url, policy=policy, **options)
-
-
-register_source("file", VideoFileKind())
-for _scheme in ("rtsp", "rtsps", "http", "https"):
-    register_source(_scheme, StreamKind(_scheme))
+_register_built_ins()
 
 
 class Backoff:

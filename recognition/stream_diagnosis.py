@@ -17,7 +17,7 @@ import socket
 import ssl
 from urllib.parse import unquote
 
-from recognition.source_urls import DEFAULT_PORTS, CheckedURL
+from recognition.source_urls import CheckedURL
 
 MAX_ANSWER_BYTES = 16 * 1024
 _STATUS_LINE = re.compile(rb"^(RTSP|HTTP)/\d\.\d (\d{3}) ?([^\r\n]*)")
@@ -27,7 +27,7 @@ _CHALLENGE_PARAMETER = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
 def open_failure_reason(checked: CheckedURL, *, timeout: float) -> str | None:
     """What the camera answers that explains a failed open; None when its answer looks fine (the stream
     itself is then what FFmpeg could not use)."""
-    port = checked.port or DEFAULT_PORTS[checked.scheme]
+    port = checked.connect_port
     address = str(checked.addresses[0])
     try:
         if checked.scheme == "rtsp":

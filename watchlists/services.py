@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SMALL_PHOTO_MAX_SIDE = 400
 DOMINANT_FACE_AREA_RATIO = 2.0  # largest face at least twice the next: a bystander, not a group
 SUBJECT_EDITABLE_FIELDS = frozenset({
     "name", "date_of_birth", "under_18_justification", "category", "reason", "legal_basis", "priority",
@@ -200,17 +199,9 @@ def reference_images_enrol(*, image_ids: Sequence[int]) -> list[ReferenceImage]:
             decodable.append(image)
         except (ImageError, OSError) as exc:
             _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=[str(exc)])
-    # Small photos (LFW-sized, passport crops) are detected on a 320x320 canvas instead of 640x640: same
-    # faces found (docs/evaluation.md, "Detector input size"), a quarter of the work.
-    small = [i for i, frame in enumerate(frames) if max(frame.shape[:2]) <= SMALL_PHOTO_MAX_SIDE]
-    large = [i for i in range(len(frames)) if i not in set(small)]
-    policy = enrolment_policy()
-    for indices, det_size in ((small, (320, 320)), (large, None)):
-        if not indices:
-            continue
-        results = engine.embed_single_faces([frames[i] for i in indices], policy=policy, det_size=det_size)
-        for i, result in zip(indices, results):
-            _enrolment_decide(image=decodable[i], result=result)
+    results = engine.embed_reference_images(frames, policy=enrolment_policy())
+    for image, result in zip(decodable, results):
+        _enrolment_decide(image=image, result=result)
     return images
 
 

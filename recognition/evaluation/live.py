@@ -1,7 +1,7 @@
 """Walk-by evaluation through the live pipeline (``manage.py evaluate_live``). No Django.
 
 Passers-by (photos of enrolled people, and of people who are not enrolled) walk towards a camera in
-synthetic scenes (:mod:`.walkby`); every frame goes through :func:`recognition.pipeline.process_batch`
+synthetic scenes (:mod:`.walkby`); every frame goes through :func:`recognition.batch.process_batch`
 with the production :class:`PipelineConfig`, and each alert is attributed to the passer-by whose face
 it is. docs/evaluation.md ("Walk-by evaluation") has the protocol and the reasoning.
 
@@ -26,20 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from recognition.batch import CameraPipeline, PipelineConfig, face_context_crop, live_detector, process_batch
 from recognition.ml.decision import TrackDecision
 from recognition.ml.engine import EngineConfig, FaceEngine
 from recognition.ml.images import decode_image
+from recognition.ml.input_sizes import engine_on_gpu, live_det_size
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.tracker import box_iou
-from recognition.pipeline import (
-    CameraPipeline,
-    PipelineConfig,
-    default_live_det_size,
-    engine_on_gpu,
-    face_context_crop,
-    live_detector,
-    process_batch,
-)
 from recognition.source_base import Frame
 
 from . import label_fixes, metrics
@@ -305,7 +298,7 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
     if engine.config.flip:
         raise ValueError("the live workers do not flip-average: pass an engine with flip off")
     device = "cuda" if engine_on_gpu(engine) else "cpu"
-    det_size = tuple(options.det_size or default_live_det_size(engine))
+    det_size = tuple(options.det_size or live_det_size(on_gpu=engine_on_gpu(engine)))
     config = replace(options.pipeline, det_size=det_size)
     detector = live_detector(engine, det_size)
     background = background or SyntheticBackground(options.seed)

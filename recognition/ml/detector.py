@@ -28,9 +28,6 @@ class Detections:
     def empty(cls) -> Detections:
         return cls(np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32), np.zeros((0,), np.float32))
 
-    def subset(self, indices) -> Detections:
-        return Detections(self.boxes[indices], self.landmarks[indices], self.scores[indices])
-
 
 def letterbox(frame: np.ndarray, *, size: tuple[int, int]) -> tuple[np.ndarray, float]:
     """Resize keeping aspect ratio into the top-left corner of a black (W, H) canvas, as insightface does."""

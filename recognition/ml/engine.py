@@ -17,6 +17,7 @@ from .backends import BackendSettings, create_backend
 from .detector import FaceDetector
 from .embedder import FaceEmbedder
 from .images import decode_image, ensure_bgr
+from .input_sizes import reference_det_size
 from .models import find_model_pack, inspect_detector, inspect_recogniser
 from .quality import FaceQuality, QualityPolicy, assess_face
 
@@ -170,6 +171,19 @@ class FaceEngine:
             outcome = SingleFaceOutcome.ONE_FACE if count == 1 else SingleFaceOutcome.SEVERAL_FACES
             reasons = policy.refusal_reasons(face.quality) if policy is not None else []
             results.append(SingleFaceResult(outcome, face, count, self.model_id, reasons, runner_up))
+        return results
+
+    def embed_reference_images(self, images: Sequence[np.ndarray], *,
+                               policy: QualityPolicy | None = None) -> list[SingleFaceResult]:
+        """`embed_single_faces`, each photo detected at the input its size calls for (`reference_det_size`)."""
+        groups: dict[tuple[int, int] | None, list[int]] = {}
+        for i, image in enumerate(images):
+            groups.setdefault(reference_det_size(image), []).append(i)
+        results: list[SingleFaceResult | None] = [None] * len(images)
+        for det_size, indices in groups.items():
+            found = self.embed_single_faces([images[i] for i in indices], policy=policy, det_size=det_size)
+            for i, result in zip(indices, found, strict=True):
+                results[i] = result
         return results
 
     def _analyse_tight_crop(self, frame: np.ndarray) -> list[Face]:

@@ -22,7 +22,7 @@ def worker_run(deployment, holder: str = "test-host:1:0123456789ab"):
 
 def match(run, *, subject_index: int = 0, track_id: int = 1, score: float = 0.71):
     """An AlertCandidate of the run's `subject_index`-th subject (by id) on its first camera."""
-    from recognition.pipeline import AlertCandidate
+    from recognition.batch import AlertCandidate
     from tests.samples import person_image
 
     subject_id = sorted(run.by_subject)[subject_index]

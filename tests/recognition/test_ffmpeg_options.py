@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from recognition import ffmpeg_options
-from recognition.ffmpeg_options import capture_options, options_for
+from recognition.ffmpeg_options import LOCAL_FILE, capture_options, options_for
 from recognition.source_urls import DestinationPolicy
-from recognition.sources import SourcePolicy, SourceRefused, SourceUnavailable, StreamSource, open_source
+from recognition.sources import SourcePolicy, SourceRefused, SourceUnavailable, create_source, open_source
 
 
 class Listener:
@@ -123,7 +123,7 @@ def test_an_injected_url_never_opens_a_connection(listener, scheme):
 
 
 def test_each_open_checks_the_destination_again(listener):
-    source = StreamSource(f"rtsp://localhost:{listener.port}/live", policy=only(listener.port), open_timeout=1)
+    source = create_source(f"rtsp://localhost:{listener.port}/live", policy=only(listener.port), open_timeout=1)
     with pytest.raises(SourceUnavailable):
         source.open()  # allowed: it connects (and the listener is no camera; then the diagnosis asks why)
     connections = len(listener.received)
@@ -135,15 +135,20 @@ def test_each_open_checks_the_destination_again(listener):
     assert len(listener.received) == connections
 
 
+def scheme_options(scheme):
+    """The FFmpeg options the registered kind of ``scheme`` opens its streams with."""
+    return create_source(f"{scheme}://10.0.0.5/").network.ffmpeg
+
+
 def test_each_scheme_has_its_whitelist_and_http_no_redirects():
-    assert "protocol_whitelist;rtsp,rtp,udp,tcp" in options_for("rtsp").split("|")
-    assert "rtsp_transport;tcp" in options_for("rtsp").split("|")
-    assert "protocol_whitelist;rtsps,rtsp,rtp,udp,tcp,tls" in options_for("rtsps").split("|")
+    assert "protocol_whitelist;rtsp,rtp,udp,tcp" in options_for(scheme_options("rtsp")).split("|")
+    assert "rtsp_transport;tcp" in options_for(scheme_options("rtsp")).split("|")
+    assert "protocol_whitelist;rtsps,rtsp,rtp,udp,tcp,tls" in options_for(scheme_options("rtsps")).split("|")
     for scheme, protocols in (("http", "http,tcp"), ("https", "https,http,tls,tcp")):
-        options = options_for(scheme).split("|")
+        options = options_for(scheme_options(scheme)).split("|")
         assert f"protocol_whitelist;{protocols}" in options and "max_redirects;0" in options
         assert any(o.startswith("format_whitelist;") and "hls" not in o for o in options)
-    assert options_for("file").split("|") == ["protocol_whitelist;file"]
+    assert options_for(LOCAL_FILE).split("|") == ["protocol_whitelist;file"]
 
 
 def test_opens_with_other_options_wait_for_each_other():
@@ -151,7 +156,7 @@ def test_opens_with_other_options_wait_for_each_other():
     release_http = threading.Event()
 
     def http_opener():
-        with capture_options("http"):
+        with capture_options(scheme_options("http")):
             http_open.set()
             release_http.wait(5)
             seen.append(("http", ffmpeg_options.os.environ[ffmpeg_options.VARIABLE]))
@@ -159,7 +164,7 @@ def test_opens_with_other_options_wait_for_each_other():
     def rtsp_opener():
         http_open.wait(5)
         rtsp_waiting.set()
-        with capture_options("rtsp"):
+        with capture_options(scheme_options("rtsp")):
             seen.append(("rtsp", ffmpeg_options.os.environ[ffmpeg_options.VARIABLE]))
 
     threads = [threading.Thread(target=http_opener), threading.Thread(target=rtsp_opener)]
@@ -171,9 +176,9 @@ def test_opens_with_other_options_wait_for_each_other():
     release_http.set()
     for thread in threads:
         thread.join(5)
-    assert seen == [("http", options_for("http")), ("rtsp", options_for("rtsp"))]
-    with capture_options("http"), capture_options("http"):  # the same options open together
-        assert ffmpeg_options.os.environ[ffmpeg_options.VARIABLE] == options_for("http")
+    assert seen == [("http", options_for(scheme_options("http"))), ("rtsp", options_for(scheme_options("rtsp")))]
+    with capture_options(scheme_options("http")), capture_options(scheme_options("http")):  # the same options open together
+        assert ffmpeg_options.os.environ[ffmpeg_options.VARIABLE] == options_for(scheme_options("http"))
     # Put back as it was, so captures opened elsewhere in the process are not limited to http.
     assert ffmpeg_options.os.environ.get(ffmpeg_options.VARIABLE) == ffmpeg_options._OPERATOR_VALUE
 

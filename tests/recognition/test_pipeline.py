@@ -19,18 +19,12 @@ import cv2
 import numpy as np
 import pytest
 
+from recognition.batch import CameraPipeline, PipelineConfig, face_context_crop, live_detector, process_batch
+from recognition.ml.input_sizes import DEFAULT_LIVE_DET_SIZE
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import QualityPolicy
-from recognition.pipeline import (
-    DEFAULT_LIVE_DET_SIZE,
-    CameraPipeline,
-    PipelineConfig,
-    face_context_crop,
-    live_detector,
-    process_batch,
-    run_cameras,
-)
-from recognition.sources import Backoff, Frame, FramesFromImages, StreamSource, open_source
+from recognition.run_loop import run_cameras
+from recognition.sources import Backoff, Frame, FramesFromImages, create_source, open_source
 from tests.samples import SHARED_DATA, packaged_photo, person_crops, person_image
 
 THRESHOLD = 0.45
@@ -201,7 +195,7 @@ def test_run_cameras_batches_live_and_file_sources_and_survives_a_dead_camera(en
     sources = {
         "file": open_source(walk_video),
         "memory": FramesFromImages([f.image for f in mirrored(walk_frames)], fps=FPS),
-        "dead": StreamSource(dead_url, open_timeout=1, read_timeout=1),
+        "dead": create_source(dead_url, open_timeout=1, read_timeout=1),
     }
     started = time.monotonic()
     summary = run_cameras(
@@ -324,20 +318,6 @@ def test_live_detector_shares_the_engine_session(engine):
     assert live_detector(engine, DEFAULT_LIVE_DET_SIZE) is detector
     assert live_detector(engine, engine.detector.input_size) is engine.detector
     assert CameraPipeline.create("x", PipelineConfig(max_age=2.5)).tracker.max_age == 2.5
-
-
-def test_live_detector_size_follows_the_device():
-    from types import SimpleNamespace
-
-    from recognition.pipeline import CPU_LIVE_DET_SIZE, default_live_det_size
-
-    def engine_on(providers, device=None):
-        backend = SimpleNamespace(providers=providers, **({"device": device} if device else {}))
-        return SimpleNamespace(detector=SimpleNamespace(backend=backend))
-
-    assert default_live_det_size(engine_on(["CPUExecutionProvider"])) == CPU_LIVE_DET_SIZE == (640, 384)
-    assert default_live_det_size(engine_on(["CUDAExecutionProvider", "CPUExecutionProvider"])) == DEFAULT_LIVE_DET_SIZE
-    assert default_live_det_size(engine_on([], device="cuda")) == (960, 544)
 
 
 def test_face_context_crop_is_a_clipped_bounded_copy():

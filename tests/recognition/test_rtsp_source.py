@@ -11,12 +11,13 @@ import time
 import pytest
 
 from bench.rtsp_server import RtspServer
+from recognition.batch import face_context_crop
 from recognition.demo_media import walking_face_video
 from recognition.ml.matcher import WatchlistMatcher
 from recognition.ml.quality import QualityPolicy
-from recognition.pipeline import face_context_crop, run_cameras
+from recognition.run_loop import run_cameras
 from recognition.source_urls import DestinationPolicy, network_url_checked
-from recognition.sources import Backoff, SourcePolicy, SourceUnavailable, StreamSource, open_source
+from recognition.sources import Backoff, SourcePolicy, SourceUnavailable, StreamSource, create_source, open_source
 from recognition.stream_diagnosis import open_failure_reason
 from tests.recognition.stream_servers import require_rtsp_server
 from tests.samples import SHARED_DATA, person_crops
@@ -136,7 +137,7 @@ def test_run_cameras_reconnects_with_back_off_after_the_server_restarts(rtsp_ser
         reconnected = fault_done.is_set() and statuses[-1][0] == "connected" and processed["after"] >= 10
         return not reconnected and time.monotonic() < deadline
 
-    source = StreamSource(server.url(), policy=LOOPBACK, open_timeout=3, read_timeout=2)
+    source = create_source(server.url(), policy=LOOPBACK, open_timeout=3, read_timeout=2)
     breaker = threading.Thread(target=break_the_camera, daemon=True)
     breaker.start()
     summary = run_cameras(sources={"cam": source}, engine=engine, matcher=None, threshold=0.5,
@@ -178,7 +179,7 @@ def test_a_stalled_rtsp_camera_is_lost_retried_and_streams_again_when_it_recover
 
     staller = threading.Thread(target=stall_the_camera, daemon=True)
     staller.start()
-    run_cameras(sources={"cam": StreamSource(server.url(), policy=LOOPBACK, open_timeout=2, read_timeout=1.5)},
+    run_cameras(sources={"cam": create_source(server.url(), policy=LOOPBACK, open_timeout=2, read_timeout=1.5)},
                 engine=engine, matcher=None, threshold=0.5, on_alert=lambda a: None, should_continue=should_continue,
                 on_source_status=lambda camera, status, detail: statuses.append((status, detail)),
                 backoff=lambda: Backoff(initial=0.3, maximum=1.0))
@@ -199,7 +200,7 @@ def test_credentials_in_the_url_right_ones_stream_wrong_ones_say_so_and_never_sh
         assert len(read_frames(source, 10)) == 10
         assert "w0rd" not in repr(source)
     # The diagnosis answers the camera's challenge as FFmpeg does: with the right credentials, nothing to report.
-    checked = network_url_checked(server.url(), scheme="rtsp", policy=LOOPBACK.destinations)
+    checked = network_url_checked(server.url(), scheme="rtsp", policy=LOOPBACK.destinations, default_port=554)
     assert open_failure_reason(checked, timeout=5) is None
 
     wrong = server.url().replace("w0rd", "guess")
@@ -212,7 +213,7 @@ def test_credentials_in_the_url_right_ones_stream_wrong_ones_say_so_and_never_sh
     # The camera status a worker reports, from the same run loop: clear, retried, no password.
     statuses = []
     started = time.monotonic()
-    run_cameras(sources={"cam": StreamSource(wrong, policy=LOOPBACK, open_timeout=3)}, engine=engine, matcher=None,
+    run_cameras(sources={"cam": create_source(wrong, policy=LOOPBACK, open_timeout=3)}, engine=engine, matcher=None,
                 threshold=0.5, on_alert=lambda a: None,
                 should_continue=lambda: len(statuses) < 2 and time.monotonic() - started < 30,
                 on_source_status=lambda camera, status, detail: statuses.append((status, detail)),
@@ -238,7 +239,7 @@ def test_the_street_video_over_rtsp_alerts_on_an_enrolled_pedestrian(rtsp_server
     server = rtsp_server(video=STREET, fps=25)  # 1080p H.264, looping, in real time
     alerts, statuses = [], []
     deadline = time.monotonic() + 90
-    summary = run_cameras(sources={"street": StreamSource(server.url(), policy=LOOPBACK, open_timeout=10)},
+    summary = run_cameras(sources={"street": create_source(server.url(), policy=LOOPBACK, open_timeout=10)},
                           engine=engine, matcher=matcher, threshold=0.5, on_alert=alerts.append,
                           should_continue=lambda: not alerts and time.monotonic() < deadline,
                           on_source_status=lambda camera, status, detail: statuses.append(status))

@@ -80,8 +80,8 @@ def test_every_resolved_address_is_checked():
 ])
 def test_the_url_is_rebuilt_from_its_parts(url, canonical):
     scheme = url.split(":")[0].lower()
-    assert network_url_canonical(url, scheme=scheme, policy=DEFAULT) == canonical
-    assert network_url_canonical(canonical, scheme=scheme, policy=DEFAULT) == canonical  # stable
+    assert network_url_canonical(url, scheme=scheme, policy=DEFAULT, default_port=554) == canonical
+    assert network_url_canonical(canonical, scheme=scheme, policy=DEFAULT, default_port=554) == canonical  # stable
 
 
 @pytest.mark.parametrize("url, reason", [
@@ -102,7 +102,7 @@ def test_the_url_is_rebuilt_from_its_parts(url, canonical):
 def test_malformed_urls_are_refused(url, reason):
     scheme = "http" if reason.startswith("expected") else "rtsp"
     with pytest.raises(URLRefused, match=reason):
-        network_url_canonical(url, scheme=scheme, policy=DEFAULT)
+        network_url_canonical(url, scheme=scheme, policy=DEFAULT, default_port=554)
 
 
 def test_redact_url_masks_passwords_and_secret_parameters_and_escapes_controls():

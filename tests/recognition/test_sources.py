@@ -266,4 +266,4 @@ def test_redact_url_hides_passwords_only():
     assert redact_url("rtsp://admin:hunter2@10.0.0.5:554/s1") == "rtsp://admin:\u2022\u2022\u2022@10.0.0.5:554/s1"
     assert redact_url("rtsp://10.0.0.5/s1") == "rtsp://10.0.0.5/s1"
     assert redact_url("/videos/demo.mp4") == "/videos/demo.mp4"
-    assert "hunter2" not in repr(StreamSource("rtsp://admin:hunter2@10.0.0.5/s1"))
+    assert "hunter2" not in repr(create_source("rtsp://admin:hunter2@10.0.0.5/s1"))

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from recognition.pipeline import run_cameras
+from recognition.run_loop import run_cameras
 from recognition.source_urls import DestinationPolicy
 from recognition.sources import (
     DEFAULT_MAX_FRAME_PIXELS,
@@ -23,7 +23,7 @@ from recognition.sources import (
     SourcePolicy,
     SourceRefused,
     SourceUnavailable,
-    StreamSource,
+    create_source,
     open_source,
 )
 from tests.recognition.stream_servers import (
@@ -85,7 +85,7 @@ def test_faulty_cameras_cost_themselves_only(engine, faulty_cameras):
             "drops": server.url("/drops.mjpg"), "silent": silent_url, "garbage": server.url("/garbage"),
             "audio": server.url("/audio.wav"), "playlist": server.url("/live.m3u8"),
             "huge": server.url("/huge.mjpg")}
-    sources = {name: StreamSource(url, policy=LOOPBACK, open_timeout=1.5, read_timeout=1.5)
+    sources = {name: create_source(url, policy=LOOPBACK, open_timeout=1.5, read_timeout=1.5)
                for name, url in urls.items()}
     statuses: dict[str, list[tuple[str, str]]] = {name: [] for name in urls}
     steady = {"processed": 0, "when_every_fault_was_seen": None}
@@ -201,7 +201,7 @@ class _CaptureThatGrows:
 
 
 def test_a_frame_larger_than_the_cap_mid_stream_ends_the_read_with_the_reason():
-    source = StreamSource("http://10.0.0.5/video.mjpg", policy=SourcePolicy(max_frame_pixels=100 * 100))
+    source = create_source("http://10.0.0.5/video.mjpg", policy=SourcePolicy(max_frame_pixels=100 * 100))
     source._capture = _CaptureThatGrows([np.zeros((100, 100, 3), np.uint8), np.zeros((101, 100, 3), np.uint8)])
     source._start = time.monotonic()
     assert source.read().image.shape == (100, 100, 3)

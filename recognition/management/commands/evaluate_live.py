@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from audit.commands import AuditedCommand
+from recognition.batch import PipelineConfig
 from recognition.evaluation.live import (
     DEVICE_DEFAULTS,
     LiveOptions,
@@ -28,7 +29,7 @@ from recognition.evaluation.walkby_calibration import walkby_calibration_from_re
 from recognition.management.calibration_output import calibration_actor, calibration_output
 from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
 from recognition.ml.engine import EngineConfig
-from recognition.pipeline import PipelineConfig, engine_on_gpu
+from recognition.ml.input_sizes import engine_on_gpu, live_det_size
 
 STREET_VIDEO = Path(settings.BASE_DIR).parent / "shared" / "data" / "video" / "facenet_pytorch_video.mp4"
 
@@ -129,12 +130,10 @@ class Command(AuditedCommand):
         device = options["device_defaults"]
         if device == "auto":
             device = "cuda" if engine_on_gpu(engine) else "cpu"
-        if options["det_size"] != "auto":
-            det_size = _pair(options["det_size"])
-        elif settings.LIVE_DETECTION_SIZE != "auto" and options["device_defaults"] == "auto":
-            det_size = _pair(settings.LIVE_DETECTION_SIZE)
-        else:
-            det_size = (960, 544) if device == "cuda" else (640, 384)
+        configured = options["det_size"]
+        if configured == "auto" and options["device_defaults"] == "auto":
+            configured = settings.LIVE_DETECTION_SIZE
+        det_size = live_det_size(configured, on_gpu=device == "cuda")
         background_name = options["background"] or ("video" if Path(options["background_video"]).is_file() else "synthetic")
         try:
             background = (create_background("video", path=options["background_video"]) if background_name == "video"

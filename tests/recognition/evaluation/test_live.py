@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from recognition.batch import PipelineConfig, live_detector
 from recognition.evaluation.live import (
     LiveOptions,
     WalkerLog,
@@ -17,7 +18,6 @@ from recognition.evaluation.live_report import summary_lines, write_live_report
 from recognition.evaluation.walkby import SourceFace, SyntheticBackground, WalkByConfig, WalkByScene
 from recognition.ml.decision import AgreementDecision, FrameDecision, MarginDecision, TemplateDecision
 from recognition.ml.matcher import WatchlistMatcher
-from recognition.pipeline import PipelineConfig, live_detector
 
 from .conftest import SHARED_DATA
 

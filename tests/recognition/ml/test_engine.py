@@ -77,3 +77,15 @@ def test_small_photos_can_be_detected_on_a_smaller_canvas(engine, photos):
     default, reduced = engine.embed_single_faces([photo]), engine.embed_single_faces([photo], det_size=(320, 320))
     assert default[0].face_count == reduced[0].face_count == 1
     assert float(np.dot(default[0].embedding, reduced[0].embedding)) > 0.98
+
+
+def test_reference_images_are_detected_at_the_input_their_size_calls_for(engine, photos):
+    """Small photos on the small canvas, others on the engine's own; results in the order given."""
+    small = cv2.resize(photos["yaoming"], (250, 250 * photos["yaoming"].shape[0] // photos["yaoming"].shape[1]))
+    images = [photos["t1"], small, photos["yaoming"]]
+    results = engine.embed_reference_images(images)
+    assert [r.outcome for r in results] == [SingleFaceOutcome.SEVERAL_FACES, SingleFaceOutcome.ONE_FACE,
+                                            SingleFaceOutcome.ONE_FACE]
+    on_small_canvas = engine.embed_single_faces([small], det_size=(320, 320))[0]
+    assert float(np.dot(results[1].embedding, on_small_canvas.embedding)) > 0.999
+    assert engine.embed_reference_images([]) == []
