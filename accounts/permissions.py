@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.roles import CAPABILITIES
 from accounts.selectors import user_can
+from core.policy import Refusal
 
 
 def require_capability(*, user, capability: str) -> None:
@@ -13,13 +14,21 @@ def require_capability(*, user, capability: str) -> None:
 
 
 def require_any_capability(*, user, capabilities: Iterable[str]) -> None:
+    refusal = capability_refusal(user=user, capabilities=capabilities)
+    if refusal is not None:
+        raise PermissionDenied(refusal.reason)
+
+
+def capability_refusal(*, user, capabilities: Iterable[str]) -> Refusal | None:
+    """None when ``user`` holds any one of ``capabilities``; else why not, naming what they would need."""
     capabilities = tuple(capabilities)
     unknown = [c for c in capabilities if c not in CAPABILITIES]
     if unknown:
         raise ValueError(f"unknown capability {unknown[0]!r}")
     if user is None or not any(user_can(user=user, capability=c) for c in capabilities):
-        raise PermissionDenied("your role does not allow this ("
-                               + " or ".join(CAPABILITIES[c].lower() for c in capabilities) + ")")
+        return Refusal("your role does not allow this ("
+                       + " or ".join(CAPABILITIES[c].lower() for c in capabilities) + ")")
+    return None
 
 
 def capability_required(*capabilities: str, methods: Iterable[str] = ("GET", "POST")) -> Callable:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from accounts.roles import Role, permission_name
+from accounts.roles import permission_name
 
 
 def user_roles(*, user) -> list[str]:
@@ -12,10 +12,6 @@ def user_roles(*, user) -> list[str]:
         cached = sorted(user.groups.values_list("name", flat=True))
         user._lfr_roles = cached
     return cached
-
-
-def user_has_role(*, user, role: Role) -> bool:
-    return role.value in user_roles(user=user)
 
 
 def user_can(*, user, capability: str) -> bool:
@@ -63,9 +59,10 @@ def users_for_management(*, actor):
     from django.db.models import Exists, OuterRef
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.permissions import require_capability
+    from accounts.policies import manage_users_refusal
+    from core.policy import enforce
 
-    require_capability(user=actor, capability="manage_users")
+    enforce(manage_users_refusal(user=actor))
     enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
     return (get_user_model().objects.annotate(mfa_enrolled=Exists(enrolled))
             .prefetch_related("groups").order_by("username"))

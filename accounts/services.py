@@ -4,25 +4,42 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from accounts.policies import manage_users_refusal, user_change_refusal
 from accounts.roles import ROLE_PERMISSIONS, Role
 from audit.actions import AuditAction
 from audit.context import audit_context_changed
 from audit.services import audit_record
+from core.policy import enforce
 
 User = get_user_model()
 
 
-def roles_sync() -> None:
-    """Make the groups and their permissions match ROLE_PERMISSIONS exactly (runs after migrate)."""
+def roles_sync() -> list[str]:
+    """Make the groups and their permissions match ROLE_PERMISSIONS exactly (runs after migrate). Every role
+    whose permissions change is audited (``role.permissions_changed``, with what was added and removed); a
+    group created here has no members yet, so nobody's rights change. Returns the roles changed."""
+    changed = []
     with transaction.atomic():
         permissions = {p.codename: p for p in Permission.objects.filter(content_type__app_label="accounts")}
         for role, codenames in ROLE_PERMISSIONS.items():
-            group, _ = Group.objects.get_or_create(name=role.value)
+            group, created = Group.objects.get_or_create(name=role.value)
+            before = set() if created else set(group.permissions.filter(content_type__app_label="accounts")
+                                               .values_list("codename", flat=True))
+            others = not created and group.permissions.exclude(content_type__app_label="accounts").exists()
             group.permissions.set([permissions[c] for c in sorted(codenames)])
+            if not created and (before != set(codenames) or others):
+                changed.append(role.value)
+                audit_record(actor=None, action=AuditAction.ROLE_PERMISSIONS_CHANGED, target=group,
+                             details={"role": role.value, "added": sorted(set(codenames) - before),
+                                      "removed": sorted(before - set(codenames)),
+                                      "other_permissions_removed": others})
+    return changed
 
 
 def user_create(*, actor: User | None, username: str, password: str, roles: list[Role], full_name: str = "",
                 email: str = ""):
+    """A new account with these roles; ``actor`` needs manage_users (None: the server itself, seed_demo)."""
+    enforce(user_change_refusal(actor=actor))
     with transaction.atomic():
         first, _, last = full_name.partition(" ")
         user = User.objects.create_user(username=username, password=password, email=email,
@@ -34,6 +51,7 @@ def user_create(*, actor: User | None, username: str, password: str, roles: list
 
 
 def user_roles_set(*, actor: User | None, user, roles: list[Role]) -> None:
+    enforce(user_change_refusal(actor=actor))
     with transaction.atomic():
         before = sorted(user.groups.values_list("name", flat=True))
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
@@ -116,9 +134,7 @@ def mfa_device_reset(*, actor: User, user) -> int:
     verified with the old device is no longer verified. Returns how many devices were removed."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.permissions import require_capability
-
-    require_capability(user=actor, capability="manage_users")
+    enforce(manage_users_refusal(user=actor))
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
         audit_record(actor=actor, action=AuditAction.MFA_RESET, target=user,

@@ -19,8 +19,9 @@ from accounts.forms import MfaCodeForm, UserPickForm
 from accounts.mfa import mfa_exempt, totp_qr_svg, totp_secret_text
 from accounts.navigation import NAVIGATION
 from accounts.password_check import password_check
-from accounts.permissions import require_capability
+from accounts.policies import manage_users_refusal
 from accounts.selectors import mfa_device, mfa_required, users_for_management
+from core.policy import enforce
 from core.views_errors import perform
 
 
@@ -153,7 +154,7 @@ def users(request):
 
 @require_POST
 def user_mfa_reset(request):
-    require_capability(user=request.user, capability="manage_users")  # before reading input: no probing
+    enforce(manage_users_refusal(user=request.user))  # before reading input: no probing
     form = UserPickForm(request.POST)
     if not form.is_valid():
         return render(request, "accounts/users.html", {"users": users_for_management(actor=request.user),

@@ -10,10 +10,9 @@ from rest_framework import status
 
 from alerts import serializers as s
 from alerts import services
+from alerts.policies import TEST_WALK_REFUSED, test_walk_policy
 from alerts.selectors import (
-    TEST_WALK_REFUSED,
     deployment_test_subject,
-    test_walk_policy,
     test_walks_for_deployment,
 )
 from core.api import ApiView, errors

@@ -16,7 +16,7 @@ from accounts.selectors import mfa_satisfied, session_user
 from alerts.broadcast import deployment_group
 from alerts.models import Alert
 from alerts.payloads import alert_payload
-from alerts.selectors import deployment_alert_access
+from alerts.policies import deployment_alert_access
 from audit.context import Channel, audit_context, correlation_id_new
 from core.client_address import scope_client_ip
 from deployments.models import Deployment

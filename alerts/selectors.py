@@ -4,21 +4,10 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.permissions import require_capability
-from accounts.selectors import user_can
 from alerts.models import Alert, TestWalk
+from alerts.policies import deployment_alert_access, test_walk_policy
 from deployments.models import Deployment, ManifestEntry
 from watchlists.models import InclusionCategory
-
-
-def deployment_alert_access(*, user, deployment: Deployment) -> str | None:
-    """"adjudicate" for assigned officers, "watch" for commanders and oversight, None for everyone else."""
-    if not getattr(user, "is_authenticated", False) or not user_can(user=user, capability="view_alerts"):
-        return None
-    if user_can(user=user, capability="adjudicate_alert") and deployment.officers.filter(pk=user.pk).exists():
-        return "adjudicate"
-    if user_can(user=user, capability="authorise_deployment") or user_can(user=user, capability="view_audit_log"):
-        return "watch"
-    return None
 
 
 def alerts_for_deployment(*, user, deployment: Deployment, after_id: int = 0) -> QuerySet[Alert]:
@@ -38,16 +27,6 @@ def access_alert(*, user, id: int) -> Alert:
 
 
 # --- live testing with consenting test subjects ------------------------------------------------------
-
-TEST_WALK_REFUSED = "only the deployment's assigned officers and authorising officers record test walks"
-
-
-def test_walk_policy(*, user, deployment: Deployment) -> bool:
-    """Who records test walks on a deployment: its assigned officers and the authorising officers who watch it
-    (the operators on the ground and in command), not oversight (read-only), not detectives."""
-    access = deployment_alert_access(user=user, deployment=deployment)
-    return access == "adjudicate" or (access == "watch" and user_can(user=user, capability="authorise_deployment"))
-
 
 def test_walks_for_deployment(*, user, deployment: Deployment) -> QuerySet[TestWalk]:
     require_capability(user=user, capability="view_alerts")

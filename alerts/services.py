@@ -14,7 +14,7 @@ from accounts.permissions import require_capability
 from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
-from alerts.selectors import TEST_WALK_REFUSED, test_walk_policy
+from alerts.policies import TEST_WALK_REFUSED, test_walk_policy
 from alerts.spool import alert_spool
 from audit.actions import AuditAction
 from audit.services import audit_record

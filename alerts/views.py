@@ -14,13 +14,11 @@ from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, Perceive
 from alerts.forms import TestWalkForm
 from alerts.models import Decision, EngagementResult
 from alerts.payloads import alert_payload
+from alerts.policies import TEST_WALK_REFUSED, deployment_alert_access, test_walk_policy
 from alerts.selectors import (
-    TEST_WALK_REFUSED,
     access_alert,
     alerts_for_deployment,
-    deployment_alert_access,
     deployment_test_subject,
-    test_walk_policy,
     test_walks_for_deployment,
 )
 from core.errors import ConcurrentEditError, Gone

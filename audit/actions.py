@@ -12,6 +12,7 @@ class AuditAction(enum.StrEnum):
     AUTH_LOGIN = "auth.login"
     AUTH_LOGOUT = "auth.logout"
     AUTH_LOGIN_FAILED = "auth.login_failed"
+    ROLE_PERMISSIONS_CHANGED = "role.permissions_changed"
     USER_CREATED = "user.created"
     USER_ROLES_CHANGED = "user.roles_changed"
     MFA_ENROLMENT_STARTED = "mfa.enrolment_started"

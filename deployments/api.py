@@ -14,8 +14,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 
 from core.api import ApiView, errors, resolve_id, resolve_ids
+from core.policy import enforce
 from deployments import serializers as s
 from deployments import services
+from deployments.policies import (
+    ACTION_CAPABILITIES,
+    ACTION_RULES,
+    CAMERA_ACTION_CAPABILITIES,
+    CREATE_CAPABILITIES,
+    Action,
+    CameraAction,
+    deployment_refusal,
+)
 from deployments.selectors import (
     access_camera,
     access_deployment,
@@ -30,14 +40,15 @@ DEPLOYMENTS = ["deployments"]
 
 
 def _officers(ids):
-    """Users given by id; the service records them as the deployment's alert recipients."""
-    return resolve_ids(get_user_model().objects.filter(is_active=True), ids, what="user")
+    """Users given by id; the service checks they are officers (deployments.policies) and records them as the
+    deployment's alert recipients."""
+    return resolve_ids(get_user_model().objects.all(), ids, what="user")
 
 
 # --- cameras ------------------------------------------------------------------------------------
 
 class CameraListView(ApiView):
-    required_capabilities = {"POST": ("plan_deployment",)}
+    required_capabilities = {"POST": CAMERA_ACTION_CAPABILITIES[CameraAction.CREATE]}
 
     @extend_schema(tags=CAMERAS, summary="Cameras", responses={200: s.CameraSerializer(many=True), **errors()})
     def get(self, request):
@@ -60,7 +71,7 @@ class CameraDetailView(ApiView):
 
 
 class CameraSourceView(ApiView):
-    required_capabilities = {"GET": ("plan_deployment",)}
+    required_capabilities = {"GET": CAMERA_ACTION_CAPABILITIES[CameraAction.EDIT]}
 
     @extend_schema(tags=CAMERAS, summary="A camera's source URL in clear (planners; audited)",
                    responses={200: s.CameraSourceSerializer, **errors(404)})
@@ -77,7 +88,7 @@ def _deployment(view: ApiView, pk: int):
 
 
 class DeploymentListView(ApiView):
-    required_capabilities = {"POST": ("plan_deployment",)}
+    required_capabilities = {"POST": CREATE_CAPABILITIES}
 
     @extend_schema(tags=DEPLOYMENTS, summary="Deployments (officers: those they are assigned to)",
                    responses={200: s.DeploymentSerializer(many=True), **errors()})
@@ -105,7 +116,7 @@ class DeploymentAuthorisationQueueView(ApiView):
 
 
 class DeploymentDetailView(ApiView):
-    required_capabilities = {"PATCH": ("plan_deployment",)}
+    required_capabilities = {"PATCH": ACTION_CAPABILITIES[Action.EDIT]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="A deployment, with its authorisation record",
                    responses={200: s.DeploymentDetailSerializer, **errors(404)})
@@ -115,7 +126,7 @@ class DeploymentDetailView(ApiView):
     @extend_schema(tags=DEPLOYMENTS, summary="Edit a draft or rejected deployment",
                    request=s.DeploymentUpdateSerializer,
                    description="Send expected_version and only the fields to change. A rejected deployment "
-                               "returns to draft.",
+                               "returns to draft. " + ACTION_RULES[Action.EDIT],
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404, 409)})
     def patch(self, request, pk: int):
         deployment = _deployment(self, pk)
@@ -136,9 +147,10 @@ class DeploymentDetailView(ApiView):
 
 
 class DeploymentSubmitView(ApiView):
-    required_capabilities = {"POST": ("plan_deployment",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.SUBMIT]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="Submit a draft for authorisation", request=None,
+                   description=ACTION_RULES[Action.SUBMIT],
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         services.deployment_submit(actor=request.user, deployment=_deployment(self, pk))
@@ -146,11 +158,11 @@ class DeploymentSubmitView(ApiView):
 
 
 class DeploymentAuthoriseView(ApiView):
-    required_capabilities = {"POST": ("authorise_deployment",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.AUTHORISE]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="Authorise a submitted deployment (freezes the watchlist)",
-                   description="Only an authorising officer who neither planned nor submitted it. Refused with "
-                               "every authorisation problem listed (see authorisation-problems).",
+                   description=ACTION_RULES[Action.AUTHORISE] + " Refused with every authorisation problem "
+                               "listed (see authorisation-problems).",
                    request=s.DeploymentReasonsSerializer,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -160,9 +172,10 @@ class DeploymentAuthoriseView(ApiView):
 
 
 class DeploymentRejectView(ApiView):
-    required_capabilities = {"POST": ("authorise_deployment",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.REJECT]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="Reject a submitted deployment", request=s.DeploymentReasonsSerializer,
+                   description=ACTION_RULES[Action.REJECT],
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.DeploymentReasonsSerializer)
@@ -171,9 +184,10 @@ class DeploymentRejectView(ApiView):
 
 
 class DeploymentStopView(ApiView):
-    required_capabilities = {"POST": ("stop_deployment",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.STOP]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="Kill switch: stop a live or authorised deployment now",
+                   description=ACTION_RULES[Action.STOP],
                    request=s.DeploymentOptionalReasonsSerializer,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -183,9 +197,10 @@ class DeploymentStopView(ApiView):
 
 
 class DeploymentCancelView(ApiView):
-    required_capabilities = {"POST": ("plan_deployment", "authorise_deployment")}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.CANCEL]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="Cancel a deployment that has not gone live",
+                   description=ACTION_RULES[Action.CANCEL],
                    request=s.DeploymentOptionalReasonsSerializer,
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
@@ -195,13 +210,14 @@ class DeploymentCancelView(ApiView):
 
 
 class DeploymentOfficersView(ApiView):
-    required_capabilities = {"PUT": ("plan_deployment", "stop_deployment")}
+    required_capabilities = {"PUT": ACTION_CAPABILITIES[Action.ASSIGN_OFFICERS]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="Assign the officers who receive the alerts", request=s.OfficersSerializer,
+                   description=ACTION_RULES[Action.ASSIGN_OFFICERS],
                    responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
     def put(self, request, pk: int):
         deployment = _deployment(self, pk)
-        services.deployment_officers_require_permission(actor=request.user, deployment=deployment)
+        enforce(deployment_refusal(user=request.user, deployment=deployment, action=Action.ASSIGN_OFFICERS))
         officers = _officers(self.input(s.OfficersSerializer)["officers"])
         services.deployment_officers_set(actor=request.user, deployment=deployment, officers=officers)
         return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
@@ -216,7 +232,7 @@ class DeploymentAuthorisationProblemsView(ApiView):
 
 
 class DeploymentPostRecordView(ApiView):
-    required_capabilities = {"PUT": ("stop_deployment",)}
+    required_capabilities = {"PUT": ACTION_CAPABILITIES[Action.WRITE_POST_RECORD]}
 
     @extend_schema(tags=DEPLOYMENTS, summary="The post-deployment record",
                    responses={200: s.PostRecordSerializer, **errors(404)})
@@ -227,7 +243,8 @@ class DeploymentPostRecordView(ApiView):
         return self.output(s.PostRecordSerializer, record)
 
     @extend_schema(tags=DEPLOYMENTS, summary="Write the post-deployment record (after the deployment ended)",
-                   request=s.PostRecordSerializer, responses={200: s.PostRecordSerializer, **errors(400, 404)})
+                   description=ACTION_RULES[Action.WRITE_POST_RECORD], request=s.PostRecordSerializer,
+                   responses={200: s.PostRecordSerializer, **errors(400, 404)})
     def put(self, request, pk: int):
         deployment = _deployment(self, pk)
         data = self.input(s.PostRecordSerializer)

@@ -8,10 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.functional import lazy
 
-from accounts.roles import Role
 from deployments.camera_sources import camera_sources_help
 from deployments.models import Camera, Deployment, Purpose
-from deployments.selectors import camera_list
+from deployments.selectors import assignable_officers, camera_list
 from deployments.services import DEPLOYMENT_EDITABLE_FIELDS
 from watchlists.models import Watchlist
 from watchlists.selectors import watchlist_list
@@ -58,9 +57,8 @@ class OfficerChoiceField(forms.ModelMultipleChoiceField):
 
 
 def officers_queryset():
-    """Active users holding the officer role: the people who can receive a deployment's alerts."""
-    return (get_user_model().objects.filter(is_active=True, groups__name=Role.OFFICER.value)
-            .order_by("last_name", "first_name", "username").distinct())
+    """The people who can receive a deployment's alerts (deployments.policies.is_assignable_officer)."""
+    return assignable_officers()
 
 
 class DeploymentForm(forms.Form):

@@ -4,29 +4,34 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.permissions import require_capability
-from accounts.selectors import user_can
+from accounts.permissions import require_any_capability
 from core.heartbeat import WorkersSeen, workers_seen
+from core.policy import enforce
 from core.redaction import credentials_masked
 from deployments.models import Camera, Deployment
+from deployments.policies import (
+    VIEW_CAPABILITIES,
+    Action,
+    CameraAction,
+    assignable_officers_filter,
+    awaiting_decision_by,
+    camera_refusal,
+    deployment_role_refusal,
+    deployments_visible_to,
+)
 from recognition.leases import camera_lease_holders
-
-
-def _sees_all_deployments(user) -> bool:
-    return any(user_can(user=user, capability=c) for c in ("plan_deployment", "authorise_deployment", "view_audit_log"))
 
 
 def deployment_list(*, user) -> QuerySet[Deployment]:
     """Planners, commanders and oversight see every deployment; officers only those they are assigned to."""
-    require_capability(user=user, capability="view_deployment")
+    require_any_capability(user=user, capabilities=VIEW_CAPABILITIES)
     deployments = Deployment.objects.select_related("watchlist", "created_by").annotate(camera_count=Count("cameras"))
-    if not _sees_all_deployments(user):
-        deployments = deployments.filter(officers=user)
-    return deployments.order_by("-starts_at", "pk")
+    return deployments.filter(deployments_visible_to(user=user)).order_by("-starts_at", "pk")
 
 
 def access_deployment(*, user, id: int) -> Deployment:
@@ -37,25 +42,18 @@ def access_deployment(*, user, id: int) -> Deployment:
 
 
 def deployment_authorisation_queue(*, user) -> QuerySet[Deployment]:
-    require_capability(user=user, capability="authorise_deployment")
-    return (deployment_list(user=user).filter(state=Deployment.State.SUBMITTED)
-            .exclude(created_by=user).exclude(submitted_by=user).order_by("starts_at", "pk"))
+    enforce(deployment_role_refusal(user=user, action=Action.AUTHORISE))
+    return deployment_list(user=user).filter(awaiting_decision_by(user=user)).order_by("starts_at", "pk")
 
 
-def camera_policy(*, user, camera: Camera | None = None) -> frozenset[str]:
-    """What ``user`` may do with cameras (with ``camera``, when given): "view", "create", "edit".
-
-    Editing includes reading the source URL in clear (passwords and all)."""
-    actions = set()
-    if user_can(user=user, capability="view_deployment"):
-        actions.add("view")
-    if user_can(user=user, capability="plan_deployment"):
-        actions |= {"create", "edit"}
-    return frozenset(actions)
+def assignable_officers():
+    """The users who may be assigned to receive a deployment's alerts (deployments.policies)."""
+    return (get_user_model().objects.filter(assignable_officers_filter())
+            .order_by("last_name", "first_name", "username").distinct())
 
 
 def camera_list(*, user) -> QuerySet[Camera]:
-    require_capability(user=user, capability="view_deployment")
+    enforce(camera_refusal(user=user, action=CameraAction.VIEW))
     return Camera.objects.order_by("name", "pk")
 
 

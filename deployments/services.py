@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.permissions import require_capability
+from accounts.permissions import require_any_capability
 from audit.actions import AuditAction
 from audit.services import audit_record
-from core.errors import ChangedSinceShown, ConcurrentEditError, PermissionDenied, RuleViolation
+from core.errors import ChangedSinceShown, ConcurrentEditError, RuleViolation
+from core.policy import enforce
 from deployments.camera_sources import camera_source_policy, camera_sources_help
 from deployments.models import (
     Camera,
@@ -27,7 +28,16 @@ from deployments.models import (
     SnapshotReference,
     WatchlistSnapshot,
 )
-from deployments.selectors import camera_policy
+from deployments.policies import (
+    CREATE_CAPABILITIES,
+    ENDED_STATES,
+    Action,
+    CameraAction,
+    camera_refusal,
+    deployment_refusal,
+    deployment_role_refusal,
+    is_assignable_officer,
+)
 from deployments.signals import deployment_state_changed
 from recognition.source_urls import redact_url
 from recognition.sources import SourceRefused, UnknownSourceScheme, source_validate
@@ -40,7 +50,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 State = Deployment.State
-ENDED_STATES = (State.COMPLETED, State.STOPPED, State.CANCELLED)
 START_GRACE = dt.timedelta(minutes=5)  # an authorisation may start "now" although the form said a minute ago
 
 DEPLOYMENT_EDITABLE_FIELDS = frozenset({
@@ -64,8 +73,7 @@ def camera_source_validate(source_url: str) -> str:
 
 def camera_source_reveal(*, actor: User, camera: Camera) -> str:
     """The camera's URL with its password, for whoever may edit the camera; every read is audited."""
-    if "edit" not in camera_policy(user=actor, camera=camera):
-        raise PermissionDenied("only a planner can read a camera's full source URL")
+    enforce(camera_refusal(user=actor, action=CameraAction.EDIT, camera=camera))
     with transaction.atomic():
         audit_record(actor=actor, action=AuditAction.CAMERA_SOURCE_VIEWED, target=camera,
                      details={"name": camera.name})
@@ -73,8 +81,7 @@ def camera_source_reveal(*, actor: User, camera: Camera) -> str:
 
 
 def camera_create(*, actor: User, name: str, source_url: str, location: str, enabled: bool = True) -> Camera:
-    if "create" not in camera_policy(user=actor):
-        raise PermissionDenied("only a planner can register a camera")
+    enforce(camera_refusal(user=actor, action=CameraAction.CREATE))
     if not name.strip() or not location.strip():
         raise RuleViolation("a camera needs a name and a location")
     source = camera_source_validate(source_url)
@@ -124,7 +131,7 @@ def deployment_create(*, actor: User, name: str, purpose: str, location: str, lo
                       necessity_statement: str, dpia_reference: str, threshold: float | None = None,
                       signage_confirmed: bool = False, public_notice_confirmed: bool = False,
                       officers=()) -> Deployment:
-    require_capability(user=actor, capability="plan_deployment")
+    require_any_capability(user=actor, capabilities=CREATE_CAPABILITIES)
     values = dict(name=name.strip(), purpose=purpose, location=location.strip(), location_reason=location_reason.strip(),
                   starts_at=starts_at, ends_at=ends_at, watchlist=watchlist,
                   threshold=settings.DEPLOYMENT_DEFAULT_THRESHOLD if threshold is None else float(threshold),
@@ -144,14 +151,13 @@ def deployment_create(*, actor: User, name: str, purpose: str, location: str, lo
 
 def deployment_update(*, actor: User, deployment: Deployment, expected_version: int, changes: dict,
                       cameras: list[Camera] | None = None, officers=None) -> Deployment:
-    require_capability(user=actor, capability="plan_deployment")
+    enforce(deployment_role_refusal(user=actor, action=Action.EDIT))
     unknown = set(changes) - DEPLOYMENT_EDITABLE_FIELDS
     if unknown:
         raise RuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         locked = _locked(deployment, expected_version)
-        if locked.state not in (State.DRAFT, State.REJECTED):
-            raise RuleViolation(f"a {locked.get_state_display().lower()} deployment cannot be edited")
+        enforce(deployment_refusal(user=actor, deployment=locked, action=Action.EDIT))
         _check_fields({f: getattr(locked, f) for f in DEPLOYMENT_EDITABLE_FIELDS} | changes,
                       threshold_set="threshold" in changes)
         for field, value in changes.items():
@@ -169,16 +175,9 @@ def deployment_update(*, actor: User, deployment: Deployment, expected_version: 
     return locked
 
 
-def deployment_officers_require_permission(*, actor: User, deployment: Deployment) -> None:
-    """Who may assign officers: the planner before authorisation, a commander at any time."""
-    if not (deployment.state in (State.DRAFT, State.REJECTED, State.SUBMITTED)
-            and _can(actor, "plan_deployment")) and not _can(actor, "stop_deployment"):
-        raise PermissionDenied("only the planner (before authorisation) or a commander can assign officers")
-
-
 def deployment_officers_set(*, actor: User, deployment: Deployment, officers) -> None:
     """Who receives the alerts."""
-    deployment_officers_require_permission(actor=actor, deployment=deployment)
+    enforce(deployment_refusal(user=actor, deployment=deployment, action=Action.ASSIGN_OFFICERS))
     officers = _check_officers(officers)
     with transaction.atomic():
         deployment.officers.set(officers)
@@ -187,18 +186,11 @@ def deployment_officers_set(*, actor: User, deployment: Deployment, officers) ->
 
 
 def _check_officers(officers) -> list:
-    """Alerts go only to people who may decide them: active users holding the officer role."""
     officers = list(officers)
-    not_officers = [o.get_username() for o in officers if not (o.is_active and _can(o, "adjudicate_alert"))]
+    not_officers = [o.get_username() for o in officers if not is_assignable_officer(user=o)]
     if not_officers:
         raise RuleViolation(f"only active officers can be assigned to a deployment: {', '.join(sorted(not_officers))}")
     return officers
-
-
-def _can(user, capability: str) -> bool:
-    from accounts.selectors import user_can
-
-    return user_can(user=user, capability=capability)
 
 
 # --- the state machine --------------------------------------------------------------------------
@@ -263,11 +255,10 @@ def deployment_authorisation_problems(*, deployment: Deployment, now: dt.datetim
 
 
 def deployment_submit(*, actor: User, deployment: Deployment) -> Deployment:
-    require_capability(user=actor, capability="plan_deployment")
+    enforce(deployment_role_refusal(user=actor, action=Action.SUBMIT))
     with transaction.atomic():
         locked = _locked(deployment)
-        if locked.state not in (State.DRAFT, State.REJECTED):
-            raise RuleViolation(f"only a draft can be submitted; this deployment is {locked.get_state_display().lower()}")
+        enforce(deployment_refusal(user=actor, deployment=locked, action=Action.SUBMIT))
         locked.submitted_by = actor
         locked.save(update_fields=["submitted_by"])
         _set_state(locked, State.SUBMITTED, actor, "submitted for authorisation")
@@ -286,14 +277,10 @@ def deployment_authorise(*, actor: User, deployment: Deployment, reasons: str,
     from recognition.calibration import shown_figures_key, threshold_expectation, walkby_expectation
     from recognition.runtime import current_model_id
 
-    require_capability(user=actor, capability="authorise_deployment")
+    enforce(deployment_role_refusal(user=actor, action=Action.AUTHORISE))
     with transaction.atomic():
         locked = _locked(deployment)
-        if actor.pk in (locked.created_by_id, locked.submitted_by_id):
-            raise RuleViolation("you planned or submitted this deployment, so another authorising officer must decide")
-        if locked.state != State.SUBMITTED:
-            raise RuleViolation(f"only a submitted deployment can be authorised; this one is "
-                                f"{locked.get_state_display().lower()}")
+        enforce(deployment_refusal(user=actor, deployment=locked, action=Action.AUTHORISE))
         if not reasons.strip():
             raise RuleViolation("record the reasons for the authorisation")
         watchlist = Watchlist.objects.select_for_update().get(pk=locked.watchlist_id)
@@ -360,15 +347,12 @@ def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> Watchli
 
 
 def deployment_reject(*, actor: User, deployment: Deployment, reasons: str) -> Deployment:
-    require_capability(user=actor, capability="authorise_deployment")
+    enforce(deployment_role_refusal(user=actor, action=Action.REJECT))
     if not reasons.strip():
         raise RuleViolation("record the reasons for the rejection")
     with transaction.atomic():
         locked = _locked(deployment)
-        if actor.pk in (locked.created_by_id, locked.submitted_by_id):
-            raise RuleViolation("you planned or submitted this deployment, so another authorising officer must decide")
-        if locked.state != State.SUBMITTED:
-            raise RuleViolation("only a submitted deployment can be rejected")
+        enforce(deployment_refusal(user=actor, deployment=locked, action=Action.REJECT))
         DeploymentAuthorisation.objects.create(
             deployment=locked, decision=DeploymentAuthorisation.Decision.REJECTED, decided_by=actor,
             reasons=reasons.strip(), threshold=locked.threshold,
@@ -413,11 +397,10 @@ def deployment_complete(*, deployment: Deployment, now: dt.datetime | None = Non
 
 def deployment_stop(*, actor: User, deployment: Deployment, reason: str) -> Deployment:
     """The kill switch: workers stop reading frames within seconds of this commit."""
-    require_capability(user=actor, capability="stop_deployment")
+    enforce(deployment_role_refusal(user=actor, action=Action.STOP))
     with transaction.atomic():
         locked = _locked(deployment)
-        if locked.state not in (State.LIVE, State.AUTHORISED):
-            raise RuleViolation("only a live or authorised deployment can be stopped")
+        enforce(deployment_refusal(user=actor, deployment=locked, action=Action.STOP))
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         _set_state(locked, State.STOPPED, actor, reason.strip() or "stopped")
@@ -429,12 +412,7 @@ def deployment_stop(*, actor: User, deployment: Deployment, reason: str) -> Depl
 def deployment_cancel(*, actor: User, deployment: Deployment, reason: str) -> Deployment:
     with transaction.atomic():
         locked = _locked(deployment)
-        planner_may = locked.state in (State.DRAFT, State.SUBMITTED, State.REJECTED) and _can(actor, "plan_deployment")
-        commander_may = locked.state in (State.SUBMITTED, State.AUTHORISED) and _can(actor, "authorise_deployment")
-        if not (planner_may or commander_may):
-            if locked.state in ENDED_STATES or locked.state == State.LIVE:
-                raise RuleViolation(f"a {locked.get_state_display().lower()} deployment cannot be cancelled")
-            raise PermissionDenied("your role does not allow cancelling this deployment")
+        enforce(deployment_refusal(user=actor, deployment=locked, action=Action.CANCEL))
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         _set_state(locked, State.CANCELLED, actor, reason.strip() or "cancelled")
@@ -478,9 +456,7 @@ def snapshots_delete_biometrics(*, now: dt.datetime | None = None) -> int:
 
 def post_deployment_record_save(*, actor: User, deployment: Deployment, outcomes: str, engagements: int = 0,
                                 arrests: int = 0) -> PostDeploymentRecord:
-    require_capability(user=actor, capability="stop_deployment")
-    if deployment.state not in ENDED_STATES:
-        raise RuleViolation("the post-deployment record is written after the deployment has ended")
+    enforce(deployment_refusal(user=actor, deployment=deployment, action=Action.WRITE_POST_RECORD))
     if engagements < 0 or arrests < 0:
         raise RuleViolation("counts cannot be negative")
     with transaction.atomic():

@@ -1,8 +1,9 @@
 """Portal pages for cameras and deployments: planning, authorisation, the kill switch, the record after.
 
 Views parse input with forms, fetch objects with the permission-checked selectors, call the services
-and render. Which buttons a page shows is a courtesy; the services decide, and a refused rule comes
-back through ``core.views_errors`` (400, or 409 for a concurrent edit).
+and render. Which buttons a page shows comes from ``deployments.policies``; it is a courtesy, the services
+enforce the same policy, and a refused rule comes back through ``core.views_errors`` (400, or 409 for a
+concurrent edit).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import capability_required, require_capability
-from accounts.selectors import user_can
+from accounts.permissions import capability_required, require_any_capability
 from core.views_errors import ServiceCall, perform, service_call
 from deployments import services
 from deployments.forms import (
@@ -31,6 +31,19 @@ from deployments.forms import (
     ReasonsForm,
 )
 from deployments.models import Deployment, WatchlistSnapshot
+from deployments.policies import (
+    ACTION_CAPABILITIES,
+    CAMERA_ACTION_CAPABILITIES,
+    CREATE_CAPABILITIES,
+    ENDED_STATES,
+    Action,
+    CameraAction,
+    camera_actions,
+    deployment_actions,
+    deployment_decision_notice,
+    may_decide_deployments,
+    may_plan_deployments,
+)
 from deployments.selectors import (
     access_deployment,
     camera_list,
@@ -43,14 +56,7 @@ from recognition.ml.models import ModelFileError
 from recognition.source_urls import redact_url
 from watchlists.selectors import watchlist_child_entries
 
-State = Deployment.State
 DEPLOYMENTS_PER_PAGE = 50
-EDITABLE_STATES = (State.DRAFT, State.REJECTED)
-ENDED_STATES = (State.COMPLETED, State.STOPPED, State.CANCELLED)
-
-
-def _can(request, capability: str) -> bool:
-    return user_can(user=request.user, capability=capability)
 
 
 # --- deployments --------------------------------------------------------------------------------
@@ -59,8 +65,8 @@ def _can(request, capability: str) -> bool:
 def deployment_index(request):
     page = Paginator(deployment_list(user=request.user), DEPLOYMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "deployments/deployment_list.html", {
-        "page": page, "can_plan": _can(request, "plan_deployment"),
-        "can_authorise": _can(request, "authorise_deployment")})
+        "page": page, "can_plan": may_plan_deployments(user=request.user),
+        "can_authorise": may_decide_deployments(user=request.user)})
 
 
 @require_GET
@@ -104,7 +110,7 @@ def _form_page(request, form, *, deployment=None, status=200):
 
 @require_http_methods(["GET", "POST"])
 def deployment_create(request):
-    require_capability(user=request.user, capability="plan_deployment")
+    require_any_capability(user=request.user, capabilities=CREATE_CAPABILITIES)
     form = DeploymentForm(request.POST or None, user=request.user)
     if request.method == "GET":
         return _form_page(request, form)
@@ -121,7 +127,7 @@ def deployment_create(request):
 @require_http_methods(["GET", "POST"])
 def deployment_edit(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
-    require_capability(user=request.user, capability="plan_deployment")
+    require_any_capability(user=request.user, capabilities=ACTION_CAPABILITIES[Action.EDIT])
     form = DeploymentEditForm(request.POST or None, user=request.user, initial=DeploymentForm.initial_for(deployment))
     if request.method == "GET":
         return _form_page(request, form, deployment=deployment)
@@ -140,24 +146,16 @@ def deployment_edit(request, pk: int):
     return _form_page(request, form, deployment=deployment, status=call.status if call.failed else 400)
 
 
+# The page's controls, by the policy action each shows.
+CONTROLS = {"edit": Action.EDIT, "submit": Action.SUBMIT, "decide": Action.AUTHORISE, "stop": Action.STOP,
+            "cancel": Action.CANCEL, "post_record": Action.WRITE_POST_RECORD, "officers": Action.ASSIGN_OFFICERS,
+            "checklist": Action.SEE_CHECKLIST}
+
+
 def _actions(request, deployment: Deployment) -> dict[str, bool]:
-    """Which controls to show. A courtesy only: every action's service checks again."""
-    state, me = deployment.state, request.user.pk
-    can_plan, can_authorise = _can(request, "plan_deployment"), _can(request, "authorise_deployment")
-    can_stop = _can(request, "stop_deployment")
-    own = me in (deployment.created_by_id, deployment.submitted_by_id)
-    return {
-        "edit": can_plan and state in EDITABLE_STATES,
-        "submit": can_plan and state in EDITABLE_STATES,
-        "decide": can_authorise and state == State.SUBMITTED and not own,
-        "own_submission": can_authorise and state == State.SUBMITTED and own,
-        "stop": can_stop and state in (State.LIVE, State.AUTHORISED),
-        "cancel": (can_plan and state in (State.DRAFT, State.SUBMITTED, State.REJECTED))
-        or (can_authorise and state in (State.SUBMITTED, State.AUTHORISED)),
-        "post_record": can_stop and state in ENDED_STATES,
-        "officers": (can_plan and state in (State.DRAFT, State.REJECTED, State.SUBMITTED)) or can_stop,
-        "checklist": (can_plan or can_authorise) and state in (State.DRAFT, State.REJECTED, State.SUBMITTED),
-    }
+    """Which controls to show (deployments.policies). A courtesy only: every action's service checks again."""
+    allowed = deployment_actions(user=request.user, deployment=deployment)
+    return {control: action in allowed for control, action in CONTROLS.items()}
 
 
 def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **forms):
@@ -170,6 +168,7 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
     officers = list(deployment.officers.order_by("username"))
     return render(request, "deployments/deployment_detail.html", {
         "deployment": deployment, "call": call, "actions": actions,
+        "decision_notice": deployment_decision_notice(user=request.user, deployment=deployment),
         "cameras": _with_display_source(deployment.cameras.order_by("name", "pk")),
         "officers": officers,
         "transitions": deployment.transitions.select_related("actor").order_by("at", "pk"),
@@ -200,7 +199,7 @@ def _action(request, pk: int, run, *, success: str, form_name: str | None = None
 
 
 @require_POST
-@capability_required("plan_deployment")
+@capability_required(*ACTION_CAPABILITIES[Action.SUBMIT])
 def deployment_submit(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     return _action(request, pk, lambda: services.deployment_submit(
@@ -219,7 +218,7 @@ def _decision(request, pk: int, service, *, form_class, field: str, success: str
 
 
 @require_POST
-@capability_required("authorise_deployment")
+@capability_required(*ACTION_CAPABILITIES[Action.AUTHORISE])
 def deployment_authorise(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     form = AuthoriseForm(request.POST)
@@ -232,14 +231,14 @@ def deployment_authorise(request, pk: int):
 
 
 @require_POST
-@capability_required("authorise_deployment")
+@capability_required(*ACTION_CAPABILITIES[Action.REJECT])
 def deployment_reject(request, pk: int):
     return _decision(request, pk, services.deployment_reject, form_class=ReasonsForm, field="reasons",
                      success="Rejected; the planner sees your reasons.", form_name="reject_form")
 
 
 @require_POST
-@capability_required("stop_deployment")
+@capability_required(*ACTION_CAPABILITIES[Action.STOP])
 def deployment_stop(request, pk: int):
     return _decision(request, pk, services.deployment_stop, form_class=ReasonForm, field="reason",
                      success="Stopped. Recognition ends within seconds; the snapshot's biometric data will be deleted.",
@@ -247,14 +246,14 @@ def deployment_stop(request, pk: int):
 
 
 @require_POST
-@capability_required("plan_deployment", "authorise_deployment")
+@capability_required(*ACTION_CAPABILITIES[Action.CANCEL])
 def deployment_cancel(request, pk: int):
     return _decision(request, pk, services.deployment_cancel, form_class=ReasonForm, field="reason",
                      success="Deployment cancelled.", form_name="cancel_form")
 
 
 @require_POST
-@capability_required("plan_deployment", "stop_deployment")
+@capability_required(*ACTION_CAPABILITIES[Action.ASSIGN_OFFICERS])
 def deployment_officers(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     form = OfficersForm(request.POST)
@@ -266,7 +265,7 @@ def deployment_officers(request, pk: int):
 
 
 @require_POST
-@capability_required("stop_deployment")
+@capability_required(*ACTION_CAPABILITIES[Action.WRITE_POST_RECORD])
 def deployment_post_record(request, pk: int):
     deployment = access_deployment(user=request.user, id=pk)
     form = PostDeploymentForm(request.POST)
@@ -297,7 +296,8 @@ def _with_display_source(cameras) -> list:
 def _cameras_page(request, form, status=200):
     cameras = _with_display_source(camera_list(user=request.user))
     return render(request, "deployments/camera_list.html", {
-        "cameras": cameras, "form": form, "can_plan": _can(request, "plan_deployment"),
+        "cameras": cameras, "form": form,
+        "can_plan": CameraAction.CREATE in camera_actions(user=request.user),
         "open_form": request.method == "POST"}, status=status)
 
 
@@ -307,7 +307,7 @@ def camera_index(request):
 
 
 @require_POST
-@capability_required("plan_deployment")
+@capability_required(*CAMERA_ACTION_CAPABILITIES[CameraAction.CREATE])
 def camera_create(request):
     form = CameraForm(request.POST)
     call = ServiceCall()

@@ -20,6 +20,7 @@ from watchlists import bulk_import, services
 from watchlists import serializers as s
 from watchlists import subject_access as sar
 from watchlists import subject_access_serializers as sas
+from watchlists.policies import ACTION_CAPABILITIES, ACTION_RULES, Action
 from watchlists.selectors import (
     access_bulk_import,
     access_reference_image,
@@ -110,9 +111,10 @@ class WatchlistSubjectRemoveView(ApiView):
 
 
 class WatchlistSubmitView(ApiView):
-    required_capabilities = {"POST": ("manage_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.SUBMIT]}
 
     @extend_schema(tags=WATCHLISTS, summary="Submit a draft watchlist for approval", request=None,
+                   description=ACTION_RULES[Action.SUBMIT],
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         services.watchlist_submit(actor=request.user, watchlist=_watchlist(self, pk))
@@ -120,9 +122,10 @@ class WatchlistSubmitView(ApiView):
 
 
 class WatchlistApproveView(ApiView):
-    required_capabilities = {"POST": ("approve_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.APPROVE]}
 
     @extend_schema(tags=WATCHLISTS, summary="Approve a submitted watchlist (authorising officer, not the compiler)",
+                   description=ACTION_RULES[Action.APPROVE],
                    request=s.WatchlistApproveSerializer,
                    responses={200: s.WatchlistSerializer, **errors(400, 404, 409)})
     def post(self, request, pk: int):
@@ -133,9 +136,10 @@ class WatchlistApproveView(ApiView):
 
 
 class WatchlistRejectView(ApiView):
-    required_capabilities = {"POST": ("approve_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.RETURN]}
 
     @extend_schema(tags=WATCHLISTS, summary="Return a submitted watchlist to its compiler", request=s.ReasonsSerializer,
+                   description=ACTION_RULES[Action.RETURN],
                    responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.ReasonsSerializer)
@@ -144,9 +148,10 @@ class WatchlistRejectView(ApiView):
 
 
 class WatchlistReviewView(ApiView):
-    required_capabilities = {"POST": ("approve_watchlist",)}
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.REVIEW]}
 
     @extend_schema(tags=WATCHLISTS, summary="Confirm an approved watchlist is still necessary",
+                   description=ACTION_RULES[Action.REVIEW],
                    request=s.WatchlistReviewSerializer, responses={200: s.WatchlistSerializer, **errors(400, 404)})
     def post(self, request, pk: int):
         data = self.input(s.WatchlistReviewSerializer)

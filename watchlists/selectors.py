@@ -10,8 +10,10 @@ from pgvector.django import CosineDistance
 
 from accounts.permissions import require_capability
 from core.inputs import without_control_characters
+from core.policy import enforce
 from watchlists.ages import reference_enrolled_as_child
 from watchlists.models import BulkImport, ReferenceImage, Subject, Watchlist
+from watchlists.policies import Action, awaiting_approval_by, watchlist_role_refusal
 
 
 def access_watchlist(*, user, id: int) -> Watchlist:
@@ -45,8 +47,8 @@ def watchlist_list(*, user) -> QuerySet[Watchlist]:
 
 
 def watchlist_approval_queue(*, user) -> QuerySet[Watchlist]:
-    require_capability(user=user, capability="approve_watchlist")
-    return watchlist_list(user=user).filter(status=Watchlist.Status.SUBMITTED).exclude(compiled_by=user)
+    enforce(watchlist_role_refusal(user=user, action=Action.APPROVE))
+    return watchlist_list(user=user).filter(awaiting_approval_by(user=user))
 
 
 def subject_list(*, user, watchlist: Watchlist | None = None, search: str = "") -> QuerySet[Subject]:

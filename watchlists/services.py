@@ -18,9 +18,11 @@ from accounts.permissions import require_capability
 from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, RuleViolation
+from core.policy import enforce
 from recognition.ml.images import ImageError, decode_image
 from watchlists.ages import age_on
 from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
+from watchlists.policies import Action, watchlist_refusal, watchlist_role_refusal
 from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
 
 if TYPE_CHECKING:
@@ -371,11 +373,10 @@ def watchlist_subject_remove(*, actor: User, watchlist: Watchlist, subject: Subj
 
 
 def watchlist_submit(*, actor: User, watchlist: Watchlist) -> Watchlist:
-    require_capability(user=actor, capability="manage_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.SUBMIT))
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
-        if watchlist.status != Watchlist.Status.DRAFT:
-            raise RuleViolation(f"only a draft watchlist can be submitted; this one is {watchlist.get_status_display().lower()}")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.SUBMIT))
         if not watchlist.entries.exists():
             raise RuleViolation("the watchlist is empty")
         watchlist.status = Watchlist.Status.SUBMITTED
@@ -387,13 +388,10 @@ def watchlist_submit(*, actor: User, watchlist: Watchlist) -> Watchlist:
 
 def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: int | None = None) -> Watchlist:
     """Two-person rule: compiled by one person, approved by an authorising officer who is someone else."""
-    require_capability(user=actor, capability="approve_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.APPROVE))
     with transaction.atomic():
         watchlist = _locked(watchlist, expected_version)
-        if watchlist.compiled_by_id == actor.pk:
-            raise RuleViolation("you compiled this watchlist, so someone else must approve it")
-        if watchlist.status != Watchlist.Status.SUBMITTED:
-            raise RuleViolation("only a watchlist submitted for approval can be approved")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.APPROVE))
         now = timezone.now()
         watchlist.status = Watchlist.Status.APPROVED
         watchlist.approved_by = actor
@@ -406,13 +404,12 @@ def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: in
 
 
 def watchlist_reject(*, actor: User, watchlist: Watchlist, reasons: str) -> Watchlist:
-    require_capability(user=actor, capability="approve_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.RETURN))
     if not reasons.strip():
         raise RuleViolation("say why the watchlist is returned")
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
-        if watchlist.status != Watchlist.Status.SUBMITTED:
-            raise RuleViolation("only a watchlist submitted for approval can be returned")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.RETURN))
         watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why=reasons)
         audit_record(actor=actor, action=AuditAction.WATCHLIST_REJECTED, target=watchlist,
                      details={"reasons": reasons.strip(), "version": watchlist.version})
@@ -421,13 +418,10 @@ def watchlist_reject(*, actor: User, watchlist: Watchlist, reasons: str) -> Watc
 
 def watchlist_review(*, actor: User, watchlist: Watchlist, note: str = "") -> Watchlist:
     """The approver confirms an approved watchlist is still necessary before another deployment."""
-    require_capability(user=actor, capability="approve_watchlist")
+    enforce(watchlist_role_refusal(user=actor, action=Action.REVIEW))
     with transaction.atomic():
         watchlist = _locked(watchlist, None)
-        if watchlist.status != Watchlist.Status.APPROVED:
-            raise RuleViolation("only an approved watchlist can be reviewed")
-        if watchlist.compiled_by_id == actor.pk:
-            raise RuleViolation("you compiled this watchlist, so someone else must review it")
+        enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.REVIEW))
         watchlist.reviewed_at = timezone.now()
         watchlist.save(update_fields=["reviewed_at", "updated_at"])
         audit_record(actor=actor, action=AuditAction.WATCHLIST_REVIEWED, target=watchlist, details={"note": note})

@@ -40,6 +40,13 @@ from watchlists.forms import (
     WatchlistForm,
 )
 from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, Watchlist
+from watchlists.policies import (
+    ACTION_CAPABILITIES,
+    Action,
+    watchlist_actions,
+    watchlist_approval_notice,
+    watchlist_role_refusal,
+)
 from watchlists.selectors import (
     access_reference_image,
     access_subject,
@@ -90,8 +97,8 @@ def _watchlist_page(request, pk: int, *, call: ServiceCall | None = None, **form
     watchlist = access_watchlist(user=request.user, id=pk)  # fresh: the version may have moved
     search = request.GET.get("q", "").strip()
     page = _page(request, subject_list(user=request.user, watchlist=watchlist, search=search))
-    can_manage = _can(request, "manage_watchlist")
-    can_approve = _can(request, "approve_watchlist")
+    can_manage = watchlist_role_refusal(user=request.user, action=Action.EDIT) is None
+    can_approve = watchlist_role_refusal(user=request.user, action=Action.APPROVE) is None
     version = {"version": watchlist.version}
     if call is not None and call.concurrent:
         # Someone changed the list meanwhile: show it as it is now, keeping what the user typed.
@@ -101,7 +108,8 @@ def _watchlist_page(request, pk: int, *, call: ServiceCall | None = None, **form
     context = {
         "watchlist": watchlist, "page": page, "search": search, "call": call,
         "can_manage": can_manage, "can_approve": can_approve,
-        "is_compiler": watchlist.compiled_by_id == request.user.pk,
+        "watchlist_actions": watchlist_actions(user=request.user, watchlist=watchlist),
+        "approval_notice": watchlist_approval_notice(user=request.user, watchlist=watchlist),
         "add_form": forms.get("add_form") or AddSubjectsForm(initial=version),
         "approve_form": forms.get("approve_form") or VersionForm(initial=version),
         "return_form": forms.get("return_form") or ReturnWatchlistForm(),
@@ -155,7 +163,7 @@ def watchlist_subject_remove(request, pk: int, subject_pk: int):
 
 
 @require_POST
-@capability_required("manage_watchlist")
+@capability_required(*ACTION_CAPABILITIES[Action.SUBMIT])
 def watchlist_submit(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     return perform(request, lambda: services.watchlist_submit(actor=request.user, watchlist=watchlist),
@@ -165,7 +173,7 @@ def watchlist_submit(request, pk: int):
 
 
 @require_POST
-@capability_required("approve_watchlist")
+@capability_required(*ACTION_CAPABILITIES[Action.APPROVE])
 def watchlist_approve(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     form = VersionForm(request.POST)
@@ -178,7 +186,7 @@ def watchlist_approve(request, pk: int):
 
 
 @require_POST
-@capability_required("approve_watchlist")
+@capability_required(*ACTION_CAPABILITIES[Action.RETURN])
 def watchlist_return(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     form = ReturnWatchlistForm(request.POST)
@@ -190,7 +198,7 @@ def watchlist_return(request, pk: int):
 
 
 @require_POST
-@capability_required("approve_watchlist")
+@capability_required(*ACTION_CAPABILITIES[Action.REVIEW])
 def watchlist_review(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
     form = ReviewWatchlistForm(request.POST)

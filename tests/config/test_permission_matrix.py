@@ -1,7 +1,8 @@
 """Every URL and API endpoint × every role, and anonymous: who gets in and who is refused.
 
 The list of URLs comes from the URL conf, so a new endpoint without a rule here fails
-`test_every_url_has_a_rule`. Each rule names, per HTTP method, the roles that may use the URL; every
+`test_every_url_has_a_rule`. Each rule names, per HTTP method, the roles that may use the URL (read from the
+role table and each app's policies.py, so the matrix checks every view and endpoint agrees with them); every
 other role must be refused (403, or 404 where the object is hidden from them), and an anonymous
 caller is sent to the login page (portal) or refused with 401/403 (API).
 
@@ -14,6 +15,7 @@ that is rolled back, so one role's POST does not change what the next role sees.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -31,28 +33,99 @@ def roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-# Who holds each capability (accounts/roles.py), spelled out so a change to the role table shows here.
-VIEW_WATCHLIST = roles(D, C, V)
-MANAGE_WATCHLIST = roles(D)
-APPROVE_WATCHLIST = roles(C)
-VIEW_BIOMETRICS = roles(D, C, V)
-PLAN = roles(D)
-AUTHORISE = roles(C)
-COMMAND = roles(C)  # stop_deployment: the kill switch, officers on a live deployment, the record after
-VIEW_DEPLOYMENT = roles(D, C, O, V)
-VIEW_ALERTS = roles(C, O, V)  # officers: only deployments they are assigned to (the world assigns `officer`)
-ADJUDICATE = roles(O)
-RECORD_TEST_WALK = roles(C, O)  # alerts.selectors.test_walk_policy: assigned officers and authorising officers
-VIEW_AUDIT = roles(V, A)
-EXPORT_AUDIT = roles(V)
-VIEW_STATISTICS = roles(C, V)
-SUBJECT_ACCESS = roles(V)
-MANAGE_USERS = roles(A)
+# The fixture user of each role (tests/conftest.py).
+FIXTURE_ROLE = {"detective": D, "authorising_officer": C, "officer": O, "oversight": V, "admin": A}
+
+
+def holding(*capabilities: str) -> frozenset[str]:
+    """The roles holding any one of ``capabilities``, as the role table says (accounts/roles.py); who holds
+    which capability is spelled out in tests/accounts/test_roles.py."""
+    from accounts.roles import CAPABILITIES, ROLE_PERMISSIONS
+
+    assert set(capabilities) <= set(CAPABILITIES), capabilities
+    return frozenset(FIXTURE_ROLE[role] for role, held in ROLE_PERMISSIONS.items() if held & set(capabilities))
+
+
+def let_in(refusal) -> bool:
+    """A policy's answer as the matrix sees it: a refusal by rule (the wrong state, missing reasons) is a 400,
+    so the caller got past the permission check."""
+    return refusal is None or refusal.by_rule
+
+
+def deployment_action(action: str, attribute: str = "deployment"):
+    """The roles deployments/policies.py lets past the permission check for ``action`` on the world's deployment:
+    the role gate views and the API check first, then the rule the service enforces."""
+
+    def allowed(world) -> frozenset[str]:
+        from deployments.policies import deployment_refusal, deployment_role_refusal
+
+        deployment = getattr(world, attribute)
+        return frozenset(role for role, user in world.users.items()
+                         if deployment_role_refusal(user=user, action=action) is None
+                         and let_in(deployment_refusal(user=user, deployment=deployment, action=action)))
+
+    return allowed
+
+
+def alert_access(world) -> frozenset[str]:
+    """Who sees the world's live deployment's alerts (alerts/policies.py: assigned officers, those who watch)."""
+    from alerts.policies import deployment_alert_access
+
+    return frozenset(role for role, user in world.users.items()
+                     if deployment_alert_access(user=user, deployment=world.deployment) is not None)
+
+
+def walk_recorders(world) -> frozenset[str]:
+    from alerts import policies
+
+    return frozenset(role for role, user in world.users.items()
+                     if policies.test_walk_policy(user=user, deployment=world.deployment))
+
+
+def watchlist_gate(action: str) -> frozenset[str]:
+    from watchlists.policies import ACTION_CAPABILITIES
+
+    return holding(*ACTION_CAPABILITIES[action])
+
+
+def _deployments_gate(name: str) -> frozenset[str]:
+    from deployments import policies
+
+    return holding(*getattr(policies, name))
+
+
+def camera_gate(action: str) -> frozenset[str]:
+    from deployments.policies import CAMERA_ACTION_CAPABILITIES
+
+    return holding(*CAMERA_ACTION_CAPABILITIES[action])
+
+
+# Who may use what: the role table and each app's policies.py decide, the matrix checks every URL agrees.
+VIEW_WATCHLIST = holding("view_watchlist")
+MANAGE_WATCHLIST = watchlist_gate("edit")
+SUBMIT_WATCHLIST = watchlist_gate("submit")
+APPROVE_WATCHLIST = watchlist_gate("approve")
+RETURN_WATCHLIST = watchlist_gate("return")
+REVIEW_WATCHLIST = watchlist_gate("review")
+VIEW_BIOMETRICS = holding("view_biometric_data")
+PLAN = _deployments_gate("CREATE_CAPABILITIES")
+VIEW_DEPLOYMENT = _deployments_gate("VIEW_CAPABILITIES")
+DECIDE = deployment_action("authorise")  # the authorisation queue is theirs
+VIEW_ALERTS = alert_access
+ADJUDICATE = holding("adjudicate_alert")
+RECORD_TEST_WALK = walk_recorders
+VIEW_AUDIT = holding("view_audit_log")
+EXPORT_AUDIT = holding("export_audit_log")
+VIEW_STATISTICS = holding("view_statistics")
+SUBJECT_ACCESS = holding("search_subject_access")
+MANAGE_USERS = holding("manage_users")
+EDIT_DEPLOYMENT = deployment_action("edit")
+VIEW_CAMERAS, ADD_CAMERA, EDIT_CAMERA = camera_gate("view"), camera_gate("create"), camera_gate("edit")
 
 
 @dataclass(frozen=True)
 class Rule:
-    methods: dict[str, frozenset[str]]
+    methods: dict[str, frozenset[str] | Callable]  # the roles, or a function of the world giving them
     kwargs: dict[str, str] = field(default_factory=dict)  # URL kwarg -> attribute of the world
     public: bool = False  # reachable without signing in
     ends_on_login_page: bool = False  # success is a redirect to the login page (signing out)
@@ -95,10 +168,10 @@ RULES: dict[str, Rule] = {
     "watchlists:detail": get(VIEW_WATCHLIST, **WATCHLIST),
     "watchlists:subjects_add": post(MANAGE_WATCHLIST, **WATCHLIST),
     "watchlists:subject_remove": post(MANAGE_WATCHLIST, pk="watchlist", subject_pk="subject"),
-    "watchlists:submit": post(MANAGE_WATCHLIST, **WATCHLIST),
+    "watchlists:submit": post(SUBMIT_WATCHLIST, **WATCHLIST),
     "watchlists:approve": post(APPROVE_WATCHLIST, **WATCHLIST),
-    "watchlists:return": post(APPROVE_WATCHLIST, **WATCHLIST),
-    "watchlists:review": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "watchlists:return": post(RETURN_WATCHLIST, **WATCHLIST),
+    "watchlists:review": post(REVIEW_WATCHLIST, **WATCHLIST),
     "watchlists:import": get_post(MANAGE_WATCHLIST, MANAGE_WATCHLIST, **WATCHLIST),
     "watchlists:import_status": get(VIEW_WATCHLIST, **IMPORT),
     "watchlists:import_status_json": get(VIEW_WATCHLIST, **IMPORT),
@@ -118,18 +191,19 @@ RULES: dict[str, Rule] = {
     # deployments and cameras
     "deployments:list": get(VIEW_DEPLOYMENT),
     "deployments:create": get_post(PLAN, PLAN),
-    "deployments:authorisation_queue": get(AUTHORISE),
-    "deployments:cameras": get(VIEW_DEPLOYMENT),
-    "deployments:camera_create": post(PLAN),
+    "deployments:authorisation_queue": get(DECIDE),
+    "deployments:cameras": get(VIEW_CAMERAS),
+    "deployments:camera_create": post(ADD_CAMERA),
     "deployments:detail": get(VIEW_DEPLOYMENT, **DEPLOYMENT),
-    "deployments:edit": get_post(PLAN, PLAN, **DEPLOYMENT),
-    "deployments:submit": post(PLAN, **DEPLOYMENT),
-    "deployments:authorise": post(AUTHORISE, **DEPLOYMENT),
-    "deployments:reject": post(AUTHORISE, **DEPLOYMENT),
-    "deployments:stop": post(AUTHORISE, **DEPLOYMENT),
-    "deployments:cancel": post(PLAN | AUTHORISE, **DEPLOYMENT),
-    "deployments:officers": post(COMMAND, **DEPLOYMENT),  # the planner too, before authorisation
-    "deployments:post_record": post(COMMAND, pk="ended_deployment"),
+    "deployments:edit": get_post(EDIT_DEPLOYMENT, EDIT_DEPLOYMENT, **DEPLOYMENT),
+    "deployments:submit": post(deployment_action("submit"), **DEPLOYMENT),
+    "deployments:authorise": post(deployment_action("authorise"), **DEPLOYMENT),
+    "deployments:reject": post(deployment_action("reject"), **DEPLOYMENT),
+    "deployments:stop": post(deployment_action("stop"), **DEPLOYMENT),
+    "deployments:cancel": post(deployment_action("cancel"), **DEPLOYMENT),
+    "deployments:officers": post(deployment_action("assign_officers"), **DEPLOYMENT),
+    "deployments:post_record": post(deployment_action("write_post_record", "ended_deployment"),
+                                    pk="ended_deployment"),
     # live alerts
     "alerts:live_index": get(VIEW_ALERTS),
     "alerts:live": get(VIEW_ALERTS, **LIVE),
@@ -162,10 +236,10 @@ RULES: dict[str, Rule] = {
     "api:watchlist-detail": get(VIEW_WATCHLIST, **WATCHLIST),
     "api:watchlist-subjects": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST, **WATCHLIST),
     "api:watchlist-subject": Rule({"DELETE": MANAGE_WATCHLIST}, {"pk": "watchlist", "subject_id": "subject"}),
-    "api:watchlist-submit": post(MANAGE_WATCHLIST, **WATCHLIST),
+    "api:watchlist-submit": post(SUBMIT_WATCHLIST, **WATCHLIST),
     "api:watchlist-approve": post(APPROVE_WATCHLIST, **WATCHLIST),
-    "api:watchlist-reject": post(APPROVE_WATCHLIST, **WATCHLIST),
-    "api:watchlist-review": post(APPROVE_WATCHLIST, **WATCHLIST),
+    "api:watchlist-reject": post(RETURN_WATCHLIST, **WATCHLIST),
+    "api:watchlist-review": post(REVIEW_WATCHLIST, **WATCHLIST),
     "api:watchlist-imports": post(MANAGE_WATCHLIST, **WATCHLIST),
     "api:import-detail": get(VIEW_WATCHLIST, pk="bulk_import"),
     "api:subject-list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
@@ -176,21 +250,23 @@ RULES: dict[str, Rule] = {
     "api:reference-image-detail": Rule({"GET": VIEW_WATCHLIST, "DELETE": MANAGE_WATCHLIST}, IMAGE),
     "api:reference-image-file": get(VIEW_BIOMETRICS, **IMAGE),
     "api:reference-image-confirm-duplicate": post(MANAGE_WATCHLIST, **IMAGE),
-    "api:camera-list": get_post(VIEW_DEPLOYMENT, PLAN),
-    "api:camera-detail": get(VIEW_DEPLOYMENT, pk="camera"),
-    "api:camera-source": get(PLAN, pk="camera"),
+    "api:camera-list": get_post(VIEW_CAMERAS, ADD_CAMERA),
+    "api:camera-detail": get(VIEW_CAMERAS, pk="camera"),
+    "api:camera-source": get(EDIT_CAMERA, pk="camera"),
     "api:deployment-list": get_post(VIEW_DEPLOYMENT, PLAN),
-    "api:deployment-authorisation-queue": get(AUTHORISE),
-    "api:deployment-detail": Rule({"GET": VIEW_DEPLOYMENT, "PATCH": PLAN}, DEPLOYMENT),
-    "api:deployment-submit": post(PLAN, **DEPLOYMENT),
-    "api:deployment-authorise": post(AUTHORISE, **DEPLOYMENT),
-    "api:deployment-reject": post(AUTHORISE, **DEPLOYMENT),
-    "api:deployment-stop": post(AUTHORISE, **DEPLOYMENT),
-    "api:deployment-cancel": post(PLAN | AUTHORISE, **DEPLOYMENT),
-    "api:deployment-officers": Rule({"PUT": COMMAND}, DEPLOYMENT),
+    "api:deployment-authorisation-queue": get(DECIDE),
+    "api:deployment-detail": Rule({"GET": VIEW_DEPLOYMENT, "PATCH": EDIT_DEPLOYMENT}, DEPLOYMENT),
+    "api:deployment-submit": post(deployment_action("submit"), **DEPLOYMENT),
+    "api:deployment-authorise": post(deployment_action("authorise"), **DEPLOYMENT),
+    "api:deployment-reject": post(deployment_action("reject"), **DEPLOYMENT),
+    "api:deployment-stop": post(deployment_action("stop"), **DEPLOYMENT),
+    "api:deployment-cancel": post(deployment_action("cancel"), **DEPLOYMENT),
+    "api:deployment-officers": Rule({"PUT": deployment_action("assign_officers")}, DEPLOYMENT),
     "api:deployment-authorisation-problems": get(VIEW_DEPLOYMENT, **DEPLOYMENT),
     "api:deployment-test-walks": Rule({"GET": VIEW_ALERTS, "POST": RECORD_TEST_WALK}, DEPLOYMENT),
-    "api:deployment-post-record": Rule({"GET": VIEW_DEPLOYMENT, "PUT": COMMAND}, {"pk": "ended_deployment"}),
+    "api:deployment-post-record": Rule({"GET": VIEW_DEPLOYMENT,
+                                        "PUT": deployment_action("write_post_record", "ended_deployment")},
+                                       {"pk": "ended_deployment"}),
     "api:schema": get(EVERYONE),
     "api:docs": get(EVERYONE),
 }
@@ -300,6 +376,7 @@ def test_permission_matrix(name, world, client_as, client):
         assert handled == set(rule.methods), f"{name} handles {sorted(handled)}; RULES lists {sorted(rule.methods)}"
     wrong = []
     for method, allowed in rule.methods.items():
+        allowed = allowed(world) if callable(allowed) else allowed
         for role in (*ROLES, None):
             if role is None:
                 client.logout()
@@ -323,7 +400,7 @@ def test_permission_matrix(name, world, client_as, client):
 
 # --- websockets -----------------------------------------------------------------------------------
 
-WEBSOCKET_RULES: dict[str, tuple[frozenset[str], dict[str, str]]] = {
+WEBSOCKET_RULES: dict[str, tuple[frozenset[str] | Callable, dict[str, str]]] = {
     "ws/deployments/<int:deployment_id>/alerts/": (VIEW_ALERTS, LIVE),
 }
 
@@ -338,9 +415,12 @@ def test_every_websocket_route_has_a_rule():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("route", sorted(WEBSOCKET_RULES))
 async def test_websocket_matrix(route, world):
+    from asgiref.sync import sync_to_async
+
     from tests.sockets import alert_socket
 
     allowed, kwargs = WEBSOCKET_RULES[route]
+    allowed = await sync_to_async(allowed)(world) if callable(allowed) else allowed
     deployment_id = getattr(world, kwargs["deployment_id"]).pk  # the only websocket route so far
     wrong = []
     for role in (*ROLES, None):
