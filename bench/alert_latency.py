@@ -112,19 +112,11 @@ def setup_world(officers: int):
 
     from accounts.roles import Role
     from accounts.services import user_create
-    from deployments.models import Camera, Deployment
-    from deployments.services import camera_create, deployment_authorise, deployment_create, deployment_submit, deployments_tick
+    from bench.world import approved_watchlist, enrolled_subject, looping_camera
+    from deployments.models import Deployment
+    from deployments.services import deployment_authorise, deployment_create, deployment_submit, deployments_tick
     from recognition.demo_media import walking_face_video
     from recognition.runtime import face_engine
-    from watchlists.services import (
-        reference_image_add,
-        reference_images_enrol,
-        subject_create,
-        watchlist_approve,
-        watchlist_create,
-        watchlist_subjects_add,
-        watchlist_submit,
-    )
 
     call_command("migrate", verbosity=0)
     detective = user_create(actor=None, username="det", password="bench-pass-123", roles=[Role.DETECTIVE])
@@ -147,16 +139,10 @@ def setup_world(officers: int):
     # 2 s on screen, then 1 s of empty street: each loop is a new pass and a new alert.
     video = walking_face_video(face=crop, path=Path(os.environ["CAMERA_FILE_ROOT"]) / "walk.mp4", seconds=3, fps=10,
                                travel=0.3)
-    subject = subject_create(actor=detective, reference="BENCH-1", name="Yao Ming", category="wanted_for_offence",
-                             reason="benchmark", legal_basis="PACE s.24")
-    image = reference_image_add(actor=detective, subject=subject, data=reference, image_source="bench", enrol=False)
-    reference_images_enrol(image_ids=[image.pk])
-    watchlist = watchlist_create(actor=detective, name="Bench", purpose="latency")
-    watchlist_subjects_add(actor=detective, watchlist=watchlist, subjects=[subject])
-    watchlist_submit(actor=detective, watchlist=watchlist)
-    watchlist_approve(actor=commander, watchlist=watchlist)
-    camera = camera_create(actor=detective, name="Bench cam", source_url=str(video), location="bench")
-    Camera.objects.filter(pk=camera.pk).update(loop_playback=True)
+    subject = enrolled_subject(detective, data=reference, image_source="bench", reference="BENCH-1", name="Yao Ming",
+                               category="wanted_for_offence", reason="benchmark", legal_basis="PACE s.24")
+    watchlist = approved_watchlist(detective, commander, [subject], name="Bench", purpose="latency")
+    camera = looping_camera(detective, name="Bench cam", path=str(video))
     start = timezone.now() + dt.timedelta(seconds=1)
     deployment = deployment_create(actor=detective, name="Bench", purpose="crime_hotspot", location="bench",
                                    location_reason="bench", starts_at=start, ends_at=start + dt.timedelta(hours=2),

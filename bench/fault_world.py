@@ -7,7 +7,7 @@
 
 Run by bench/faults.py in the environment of the `lfr up` it started (same database, Redis and
 CAMERA_FILE_ROOT); each prints one JSON object on its last line. Nothing is written to a table directly
-except a camera's `loop_playback`, which has no service (seed_demo and bench/alert_latency.py do the same).
+except a camera's `loop_playback`, which has no service (bench/world.py sets it, as seed_demo does).
 
 The camera video is one loop ("pass") of: the street footage (passers-by, never enrolled), the Hamilton clip
 (Lin-Manuel Miranda, enrolled from a different photo), Yao Ming walking past (built from a packaged photo and
@@ -142,18 +142,7 @@ def _users() -> dict:
 def world() -> dict:
     from django.conf import settings
 
-    from deployments.models import Camera
-    from deployments.services import camera_create
-    from watchlists.models import ReferenceImage
-    from watchlists.services import (
-        reference_image_add,
-        reference_images_enrol,
-        subject_create,
-        watchlist_approve,
-        watchlist_create,
-        watchlist_subjects_add,
-        watchlist_submit,
-    )
+    from bench.world import approved_watchlist, enrolled_subject, looping_camera
 
     users = _users()
     detective, commander = users["detective"], users["commander"]
@@ -163,24 +152,18 @@ def world() -> dict:
         photos["FAULT-LMM"] = ("Lin-Manuel Miranda", MIRANDA_PHOTO.read_bytes())
     subjects = []
     for reference, (name, photo) in photos.items():
-        subject = subject_create(actor=detective, reference=reference, name=name, category="wanted_for_offence",
-                                 reason="Fault-injection benchmark", legal_basis="PACE s.24")
-        image = reference_image_add(actor=detective, subject=subject, data=photo, image_source="bench photo",
-                                    use_largest_face=True, enrol=False)
-        reference_images_enrol(image_ids=[image.pk])
-        enrolled = ReferenceImage.objects.get(pk=image.pk)
+        subject = enrolled_subject(detective, data=photo, image_source="bench photo", use_largest_face=True,
+                                   reference=reference, name=name, category="wanted_for_offence",
+                                   reason="Fault-injection benchmark", legal_basis="PACE s.24")
+        enrolled = subject.images.get()
         if enrolled.status != "enrolled":
             raise RuntimeError(f"{reference} was not enrolled: {enrolled.status} {enrolled.refusal_reasons}")
         subjects.append(subject)
-    watchlist = watchlist_create(actor=detective, name="Fault bench", purpose="Fault-injection benchmark")
-    watchlist_subjects_add(actor=detective, watchlist=watchlist, subjects=subjects)
-    watchlist_submit(actor=detective, watchlist=watchlist)
-    watchlist_approve(actor=commander, watchlist=watchlist)
+    watchlist = approved_watchlist(detective, commander, subjects, name="Fault bench",
+                                   purpose="Fault-injection benchmark")
     cameras = {}
     for key, path in (("main", video["video"]), ("filler", str(Path(settings.CAMERA_FILE_ROOT) / FILLER_NAME))):
-        camera = camera_create(actor=detective, name=f"Fault bench {key}", source_url=path, location="bench")
-        Camera.objects.filter(pk=camera.pk).update(loop_playback=True)
-        cameras[key] = camera.pk
+        cameras[key] = looping_camera(detective, name=f"Fault bench {key}", path=path).pk
     return {"watchlist": watchlist.pk, "cameras": cameras, "pass_s": video["pass_s"],
             "appearances": video["appearances"], "password": BENCH_PASSWORD}
 

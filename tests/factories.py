@@ -11,19 +11,12 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from bench import world
 from deployments.models import Deployment, Purpose
 from deployments.services import camera_create, deployment_create, deployment_submit
 from tests.samples import person_jpeg
 from watchlists.models import InclusionCategory
-from watchlists.services import (
-    reference_image_add,
-    reference_images_enrol,
-    subject_create,
-    watchlist_approve,
-    watchlist_create,
-    watchlist_subjects_add,
-    watchlist_submit,
-)
+from watchlists.services import subject_create
 
 
 def protected_files() -> set[Path]:
@@ -40,31 +33,23 @@ def make_subject(actor, **overrides):
 
 
 def enrolled_subject(actor, index: int, reference: str | None = None, data: bytes | None = None):
-    subject = subject_create(actor=actor, reference=reference or f"PNC-{index:04d}", name=f"Subject {index}",
-                             category=InclusionCategory.WANTED_FOR_OFFENCE, reason="Wanted for robbery",
-                             legal_basis="PACE s.24")
-    image = reference_image_add(actor=actor, subject=subject, data=data or person_jpeg(index),
-                                image_source=f"CUS/{index}", enrol=False)
-    reference_images_enrol(image_ids=[image.pk])
-    return subject
+    return world.enrolled_subject(actor, data=data or person_jpeg(index), image_source=f"CUS/{index}",
+                                  reference=reference or f"PNC-{index:04d}", name=f"Subject {index}",
+                                  category=InclusionCategory.WANTED_FOR_OFFENCE, reason="Wanted for robbery",
+                                  legal_basis="PACE s.24")
 
 
 def enrolled_test_subject(actor, index: int, reference: str = "TEST-0001", name: str = "PC Tess Walker"):
     """A consenting member of staff enrolled as a test subject (live testing); the reason is the consent."""
-    subject = subject_create(actor=actor, reference=reference, name=name, category=InclusionCategory.TEST_SUBJECT,
-                             reason="Consent CONSENT-2026-014, signed 1 Dec 2026",
-                             legal_basis="Consent (staff volunteer)")
-    image = reference_image_add(actor=actor, subject=subject, data=person_jpeg(index), image_source="Staff photo",
-                                enrol=False)
-    reference_images_enrol(image_ids=[image.pk])
-    return subject
+    return world.enrolled_subject(actor, data=person_jpeg(index), image_source="Staff photo", reference=reference,
+                                  name=name, category=InclusionCategory.TEST_SUBJECT,
+                                  reason="Consent CONSENT-2026-014, signed 1 Dec 2026",
+                                  legal_basis="Consent (staff volunteer)")
 
 
 def approved_watchlist(detective, commander, subjects):
-    watchlist = watchlist_create(actor=detective, name="Op Lantern", purpose="Wanted for violent crime")
-    watchlist_subjects_add(actor=detective, watchlist=watchlist, subjects=subjects)
-    watchlist_submit(actor=detective, watchlist=watchlist)
-    return watchlist_approve(actor=commander, watchlist=watchlist)
+    return world.approved_watchlist(detective, commander, subjects, name="Op Lantern",
+                                    purpose="Wanted for violent crime")
 
 
 def video_camera(actor, name: str = "Camera 1"):

@@ -165,6 +165,17 @@ class Expectation:
         }
 
 
+def read_around(calibration: dict, threshold: float) -> tuple[dict, dict | None, dict | None]:
+    """The reference set (everything but the curve), the curve point with the highest threshold <= ``threshold``
+    (None: it is below the calibrated range) and the one with the lowest threshold >= it (None: above)."""
+    reference = {k: v for k, v in calibration.items() if k != "curve"}
+    points = sorted(calibration["curve"], key=lambda p: p["threshold"])
+    tolerance = 1e-9
+    below = [p for p in points if p["threshold"] <= threshold + tolerance]
+    above = [p for p in points if p["threshold"] >= threshold - tolerance]
+    return reference, (below[-1] if below else None), (above[0] if above else None)
+
+
 def expectation_at(calibration: dict | None, *, model_id: str, threshold: float, source: str | None = None,
                    calibration_id: int | None = None) -> Expectation:
     """FPIR at the highest curve threshold <= ``threshold`` and TPIR at the lowest one >= it: both rates
@@ -173,12 +184,7 @@ def expectation_at(calibration: dict | None, *, model_id: str, threshold: float,
     threshold = float(threshold)
     if calibration is None:
         return Expectation(model_id=model_id, threshold=threshold, source=None)
-    reference = {k: v for k, v in calibration.items() if k != "curve"}
-    points = sorted(calibration["curve"], key=lambda p: p["threshold"])
-    tolerance = 1e-9
-    below = [p for p in points if p["threshold"] <= threshold + tolerance]
-    above = [p for p in points if p["threshold"] >= threshold - tolerance]
-    low, high = (below[-1] if below else None), (above[0] if above else None)
+    reference, low, high = read_around(calibration, threshold)
     return Expectation(
         model_id=model_id, threshold=threshold, source=source or "packaged", calibration_id=calibration_id,
         calibration=reference,

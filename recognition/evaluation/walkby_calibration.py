@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .calibration import calibration_json, fpir_upper_bound, read_packaged
+from .calibration import calibration_json, fpir_upper_bound, read_around, read_packaged
 from .groups import rates_from_counts, ratio_exceeds
 
 KIND = "walkby"
@@ -29,10 +29,14 @@ __all__ = ["KIND", "DEVICES", "walkby_calibration_from_report", "walkby_calibrat
            "packaged_walkby_calibration", "WalkbyExpectation", "walkby_expectation_at", "group_ratio_refusals"]
 
 
+def rates_per_1000(false_alerts: int, nonmated: int) -> dict:
+    """False alerts per 1,000 passers-by and its 95% upper bound (None for both without passers-by)."""
+    k, n = false_alerts, nonmated
+    return {"per_1000": 1000 * k / n if n else None, "upper95_per_1000": 1000 * fpir_upper_bound(k, n) if n else None}
+
+
 def point_with_rates(point: dict) -> dict:
-    k, n = point["false_alerts"], point["nonmated"]
-    return {**point, "per_1000": 1000 * k / n if n else None,
-            "upper95_per_1000": 1000 * fpir_upper_bound(k, n) if n else None}
+    return {**point, **rates_per_1000(point["false_alerts"], point["nonmated"])}
 
 
 def walkby_calibration_from_report(report: dict, *, command: Sequence[str] | str, measured_on: str) -> dict:
@@ -153,19 +157,13 @@ def walkby_expectation_at(calibration: dict | None, *, model_id: str, device: st
     threshold = float(threshold)
     if calibration is None:
         return WalkbyExpectation(model_id=model_id, device=device, threshold=threshold, source=None)
-    reference = {k: v for k, v in calibration.items() if k != "curve"}
-    points = sorted(calibration["curve"], key=lambda p: p["threshold"])
-    tolerance = 1e-9
-    below = [p for p in points if p["threshold"] <= threshold + tolerance]
-    above = [p for p in points if p["threshold"] >= threshold - tolerance]
-    low, high = (below[-1] if below else None), (above[0] if above else None)
+    reference, low, high = read_around(calibration, threshold)
     common = {"model_id": model_id, "device": device, "threshold": threshold, "source": source or "packaged",
               "calibration_id": calibration_id, "calibration": reference}
     if low is not None:
         k, n = low["false_alerts"], low["nonmated"]
         counts = low.get("groups") or {}
-        common |= {"false_alerts": k, "nonmated": n, "per_1000": 1000 * k / n if n else None,
-                   "upper95_per_1000": 1000 * fpir_upper_bound(k, n) if n else None, "fpir_from": low["threshold"],
+        common |= {"false_alerts": k, "nonmated": n, **rates_per_1000(k, n), "fpir_from": low["threshold"],
                    "group_counts": counts, "groups": rates_from_counts(counts) if counts else None}
     if high is not None:
         common |= {"true_alerts": high["true_alerts"], "mated": high["mated"], "tpir": high["tpir"],

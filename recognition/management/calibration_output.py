@@ -9,6 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 
+def add_calibration_arguments(parser, *, store_help: str, write_help: str) -> None:
+    """--store-calibration, --write-calibration PATH and --actor USERNAME, as both evaluation commands take them."""
+    parser.add_argument("--store-calibration", action="store_true", help=store_help)
+    parser.add_argument("--write-calibration", default=None, metavar="PATH", help=write_help)
+    parser.add_argument("--actor", default=None, metavar="USERNAME",
+                        help="the user the stored calibration is recorded against (default: the system)")
+
+
 def calibration_actor(username: str | None):
     """The active user a stored calibration is recorded against; None: the system."""
     if username is None:

@@ -50,7 +50,7 @@ class ModelFile:
 
     @property
     def model_id(self) -> str:
-        return f"{self.path.stem}-{self.sha256[:12]}"
+        return _model_id(self.path, self.sha256)
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _model_id(path: Path, sha256: str) -> str:
+    """A network's id: its file name and the start of its digest (calibrations and alerts are kept by it)."""
+    return f"{path.stem}-{sha256[:12]}"
+
+
 def model_id_for(path: str | Path) -> str:
     path = Path(path)
-    return f"{path.stem}-{file_sha256(path)[:12]}"
+    return _model_id(path, file_sha256(path))
 
 
 def _pick_largest(candidates: list[Path]) -> Path | None:

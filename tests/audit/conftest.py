@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -37,6 +38,18 @@ def varied_events(detective, commander, officer, make_user, monkeypatch):
         changer.groups.set([])
         changer = type(changer).objects.get(pk=changer.pk)  # roles are cached on the user object
         audit_record(actor=changer, action="alertness.check")
+
+
+@pytest.fixture
+def altered_event(detective):
+    """An event whose details a database superuser changed from {"subject": 1} to {"subject": 2} behind the
+    append-only trigger's back (its hash still covers the old details)."""
+    event = audit_record(actor=detective, action="subject.viewed", details={"subject": 1})
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE audit_auditevent SET details = '{\"subject\": 2}' WHERE sequence = %s",
+                       [event.sequence])
+    return event
 
 
 # (query, actions selected from varied_events, newest first)

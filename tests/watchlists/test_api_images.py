@@ -9,6 +9,7 @@ from django.conf import settings
 from audit.models import AuditEvent
 from tests.factories import enrolled_subject, protected_files
 from tests.samples import YAO_MING, no_face_jpeg, person_jpeg, yao_ming_second_photo_jpeg
+from tests.served_images import assert_reference_image_served
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_images_enrol, subject_create
 
@@ -103,13 +104,7 @@ def test_the_image_file_is_served_audited_and_never_cached(api_as, detective, ov
     image = subject.images.get()
     response = api_as(oversight).get(f"/api/reference-images/{image.pk}/file", HTTP_ACCEPT="image/jpeg",
                                      REMOTE_ADDR="192.0.2.9")
-    assert response.status_code == 200
-    assert response.content == person_jpeg(0)
-    assert response["Content-Type"] == "image/jpeg"
-    assert response["Cache-Control"] == "no-store, private"
-    assert response["X-Content-Type-Options"] == "nosniff"
-    event = AuditEvent.objects.get(action="reference_image.viewed")
-    assert event.actor == oversight and event.target_id == str(image.pk) and event.client_ip == "192.0.2.9"
+    assert_reference_image_served(response, image, person_jpeg(0), reader=oversight, client_ip="192.0.2.9")
 
 
 @pytest.mark.parametrize("role", ["officer", "administrator", "outsider"])

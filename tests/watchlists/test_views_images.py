@@ -12,6 +12,7 @@ from PIL import Image
 from audit.models import AuditEvent
 from tests.factories import make_subject
 from tests.samples import YAO_MING, group_jpeg, person_jpeg, yao_ming_second_photo_jpeg
+from tests.served_images import assert_reference_image_served
 from watchlists.models import ReferenceImage
 from watchlists.services import reference_image_add, reference_images_enrol
 
@@ -43,13 +44,7 @@ def test_the_image_view_returns_the_bytes_and_audits_the_read(request, client_as
     image = add_image(detective, subject, person_jpeg(0))
     user = request.getfixturevalue(role)
     response = client_as(user).get(reverse("watchlists:image", args=[image.pk]))
-    assert response.status_code == 200
-    assert response.content == person_jpeg(0)
-    assert response["Content-Type"] == "image/jpeg"
-    assert response["Cache-Control"] == "no-store, private"
-    assert response["X-Content-Type-Options"] == "nosniff"
-    event = AuditEvent.objects.get(action="reference_image.viewed")
-    assert event.actor == user and event.target_id == str(image.pk) and event.client_ip == "127.0.0.1"
+    event = assert_reference_image_served(response, image, person_jpeg(0), reader=user, client_ip="127.0.0.1")
     assert event.details == {"subject": subject.reference}
 
 

@@ -26,7 +26,7 @@ from recognition.evaluation.live import (
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
 from recognition.evaluation.walkby import BACKGROUNDS, WalkByConfig, create_background
 from recognition.evaluation.walkby_calibration import walkby_calibration_from_report, walkby_calibration_json
-from recognition.management.calibration_output import calibration_actor, calibration_output
+from recognition.management.calibration_output import add_calibration_arguments, calibration_actor, calibration_output
 from recognition.ml.decision import decision_from_spec, decision_spec, registered_decisions
 from recognition.ml.engine import EngineConfig
 from recognition.ml.input_sizes import engine_on_gpu, live_det_size
@@ -99,14 +99,11 @@ class Command(AuditedCommand):
                                  "to measure again with --from-recording")
         parser.add_argument("--from-recording", default=None, metavar="PATH",
                             help="measure a saved recording again (other decisions, threshold) instead of running")
-        parser.add_argument("--store-calibration", action="store_true",
-                            help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
-                                 "device it evaluated (authorisation pages then show it)")
-        parser.add_argument("--write-calibration", default=None, metavar="PATH",
-                            help="write the walk-by calibration as JSON (to package it: "
-                                 "recognition/evaluation/calibrations/<model_id>.walkby-<device>.json)")
-        parser.add_argument("--actor", default=None, metavar="USERNAME",
-                            help="the user the stored calibration is recorded against (default: the system)")
+        add_calibration_arguments(
+            parser, store_help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
+                               "device it evaluated (authorisation pages then show it)",
+            write_help="write the walk-by calibration as JSON (to package it: "
+                       "recognition/evaluation/calibrations/<model_id>.walkby-<device>.json)")
 
     def handle(self, *args, **options) -> None:
         try:

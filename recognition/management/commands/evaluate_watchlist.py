@@ -19,7 +19,7 @@ from recognition.evaluation.calibration import calibration_from_report, calibrat
 from recognition.evaluation.core import DEGRADE_CHOICES, PROBE_POLICIES, REFERENCE_CHOICES
 from recognition.evaluation.embedding import FACE_SELECTIONS
 from recognition.evaluation.report import variant_suffix
-from recognition.management.calibration_output import calibration_actor, calibration_output
+from recognition.management.calibration_output import add_calibration_arguments, calibration_actor, calibration_output
 from recognition.ml.engine import EngineConfig
 
 
@@ -70,14 +70,11 @@ class Command(AuditedCommand):
         parser.add_argument("--out", default=None, help="report folder (default bench/results/eval-<model>-<dataset>-<degrade>)")
         parser.add_argument("--cache-dir", default=None, help="embedding cache folder (default <VAR_DIR>/cache/embeddings)")
         parser.add_argument("--no-cache", action="store_true")
-        parser.add_argument("--store-calibration", action="store_true",
-                            help="keep this run's FPIR/TPIR curve as the threshold calibration of the model it "
-                                 "evaluated: authorising officers are shown it (audited; needs the database)")
-        parser.add_argument("--write-calibration", default=None, metavar="PATH",
-                            help="write the calibration as JSON (e.g. to package it under "
-                                 "recognition/evaluation/calibrations/<model_id>.json)")
-        parser.add_argument("--actor", default=None, metavar="USERNAME",
-                            help="the user the stored calibration is recorded against (default: the system)")
+        add_calibration_arguments(
+            parser, store_help="keep this run's FPIR/TPIR curve as the threshold calibration of the model it "
+                               "evaluated: authorising officers are shown it (audited; needs the database)",
+            write_help="write the calibration as JSON (e.g. to package it under "
+                       "recognition/evaluation/calibrations/<model_id>.json)")
 
     def handle(self, *args, **options) -> None:
         dataset = Path(options["dataset"]).expanduser()
