@@ -57,11 +57,10 @@ def broadcast_alert_on_commit(*, alert_id: int, event: str) -> None:
     without 200 database reads (fan-out measured in bench/alert_latency.py)."""
 
     def send() -> None:
-        from alerts.models import Alert
         from alerts.payloads import alert_payload
+        from alerts.selectors import alert_payloads
 
-        alert = (Alert.objects.select_related("camera").prefetch_related("adjudications__officer")
-                 .filter(pk=alert_id).first())
+        alert = alert_payloads().filter(pk=alert_id).first()
         if alert is not None:
             broadcast_now(deployment_id=alert.deployment_id, message={
                 "type": "deployment.event", "event": event, "deployment_id": alert.deployment_id,

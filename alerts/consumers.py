@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from accounts.selectors import mfa_satisfied, session_user
 from alerts.broadcast import deployment_group
-from alerts.models import Alert
 from alerts.payloads import alert_payload
 from alerts.policies import deployment_alert_access
+from alerts.selectors import alert_payloads
 from audit.context import Channel, audit_context, correlation_id_new
 from core.client_address import scope_client_ip
 from deployments.models import Deployment
@@ -113,20 +113,17 @@ class DeploymentAlertsConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _recent_alerts(self) -> list[dict]:
-        alerts = (Alert.objects.filter(deployment_id=self.deployment_id).select_related("camera")
-                  .prefetch_related("adjudications__officer").order_by("-pk")[:CATCH_UP_LIMIT])
+        alerts = alert_payloads().filter(deployment_id=self.deployment_id).order_by("-pk")[:CATCH_UP_LIMIT]
         return [alert_payload(a) for a in reversed(list(alerts))]
 
     @database_sync_to_async
     def _changed_alerts(self, since: dt.datetime) -> list[dict]:
-        alerts = (Alert.objects.filter(deployment_id=self.deployment_id, updated_at__gte=since)
-                  .select_related("camera").prefetch_related("adjudications__officer").order_by("-pk"))
+        alerts = alert_payloads().filter(deployment_id=self.deployment_id, updated_at__gte=since).order_by("-pk")
         return [alert_payload(a) for a in reversed(list(alerts[:CATCH_UP_LIMIT]))]
 
     @database_sync_to_async
     def _alert(self, alert_id: int) -> dict | None:
-        alert = (Alert.objects.filter(pk=alert_id, deployment_id=self.deployment_id).select_related("camera")
-                 .prefetch_related("adjudications__officer").first())
+        alert = alert_payloads().filter(pk=alert_id, deployment_id=self.deployment_id).first()
         return alert_payload(alert) if alert else None
 
 

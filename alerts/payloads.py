@@ -1,4 +1,6 @@
-"""The JSON an officer's page receives for an alert (websocket and catch-up alike)."""
+"""The JSON an officer's page receives for an alert (websocket and catch-up alike). Give it alerts read
+through alerts.selectors.alert_payloads (or a selector built on it): it reads the camera and the
+adjudications with their officers, which that query fetches once for every alert."""
 
 from __future__ import annotations
 

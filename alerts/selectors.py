@@ -1,26 +1,37 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from accounts.permissions import require_capability
-from alerts.models import Alert, TestWalk
+from alerts.models import Adjudication, Alert, TestWalk
 from alerts.policies import deployment_alert_access, test_walk_policy
 from deployments.models import Deployment, ManifestEntry
 from watchlists.models import InclusionCategory
+
+
+def alert_payloads() -> QuerySet[Alert]:
+    """Alerts with everything their payload reads (alerts.payloads.alert_payload for the live page, its JSON
+    catch-up and the websocket; alerts.serializers.AlertSerializer for the API): the camera in the same
+    query, the adjudications with their officers in one more, however many alerts.
+
+    Not permission-checked: for the selectors below, and for the websocket and its broadcast, which check
+    the watcher's access to the deployment themselves."""
+    return Alert.objects.select_related("camera").prefetch_related(
+        Prefetch("adjudications", queryset=Adjudication.objects.select_related("officer")))
 
 
 def alerts_for_deployment(*, user, deployment: Deployment, after_id: int = 0) -> QuerySet[Alert]:
     require_capability(user=user, capability="view_alerts")
     if deployment_alert_access(user=user, deployment=deployment) is None:
         raise Http404("no such deployment")
-    return (Alert.objects.filter(deployment=deployment, pk__gt=after_id)
-            .select_related("camera").prefetch_related("adjudications__officer").order_by("pk"))
+    return alert_payloads().filter(deployment=deployment, pk__gt=after_id).order_by("pk")
 
 
 def access_alert(*, user, id: int) -> Alert:
+    """The alert, ready for its payload, for whoever may see the deployment's alerts; 404 for anyone else."""
     require_capability(user=user, capability="view_alerts")
-    alert = Alert.objects.select_related("deployment", "camera").filter(pk=id).first()
+    alert = alert_payloads().select_related("deployment").filter(pk=id).first()
     if alert is None or deployment_alert_access(user=user, deployment=alert.deployment) is None:
         raise Http404("no such alert")
     return alert

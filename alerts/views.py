@@ -21,17 +21,10 @@ from alerts.selectors import (
     deployment_test_subject,
     test_walks_for_deployment,
 )
-from core.errors import ConcurrentEditError, Gone
+from core.images import image_response
 from core.inputs import query_int
-from core.views_errors import gone_response, service_call
+from core.views_errors import answers_gone, json_errors, service_call
 from deployments.selectors import access_camera, access_deployment, deployment_list
-
-
-def _image_response(data: bytes) -> HttpResponse:
-    content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
-    response = HttpResponse(data, content_type=content_type)
-    response["Cache-Control"] = "no-store, private"
-    return response
 
 
 @require_GET
@@ -96,18 +89,18 @@ def deployment_alerts_json(request, deployment_id: int):
 
 def _alert_image(request, alert_id: int, image: str) -> HttpResponse:
     alert = access_alert(user=request.user, id=alert_id)
-    try:
-        return _image_response(services.alert_image_read(actor=request.user, alert=alert, image=image))
-    except Gone as exc:
-        return gone_response(exc)
+    data = services.alert_image_read(actor=request.user, alert=alert, image=image)
+    return image_response(data, filename=f"alert-{alert.pk}-{image}")
 
 
 @require_GET
+@answers_gone
 def probe_image(request, alert_id: int):
     return _alert_image(request, alert_id, "probe")
 
 
 @require_GET
+@answers_gone
 def reference_image(request, alert_id: int):
     """The watchlist image beside the probe: allowed to whoever may see the alert, audited."""
     return _alert_image(request, alert_id, "reference")
@@ -131,25 +124,39 @@ def _demographics(body) -> dict | None:
     return flat or None
 
 
+UNREADABLE = "the request could not be read: send JSON with a decision"
+
+
+def _body(request):
+    """JSON posts (the live page's script) or a plain form."""
+    if request.content_type != "application/json":
+        return request.POST
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValidationError(UNREADABLE) from None
+    if not hasattr(body, "get"):
+        raise ValidationError("send the decision as a JSON object")
+    return body
+
+
+def _version(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(UNREADABLE) from None
+
+
 @require_POST
+@json_errors
 def adjudicate(request, alert_id: int):
     alert = access_alert(user=request.user, id=alert_id)
-    try:
-        body = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
-        if not hasattr(body, "get"):
-            raise ValidationError("send the decision as a JSON object")
-        version = body.get("version")
-        alert = services.alert_adjudicate(
-            actor=request.user, alert=alert, decision=str(body.get("decision", "")), notes=str(body.get("notes", "")),
-            outcome=str(body.get("outcome", "")), engaged=_engaged(body.get("engaged")),
-            result=str(body.get("result") or ""), demographics=_demographics(body),
-            expected_version=int(version) if version not in (None, "") else None)
-    except ConcurrentEditError as exc:
-        return JsonResponse({"errors": exc.messages}, status=409)
-    except ValidationError as exc:
-        return JsonResponse({"errors": exc.messages}, status=400)
-    except PermissionDenied as exc:
-        return JsonResponse({"errors": [str(exc)]}, status=403)
-    except ValueError:  # unreadable JSON or a version that is not a number
-        return JsonResponse({"errors": ["the request could not be read: send JSON with a decision"]}, status=400)
+    body = _body(request)
+    alert = services.alert_adjudicate(
+        actor=request.user, alert=alert, decision=str(body.get("decision", "")), notes=str(body.get("notes", "")),
+        outcome=str(body.get("outcome", "")), engaged=_engaged(body.get("engaged")),
+        result=str(body.get("result") or ""), demographics=_demographics(body),
+        expected_version=_version(body.get("version")))
     return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})

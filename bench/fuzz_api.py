@@ -87,11 +87,12 @@ def _prepare(*, roles: list[str]) -> dict[str, str]:
 
 def _demo_object_ids() -> dict[str, int]:
     """Path ids of the demo's objects, so fuzzed bodies reach the handlers rather than a 404."""
+    from alerts.models import Alert
     from deployments.models import Camera, Deployment
     from watchlists.models import ReferenceImage, Subject, Watchlist
 
     firsts = {"deployments": Deployment, "watchlists": Watchlist, "subjects": Subject,
-              "reference-images": ReferenceImage, "cameras": Camera}
+              "reference-images": ReferenceImage, "cameras": Camera, "alerts": Alert}  # alerts: once a worker raised one
     ids = {prefix: model.objects.order_by("pk").values_list("pk", flat=True).first() for prefix, model in firsts.items()}
     return {prefix: pk for prefix, pk in ids.items() if pk is not None}
 

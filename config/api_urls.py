@@ -76,6 +76,13 @@ urlpatterns = [
     path("deployments/<int:pk>/post-record", _api(deployments.DeploymentPostRecordView),
          name="deployment-post-record"),
     path("deployments/<int:pk>/test-walks", _api(alerts.DeploymentTestWalksView), name="deployment-test-walks"),
+    # alerts
+    path("deployments/<int:pk>/alerts/", _api(alerts.DeploymentAlertsView), name="deployment-alerts"),
+    path("alerts/<int:pk>/", _api(alerts.AlertDetailView), name="alert-detail"),
+    path("alerts/<int:pk>/adjudication/", _api(alerts.AlertAdjudicationView), name="alert-adjudication"),
+    path("alerts/<int:pk>/case-link/", _api(alerts.AlertCaseLinkView), name="alert-case-link"),
+    path("alerts/<int:pk>/images/probe", _api(alerts.AlertProbeImageView), name="alert-image-probe"),
+    path("alerts/<int:pk>/images/reference", _api(alerts.AlertReferenceImageView), name="alert-image-reference"),
     # statistics and transparency reports
     path("reports/deployments/<int:deployment_id>/", _api(reports.DeploymentReportView), name="report-deployment"),
     path("reports/<int:year>/", _api(reports.YearReportView), name="report-year"),

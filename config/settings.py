@@ -342,6 +342,8 @@ SPECTACULAR_SETTINGS = {
         "BulkImportStatusEnum": "watchlists.models.BulkImport.Status",
         "BulkImportRowStatusEnum": "watchlists.serializers.BULK_IMPORT_ROW_STATUSES",
         "CameraStatusEnum": "deployments.models.Camera.Status",
+        "AlertStatusEnum": "alerts.models.Alert.Status",
+        "AlertDecisionEnum": "alerts.models.Decision",
     },
 }
 

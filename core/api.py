@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -76,6 +77,13 @@ class ApiView(APIView):
                         headers=headers)
 
 
+# Base of an API view whose success answer is an image's bytes (core.images.image_response).
+class ImageApiView(ApiView):
+    def perform_content_negotiation(self, request, force=False):
+        # The success answer is the raw image; errors fall back to JSON whatever the Accept header asks.
+        return super().perform_content_negotiation(request, force=True)
+
+
 def resolve_ids(queryset: QuerySet, ids: Iterable[int], *, what: str) -> list:
     """The rows of ``queryset`` (a selector's, so already permission-scoped) with these ids, in the order
     given; unknown ids are a 400 naming them, not a 404 of the whole request."""
@@ -108,6 +116,11 @@ ERROR_404 = OpenApiResponse(DetailSerializer, description="no such object")
 ERROR_409 = OpenApiResponse(ErrorsSerializer, description="changed by someone else since expected_version; reload")
 ERROR_410 = OpenApiResponse(ErrorsSerializer, description="the record exists but its file does not (missing from "
                                                             "storage, or purged)")
+
+
+IMAGE_BYTES = {(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="the image bytes (JPEG, PNG, GIF "
+                                                                            "or WebP; anything else as "
+                                                                            "application/octet-stream)")}
 
 
 def errors(*codes: int) -> dict:

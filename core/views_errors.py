@@ -7,7 +7,11 @@ Services decide; views only report. A service raises:
 - ``RuleViolation`` or any other ``ValidationError``: the page is shown again with
   ``exc.messages``, status 400;
 - ``ConcurrentEditError``: the same, status 409, so the user reloads and tries again;
-- ``Gone`` (a file missing from storage, a purged image): ``gone_response`` answers 410 with the message.
+- ``Gone`` (a file missing from storage, a purged image): ``gone_response`` answers 410 with the message
+  (``answers_gone`` does it for a whole view, the image views).
+
+Views that a page's script calls for JSON (``json_errors``) answer the same refusals as JSON
+``{"errors": [message, ...]}``: 400, 409, 403 and 410, like the API (core/api.py).
 
 ``service_call()`` is a context manager that also opens one transaction, so a view that calls two
 services (create a subject, then add its image) saves both or neither::
@@ -23,16 +27,18 @@ services (create a subject, then add its image) saves both or neither::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template import engines
 
-from core.errors import ConcurrentEditError
+from core.errors import ConcurrentEditError, Gone
+from core.images import no_store
 
 
 class ServiceCall:
@@ -86,9 +92,41 @@ def perform(request: HttpRequest, action: Callable[[], object], *, success: str,
 
 def gone_response(exc: Exception) -> HttpResponse:
     """410 with the service's words, in plain text: what the image views answer instead of the picture."""
-    response = HttpResponse(str(exc), content_type="text/plain; charset=utf-8", status=410)
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return no_store(HttpResponse(str(exc), content_type="text/plain; charset=utf-8", status=410))
+
+
+def answers_gone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A view whose service may raise ``Gone``: 410 with its words (``gone_response``). No transaction is
+    opened around the view, so the service's audit of the attempt stays."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Gone as exc:
+            return gone_response(exc)
+
+    return wrapped
+
+
+def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A view a page's script calls: the services' refusals as JSON ``{"errors": [...]}``, with the API's
+    codes: a rule 400, a stale version 409, not allowed 403, gone 410. ``Http404`` stays Django's. No
+    transaction is opened around the view: each service opens its own."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ValidationError as exc:
+            return JsonResponse({"errors": list(exc.messages)},
+                                status=409 if isinstance(exc, ConcurrentEditError) else 400)
+        except PermissionDenied as exc:
+            return JsonResponse({"errors": [str(exc)]}, status=403)
+        except Gone as exc:
+            return JsonResponse({"errors": [str(exc)]}, status=410)
+
+    return wrapped
 
 
 _FORBIDDEN = """{% extends "base.html" %}

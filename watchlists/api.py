@@ -14,7 +14,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from core.api import ApiView, DetailSerializer, errors, resolve_id, resolve_ids
+from core.api import IMAGE_BYTES, ApiView, DetailSerializer, ImageApiView, errors, resolve_id, resolve_ids
+from core.images import image_response
 from core.uploads import CappedUploadApiMixin
 from watchlists import bulk_import, services
 from watchlists import serializers as s
@@ -291,31 +292,13 @@ class ReferenceImageDetailView(ApiView):
         return HttpResponse(status=status.HTTP_204_NO_CONTENT)
 
 
-IMAGE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF8", "image/gif"),
-               (b"BM", "image/bmp"), (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"))
-
-
-def _content_type(data: bytes) -> str:
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return next((kind for magic, kind in IMAGE_TYPES if data.startswith(magic)), "application/octet-stream")
-
-
-class ReferenceImageFileView(ApiView):
-    def perform_content_negotiation(self, request, force=False):
-        # The success answer is the raw image; errors fall back to JSON whatever the Accept header asks.
-        return super().perform_content_negotiation(request, force=True)
-
+class ReferenceImageFileView(ImageApiView):
     @extend_schema(tags=IMAGES, summary="The face image itself (every read is audited; never cached)",
-                   responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="the image bytes"),
-                              **errors(404, 410)})
+                   responses={**IMAGE_BYTES, **errors(404, 410)})
     def get(self, request, pk: int):
         image = access_reference_image(user=request.user, id=pk)
         data = services.reference_image_read(actor=request.user, image=image)
-        response = HttpResponse(data, content_type=_content_type(data))
-        response["Cache-Control"] = "no-store, private"
-        response["Content-Disposition"] = f'inline; filename="reference-image-{image.pk}"'
-        return response
+        return image_response(data, filename=f"reference-image-{image.pk}")
 
 
 class ReferenceImageConfirmDuplicateView(ApiView):

@@ -135,7 +135,9 @@ class DeploymentInclusion:
 
 
 @dataclass
-class AlertRecord:
+class AlertInclusion:
+    """One alert raised on the person (not alerts.AlertRecord, the statistics row that outlives it)."""
+
     alert: Alert
 
     @property
@@ -161,7 +163,7 @@ class Person:
     watchlist_entries: list[WatchlistEntry] = field(default_factory=list)
     images: list[ReferenceImage] = field(default_factory=list)
     deployments: list[DeploymentInclusion] = field(default_factory=list)
-    alerts: list[AlertRecord] = field(default_factory=list)
+    alerts: list[AlertInclusion] = field(default_factory=list)
     audit_event_count: int | None = None  # filled for the report only
 
     @property
@@ -265,7 +267,7 @@ def _people(subject_ids: list[int]) -> list[Person]:
             biometric_copy_held=key in frozen))
     for alert in alerts:
         people[alert.subject_id]._note(name=alert.subject_name, reference=alert.subject_reference)
-        people[alert.subject_id].alerts.append(AlertRecord(alert=alert))
+        people[alert.subject_id].alerts.append(AlertInclusion(alert=alert))
     return sorted(people.values(), key=lambda p: (p.name.casefold(), p.subject_id))
 
 
@@ -340,15 +342,15 @@ def report_rows(person: Person) -> list[dict[str, str]]:
             f"{ran}; {inclusion.category_label}{reason}",
             deployment.get_state_display(),
             f"manifest entry {KEPT}; frozen biometric copy {inclusion.biometric_copy_retention}")
-    for record in person.alerts:
-        alert = record.alert
+    for inclusion in person.alerts:
+        alert = inclusion.alert
         decisions = "; ".join(f"{a.get_kind_display()}: {a.get_decision_display()} {_when(a.decided_at)}"
                               for a in alert.adjudications.all())
         add("Alert", alert.created_at,
             f"{alert.deployment.name}, camera at {alert.camera.location}; score {alert.score:.2f} "
             f"(threshold {alert.threshold:.2f})" + (f"; {decisions}" if decisions else "")
             + (f"; outcome: {alert.outcome}" if alert.outcome else ""),
-            alert.get_status_display(), record.retention)
+            alert.get_status_display(), inclusion.retention)
     if person.audit_event_count:
         add("Audit log entries about the subject record", None, f"{person.audit_event_count} event(s)", "",
             "kept: the audit log is append-only")

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import capability_required, require_capability
 from accounts.selectors import user_can
 from core.downloads import csv_download
-from core.errors import Gone
+from core.images import image_response
 from core.uploads import UploadTooLarge, capped_upload
-from core.views_errors import ServiceCall, gone_response, perform, service_call
+from core.views_errors import ServiceCall, answers_gone, perform, service_call
 from watchlists import bulk_import, services
 from watchlists import subject_access as sar
 from watchlists.forms import (
@@ -332,33 +332,13 @@ def image_add(request, pk: int):
     return _subject_page(request, pk, call=call, image_form=form)
 
 
-def _sniff_content_type(data: bytes) -> str:
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "application/octet-stream"  # with nosniff and attachment: never rendered as anything else
-
-
 @require_GET
+@answers_gone
 def image_file(request, pk: int):
     """The only way a face image leaves the server: permission-checked, audited, never cached."""
     image = access_reference_image(user=request.user, id=pk)
-    try:  # not inside service_call: its rollback would take the audit of the attempt with it
-        data = services.reference_image_read(actor=request.user, image=image)
-    except Gone as exc:
-        response = gone_response(exc)
-    else:
-        content_type = _sniff_content_type(data)
-        response = HttpResponse(data, content_type=content_type)
-        disposition = "inline" if content_type.startswith("image/") else "attachment"
-        response["Content-Disposition"] = f'{disposition}; filename="reference-{image.pk}"'
-    response["Cache-Control"] = "no-store, private"
-    response["Pragma"] = "no-cache"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    data = services.reference_image_read(actor=request.user, image=image)
+    return image_response(data, filename=f"reference-{image.pk}")
 
 
 @require_POST

@@ -15,11 +15,17 @@ def test_schema_generates_valid_with_no_warnings(tmp_path):
     schema = yaml.safe_load(out.read_text())
     paths = schema["paths"]
     assert {"/api/watchlists/", "/api/subjects/{id}/images", "/api/reference-images/{id}/file",
-            "/api/deployments/{id}/authorise", "/api/imports/{id}"} <= set(paths)
+            "/api/deployments/{id}/authorise", "/api/imports/{id}", "/api/deployments/{id}/alerts/",
+            "/api/alerts/{id}/", "/api/alerts/{id}/adjudication/", "/api/alerts/{id}/case-link/",
+            "/api/alerts/{id}/images/probe", "/api/alerts/{id}/images/reference"} <= set(paths)
     # Lists are documented as pages; the face image as bytes; no schema exposes an embedding.
     list_200 = paths["/api/subjects/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert list_200 == {"$ref": "#/components/schemas/PaginatedSubjectList"}
-    assert "image/*" in paths["/api/reference-images/{id}/file"]["get"]["responses"]["200"]["content"]
+    for image in ("/api/reference-images/{id}/file", "/api/alerts/{id}/images/probe",
+                  "/api/alerts/{id}/images/reference"):
+        assert "image/*" in paths[image]["get"]["responses"]["200"]["content"]
+    alerts_200 = paths["/api/deployments/{id}/alerts/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert alerts_200["schema"] == {"$ref": "#/components/schemas/PaginatedAlertList"}
     properties = {name for component in schema["components"]["schemas"].values()
                   for name in component.get("properties", {})}
     assert "embedding" not in properties and "file_name" not in properties

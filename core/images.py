@@ -1,0 +1,51 @@
+"""How a face image leaves the server: one content-type rule and one response, for every image view and API.
+
+The type comes from the bytes, never from a name or an upload's claim: JPEG, PNG, GIF and WebP by their
+magic bytes, anything else ``application/octet-stream`` and an attachment, so a browser never renders
+stored bytes as anything but one of those four (with ``X-Content-Type-Options: nosniff``, it does not guess
+either). Faces are personal data: no browser or proxy keeps a copy (``no-store, private`` and the
+HTTP/1.0 ``Pragma``). The reads themselves, permission-checked and audited, are the services'.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+OCTET_STREAM = "application/octet-stream"
+
+# (offset, magic) pairs per type: every pair must match.
+_SIGNATURES: tuple[tuple[str, tuple[tuple[int, bytes], ...]], ...] = (
+    ("image/jpeg", ((0, b"\xff\xd8\xff"),)),
+    ("image/png", ((0, b"\x89PNG\r\n\x1a\n"),)),
+    ("image/gif", ((0, b"GIF87a"),)),
+    ("image/gif", ((0, b"GIF89a"),)),
+    ("image/webp", ((0, b"RIFF"), (8, b"WEBP"))),
+)
+
+IMAGE_TYPES = tuple(dict.fromkeys(kind for kind, _ in _SIGNATURES))  # what image_content_type may answer
+
+
+def image_content_type(data: bytes) -> str:
+    """The type of an image by its first bytes: JPEG, PNG, GIF or WebP; anything else application/octet-stream."""
+    for kind, parts in _SIGNATURES:
+        if all(data[offset:offset + len(magic)] == magic for offset, magic in parts):
+            return kind
+    return OCTET_STREAM
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    """Headers for a response that holds personal data: no browser or proxy keeps it, nothing sniffs its type."""
+    response["Cache-Control"] = "no-store, private"
+    response["Pragma"] = "no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def image_response(data: bytes, *, filename: str) -> HttpResponse:
+    """The image's bytes with their type (image_content_type): shown inline when they are one of the image
+    types, an attachment otherwise; never cached, never sniffed."""
+    content_type = image_content_type(data)
+    response = HttpResponse(data, content_type=content_type)
+    disposition = "attachment" if content_type == OCTET_STREAM else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return no_store(response)
