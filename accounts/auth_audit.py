@@ -9,19 +9,20 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 
 from accounts import login_throttle
 from accounts.services import login_failures_add
+from audit.actions import AuditAction
 from audit.services import audit_record
 from core.client_address import client_ip
 
 
 def _on_login(sender, request, user, **kwargs) -> None:
-    audit_record(actor=user, action="auth.login", target=user)
+    audit_record(actor=user, action=AuditAction.AUTH_LOGIN, target=user)
     if request is not None:
         login_throttle.login_succeeded(request=request, username=user.get_username())
 
 
 def _on_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
-        audit_record(actor=user, action="auth.logout", target=user)
+        audit_record(actor=user, action=AuditAction.AUTH_LOGOUT, target=user)
 
 
 def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:

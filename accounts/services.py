@@ -10,6 +10,7 @@ from accounts.models import LoginFailureCount
 from accounts.policies import manage_users_refusal, user_change_refusal
 from accounts.roles import ROLE_PERMISSIONS, Role
 from accounts.selectors import mfa_device
+from audit.actions import AuditAction
 from audit.context import audit_context_changed
 from audit.services import audit_record
 from core.errors import RuleViolation
@@ -36,7 +37,7 @@ def roles_sync() -> list[str]:
             group.permissions.set([permissions[c] for c in sorted(codenames)])
             if not created and (before != set(codenames) or others):
                 changed.append(role.value)
-                audit_record(actor=None, action="role.permissions_changed", target=group,
+                audit_record(actor=None, action=AuditAction.ROLE_PERMISSIONS_CHANGED, target=group,
                              details={"role": role.value, "added": sorted(set(codenames) - before),
                                       "removed": sorted(before - set(codenames)),
                                       "other_permissions_removed": others})
@@ -52,7 +53,7 @@ def user_create(*, actor: User | None, username: str, password: str, roles: list
         user = User.objects.create_user(username=username, password=password, email=email,
                                         first_name=first, last_name=last)
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
-        audit_record(actor=actor, action="user.created", target=user,
+        audit_record(actor=actor, action=AuditAction.USER_CREATED, target=user,
                      details={"username": username, "roles": sorted(r.value for r in roles)})
     return user
 
@@ -62,7 +63,7 @@ def user_roles_set(*, actor: User | None, user, roles: list[Role]) -> None:
     with transaction.atomic():
         before = sorted(user.groups.values_list("name", flat=True))
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
-        audit_record(actor=actor, action="user.roles_changed", target=user,
+        audit_record(actor=actor, action=AuditAction.USER_ROLES_CHANGED, target=user,
                      details={"before": before, "after": sorted(r.value for r in roles)})
 
 
@@ -84,7 +85,7 @@ def mfa_enrolment_start(*, user: User):
         device = mfa_device(user=user, confirmed=False)
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=MFA_DEVICE_NAME, confirmed=False)
-            audit_record(actor=user, action="mfa.enrolment_started", target=user)
+            audit_record(actor=user, action=AuditAction.MFA_ENROLMENT_STARTED, target=user)
     return device
 
 
@@ -116,10 +117,10 @@ def _mfa_check(*, user: User, token: str, confirmed: bool):
             if not confirmed:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
-            audit_record(actor=user, action="mfa.verified" if confirmed else "mfa.enrolled", target=user,
-                         details={"device_id": device.pk})
+            audit_record(actor=user, action=AuditAction.MFA_VERIFIED if confirmed else AuditAction.MFA_ENROLLED,
+                         target=user, details={"device_id": device.pk})
         else:
-            audit_record(actor=user, action="mfa.failed", target=user,
+            audit_record(actor=user, action=AuditAction.MFA_FAILED, target=user,
                          details={"stage": stage, "reason": "wrong_code" if allowed else "throttled",
                                   "consecutive_failures": device.throttling_failure_count})
     # Raised after the commit, so the failure count and its audit event stay.
@@ -139,7 +140,7 @@ def mfa_device_reset(*, actor: User, user) -> int:
     enforce(manage_users_refusal(user=actor))
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
-        audit_record(actor=actor, action="mfa.reset", target=user,
+        audit_record(actor=actor, action=AuditAction.MFA_RESET, target=user,
                      details={"username": user.get_username(), "devices_removed": removed})
     return removed
 
@@ -182,7 +183,7 @@ def login_failures_audit(*, actor: User | None = None, now=None) -> int:
         users = {u.username: u for u in User.objects.filter(username__in={c.username for c in counts})}
         for count in counts:
             with audit_context_changed(client_ip=count.address or None):  # the address of the requests counted
-                audit_record(actor=actor, action="auth.login_failed", target=users.get(count.username),
+                audit_record(actor=actor, action=AuditAction.AUTH_LOGIN_FAILED, target=users.get(count.username),
                              details={"username": count.username, "address": count.address or None,
                                       "count": count.count, "minute": count.minute.isoformat()})
         LoginFailureCount.objects.filter(pk__in=[c.pk for c in counts]).delete()

@@ -18,6 +18,7 @@ from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
 from alerts.policies import TEST_WALK_REFUSED, test_walk_policy
 from alerts.spool import alert_spool
+from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
 from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
@@ -64,7 +65,7 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
                 AlertRecord.objects.create(alert=alert, deployment_id=deployment_id, camera_id=camera_id,
                                            raised_at=alert.created_at,
                                            test_subject_id=alert.subject_id if test else None)
-                audit_record(actor=None, action="alert.created", target=alert, deployment=deployment_id, details={
+                audit_record(actor=None, action=AuditAction.ALERT_CREATED, target=alert, deployment=deployment_id, details={
                     "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
                     "camera": camera_id, "model_id": model_id, **({"test": True} if test else {})})
                 transaction.on_commit(lambda: protected_pending_commit(name))
@@ -162,7 +163,7 @@ def alert_files_sweep(*, now: dt.datetime | None = None) -> dict:
               "expired_spool_entries": _spool_entries_expire(spool=spool, now=now)}
     if any(counts.values()):
         with transaction.atomic():
-            audit_record(actor=None, action="alert.files_swept", details=counts)
+            audit_record(actor=None, action=AuditAction.ALERT_FILES_SWEPT, details=counts)
         logger.warning("alert files swept: %s", counts)
     return counts
 
@@ -202,7 +203,7 @@ def alert_image_read(*, actor: User, alert: Alert, image: str) -> bytes:
 
     def audit(outcome: dict) -> None:
         with transaction.atomic():
-            audit_record(actor=actor, action="alert.viewed", target=alert, deployment=alert.deployment_id,
+            audit_record(actor=actor, action=AuditAction.ALERT_VIEWED, target=alert, deployment=alert.deployment_id,
                          details={"image": image, **outcome})
 
     return protected_read_for_person(name, what=what, audit=audit)
@@ -281,7 +282,7 @@ def alert_adjudicate(*, actor: User, alert: Alert, decision: str, notes: str = "
             locked.outcome = outcome.strip()
         locked.version += 1
         locked.save(update_fields=["status", "outcome", "version", "updated_at"])
-        audit_record(actor=actor, action="alert.adjudicated", target=locked, deployment=locked.deployment_id,
+        audit_record(actor=actor, action=AuditAction.ALERT_ADJUDICATED, target=locked, deployment=locked.deployment_id,
                      details={"decision": decision, "kind": kind, "status": new_status,
                                                "outcome": locked.outcome, "engaged": engaged, "result": result,
                                                "demographics": demographics})
@@ -297,7 +298,7 @@ def alert_case_link(*, actor: User, alert: Alert, case_reference: str) -> Alert:
     with transaction.atomic():
         Alert.objects.filter(pk=alert.pk).update(case_reference=case_reference.strip())
         alert.case_reference = case_reference.strip()
-        audit_record(actor=actor, action="alert.case_linked", target=alert, deployment=alert.deployment_id,
+        audit_record(actor=actor, action=AuditAction.ALERT_CASE_LINKED, target=alert, deployment=alert.deployment_id,
                      details={"case_reference": alert.case_reference})
     return alert
 
@@ -340,7 +341,7 @@ def test_walk_record(*, actor: User, deployment: Deployment, camera: Camera, sub
             raise RuleViolation("the walk's time must be while the deployment was live, and not in the future")
         walk = TestWalk.objects.create(deployment=deployment, camera=camera, subject=subject, walked_at=walked_at,
                                        recorded_by=actor)
-        audit_record(actor=actor, action="test_walk.recorded", target=walk, deployment=deployment.pk,
+        audit_record(actor=actor, action=AuditAction.TEST_WALK_RECORDED, target=walk, deployment=deployment.pk,
                      details={"subject": subject.reference, "camera": camera.pk,
                                                "walked_at": walked_at.isoformat()})
     return walk
@@ -353,7 +354,7 @@ def alerts_purge_expired(*, now: dt.datetime | None = None) -> int:
     purged = 0
     for alert in Alert.objects.filter(created_at__lt=cutoff, case_reference="").iterator():
         with transaction.atomic():
-            audit_record(actor=None, action="alert.purged", target=alert, deployment=alert.deployment_id,
+            audit_record(actor=None, action=AuditAction.ALERT_PURGED, target=alert, deployment=alert.deployment_id,
                          details={"created_at": alert.created_at.isoformat(), "status": alert.status})
             probe = alert.probe_file
             alert.delete()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.roles import Role
+from audit.actions import AuditAction
 from audit.filters import AuditFilter
 from core.inputs import BIGINT_MAX
 
@@ -23,6 +24,7 @@ class AuditFilterForm(forms.Form):
     role = forms.ChoiceField(required=False, label="Role at the time",
                              choices=[("", "any role")] + list(Role.choices))
     action = forms.CharField(required=False, max_length=64, label="Action",
+                             widget=forms.TextInput(attrs={"list": "audit-actions"}),
                              help_text="Exact (alert.adjudicated), or a prefix ending in a dot (alert.)")
     target_type = forms.CharField(required=False, max_length=64, label="Object type",
                                   help_text="e.g. watchlists.subject")
@@ -30,6 +32,8 @@ class AuditFilterForm(forms.Form):
     before = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, max_value=BIGINT_MAX, widget=forms.HiddenInput)
 
+    # Offered as the action field's suggestions (a <datalist>): every event type, then every prefix.
+    ACTIONS = tuple(sorted(AuditAction)) + tuple(sorted({f"{a.split('.')[0]}." for a in AuditAction}))
     FILTER_FIELDS = ("date_from", "date_to", "deployment", "actor", "role", "action", "target_type", "target_id")
 
     def clean(self):

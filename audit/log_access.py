@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from accounts.permissions import require_capability
+from audit.actions import AuditAction
 from audit.export import EXPORT_FORMATS
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 def audit_event_view_record(*, actor: User, event: AuditEvent) -> AuditEvent:
     """Opening one event's page is recorded (browsing and searching the list is not: docs/audit.md)."""
     require_capability(user=actor, capability="view_audit_log")
-    return audit_record(actor=actor, action="audit.event_viewed", target=("audit.auditevent", event.sequence))
+    return audit_record(actor=actor, action=AuditAction.AUDIT_EVENT_VIEWED, target=("audit.auditevent", event.sequence))
 
 
 def audit_export_record(*, actor: User, filters: AuditFilter, export_format: str) -> AuditEvent:
@@ -32,5 +33,5 @@ def audit_export_record(*, actor: User, filters: AuditFilter, export_format: str
     if export_format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {export_format!r}")
     with transaction.atomic():
-        return audit_record(actor=actor, action="audit.exported",
+        return audit_record(actor=actor, action=AuditAction.AUDIT_EXPORTED,
                             details={"filter": filters.as_dict(), "format": export_format})

@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from audit.actions import AuditAction
 from audit.anchor_file import anchor_append, read_key
 from audit.chain import GENESIS_HASH, event_hash, format_time
 from audit.context import current_audit_context
@@ -16,6 +17,7 @@ from audit.models import AuditAnchor, AuditEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
 
 # Any fixed 64-bit key: every appender takes this lock for the rest of its transaction, so
 # events are chained one at a time even with many concurrent writers.
@@ -51,7 +53,7 @@ def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
 
 
-def audit_record(*, actor: User | None, action: str, target=None, deployment=None,
+def audit_record(*, actor: User | None, action: AuditAction, target=None, deployment=None,
                  details: dict | None = None) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction when there is one. The client's address,
     the channel and the correlation id are the current audit context's (audit/context.py)."""
@@ -70,7 +72,7 @@ def audit_record(*, actor: User | None, action: str, target=None, deployment=Non
             actor=actor,
             actor_username=actor.get_username() if actor else "",
             actor_roles=list(_actor_roles(actor)) if actor else [],
-            action=action,
+            action=str(action),
             target_type=target_type,
             target_id=target_id,
             deployment_id=int(deployment_id) if deployment_id is not None else None,

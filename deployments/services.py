@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.permissions import require_any_capability
+from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import ChangedSinceShown, ConcurrentEditError, RuleViolation
 from core.policy import enforce
@@ -77,7 +78,7 @@ def camera_source_reveal(*, actor: User, camera: Camera) -> str:
     """The camera's URL with its password, for whoever may edit the camera; every read is audited."""
     enforce(camera_refusal(user=actor, action=CameraAction.EDIT, camera=camera))
     with transaction.atomic():
-        audit_record(actor=actor, action="camera.source_viewed", target=camera,
+        audit_record(actor=actor, action=AuditAction.CAMERA_SOURCE_VIEWED, target=camera,
                      details={"name": camera.name})
     return camera.source_url
 
@@ -93,7 +94,7 @@ def camera_create(*, actor: User, name: str, source_url: str, location: str, ena
     with transaction.atomic():
         camera = Camera.objects.create(name=name.strip(), source_url=source, location=location.strip(),
                                        enabled=enabled, created_by=actor)
-        audit_record(actor=actor, action="camera.created", target=camera,
+        audit_record(actor=actor, action=AuditAction.CAMERA_CREATED, target=camera,
                      details={"name": camera.name, "location": camera.location, "source": redact_url(source)})
     return camera
 
@@ -144,7 +145,7 @@ def deployment_create(*, actor: User, name: str, purpose: str, location: str, lo
         deployment.cameras.set(cameras)
         deployment.officers.set(_check_officers(officers))
         _transition_log(deployment, "", State.DRAFT, actor, "created")
-        audit_record(actor=actor, action="deployment.created", target=deployment, deployment=deployment,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_CREATED, target=deployment, deployment=deployment,
                      details={"name": deployment.name, "watchlist": watchlist.pk,
                                                "cameras": [c.pk for c in cameras]})
     return deployment
@@ -171,7 +172,7 @@ def deployment_update(*, actor: User, deployment: Deployment, expected_version: 
             locked.cameras.set(cameras)
         if officers is not None:
             locked.officers.set(_check_officers(officers))
-        audit_record(actor=actor, action="deployment.updated", target=locked, deployment=locked,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_UPDATED, target=locked, deployment=locked,
                      details={"fields": sorted(changes) + (["cameras"] if cameras is not None else [])})
     return locked
 
@@ -182,7 +183,7 @@ def deployment_officers_set(*, actor: User, deployment: Deployment, officers) ->
     officers = _check_officers(officers)
     with transaction.atomic():
         deployment.officers.set(officers)
-        audit_record(actor=actor, action="deployment.officers_assigned", target=deployment, deployment=deployment,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_OFFICERS_ASSIGNED, target=deployment, deployment=deployment,
                      details={"officers": sorted(o.username for o in officers)})
 
 
@@ -263,7 +264,7 @@ def deployment_submit(*, actor: User, deployment: Deployment) -> Deployment:
         locked.submitted_by = actor
         locked.save(update_fields=["submitted_by"])
         _set_state(locked, State.SUBMITTED, actor, "submitted for authorisation")
-        audit_record(actor=actor, action="deployment.submitted", target=locked, deployment=locked)
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_SUBMITTED, target=locked, deployment=locked)
     return locked
 
 
@@ -299,7 +300,7 @@ def deployment_authorise(*, actor: User, deployment: Deployment, reasons: str,
             model_id=snapshot.model_id, expected_false_alerts=expected.as_record(),
             expected_per_passerby=per_passerby.as_record())
         _set_state(locked, State.AUTHORISED, actor, reasons.strip())
-        audit_record(actor=actor, action="deployment.authorised", target=locked, deployment=locked,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_AUTHORISED, target=locked, deployment=locked,
                      details={"reasons": reasons.strip(), "threshold": locked.threshold,
                               "window": [locked.starts_at.isoformat(), locked.ends_at.isoformat()],
                               "watchlist": watchlist.pk, "watchlist_version": watchlist.version,
@@ -355,7 +356,7 @@ def deployment_reject(*, actor: User, deployment: Deployment, reasons: str) -> D
             reasons=reasons.strip(), threshold=locked.threshold,
             watchlist_size=locked.watchlist.entries.count())
         _set_state(locked, State.REJECTED, actor, reasons.strip())
-        audit_record(actor=actor, action="deployment.rejected", target=locked, deployment=locked,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_REJECTED, target=locked, deployment=locked,
                      details={"reasons": reasons.strip()})
     return locked
 
@@ -372,7 +373,7 @@ def deployment_go_live(*, deployment: Deployment, now: dt.datetime | None = None
         locked.went_live_at = now
         locked.save(update_fields=["went_live_at"])
         _set_state(locked, State.LIVE, None, "window opened")
-        audit_record(actor=None, action="deployment.live", target=locked, deployment=locked)
+        audit_record(actor=None, action=AuditAction.DEPLOYMENT_LIVE, target=locked, deployment=locked)
     return locked
 
 
@@ -388,7 +389,7 @@ def deployment_complete(*, deployment: Deployment, now: dt.datetime | None = Non
         locked.ended_at = now
         locked.save(update_fields=["ended_at"])
         _set_state(locked, State.COMPLETED, None, "window closed")
-        audit_record(actor=None, action="deployment.completed", target=locked, deployment=locked)
+        audit_record(actor=None, action=AuditAction.DEPLOYMENT_COMPLETED, target=locked, deployment=locked)
     return locked
 
 
@@ -401,7 +402,7 @@ def deployment_stop(*, actor: User, deployment: Deployment, reason: str) -> Depl
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         _set_state(locked, State.STOPPED, actor, reason.strip() or "stopped")
-        audit_record(actor=actor, action="deployment.stopped", target=locked, deployment=locked,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_STOPPED, target=locked, deployment=locked,
                      details={"reason": reason.strip()})
     return locked
 
@@ -413,7 +414,7 @@ def deployment_cancel(*, actor: User, deployment: Deployment, reason: str) -> De
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         _set_state(locked, State.CANCELLED, actor, reason.strip() or "cancelled")
-        audit_record(actor=actor, action="deployment.cancelled", target=locked, deployment=locked,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_CANCELLED, target=locked, deployment=locked,
                      details={"reason": reason.strip()})
     return locked
 
@@ -443,7 +444,7 @@ def snapshots_delete_biometrics(*, now: dt.datetime | None = None) -> int:
             count, _ = SnapshotReference.objects.filter(snapshot=snapshot).delete()
             snapshot.biometrics_deleted_at = now
             snapshot.save(update_fields=["biometrics_deleted_at"])
-            audit_record(actor=None, action="snapshot.biometrics_deleted", target=snapshot,
+            audit_record(actor=None, action=AuditAction.SNAPSHOT_BIOMETRICS_DELETED, target=snapshot,
                          deployment=snapshot.deployment, details={"references_deleted": count,
                                                                   "ended_at": snapshot.deployment.ended_at.isoformat()
                                                                   if snapshot.deployment.ended_at else None})
@@ -460,6 +461,6 @@ def post_deployment_record_save(*, actor: User, deployment: Deployment, outcomes
         record, _ = PostDeploymentRecord.objects.update_or_create(
             deployment=deployment, defaults={"written_by": actor, "outcomes": outcomes.strip(),
                                              "engagements": engagements, "arrests": arrests})
-        audit_record(actor=actor, action="deployment.post_record_saved", target=deployment, deployment=deployment,
+        audit_record(actor=actor, action=AuditAction.DEPLOYMENT_POST_RECORD_SAVED, target=deployment, deployment=deployment,
                      details={"engagements": engagements, "arrests": arrests})
     return record

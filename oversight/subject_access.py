@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.permissions import require_capability
 from alerts.models import Alert
+from audit.actions import AuditAction
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.downloads import spreadsheet_safe
@@ -278,7 +279,7 @@ def subject_access_search(*, user: User, query: str) -> SubjectAccessResult:
     with transaction.atomic():
         subject_ids, truncated = _matching_subject_ids(query)
         result = SubjectAccessResult(query=query, people=_people(subject_ids), truncated=truncated)
-        audit_record(actor=user, action="subject_access.searched", details={
+        audit_record(actor=user, action=AuditAction.SUBJECT_ACCESS_SEARCHED, details={
             "query": query, "people": len(result.people), "records": result.record_count,
             "truncated": truncated, "subject_ids": [p.subject_id for p in result.people]})
     return result
@@ -301,7 +302,7 @@ def subject_access_report(*, user: User, subject_id: int, export_format: str) ->
             raise Http404("nothing is held about this subject id")
         person.audit_event_count = (AuditEvent.objects.filter(target_type="watchlists.subject",
                                                               target_id=str(subject_id)).count())
-        audit_record(actor=user, action="subject_access.exported", target=("watchlists.subject", subject_id),
+        audit_record(actor=user, action=AuditAction.SUBJECT_ACCESS_EXPORTED, target=("watchlists.subject", subject_id),
                      details={
                          "reference": person.reference, "format": export_format, "records": person.record_count,
                          "deployments": len(person.deployments), "alerts": len(person.alerts)})

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 
+from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import RuleViolation
 from recognition.evaluation import walkby_calibration as walkby
@@ -62,7 +63,7 @@ def model_calibration_store(*, actor: User | None, calibration: dict) -> ModelCa
             details={k: calibration.get(k) for k in ("seed", "detector", "det_size", "references_per_subject")},
             curve=sorted(curve, key=lambda p: p["threshold"]),
             stored_by=actor if getattr(actor, "is_authenticated", False) else None)
-        audit_record(actor=actor, action="calibration.stored", target=record,
+        audit_record(actor=actor, action=AuditAction.CALIBRATION_STORED, target=record,
                      details={"model_id": record.model_id, "points": len(curve)}
                      | {k: calibration.get(k) for k in REFERENCE_FIELDS})
     return record
@@ -86,7 +87,7 @@ def _walkby_store(*, actor: User | None, calibration: dict) -> ModelCalibration:
             details={k: calibration.get(k) for k in WALKBY_DETAILS},
             curve=sorted(curve, key=lambda p: p["threshold"]),
             stored_by=actor if getattr(actor, "is_authenticated", False) else None)
-        audit_record(actor=actor, action="calibration.stored", target=record,
+        audit_record(actor=actor, action=AuditAction.CALIBRATION_STORED, target=record,
                      details={"kind": walkby.KIND, "model_id": record.model_id, "points": len(curve)}
                      | {k: calibration.get(k) for k in WALKBY_REFERENCE_FIELDS})
     return record

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from accounts.permissions import require_capability
+from audit.actions import AuditAction
 from audit.services import audit_record
 from core.downloads import spreadsheet_safe
 from recognition.evaluation.groups import REFERENCE_TO_OFFICER
@@ -126,6 +127,6 @@ def statistics_csv_export(*, actor: User, report: PeriodStatistics | DeploymentS
         target, deployment = ("deployments.deployment", report.deployment.id), report.deployment.id
         details = {"deployment": report.deployment.id}
     with transaction.atomic():
-        audit_record(actor=actor, action="statistics.exported", target=target, deployment=deployment,
+        audit_record(actor=actor, action=AuditAction.STATISTICS_EXPORTED, target=target, deployment=deployment,
                      details=details)
     return out.getvalue()

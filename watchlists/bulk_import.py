@@ -32,6 +32,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.permissions import require_capability
+from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import RuleViolation
 from watchlists import services  # services.<name>, looked up at each call (the crash-resume test replaces one)
@@ -146,7 +147,7 @@ def bulk_import_start(*, actor: User, watchlist: Watchlist, csv_file: BinaryIO, 
         with transaction.atomic():
             job = BulkImport.objects.create(watchlist=watchlist, created_by=actor, total_rows=total_rows,
                                             csv_file=csv_name, zip_file=zip_name)
-            audit_record(actor=actor, action="bulk_import.started", target=job,
+            audit_record(actor=actor, action=AuditAction.BULK_IMPORT_STARTED, target=job,
                          details={"watchlist": watchlist.pk, "rows": total_rows, "zip_sha256": zip_sha})
             if enqueue:
                 job_id = job.pk
@@ -293,7 +294,7 @@ def bulk_import_run(*, import_id: int, progress: Callable[[BulkImport], None] | 
             return job
         with transaction.atomic():
             if job.status == BulkImport.Status.RUNNING:
-                audit_record(actor=None, action="bulk_import.resumed", target=job,
+                audit_record(actor=None, action=AuditAction.BULK_IMPORT_RESUMED, target=job,
                              details={"rows_done": job.rows.exclude(status=Status.CREATED).count()})
             job.status = BulkImport.Status.RUNNING
             job.save(update_fields=["status"])
@@ -305,14 +306,14 @@ def bulk_import_run(*, import_id: int, progress: Callable[[BulkImport], None] | 
                 job.error = str(exc)
                 job.finished_at = timezone.now()
                 job.save(update_fields=["status", "error", "finished_at"])
-                audit_record(actor=None, action="bulk_import.failed", target=job, details={"error": str(exc)})
+                audit_record(actor=None, action=AuditAction.BULK_IMPORT_FAILED, target=job, details={"error": str(exc)})
             raise
         with transaction.atomic():
             _count(job)
             job.status = BulkImport.Status.FINISHED
             job.finished_at = timezone.now()
             job.save(update_fields=["status", "finished_at"])
-            audit_record(actor=None, action="bulk_import.finished", target=job, details={
+            audit_record(actor=None, action=AuditAction.BULK_IMPORT_FINISHED, target=job, details={
                 "rows": job.total_rows, "enrolled": job.enrolled, "refused": job.refused,
                 "duplicates": job.duplicates})
             zip_name, csv_name = job.zip_file, job.csv_file

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.permissions import require_capability
+from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, RuleViolation
 from core.policy import enforce
@@ -86,7 +87,7 @@ def subject_create(*, actor: User, reference: str, name: str, category: str, rea
         if Subject.objects.filter(reference=values["reference"]).exists():
             raise RuleViolation(f"a subject with reference {values['reference']} already exists")
         subject = Subject.objects.create(added_by=actor, **values)
-        audit_record(actor=actor, action="subject.created", target=subject, details={
+        audit_record(actor=actor, action=AuditAction.SUBJECT_CREATED, target=subject, details={
             "reference": subject.reference, "category": subject.category, "legal_basis": subject.legal_basis,
             "under_18": bool(date_of_birth and age_on(date_of_birth, today) < 18),
         })
@@ -110,7 +111,7 @@ def subject_update(*, actor: User, subject: Subject, expected_version: int, chan
             raise ConcurrentEditError(f"subject {subject.reference}")
         subject.refresh_from_db()
         after = {k: str(getattr(subject, k)) for k in changes}
-        audit_record(actor=actor, action="subject.updated", target=subject,
+        audit_record(actor=actor, action=AuditAction.SUBJECT_UPDATED, target=subject,
                      details={"fields": sorted(changes), "after": after})
     return subject
 
@@ -139,7 +140,7 @@ def watchlists_return_to_draft(*, actor: User | None, why: str, subjects: Sequen
         watchlist.approved_at = None
         watchlist.version = locked.version + 1
         watchlist.save(update_fields=["status", "approved_by", "approved_at", "version", "updated_at"])
-        audit_record(actor=actor, action="watchlist.returned_to_draft", target=watchlist,
+        audit_record(actor=actor, action=AuditAction.WATCHLIST_RETURNED_TO_DRAFT, target=watchlist,
                      details={"previous_status": locked.status, "why": why})
         returned.append(watchlist)
     return returned
@@ -175,7 +176,7 @@ def reference_image_add(*, actor: User, subject: Subject, data: bytes, image_sou
                 image_source=image_source.strip(), capture_date=capture_date, width=pixels.shape[1],
                 height=pixels.shape[0], uploaded_by=actor, use_largest_face=use_largest_face,
             )
-            audit_record(actor=actor, action="reference_image.added", target=image,
+            audit_record(actor=actor, action=AuditAction.REFERENCE_IMAGE_ADDED, target=image,
                          details={"subject": subject.reference, "sha256": sha256, "source": image.image_source})
             if enrol:
                 transaction.on_commit(lambda: enrolment_requested.send(sender=ReferenceImage, image_ids=[image.pk]))
@@ -247,6 +248,13 @@ def _closest_other_subject(*, embedding: np.ndarray, subject_id: int, model_id: 
     return image.subject, similarity
 
 
+ENROLMENT_ACTIONS: dict[str, AuditAction] = {
+    ReferenceImage.Status.ENROLLED: AuditAction.REFERENCE_IMAGE_ENROLLED,
+    ReferenceImage.Status.REFUSED: AuditAction.REFERENCE_IMAGE_REFUSED,
+    ReferenceImage.Status.DUPLICATE: AuditAction.REFERENCE_IMAGE_DUPLICATE,
+}
+
+
 def _enrolment_finish(image: ReferenceImage, *, status: str, reasons: list[str] | None = None,
                       warnings: list[str] | None = None, quality: dict | None = None, face_count: int | None = None,
                       embedding: np.ndarray | None = None, model_id: str = "",
@@ -271,7 +279,7 @@ def _enrolment_finish(image: ReferenceImage, *, status: str, reasons: list[str] 
                    "warnings": image.warnings, "model_id": model_id}
         if duplicate:
             details |= {"duplicate_of": duplicate[0].reference, "similarity": image.duplicate_score}
-        audit_record(actor=None, action=f"reference_image.{status}", target=image, details=details)
+        audit_record(actor=None, action=ENROLMENT_ACTIONS[status], target=image, details=details)
 
 
 def reference_image_confirm_duplicate(*, actor: User, image: ReferenceImage, justification: str) -> ReferenceImage:
@@ -288,7 +296,7 @@ def reference_image_confirm_duplicate(*, actor: User, image: ReferenceImage, jus
         image.enrolled_at = timezone.now()
         image.warnings = [*image.warnings, f"confirmed despite similarity to {image.duplicate_of}: {justification}"]
         image.save(update_fields=["status", "enrolled_at", "warnings"])
-        audit_record(actor=actor, action="reference_image.duplicate_confirmed", target=image,
+        audit_record(actor=actor, action=AuditAction.REFERENCE_IMAGE_DUPLICATE_CONFIRMED, target=image,
                      details={"justification": justification, "duplicate_of": getattr(image.duplicate_of, "reference", None)})
     return image
 
@@ -299,7 +307,7 @@ def reference_image_delete(*, actor: User, image: ReferenceImage) -> None:
         subject = image.subject
         watchlists_return_to_draft(actor=actor, subjects=[subject],
                                    why=f"a reference image of {subject.reference} was deleted")
-        audit_record(actor=actor, action="reference_image.deleted", target=image,
+        audit_record(actor=actor, action=AuditAction.REFERENCE_IMAGE_DELETED, target=image,
                      details={"subject": subject.reference, "sha256": image.sha256})
         file_name = image.file_name
         image.delete()
@@ -314,7 +322,7 @@ def watchlist_create(*, actor: User, name: str, purpose: str) -> Watchlist:
         raise RuleViolation("a watchlist needs a name and a purpose")
     with transaction.atomic():
         watchlist = Watchlist.objects.create(name=name.strip(), purpose=purpose.strip(), compiled_by=actor)
-        audit_record(actor=actor, action="watchlist.created", target=watchlist,
+        audit_record(actor=actor, action=AuditAction.WATCHLIST_CREATED, target=watchlist,
                      details={"name": watchlist.name})
     return watchlist
 
@@ -343,7 +351,7 @@ def watchlist_subjects_add(*, actor: User, watchlist: Watchlist, subjects: Seque
             watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why="subjects were added")
             watchlist.version += 1
             watchlist.save(update_fields=["version", "updated_at"])
-            audit_record(actor=actor, action="watchlist.subjects_added", target=watchlist,
+            audit_record(actor=actor, action=AuditAction.WATCHLIST_SUBJECTS_ADDED, target=watchlist,
                          details={"subjects": [s.reference for s in new]})
     return len(new)
 
@@ -358,7 +366,7 @@ def watchlist_subject_remove(*, actor: User, watchlist: Watchlist, subject: Subj
         watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why=f"{subject.reference} was removed")
         watchlist.version += 1
         watchlist.save(update_fields=["version", "updated_at"])
-        audit_record(actor=actor, action="watchlist.subject_removed", target=watchlist,
+        audit_record(actor=actor, action=AuditAction.WATCHLIST_SUBJECT_REMOVED, target=watchlist,
                      details={"subject": subject.reference})
 
 
@@ -371,7 +379,7 @@ def watchlist_submit(*, actor: User, watchlist: Watchlist) -> Watchlist:
             raise RuleViolation("the watchlist is empty")
         watchlist.status = Watchlist.Status.SUBMITTED
         watchlist.save(update_fields=["status", "updated_at"])
-        audit_record(actor=actor, action="watchlist.submitted", target=watchlist,
+        audit_record(actor=actor, action=AuditAction.WATCHLIST_SUBMITTED, target=watchlist,
                      details={"subjects": watchlist.entries.count(), "version": watchlist.version})
     return watchlist
 
@@ -388,7 +396,7 @@ def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: in
         watchlist.approved_at = now
         watchlist.reviewed_at = now
         watchlist.save(update_fields=["status", "approved_by", "approved_at", "reviewed_at", "updated_at"])
-        audit_record(actor=actor, action="watchlist.approved", target=watchlist,
+        audit_record(actor=actor, action=AuditAction.WATCHLIST_APPROVED, target=watchlist,
                      details={"subjects": watchlist.entries.count(), "version": watchlist.version})
     return watchlist
 
@@ -401,6 +409,8 @@ def watchlist_reject(*, actor: User, watchlist: Watchlist, reasons: str) -> Watc
         watchlist = _locked(watchlist, None)
         enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.RETURN))
         watchlists_return_to_draft(actor=actor, watchlists=[watchlist], why=reasons)
+        audit_record(actor=actor, action=AuditAction.WATCHLIST_REJECTED, target=watchlist,
+                     details={"reasons": reasons.strip(), "version": watchlist.version})
     return watchlist
 
 
@@ -412,7 +422,7 @@ def watchlist_review(*, actor: User, watchlist: Watchlist, note: str = "") -> Wa
         enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.REVIEW))
         watchlist.reviewed_at = timezone.now()
         watchlist.save(update_fields=["reviewed_at", "updated_at"])
-        audit_record(actor=actor, action="watchlist.reviewed", target=watchlist, details={"note": note})
+        audit_record(actor=actor, action=AuditAction.WATCHLIST_REVIEWED, target=watchlist, details={"note": note})
     return watchlist
 
 
@@ -488,7 +498,7 @@ def subject_purge(*, actor: User | None, subject: Subject, why: str) -> int:
         subject.purged_at = timezone.now()
         subject.version += 1
         subject.save(update_fields=["status", "purged_at", "version"])
-        audit_record(actor=actor, action="subject.purged", target=subject, details={
+        audit_record(actor=actor, action=AuditAction.SUBJECT_PURGED, target=subject, details={
             "reference": subject.reference, "images_deleted": count, "why": why, "removed_from_watchlists": watchlists})
         transaction.on_commit(lambda: [protected_delete(name) for name in files])
     return count
@@ -510,7 +520,7 @@ def subjects_purge_expired(*, today: dt.date | None = None) -> int:
 
 def subject_view_record(*, actor: User, subject: Subject) -> None:
     """Every view of a subject page is audited (it shows biometric enrolment details)."""
-    audit_record(actor=actor, action="subject.viewed", target=subject,
+    audit_record(actor=actor, action=AuditAction.SUBJECT_VIEWED, target=subject,
                  details={"reference": subject.reference})
 
 
@@ -522,7 +532,7 @@ def reference_image_read(*, actor: User, image: ReferenceImage) -> bytes:
 
     def audit(outcome: dict) -> None:
         with transaction.atomic():
-            audit_record(actor=actor, action="reference_image.viewed", target=image,
+            audit_record(actor=actor, action=AuditAction.REFERENCE_IMAGE_VIEWED, target=image,
                          details={"subject": image.subject.reference, **outcome})
 
     return protected_read_for_person(image.file_name, what=f"the file of reference image {image.pk} "

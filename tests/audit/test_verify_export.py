@@ -214,3 +214,64 @@ def test_an_export_that_disagrees_with_an_anchor_is_named(tmp_path, oversight, e
 
     rewrite(path, "manifest.json", edit)
     verify_fails(path, rf"event #{anchor.head_sequence}\): history was rewritten: the chain head anchored")
+
+
+# --- channel and correlation_id (format 2) -------------------------------------------------------
+
+def test_the_verifier_hashes_channel_and_correlation_id_as_the_chain_does(detective):
+    from audit.context import Channel, audit_context
+
+    with audit_context(channel=Channel.API, client_ip="192.0.2.5", correlation_id="req-5"):
+        event = audit_record(actor=detective, action="subject.viewed")
+    fields = event_fields(event)
+    assert verify_export.event_hash(fields) == chain.event_hash(fields) == event.hash
+    assert verify_export.HASHED_IF_SET == chain.HASHED_IF_SET
+    assert verify_export.COLUMNS == chain.HASHED_FIELDS + chain.HASHED_IF_SET + ("hash",)
+
+
+def _as_format_1(path: Path) -> None:
+    """Rewrite a bundle as the exporter before channel and correlation_id wrote it."""
+    import csv
+    import hashlib
+    import io
+
+    with zipfile.ZipFile(path) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read("events.csv").decode("utf-8"))))
+    keep = [i for i, name in enumerate(rows[0]) if name not in ("channel", "correlation_id")]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([row[i] for i in keep])
+    events = buffer.getvalue().encode("utf-8")
+    rewrite(path, "events.csv", lambda data: events)
+
+    def manifest(data: bytes) -> bytes:
+        content = json.loads(data)
+        content["format_version"] = 1
+        content["events_sha256"] = hashlib.sha256(events).hexdigest()
+        return json.dumps(content).encode()
+
+    rewrite(path, "manifest.json", manifest)
+
+
+def test_an_export_in_format_1_still_verifies(tmp_path, oversight, events, capsys):
+    path = write_bundle(tmp_path, oversight, "csv")
+    _as_format_1(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("events.csv").decode().splitlines()[0] == ",".join(verify_export.VERSION_COLUMNS[1])
+    call_command("audit_verify", export=str(path))
+    assert "export OK: 6 events verified" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("export_format", ["csv", "jsonl"])
+def test_an_altered_channel_or_correlation_id_is_named(tmp_path, oversight, events, export_format):
+    from audit.context import Channel, audit_context
+
+    with audit_context(channel=Channel.WEB, client_ip="192.0.2.6", correlation_id="req-original"):
+        audit_record(actor=oversight, action="subject.viewed")
+    path = write_bundle(tmp_path, oversight, export_format)
+    call_command("audit_verify", export=str(path))  # as exported, it holds
+    line = 7 if export_format == "csv" else 6  # event #6, after the header in CSV
+    rewrite(path, verify_export.EVENT_FILES[export_format],
+            lines_changed(lambda lines: [text.replace("req-original", "req-forged") for text in lines]))
+    verify_fails(path, rf"BROKEN at line {line} \(event #6\): altered")

@@ -92,6 +92,20 @@ def test_return_for_changes_and_review(detective, commander, watchlist):
     assert timezone.now() - reviewed.reviewed_at < dt.timedelta(minutes=1)
 
 
+def test_returning_a_watchlist_for_changes_is_audited_as_rejected(detective, commander, watchlist):
+    watchlist_subjects_add(actor=detective, watchlist=watchlist, subjects=[enrolled_subject(detective, 0)])
+    watchlist_submit(actor=detective, watchlist=watchlist)
+    watchlist_reject(actor=commander, watchlist=watchlist, reasons="  Reason for subject 0 is too thin ")
+    rejected = AuditEvent.objects.get(action="watchlist.rejected")
+    assert (rejected.actor, rejected.target_type, rejected.target_id) == (commander, "watchlists.watchlist",
+                                                                          str(watchlist.pk))
+    assert rejected.details == {"reasons": "Reason for subject 0 is too thin",
+                                "version": Watchlist.objects.get(pk=watchlist.pk).version}
+    # after the return to draft it causes, in the same transaction
+    returned = AuditEvent.objects.get(action="watchlist.returned_to_draft")
+    assert returned.sequence == rejected.sequence - 1
+
+
 def test_retention_purges_images_embeddings_and_files_but_keeps_a_record(detective, commander, watchlist):
     keep = enrolled_subject(detective, 0)
     expire = enrolled_subject(detective, 1)

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 from django_otp.oath import TOTP
 
 from accounts.selectors import mfa_device
+from audit.actions import AuditAction
 from audit.commands import AuditedCommand
 from audit.services import audit_record
 
@@ -29,6 +30,6 @@ class Command(AuditedCommand):
                                "the set-up page, then run this again")
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
         totp.time = time.time()
-        audit_record(actor=None, action="mfa.code_shown", target=user, details={"by": "manage.py mfa_code"})
+        audit_record(actor=None, action=AuditAction.MFA_CODE_SHOWN, target=user, details={"by": "manage.py mfa_code"})
         left = device.step - int(totp.time - device.t0) % device.step
         self.stdout.write(f"{totp.token():0{device.digits}d}  (valid for {left} more seconds, single use)")
