@@ -24,13 +24,15 @@ def grant(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     Group = apps.get_model("auth", "Group")
     content_type, _ = ContentType.objects.get_or_create(app_label="accounts", model="capability")
-    new = {codename: Permission.objects.get_or_create(content_type=content_type, codename=codename,
-                                                      defaults={"name": name})[0]
-           for codename, name in NEW_CAPABILITIES.items()}
+    new = {
+        codename: Permission.objects.get_or_create(content_type=content_type, codename=codename, defaults={"name": name})[0]
+        for codename, name in NEW_CAPABILITIES.items()
+    }
     for group in Group.objects.prefetch_related("permissions"):
         held = {p.codename for p in group.permissions.all() if p.content_type_id == content_type.pk}
-        group.permissions.add(*[new[codename] for codename, (every, any_of) in GRANTED_TO.items()
-                                if every <= held and held & any_of])
+        group.permissions.add(
+            *[new[codename] for codename, (every, any_of) in GRANTED_TO.items() if every <= held and held & any_of]
+        )
 
 
 def revoke(apps, schema_editor):
@@ -39,17 +41,40 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_login_failure_count'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("accounts", "0002_login_failure_count"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='capability',
-            options={'default_permissions': (), 'managed': False, 'permissions': [('view_watchlist', 'See watchlists and their non-biometric details'), ('manage_watchlist', 'Create watchlists, add and edit subjects, enrol images'), ('approve_watchlist', 'Approve a watchlist compiled by someone else'), ('view_biometric_data', 'See reference face images (every view is audited)'), ('plan_deployment', 'Draft and submit deployments'), ('authorise_deployment', 'Authorise or reject deployments submitted by someone else'), ('cancel_deployment', 'Cancel a submitted or authorised deployment'), ('stop_deployment', 'Stop a live deployment (kill switch)'), ('view_deployment', 'See deployments'), ('view_all_deployments', 'See every deployment, not only those one is assigned to'), ('view_alerts', 'See alerts of deployments one is assigned to'), ('watch_alerts', 'Watch the alerts of every deployment, not only those one is assigned to'), ('record_test_walk', 'Record test walks on deployments one watches (assigned officers record them anyway)'), ('adjudicate_alert', 'Record the outcome of an alert'), ('view_audit_log', 'Browse the audit log'), ('export_audit_log', 'Export the audit log with its verification manifest'), ('view_statistics', 'See deployment statistics and transparency reports'), ('search_subject_access', 'Search who was on which watchlist for subject access requests'), ('manage_users', 'Create users and assign roles')]},  # noqa: E501
+            name="capability",
+            options={
+                "default_permissions": (),
+                "managed": False,
+                "permissions": [
+                    ("view_watchlist", "See watchlists and their non-biometric details"),
+                    ("manage_watchlist", "Create watchlists, add and edit subjects, enrol images"),
+                    ("approve_watchlist", "Approve a watchlist compiled by someone else"),
+                    ("view_biometric_data", "See reference face images (every view is audited)"),
+                    ("plan_deployment", "Draft and submit deployments"),
+                    ("authorise_deployment", "Authorise or reject deployments submitted by someone else"),
+                    ("cancel_deployment", "Cancel a submitted or authorised deployment"),
+                    ("stop_deployment", "Stop a live deployment (kill switch)"),
+                    ("view_deployment", "See deployments"),
+                    ("view_all_deployments", "See every deployment, not only those one is assigned to"),
+                    ("view_alerts", "See alerts of deployments one is assigned to"),
+                    ("watch_alerts", "Watch the alerts of every deployment, not only those one is assigned to"),
+                    ("record_test_walk", "Record test walks on deployments one watches (assigned officers record them anyway)"),
+                    ("adjudicate_alert", "Record the outcome of an alert"),
+                    ("view_audit_log", "Browse the audit log"),
+                    ("export_audit_log", "Export the audit log with its verification manifest"),
+                    ("view_statistics", "See deployment statistics and transparency reports"),
+                    ("search_subject_access", "Search who was on which watchlist for subject access requests"),
+                    ("manage_users", "Create users and assign roles"),
+                ],
+            },
         ),
         migrations.RunPython(grant, revoke),
     ]
