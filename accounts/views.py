@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import login_throttle, services
 from accounts.forms import MfaCodeForm, UserPickForm
 from accounts.mfa import mfa_exempt, totp_qr_svg, totp_secret_text
-from accounts.navigation import NAVIGATION
 from accounts.password_check import password_check
 from accounts.policies import manage_users_refusal
 from accounts.selectors import mfa_device, mfa_required, users_for_management
@@ -77,7 +76,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 def home(request):
-    return render(request, "home.html", {"navigation_size": len(NAVIGATION)})
+    return render(request, "home.html")
 
 
 # --- multi-factor authentication ---------------------------------------------------------------
