@@ -82,7 +82,7 @@ def _background() -> np.ndarray:
 
 
 def _walk_frames(seconds: float) -> list[np.ndarray]:
-    from accounts.management.commands.seed_demo import Command as SeedDemo
+    from config.management.commands.seed_demo import Command as SeedDemo
     from recognition.demo_media import walking_face_video
 
     photos = _packaged_photos()
