@@ -2,6 +2,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
 
 from accounts.roles import CAPABILITIES, permission_name
 from core.policy import Refusal
@@ -54,7 +55,7 @@ def capability_required(*capabilities: str, methods: Iterable[str] = ("GET", "PO
     return decorate
 
 
-class HasRequiredCapabilities:
+class HasRequiredCapabilities(BasePermission):
     """DRF permission (a default for every API view): a view's ``required_capabilities`` (method -> any one of
     these) refuses a role that can never do the write before its input is read."""
 
@@ -62,7 +63,4 @@ class HasRequiredCapabilities:
         capabilities = getattr(view, "required_capabilities", {}).get(request.method)
         if capabilities:
             require_any_capability(user=request.user, capabilities=capabilities)
-        return True
-
-    def has_object_permission(self, request, view, obj) -> bool:
         return True
