@@ -50,6 +50,7 @@ def audit_event_detail(request, sequence: int):
     audit_event_view_record(actor=request.user, event=event)
     return render(request, "audit/event_detail.html", {
         "event": event, "check": audit_event_check(event=event),
+        "target": audit_event_targets(user=request.user, events=[event]).get(event.sequence),
         "details_json": json.dumps(event.details, indent=2, sort_keys=True, ensure_ascii=False),
     })
 

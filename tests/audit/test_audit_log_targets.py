@@ -46,7 +46,7 @@ def record_mixed(actor, objects, commander, times: int = 1):
 
 def cell(page: str, target: str) -> str:
     """The Object cell of the first row naming `target` ("type:id")."""
-    return re.search(rf'<td data-target="{re.escape(target)}">(.*?)</td>', page, re.S).group(1)
+    return re.search(rf'<td data-target="{re.escape(target)}"[^>]*>(.*?)</td>', page, re.S).group(1)
 
 
 def test_objects_show_as_labels_linking_to_their_pages(client_as, oversight, detective, commander, objects):
@@ -93,3 +93,14 @@ def test_the_log_only_links_each_page_checks_its_own_permission(client_as, admin
     # an administrator may read the log, not the subject's record or the deployment: their pages refuse
     assert client.get(reverse("watchlists:subject_detail", args=[objects["subject"].pk])).status_code == 403
     assert client.get(reverse("deployments:detail", args=[objects["deployment"].pk])).status_code == 403
+
+
+def test_an_events_page_names_its_object_too(client_as, oversight, detective, commander, objects):
+    from audit.models import AuditEvent
+
+    record_mixed(detective, objects, commander)
+    event = AuditEvent.objects.get(action=AuditAction.DEPLOYMENT_UPDATED)
+    page = html.unescape(client_as(oversight).get(reverse("audit:event", args=[event.sequence])).content.decode())
+    d = objects["deployment"]
+    assert (f'<a href="{reverse("deployments:detail", args=[d.pk])}">Deployment {d.pk}: Oxford Circus</a>'
+            f' <span class="muted"><code>deployments.deployment {d.pk}</code></span>') in page
