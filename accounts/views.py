@@ -75,10 +75,6 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
-def home(request):
-    return render(request, "home.html")
-
-
 # --- multi-factor authentication ---------------------------------------------------------------
 
 def _next_url(request) -> str:

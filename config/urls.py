@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from accounts.views import home
+from config.favicon import favicon
+from config.home import home
 from monitoring import health, metrics_export
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_export.metrics, name="metrics"),
 ]
