@@ -3,7 +3,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from config.urls import handler403, urlpatterns as portal_urls
+from config.urls import handler403
+from config.urls import urlpatterns as portal_urls
 
 __all__ = ["handler403", "urlpatterns"]
 
