@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import user_can
 from alerts.models import Alert
-from deployments.models import Deployment, DeploymentTransition
+from deployments.models import Deployment
 from deployments.selectors import deployment_authorisation_queue, deployment_list
 from reports.selectors import deployments_with_statistics
 from watchlists.models import Watchlist
@@ -72,11 +72,8 @@ def _oversight(user) -> Section | None:
         ended = deployments_with_statistics(user=user).filter(state__in=ENDED_WITH_REPORT)
     except PermissionDenied:
         return None
-    ended_at = (DeploymentTransition.objects.filter(deployment=OuterRef("pk"), to_state__in=ENDED_WITH_REPORT)
-                .order_by("-at").values("at")[:1])
-    ended = ended.annotate(ended_at=Subquery(ended_at))
     return Section("oversight", "Recently ended deployments", {
-        "ended": list(ended.order_by("-ended_at", "-pk")[:HOME_LIST_LIMIT])})
+        "ended": list(ended.order_by(F("ended_at").desc(nulls_last=True), "-pk")[:HOME_LIST_LIMIT])})
 
 
 SECTIONS: list[Callable] = [_detective, _commander, _officer, _oversight]
