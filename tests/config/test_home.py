@@ -103,7 +103,7 @@ def test_a_user_with_several_roles_sees_each_section_with_bounded_queries(client
         Subject.objects.filter(pk=subject.pk).update(review_date=timezone.localdate())
     with django_assert_max_num_queries(len(few.captured_queries)):
         response, page = _home(client)
-    assert [s for s in response.context["sections"]] == ["detective", "commander", "officer", "oversight"]
+    assert list(response.context["sections"]) == ["detective", "commander", "officer", "oversight"]
     assert page.count("Draft ") == 10  # the first ten; the list's page has the rest
 
 
