@@ -83,6 +83,8 @@ def user_create(*, actor: User | None, username: str, password: str, roles: list
 
 
 def user_roles_set(*, actor: User | None, user, roles: list[Role]) -> None:
+    """Replace the user's roles. Nobody removes their own right to manage users (accounts.policies)."""
+    enforce(user_refusal(actor=actor, action=UserAction.SET_ROLES, user=user))  # the role first: no probing
     roles = _roles(roles)
     enforce(user_refusal(actor=actor, action=UserAction.SET_ROLES, user=user, roles=roles))
     with transaction.atomic():
