@@ -1,0 +1,77 @@
+// Background alerts on the live page: an alert that arrives while this page is hidden (another tab, the phone
+// locked) is shown as a notification through the service worker, vibrating; live.js plays the chime. With Web
+// Push on (data-push-key), an officer's browser also subscribes, so alerts reach it with the page closed.
+(function () {
+  "use strict";
+  const root = document.getElementById("live");
+  const button = document.getElementById("background-alerts");
+  const status = document.getElementById("background-status");
+  if (!root || !button) return;
+  if (!("serviceWorker" in navigator) || !("Notification" in window) || !window.isSecureContext) {
+    status.textContent = "This browser cannot alert in the background: keep this page open and in front.";
+    return;
+  }
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  let registration = null;
+  let enabled = false;
+
+  function say(text) { status.textContent = text; }
+
+  async function subscribePush() {
+    const key = button.dataset.pushKey;
+    if (!key || root.dataset.access !== "adjudicate" || !("PushManager" in window)) return false;
+    try {
+      const subscription = await registration.pushManager.getSubscription() ||
+        await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key});
+      const response = await fetch(button.dataset.subscribe, {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+        body: JSON.stringify(subscription.toJSON()),
+      });
+      return response.ok;
+    } catch (err) {
+      return false;  // no push service reachable from this browser: the page still alerts while open
+    }
+  }
+
+  async function turnOn() {
+    enabled = true;
+    button.hidden = true;
+    say("Background alerts on: alerts show as notifications while this page is hidden.");
+    if (await subscribePush()) say("Background alerts on, also with this page closed.");
+  }
+
+  async function ready() {
+    registration = await navigator.serviceWorker.register(button.dataset.worker, {scope: button.dataset.scope});
+    registration = await navigator.serviceWorker.ready;
+    if (Notification.permission === "granted") {
+      await turnOn();
+    } else if (Notification.permission === "denied") {
+      say("Notifications are blocked for this site in the browser's settings: background alerts are off.");
+    } else {
+      button.hidden = false;
+    }
+    root.dataset.backgroundAlerts = enabled ? "on" : "off";
+  }
+
+  button.addEventListener("click", async () => {
+    const permission = await Notification.requestPermission();  // browsers ask only after a tap
+    if (permission === "granted") {
+      await turnOn();
+    } else {
+      say("Not allowed: background alerts are off. Keep this page open and in front.");
+    }
+    root.dataset.backgroundAlerts = enabled ? "on" : "off";
+  });
+
+  root.addEventListener("lfr:alert-arrived", (event) => {
+    if (!enabled || !registration || document.visibilityState !== "hidden") return;
+    const alert = event.detail;
+    const shown = self.lfrAlertNotification({alert_id: alert.id, deployment_id: alert.deployment_id,
+                                             category: alert.subject.category, camera: alert.camera.name,
+                                             url: location.pathname});
+    registration.showNotification(shown.title, shown.options).catch(() => {});
+  });
+
+  ready().catch(() => say("Background alerts could not start in this browser."));
+})();
