@@ -8,7 +8,11 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from alerts.broadcast import alert_created_listener_add
         from notifications.tasks import alert_push_enqueue
+        from notifications.vapid_keys import check_vapid_keys
 
         alert_created_listener_add(alert_push_enqueue)
+        checks.register(check_vapid_keys, "notifications")

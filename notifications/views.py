@@ -9,8 +9,10 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.mfa import mfa_exempt
+from core.policy import enforce
 from core.views_errors import json_errors
 from notifications import services
+from notifications.policies import push_subscription_policy
 
 BODY_MAX_BYTES = 8 * 1024  # a subscription is well under 1 KiB
 
@@ -46,6 +48,7 @@ def _body(request) -> dict:
 @json_errors
 def push_subscribe(request):
     """The browser's PushSubscription.toJSON(): {"endpoint": ..., "keys": {"p256dh": ..., "auth": ...}}."""
+    enforce(push_subscription_policy(user=request.user))  # a role that may never subscribe: 403 before the body
     body = _body(request)
     keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
     services.push_subscription_create(actor=request.user, endpoint=body.get("endpoint"), p256dh=keys.get("p256dh"),
