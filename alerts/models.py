@@ -1,25 +1,31 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from alerts.demographics import AgeBand, Ethnicity, PerceivedSex
-from watchlists.models import InclusionCategory
+from watchlists.models import InclusionCategory, WarningMarker
 
 
 class Decision(models.TextChoices):
-    CONFIRMED = "confirmed", "Confirmed match – engaged"
+    """Stage 1 (South Wales Police's two stages): the officer's decision on the images alone."""
+
+    CONFIRMED = "confirmed", "Match"
     NOT_A_MATCH = "not_a_match", "Not a match"
+    CANNOT_TELL = "cannot_tell", "Cannot tell"
     NOT_LOCATED = "not_located", "Could not locate"
     OTHER = "other", "Other"
 
 
 class EngagementResult(models.TextChoices):
-    """What came of engaging a confirmed match (counted by the statistics; the outcome text adds detail)."""
+    """Stage 2: what came of the engagement, for true and false alerts alike (counted by the statistics)."""
 
-    ARRESTED = "arrested", "Arrested"
-    WORDS_OF_ADVICE = "words_of_advice", "Words of advice"
+    ARRESTED = "arrested", "Arrest"
+    CONDITIONS_CHECKED = "conditions_checked", "Conditions checked"
     SAFEGUARDING = "safeguarding", "Safeguarding"
+    WORDS_OF_ADVICE = "words_of_advice", "Advice"
     NO_FURTHER_ACTION = "no_further_action", "No further action"
-    OTHER = "other", "Other (see outcome)"
+    COULD_NOT_LOCATE = "could_not_locate", "Could not locate"
+    OTHER = "other", "Other (see the note)"
 
 
 class Alert(models.Model):
@@ -28,8 +34,9 @@ class Alert(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting decision"
         AWAITING_VERIFICATION = "awaiting_verification", "Confirmed by one officer, awaiting a second"
-        CONFIRMED = "confirmed", "Confirmed match – engaged"
+        CONFIRMED = "confirmed", "Match"
         NOT_A_MATCH = "not_a_match", "Not a match"
+        CANNOT_TELL = "cannot_tell", "Cannot tell"
         NOT_LOCATED = "not_located", "Could not locate"
         OTHER = "other", "Other"
 
@@ -51,6 +58,11 @@ class Alert(models.Model):
     reason = models.TextField()
     priority = models.CharField(max_length=8)
     reference_image_id = models.BigIntegerField(null=True)
+    # The entry's decision aids, copied from the snapshot reference like the rest.
+    image_taken_on = models.DateField(null=True, blank=True)
+    warning_markers = ArrayField(models.CharField(max_length=16, choices=WarningMarker.choices), default=list,
+                                 blank=True)
+    engagement_instructions = models.TextField(blank=True)
     score = models.FloatField()
     threshold = models.FloatField()
     model_id = models.CharField(max_length=100)
@@ -99,6 +111,11 @@ class AlertRecord(models.Model):
 
     Written with the alert and updated by each adjudication; when the alert is purged the link is cut
     (SET_NULL) and the figures stay.
+
+    Stage 2 (the engagement), for true and false alerts alike: ``engaged`` is whether officers engaged the
+    person; ``identity_confirmed`` whether the engagement confirmed they were the subject (False after a
+    false alert: an innocent person was stopped); ``stop_minutes`` how long the person was stopped; ``result``
+    what came of it. A stop is an engaged alert whose identity was not confirmed.
     """
 
     alert = models.OneToOneField(Alert, null=True, on_delete=models.SET_NULL, related_name="record")
@@ -107,7 +124,11 @@ class AlertRecord(models.Model):
     raised_at = models.DateTimeField()
     first_decided_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=24, choices=Alert.Status.choices, default=Alert.Status.PENDING)
+    # The subject's inclusion category, so a yearly report can split by it (arrests by category).
+    category = models.CharField(max_length=32, choices=InclusionCategory.choices, blank=True)
     engaged = models.BooleanField(null=True)
+    identity_confirmed = models.BooleanField(null=True)
+    stop_minutes = models.PositiveIntegerField(null=True, blank=True)
     result = models.CharField(max_length=20, choices=EngagementResult.choices, blank=True)
     ethnicity = models.CharField(max_length=8, choices=Ethnicity.choices, blank=True)
     perceived_sex = models.CharField(max_length=8, choices=PerceivedSex.choices, blank=True)

@@ -17,7 +17,7 @@ from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
 from alerts.policies import TEST_WALK_REFUSED, test_walk_policy
-from alerts.spool import alert_spool
+from alerts.spool import alert_spool, spooled_reference_fields
 from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
@@ -63,7 +63,7 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
             if created:
                 test = alert.category == InclusionCategory.TEST_SUBJECT
                 AlertRecord.objects.create(alert=alert, deployment_id=deployment_id, camera_id=camera_id,
-                                           raised_at=alert.created_at,
+                                           raised_at=alert.created_at, category=alert.category,
                                            test_subject_id=alert.subject_id if test else None)
                 audit_record(actor=None, action=AuditAction.ALERT_CREATED, target=alert, deployment=deployment_id, details={
                     "subject": alert.subject_reference, "score": alert.score, "threshold": threshold,
@@ -87,7 +87,9 @@ def _alert_get_or_create(*, deployment_id: int, camera_id: int, reference, score
     fields = {
         "frame_time": frame_time, "subject_reference": reference.subject_reference, "subject_name": reference.name,
         "category": reference.category, "reason": reference.reason, "priority": reference.priority,
-        "reference_image_id": reference.reference_image_id, "score": round(float(score), 4), "threshold": threshold,
+        "reference_image_id": reference.reference_image_id, "image_taken_on": reference.image_taken_on,
+        "warning_markers": list(reference.warning_markers), "engagement_instructions": reference.engagement_instructions,
+        "score": round(float(score), 4), "threshold": threshold,
         "model_id": model_id, "probe_file": probe_file}
     key = {"deployment_id": deployment_id, "camera_id": camera_id, "track_id": track_id,
            "subject_id": reference.subject_id, "run_token": run_token}
@@ -107,7 +109,7 @@ def alert_deliver(*, held: HeldEntry) -> Alert:
     meta = entry.meta
     alert = alert_create(
         deployment_id=meta["deployment_id"], camera_id=meta["camera_id"],
-        snapshot_reference=SnapshotReference(**meta["subject"]), score=meta["score"],
+        snapshot_reference=SnapshotReference(**spooled_reference_fields(meta["subject"])), score=meta["score"],
         threshold=meta["threshold"], model_id=meta["model_id"], track_id=meta["track_id"],
         frame_time=dt.datetime.fromisoformat(meta["frame_time"]), probe_jpeg=entry.jpeg,
         run_token=meta["run_token"])

@@ -140,7 +140,7 @@ def setup_world(officers: int):
     video = walking_face_video(face=crop, path=Path(os.environ["CAMERA_FILE_ROOT"]) / "walk.mp4", seconds=3, fps=10,
                                travel=0.3)
     subject = enrolled_subject(detective, data=reference, image_source="bench", reference="BENCH-1", name="Yao Ming",
-                               category="wanted_for_offence", reason="benchmark", legal_basis="PACE s.24")
+                               category="suspected_of_offence", reason="benchmark", legal_basis="PACE s.24")
     watchlist = approved_watchlist(detective, commander, [subject], name="Bench", purpose="latency")
     camera = looping_camera(detective, name="Bench cam", path=str(video))
     start = timezone.now() + dt.timedelta(seconds=1)

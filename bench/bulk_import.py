@@ -35,7 +35,7 @@ def build_upload(dataset: Path, subjects: int) -> tuple[bytes, bytes]:
         for number, identity in enumerate(identities):
             image = sorted(identity.iterdir())[0]
             archive.write(image, f"{identity.name}/{image.name}")
-            writer.writerow([f"BENCH-{number:05d}", identity.name.replace("_", " "), "wanted_for_offence",
+            writer.writerow([f"BENCH-{number:05d}", identity.name.replace("_", " "), "suspected_of_offence",
                              "Benchmark subject", "PACE s.24", f"{identity.name}/{image.name}", f"LFW {image.name}"])
     return text.getvalue().encode(), archive_bytes.getvalue()
 

@@ -153,7 +153,7 @@ def world() -> dict:
     subjects = []
     for reference, (name, photo) in photos.items():
         subject = enrolled_subject(detective, data=photo, image_source="bench photo", use_largest_face=True,
-                                   reference=reference, name=name, category="wanted_for_offence",
+                                   reference=reference, name=name, category="suspected_of_offence",
                                    reason="Fault-injection benchmark", legal_basis="PACE s.24")
         enrolled = subject.images.get()
         if enrolled.status != "enrolled":

@@ -44,7 +44,7 @@ def fill(subjects: int, deployments: int, alerts: int) -> None:
     user = get_user_model().objects.create_user(username="bench")
     today = timezone.localdate()
     rows = [Subject(reference=f"PNC-{i:07d}", name=f"{rng.choice(FIRST)} {rng.choice(LAST)}-{i}",
-                    category="wanted_for_offence", reason="Wanted for robbery", legal_basis="PACE s.24", added_by=user,
+                    category="suspected_of_offence", reason="Wanted for robbery", legal_basis="PACE s.24", added_by=user,
                     review_date=today, expires_on=today + dt.timedelta(days=365)) for i in range(subjects)]
     Subject.objects.bulk_create(rows, batch_size=5000)
     ids = list(Subject.objects.values_list("pk", "reference", "name"))
@@ -59,11 +59,11 @@ def fill(subjects: int, deployments: int, alerts: int) -> None:
     for deployment in plans:
         ManifestEntry.objects.bulk_create([
             ManifestEntry(deployment=deployment, subject_id=pk, subject_reference=ref, name=name,
-                          category="wanted_for_offence") for pk, ref, name in rng.sample(ids, MANIFEST_SIZE)],
+                          category="suspected_of_offence") for pk, ref, name in rng.sample(ids, MANIFEST_SIZE)],
             batch_size=5000)
     Alert.objects.bulk_create([
         Alert(deployment=rng.choice(plans), camera=camera, frame_time=timezone.now(), track_id=i, subject_id=pk,
-              subject_reference=ref, subject_name=name, category="wanted_for_offence", reason="r", priority="medium",
+              subject_reference=ref, subject_name=name, category="suspected_of_offence", reason="r", priority="medium",
               score=0.7, threshold=0.6, model_id="m", probe_file=f"alerts/{i}.jpg")
         for i, (pk, ref, name) in enumerate(rng.choice(ids) for _ in range(alerts))], batch_size=5000)
     from django.db import connection

@@ -1,8 +1,9 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from pgvector.django import VectorField
 
-from watchlists.models import EMBEDDING_DIMENSIONS, InclusionCategory
+from watchlists.models import EMBEDDING_DIMENSIONS, InclusionCategory, WarningMarker
 
 
 class Camera(models.Model):
@@ -161,6 +162,11 @@ class SnapshotReference(models.Model):
     # Added to the deployment's threshold for this reference (an entry enrolled as a child), frozen with it.
     threshold_offset = models.FloatField(default=0.0)
     enrolled_as_child = models.BooleanField(default=False)
+    # The entry's decision aids (watchlists.Subject, the image's capture date), frozen with it.
+    image_taken_on = models.DateField(null=True, blank=True)
+    warning_markers = ArrayField(models.CharField(max_length=16, choices=WarningMarker.choices), default=list,
+                                 blank=True)
+    engagement_instructions = models.TextField(blank=True)
 
 
 class ManifestEntry(models.Model):

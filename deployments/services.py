@@ -322,12 +322,7 @@ def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> Watchli
                                            model_id=model_id).order_by("subject_id", "pk")
     by_subject = {s.pk: s for s in subjects}
     references = [
-        SnapshotReference(subject_id=image.subject_id, subject_reference=by_subject[image.subject_id].reference,
-                          name=by_subject[image.subject_id].name, category=by_subject[image.subject_id].category,
-                          reason=by_subject[image.subject_id].reason, priority=by_subject[image.subject_id].priority,
-                          reference_image_id=image.pk, embedding=image.embedding,
-                          threshold_offset=reference_threshold_offset(subject=by_subject[image.subject_id], image=image),
-                          enrolled_as_child=reference_enrolled_as_child(subject=by_subject[image.subject_id], image=image))
+        _snapshot_reference(subject=by_subject[image.subject_id], image=image)
         for image in images.only("pk", "subject_id", "embedding", "capture_date", "created_at")
     ]
     if not references:
@@ -342,6 +337,16 @@ def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> Watchli
         [ManifestEntry(deployment=deployment, subject_id=s.pk, subject_reference=s.reference, name=s.name,
                        category=s.category, reason=s.reason) for s in subjects], batch_size=1000)
     return snapshot
+
+
+def _snapshot_reference(*, subject: Subject, image: ReferenceImage) -> SnapshotReference:
+    return SnapshotReference(
+        subject_id=subject.pk, subject_reference=subject.reference, name=subject.name, category=subject.category,
+        reason=subject.reason, priority=subject.priority, reference_image_id=image.pk, embedding=image.embedding,
+        threshold_offset=reference_threshold_offset(subject=subject, image=image),
+        enrolled_as_child=reference_enrolled_as_child(subject=subject, image=image),
+        image_taken_on=image.capture_date, warning_markers=list(subject.warning_markers),
+        engagement_instructions=subject.engagement_instructions)
 
 
 def deployment_reject(*, actor: User, deployment: Deployment, reasons: str) -> Deployment:

@@ -35,7 +35,7 @@ def make_subject(actor, **overrides):
 def enrolled_subject(actor, index: int, reference: str | None = None, data: bytes | None = None):
     return world.enrolled_subject(actor, data=data or person_jpeg(index), image_source=f"CUS/{index}",
                                   reference=reference or f"PNC-{index:04d}", name=f"Subject {index}",
-                                  category=InclusionCategory.WANTED_FOR_OFFENCE, reason="Wanted for robbery",
+                                  category=InclusionCategory.SUSPECTED_OF_OFFENCE, reason="Wanted for robbery",
                                   legal_basis="PACE s.24")
 
 
@@ -94,7 +94,7 @@ def import_zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def import_row(ref, image, category="wanted_for_offence", dob=""):
+def import_row(ref, image, category="suspected_of_offence", dob=""):
     return [ref, f"Name {ref}", category, "Suspected of robbery (CRIME/55/26)", "PACE s.24", image, dob]
 
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
@@ -6,16 +7,40 @@ EMBEDDING_DIMENSIONS = 512
 
 
 class InclusionCategory(models.TextChoices):
-    """The closed list (College of Policing APP on LFR): no free-text "of interest"."""
+    """APP's closed list (College of Policing APP on LFR, "Watchlist"): no free-text "of interest".
 
-    WANTED_BY_COURTS = "wanted_by_courts", "Wanted by the courts (warrant)"
-    WANTED_FOR_OFFENCE = "wanted_for_offence", "Wanted on reasonable grounds for an offence"
-    UNLAWFULLY_AT_LARGE = "unlawfully_at_large", "Unlawfully at large"
-    MISSING_OR_VULNERABLE = "missing_or_vulnerable", "Missing or vulnerable person"
-    RISK_OF_HARM = "risk_of_harm", "Risk of harm to self or others"
+    Each category's own rules (required fields, longest retention, review interval) are in
+    watchlists/categories.py.
+    """
+
+    WANTED_BY_COURTS = "wanted_by_courts", "Wanted by the courts"
+    SUSPECTED_OF_OFFENCE = "suspected_of_offence", "Suspected of an offence"
+    SUBJECT_TO_RESTRICTION = "subject_to_restriction", "Subject to bail conditions, a court order or other restriction"
+    MISSING_AT_RISK = "missing_at_risk", "Missing and at increased risk"
+    RISK_OF_HARM = "risk_of_harm", "At risk of harm to themselves or others"
+    VICTIM_WITNESS_ASSOCIATE = "victim_witness_associate", "Victim, witness or close associate"
     # Consenting staff walked past the cameras to measure a deployment's live TPIR (the Met's and NPL's
     # method). Enrolled, approved, frozen, purged and audited like every subject; the reason is the consent.
     TEST_SUBJECT = "test_subject", "Test subject (consenting staff)"
+
+
+# What the categories were called before APP's list (migrations 0004 of watchlists, 0009 of deployments, 0005 of
+# alerts map stored values with it).
+RENAMED_CATEGORIES = {"suspected_of_offence": "suspected_of_offence", "unlawfully_at_large": "wanted_by_courts",
+                      "missing_at_risk": "missing_at_risk"}
+
+
+class WarningMarker(models.TextChoices):
+    """What an officer must know before engaging: a small closed list, after the PNC's warning signals."""
+
+    VIOLENT = "violent", "Violent"
+    WEAPONS = "weapons", "Weapons"
+    FIREARMS = "firearms", "Firearms"
+    SELF_HARM = "self_harm", "Self-harm or suicidal"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    DRUGS = "drugs", "Drugs"
+    ESCAPER = "escaper", "Escape risk"
+    CONTAGIOUS = "contagious", "Contagious"
 
 
 class Priority(models.TextChoices):
@@ -37,6 +62,11 @@ class Subject(models.Model):
     reason = models.TextField()
     legal_basis = models.CharField(max_length=300)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
+    # Decision aids, frozen with the watchlist and shown on each alert.
+    warning_markers = ArrayField(models.CharField(max_length=16, choices=WarningMarker.choices), default=list,
+                                 blank=True)
+    engagement_instructions = models.TextField(
+        blank=True, help_text='what to do on a confirmed match, e.g. "arrest: warrant no. ...", "check conditions"')
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

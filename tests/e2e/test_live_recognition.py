@@ -88,7 +88,7 @@ def test_alert_from_a_real_camera_worker_reaches_the_officer(page, login, asgi_s
     expect(card.first.locator(".name")).to_have_text(name)
     page.wait_for_function("() => document.querySelector('[data-testid=alert-card] img.reference').naturalWidth > 0")
     card.first.get_by_role("button", name="Confirmed – engaged").click()
-    expect(card.first.locator(".status")).to_contain_text("Confirmed match")
+    expect(card.first.locator(".status")).to_contain_text("Match")
 
     alert = Alert.objects.get(deployment=deployment, subject_reference=subject.reference, status="confirmed")
     assert alert.score >= deployment.threshold

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def subject(detective):
-    return subject_create(actor=detective, reference="PNC-77", name="Alex Example", category="wanted_for_offence",
+    return subject_create(actor=detective, reference="PNC-77", name="Alex Example", category="suspected_of_offence",
                           reason="Suspected of robbery", legal_basis="PACE s.24")
 
 
@@ -125,7 +125,7 @@ def test_unknown_image_is_404(api_as, detective):
 
 def test_a_flagged_duplicate_needs_a_justified_confirmation(api_as, detective):
     enrolled_subject(detective, 0, reference="REF-A", data=person_jpeg(YAO_MING))
-    alias = subject_create(actor=detective, reference="REF-B", name="Alias", category="wanted_for_offence",
+    alias = subject_create(actor=detective, reference="REF-B", name="Alias", category="suspected_of_offence",
                            reason="r", legal_basis="b")
     client = api_as(detective)
     image_id = upload(client, alias, yao_ming_second_photo_jpeg()).json()["id"]

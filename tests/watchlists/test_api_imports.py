@@ -38,8 +38,8 @@ def imported_files() -> set[Path]:
 
 def test_an_import_is_accepted_then_reports_each_row(api_as, detective, watchlist,
                                                      django_capture_on_commit_callbacks):
-    rows = [["R1", "Name R1", "wanted_for_offence", "Robbery", "PACE s.24", "p0.jpg"],
-            ["R2", "Name R2", "wanted_for_offence", "Robbery", "PACE s.24", "noface.jpg"],
+    rows = [["R1", "Name R1", "suspected_of_offence", "Robbery", "PACE s.24", "p0.jpg"],
+            ["R2", "Name R2", "suspected_of_offence", "Robbery", "PACE s.24", "noface.jpg"],
             ["R3", "Name R3", "of_interest", "Robbery", "PACE s.24", "p1.jpg"]]
     files = {"p0.jpg": person_jpeg(0), "noface.jpg": no_face_jpeg(), "p1.jpg": person_jpeg(1)}
     client = api_as(detective)
@@ -72,7 +72,7 @@ def test_a_csv_without_the_required_columns_is_refused_and_nothing_is_stored(api
 
 
 def test_the_images_must_be_a_zip(api_as, detective, watchlist):
-    rows = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
+    rows = [["R1", "Name", "suspected_of_offence", "r", "b", "p0.jpg"]]
     response = post_import(api_as(detective), watchlist, import_csv(rows, HEADER), b"not a zip")
     assert response.json() == {"errors": ["the images file is not a zip archive"]}
     assert not BulkImport.objects.exists()
@@ -85,7 +85,7 @@ def test_both_files_are_needed(api_as, detective, watchlist):
 
 @pytest.mark.parametrize("role", ["commander", "officer", "oversight"])
 def test_only_detectives_import(request, api_as, watchlist, role):
-    rows = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
+    rows = [["R1", "Name", "suspected_of_offence", "r", "b", "p0.jpg"]]
     response = post_import(api_as(request.getfixturevalue(role)), watchlist, import_csv(rows, HEADER),
                            import_zip({"p0.jpg": b"x"}))
     assert response.status_code == 403
@@ -93,7 +93,7 @@ def test_only_detectives_import(request, api_as, watchlist, role):
 
 
 def test_import_progress_is_visible_to_viewers_only(api_as, detective, oversight, officer, watchlist):
-    rows = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
+    rows = [["R1", "Name", "suspected_of_offence", "r", "b", "p0.jpg"]]
     job_id = post_import(api_as(detective), watchlist, import_csv(rows, HEADER), import_zip({"p0.jpg": b"x"})).json()["id"]
     assert api_as(oversight).get(f"/api/imports/{job_id}").json()["status"] == "queued"
     assert api_as(officer).get(f"/api/imports/{job_id}").status_code == 403
@@ -110,7 +110,7 @@ def small_limits(settings):
     settings.BULK_IMPORT_CSV_MAX_BYTES = 64 * 1024
 
 
-ROWS = [["R1", "Name", "wanted_for_offence", "r", "b", "p0.jpg"]]
+ROWS = [["R1", "Name", "suspected_of_offence", "r", "b", "p0.jpg"]]
 
 
 def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(api_as, detective, watchlist, small_limits):
@@ -139,7 +139,7 @@ def test_an_accepted_upload_is_streamed_to_disk(api_as, detective, watchlist):
 
 
 def test_a_csv_error_is_a_400_naming_the_row(api_as, detective, watchlist):
-    rows = [*ROWS, ["R2", "Name", "wanted_for_offence", "x" * 200_000, "b", "p1.jpg"]]
+    rows = [*ROWS, ["R2", "Name", "suspected_of_offence", "x" * 200_000, "b", "p1.jpg"]]
     response = post_import(api_as(detective), watchlist, import_csv(rows, HEADER), import_zip({}))
     assert response.status_code == 400
     assert response.json() == {"errors": ["row 3: a field is longer than 10,000 characters"]}

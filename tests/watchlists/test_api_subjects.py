@@ -46,7 +46,7 @@ def test_the_category_comes_from_the_closed_list(api_as, detective):
 
 def test_under_18_needs_a_justification(api_as, detective):
     dob = (timezone.localdate() - dt.timedelta(days=365 * 15)).isoformat()
-    child = NEW_SUBJECT | {"date_of_birth": dob, "category": "missing_or_vulnerable"}
+    child = NEW_SUBJECT | {"date_of_birth": dob, "category": "missing_at_risk"}
     refused = api_as(detective).post("/api/subjects/", child, format="json")
     assert refused.status_code == 400
     assert refused.json() == {"errors": ["this subject is under 18: an additional recorded justification is required"]}

@@ -93,18 +93,18 @@ def start(detective, watchlist, csv_data: bytes, files: dict[str, bytes] | None 
 
 
 HEADER = b"reference,name,category,reason,legal_basis,image\r\n"
-GOOD = b"R1,Name R1,wanted_for_offence,Robbery,PACE s.24,a.jpg\r\n"
+GOOD = b"R1,Name R1,suspected_of_offence,Robbery,PACE s.24,a.jpg\r\n"
 
 
 @pytest.mark.parametrize(("csv_data", "message"), [
-    (HEADER + GOOD + b"R2,Name,wanted_for_offence," + b"x" * 200_000 + b",PACE,b.jpg\r\n",
+    (HEADER + GOOD + b"R2,Name,suspected_of_offence," + b"x" * 200_000 + b",PACE,b.jpg\r\n",
      "row 3: a field is longer than 10,000 characters"),
-    (HEADER + GOOD + b"R2,Name,wanted_for_offence," + b"x" * 20_000 + b",PACE,b.jpg\r\n",
+    (HEADER + GOOD + b"R2,Name,suspected_of_offence," + b"x" * 20_000 + b",PACE,b.jpg\r\n",
      "row 3: the reason field is 20,000 characters long; at most 10,000"),
-    (HEADER + GOOD + b"R2,Name,wanted_for_offence," + b"x" * 300_000 + b"\r\n", "row 3: a line is longer than 256 KB"),
-    (HEADER + GOOD + GOOD + b"R3,Caf\xe9,wanted_for_offence,r,b,c.jpg\r\n", "row 4: the CSV is not UTF-8 text"),
-    (HEADER + b'R1,"Name" R1,wanted_for_offence,r,b,a.jpg\r\n', "row 2: the CSV is malformed"),
-    (HEADER + GOOD + b"R2,Na\x00me,wanted_for_offence,r,b,a.jpg\r\n", "row 3: the CSV contains a NUL character"),
+    (HEADER + GOOD + b"R2,Name,suspected_of_offence," + b"x" * 300_000 + b"\r\n", "row 3: a line is longer than 256 KB"),
+    (HEADER + GOOD + GOOD + b"R3,Caf\xe9,suspected_of_offence,r,b,c.jpg\r\n", "row 4: the CSV is not UTF-8 text"),
+    (HEADER + b'R1,"Name" R1,suspected_of_offence,r,b,a.jpg\r\n', "row 2: the CSV is malformed"),
+    (HEADER + GOOD + b"R2,Na\x00me,suspected_of_offence,r,b,a.jpg\r\n", "row 3: the CSV contains a NUL character"),
     (HEADER + GOOD * 4, "the CSV has more than 3 rows; at most 3 per import"),
     (HEADER, "the CSV has no rows"),
 ])

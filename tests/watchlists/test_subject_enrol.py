@@ -95,7 +95,7 @@ def fill(watchlist, detective, count: int) -> None:
     """`count` subjects on the watchlist, written in bulk (what thousands of subject_create calls would leave)."""
     today = dt.date.today()
     subjects = Subject.objects.bulk_create([
-        Subject(reference=f"FILL-{i:05d}", name=f"Filler {i}", category=InclusionCategory.WANTED_FOR_OFFENCE,
+        Subject(reference=f"FILL-{i:05d}", name=f"Filler {i}", category=InclusionCategory.SUSPECTED_OF_OFFENCE,
                 reason="r", legal_basis="b", added_by=detective, review_date=today + dt.timedelta(days=30),
                 expires_on=today + dt.timedelta(days=60)) for i in range(count)])
     WatchlistEntry.objects.bulk_create([WatchlistEntry(watchlist=watchlist, subject=s, added_by=detective)

@@ -43,8 +43,8 @@ def test_reason_and_legal_basis_are_required(detective, field):
 def test_under_18_needs_an_extra_justification(detective):
     child_dob = timezone.localdate() - dt.timedelta(days=365 * 15)
     with pytest.raises(RuleViolation, match="under 18"):
-        make_subject(detective, date_of_birth=child_dob, category=InclusionCategory.MISSING_OR_VULNERABLE)
-    subject = make_subject(detective, date_of_birth=child_dob, category=InclusionCategory.MISSING_OR_VULNERABLE,
+        make_subject(detective, date_of_birth=child_dob, category=InclusionCategory.MISSING_AT_RISK)
+    subject = make_subject(detective, date_of_birth=child_dob, category=InclusionCategory.MISSING_AT_RISK,
                            under_18_justification="Missing from care, high risk of exploitation (MISPER 77/26)")
     assert AuditEvent.objects.get(action="subject.created").details["under_18"] is True
     assert subject.under_18_justification.startswith("Missing from care")

@@ -144,7 +144,7 @@ def test_an_accepted_upload_is_streamed_to_disk(client_as, detective, watchlist)
 
 
 def test_a_csv_error_is_a_400_naming_the_row(client_as, detective, watchlist):
-    csv_data = import_csv([row("R1", "p0.jpg"), ["R2", "Name", "wanted_for_offence", "x" * 200_000, "PACE", "p1.jpg"]])
+    csv_data = import_csv([row("R1", "p0.jpg"), ["R2", "Name", "suspected_of_offence", "x" * 200_000, "PACE", "p1.jpg"]])
     response = upload(client_as(detective), watchlist, csv_data, import_zip({"p0.jpg": person_jpeg(0)}))
     assert response.status_code == 400
     assert "row 3: a field is longer than 10,000 characters" in response.content.decode()

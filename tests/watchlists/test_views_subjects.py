@@ -71,13 +71,13 @@ def test_subject_with_an_image_is_created_on_the_watchlist(client_as, detective)
 def test_under_18_without_justification_is_refused_and_nothing_is_saved(client_as, detective):
     child = (timezone.localdate() - dt.timedelta(days=365 * 15)).isoformat()
     response = client_as(detective).post(reverse("watchlists:subject_create"),
-                                         subject_form(date_of_birth=child, category=InclusionCategory.MISSING_OR_VULNERABLE))
+                                         subject_form(date_of_birth=child, category=InclusionCategory.MISSING_AT_RISK))
     assert response.status_code == 400
     assert "this subject is under 18: an additional recorded justification is required" in response.content.decode()
     assert not Subject.objects.exists() and not AuditEvent.objects.filter(action="subject.created").exists()
 
     response = client_as(detective).post(reverse("watchlists:subject_create"), subject_form(
-        date_of_birth=child, category=InclusionCategory.MISSING_OR_VULNERABLE,
+        date_of_birth=child, category=InclusionCategory.MISSING_AT_RISK,
         under_18_justification="Missing from care, high risk of exploitation (MISPER 77/26)"))
     assert response.status_code == 302 and Subject.objects.get().under_18_justification.startswith("Missing from care")
 

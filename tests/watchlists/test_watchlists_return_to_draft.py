@@ -271,7 +271,7 @@ def test_a_change_during_an_approval_waits_for_it_instead_of_deadlocking(detecti
                                                changes={"reason": "Wanted for two robberies"}),
         "purge": lambda: subjects_purge_expired(today=subject.expires_on),
         "new subject": lambda: subject_enrol(
-            actor=detective, reference="REF-NEW", name="New Subject", category="wanted_for_offence",
+            actor=detective, reference="REF-NEW", name="New Subject", category="suspected_of_offence",
             reason="Wanted for robbery", legal_basis="PACE s.24", watchlist=watchlist,
             images=[ReferenceImageUpload(data=person_jpeg(2), image_source="CUS/8")], enrol=False),
     }[path]

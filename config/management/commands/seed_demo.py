@@ -112,7 +112,7 @@ class Command(AuditedCommand):
         name, photo, video = self._media()
         subject = Subject.objects.filter(reference="DEMO-0001").first()
         if subject is None:
-            subject = subject_create(actor=detective, reference="DEMO-0001", name=name, category="wanted_for_offence",
+            subject = subject_create(actor=detective, reference="DEMO-0001", name=name, category="suspected_of_offence",
                                      reason="Demo subject: wanted for a (fictional) robbery", legal_basis="PACE s.24")
         if not subject.images.filter(status=ReferenceImage.Status.ENROLLED).exists():
             image = reference_image_add(actor=detective, subject=subject, data=photo, image_source="demo photo",
