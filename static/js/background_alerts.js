@@ -5,8 +5,10 @@
   "use strict";
   const root = document.getElementById("live");
   const button = document.getElementById("background-alerts");
+  const off = document.getElementById("background-alerts-off");
   const status = document.getElementById("background-status");
   if (!root || !button) return;
+  const REMEMBER = "lfr-background-alerts-off";  // turned off here: not on again by itself at the next load
   if (!("serviceWorker" in navigator) || !("Notification" in window) || !window.isSecureContext) {
     status.textContent = "This browser cannot alert in the background: keep this page open and in front.";
     return;
@@ -36,7 +38,9 @@
 
   async function turnOn() {
     enabled = true;
+    localStorage.removeItem(REMEMBER);
     button.hidden = true;
+    off.hidden = false;
     say("Background alerts on: alerts show as notifications while this page is hidden.");
     if (await subscribePush()) say("Background alerts on, also with this page closed.");
   }
@@ -44,7 +48,7 @@
   async function ready() {
     registration = await navigator.serviceWorker.register(button.dataset.worker, {scope: button.dataset.scope});
     registration = await navigator.serviceWorker.ready;
-    if (Notification.permission === "granted") {
+    if (Notification.permission === "granted" && !localStorage.getItem(REMEMBER)) {
       await turnOn();
     } else if (Notification.permission === "denied") {
       say("Notifications are blocked for this site in the browser's settings: background alerts are off.");
@@ -62,6 +66,24 @@
       say("Not allowed: background alerts are off. Keep this page open and in front.");
     }
     root.dataset.backgroundAlerts = enabled ? "on" : "off";
+  });
+
+  off.addEventListener("click", async () => {
+    enabled = false;
+    localStorage.setItem(REMEMBER, "1");
+    off.hidden = true;
+    button.hidden = false;
+    root.dataset.backgroundAlerts = "off";
+    say("Background alerts off: keep this page open and in front.");
+    const subscription = await registration.pushManager.getSubscription().catch(() => null);
+    if (subscription) {
+      await fetch(off.dataset.unsubscribe, {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+        body: JSON.stringify({endpoint: subscription.endpoint}),
+      }).catch(() => {});
+      await subscription.unsubscribe().catch(() => {});
+    }
   });
 
   root.addEventListener("lfr:alert-arrived", (event) => {

@@ -91,7 +91,7 @@ def test_a_background_tab_shows_the_alert_as_a_notification(tabbed_browser, logi
     other = context.new_page()
     other.goto(f"{asgi_server}/")
     other.bring_to_front()
-    live.wait_for_function("document.visibilityState === 'hidden'", polling=100)
+    live.wait_for_function("() => document.visibilityState === 'hidden'", polling=100)
 
     second = in_thread(raise_alert, 1)
     # Polled, not per animation frame: a hidden tab draws no frames.
@@ -111,3 +111,13 @@ def test_a_background_tab_shows_the_alert_as_a_notification(tabbed_browser, logi
     # The page heard it too: its card is there when the officer comes back.
     live.bring_to_front()
     expect(live.get_by_test_id("alert-card")).to_have_count(2)
+
+    # Turned off: hidden again, a new alert reaches the page but raises no notification.
+    live.get_by_role("button", name="Turn off background alerts").click()
+    expect(live.get_by_test_id("background-status")).to_contain_text("Background alerts off")
+    other.bring_to_front()
+    live.wait_for_function("() => document.visibilityState === 'hidden'", polling=100)
+    third = in_thread(raise_alert, 0)
+    live.wait_for_function("() => document.querySelectorAll('[data-testid=alert-card]').length === 3", polling=250)
+    assert [n["tag"] for n in live.evaluate(NOTIFICATIONS)] == [f"alert-{second.pk}"]
+    assert third.pk > second.pk
