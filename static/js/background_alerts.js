@@ -19,11 +19,22 @@
 
   function say(text) { status.textContent = text; }
 
+  function keyText(buffer) {  // base64url, unpadded, as the settings hold the key
+    if (!buffer) return "";
+    const text = btoa(String.fromCharCode(...new Uint8Array(buffer)));
+    return text.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
   async function subscribePush() {
     const key = button.dataset.pushKey;
     if (!key || root.dataset.access !== "adjudicate" || !("PushManager" in window)) return false;
     try {
-      const subscription = await registration.pushManager.getSubscription() ||
+      let subscription = await registration.pushManager.getSubscription();
+      if (subscription && keyText(subscription.options.applicationServerKey) !== key.replace(/=+$/, "")) {
+        await subscription.unsubscribe();  // made with a VAPID key since replaced: every push would be refused
+        subscription = null;
+      }
+      subscription = subscription ||
         await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key});
       const response = await fetch(button.dataset.subscribe, {
         method: "POST", credentials: "same-origin",
