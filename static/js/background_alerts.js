@@ -47,36 +47,36 @@
     }
   }
 
-  async function turnOn() {
+  function turnOn() {
     enabled = true;
     localStorage.removeItem(REMEMBER);
     button.hidden = true;
     off.hidden = false;
+    root.dataset.backgroundAlerts = "on";
     say("Background alerts on: alerts show as notifications while this page is hidden.");
-    if (await subscribePush()) say("Background alerts on, also with this page closed.");
+    // Not awaited: with no push service reachable (an offline network) subscribing may never finish.
+    subscribePush().then((ok) => { if (ok && enabled) say("Background alerts on, also with this page closed."); });
   }
 
   async function ready() {
     registration = await navigator.serviceWorker.register(button.dataset.worker, {scope: button.dataset.scope});
     registration = await navigator.serviceWorker.ready;
     if (Notification.permission === "granted" && !localStorage.getItem(REMEMBER)) {
-      await turnOn();
+      turnOn();
     } else if (Notification.permission === "denied") {
       say("Notifications are blocked for this site in the browser's settings: background alerts are off.");
     } else {
       button.hidden = false;
     }
-    root.dataset.backgroundAlerts = enabled ? "on" : "off";
   }
 
   button.addEventListener("click", async () => {
     const permission = await Notification.requestPermission();  // browsers ask only after a tap
     if (permission === "granted") {
-      await turnOn();
+      turnOn();
     } else {
       say("Not allowed: background alerts are off. Keep this page open and in front.");
     }
-    root.dataset.backgroundAlerts = enabled ? "on" : "off";
   });
 
   off.addEventListener("click", async () => {
