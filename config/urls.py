@@ -3,6 +3,7 @@ from django.urls import include, path
 from config.favicon import favicon
 from config.home import home
 from monitoring import health, metrics_export
+from notifications.views import service_worker
 
 urlpatterns = [
     path("", home, name="home"),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("watchlists/subject-access/", include("oversight.urls")),  # oversight app, at its old address
     path("deployments/", include("deployments.urls")),
     path("alerts/", include("alerts.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("sw.js", service_worker, name="service_worker"),  # at the root: a worker controls only pages under it
     path("audit/", include("audit.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),

@@ -82,6 +82,12 @@ def walk_recorders(world) -> frozenset[str]:
                      if policies.test_walk_policy(user=user, deployment=world.deployment))
 
 
+def push_subscribers(world) -> frozenset[str]:
+    from notifications.policies import push_subscription_policy
+
+    return frozenset(role for role, user in world.users.items() if let_in(push_subscription_policy(user=user)))
+
+
 def watchlist_gate(action: str) -> frozenset[str]:
     from watchlists.policies import ACTION_CAPABILITIES
 
@@ -226,6 +232,9 @@ RULES: dict[str, Rule] = {
     "alerts:reference_image": get(VIEW_ALERTS, **ALERT),
     "alerts:adjudicate": post(ADJUDICATE, **ALERT),
     "alerts:test_walk_record": post(RECORD_TEST_WALK, **LIVE),
+    "notifications:push_subscribe": post(push_subscribers),
+    "notifications:push_unsubscribe": post(EVERYONE),  # one's own subscription only (tests/notifications)
+    "service_worker": Rule({"GET": EVERYONE}, public=True),
     # audit log
     "audit:log": get(VIEW_AUDIT),
     "audit:event": get(VIEW_AUDIT, sequence="audit_event"),
