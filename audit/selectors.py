@@ -242,7 +242,7 @@ TARGET_KINDS: dict[str, TargetKind] = {
                                                    _of_deployment("Post-deployment record", "deployments:detail")),
     "auth.user": TargetKind(
         "auth.User", ("username",),
-        lambda pk, row, _: (TargetLink(f"User {row['username']}", _link("accounts:users")) if row
+        lambda pk, row, _: (TargetLink(f"User {row['username']}", _link("accounts:user_detail", int(pk))) if row
                             else TargetLink(f"User {pk}"))),
     "auth.group": TargetKind("auth.Group", ("name",),
                              lambda pk, row, _: TargetLink(f"Role {row['name']}" if row else f"Role {pk}")),

@@ -64,7 +64,8 @@ def test_objects_show_as_labels_linking_to_their_pages(client_as, oversight, det
     # an image links to its subject's page: opening the image itself is audited
     assert cell(page, f"watchlists.referenceimage:{i.pk}") == (
         f'<a href="{reverse("watchlists:subject_detail", args=[s.pk])}">Image {i.pk} of subject PNC-123</a>')
-    assert cell(page, f"auth.user:{commander.pk}") == f'<a href="{reverse("accounts:users")}">User supt_jones</a>'
+    assert cell(page, f"auth.user:{commander.pk}") == (
+        f'<a href="{reverse("accounts:user_detail", args=[commander.pk])}">User supt_jones</a>')
     assert cell(page, "alerts.alert:55") == f'<a href="{reverse("alerts:live", args=[d.pk])}">Alert 55</a>'
     assert cell(page, "audit.auditevent:3") == f'<a href="{reverse("audit:event", args=[3])}">Audit event #3</a>'
     assert cell(page, "watchlists.subject:999999") == "Subject 999999"  # not there: no link
