@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
+    path("", include("transparency.urls")),  # /public/ (no sign-in) and the notice form under /deployments/
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_export.metrics, name="metrics"),
 ]

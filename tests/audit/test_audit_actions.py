@@ -10,7 +10,7 @@ from audit.actions import AuditAction
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "alerts", "audit", "core", "config", "deployments", "monitoring", "recognition", "reports",
-        "watchlists")
+        "transparency", "watchlists")
 
 # Every action string written before the enum (stored events and saved filters name them).
 STORED_BEFORE = {
@@ -34,7 +34,8 @@ STORED_BEFORE = {
 def test_every_action_stored_before_is_a_member_with_the_same_value():
     values = {action.value for action in AuditAction}
     assert STORED_BEFORE <= values
-    assert values - STORED_BEFORE == {"watchlist.rejected", "role.permissions_changed"}  # added since
+    assert values - STORED_BEFORE == {"watchlist.rejected", "role.permissions_changed",
+                                      "public_notice.saved"}  # added since
     assert all(action == action.value for action in AuditAction)  # a StrEnum: compares and stores as the string
 
 
