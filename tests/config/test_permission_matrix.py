@@ -122,7 +122,7 @@ MANAGE_USERS = holding("manage_users")
 EDIT_DEPLOYMENT = deployment_action("edit")
 
 
-def PUBLIC_NOTICE_WRITERS(world) -> frozenset[str]:
+def public_notice_writers(world) -> frozenset[str]:
     from transparency.policies import public_notice_refusal
 
     return frozenset(role for role, user in world.users.items()
