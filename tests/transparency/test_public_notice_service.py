@@ -1,34 +1,17 @@
 """public_notice_save and its policy: who may write what the public is told, and that it is plain, bounded text."""
 
-import datetime as dt
-
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
 from core.errors import RuleViolation
 from deployments.models import Deployment
-from deployments.services import deployment_create
-from tests.factories import video_camera
 from transparency.models import PublicNotice
 from transparency.policies import public_notice_refusal
 from transparency.services import public_notice_save
-from watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def draft(detective):
-    watchlist = watchlist_create(actor=detective, name="Op Lantern", purpose="Wanted for violent crime")
-    starts = timezone.now() + dt.timedelta(days=2)
-    return deployment_create(actor=detective, name="High Street Saturday", purpose="crime_hotspot",
-                             location="High Street, outside no. 12", location_reason="Robbery hotspot",
-                             starts_at=starts, ends_at=starts + dt.timedelta(hours=4), watchlist=watchlist,
-                             cameras=[video_camera(detective)], necessity_statement="Serious robbery series",
-                             dpia_reference="DPIA-1")
 
 
 TEXT = {"area": "High Street between the station and the market", "purpose": "To find people wanted for robbery.",
