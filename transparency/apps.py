@@ -7,3 +7,6 @@ class TransparencyConfig(AppConfig):
 
     name = "transparency"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from transparency import checks  # noqa: F401  (registers the system checks)
