@@ -1,0 +1,38 @@
+"""reports.selectors.deployment_figures_published: the aggregate figures a public page may show, without a user."""
+
+import pytest
+from django.http import Http404
+
+from reports.selectors import deployment_figures_published, deployment_statistics
+from tests.reports.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_published_figures_are_the_reports_figures(oversight, make_live, raise_at, count_faces,
+                                                       record_stage_two):
+    deployment = make_live("Published", at(2025, 3, 4, 9), at(2025, 3, 4, 12))
+    count_faces(deployment, at(2025, 3, 4, 9, 5), 2500, tracks=2100)
+    record_stage_two(raise_at(deployment, at(2025, 3, 4, 10), "not_a_match"), identity_confirmed=False,
+                     stop_minutes=8)
+    record_stage_two(raise_at(deployment, at(2025, 3, 4, 10), "confirmed"), identity_confirmed=True,
+                     result="arrested")
+    figures = deployment_figures_published(deployment_id=deployment.pk)
+    assert figures == deployment_statistics(user=oversight, deployment_id=deployment.pk).figures
+    assert (figures.watchlist_size, figures.tracks, figures.stops, figures.stop_minutes_total) == (1, 2100, 1, 8)
+    assert figures.false_alert_engagements == 1 and figures.arrests == 1
+
+
+def test_test_subjects_alerts_are_not_published(make_live, raise_at):
+    from alerts.models import AlertRecord
+
+    deployment = make_live("With a test walk", at(2025, 3, 4, 9), at(2025, 3, 4, 12))
+    raise_at(deployment, at(2025, 3, 4, 10), "confirmed")
+    AlertRecord.objects.update(test_subject_id=1)
+    figures = deployment_figures_published(deployment_id=deployment.pk)
+    assert figures.alerts == 0 and figures.outcomes.confirmed == 0
+
+
+def test_an_unknown_deployment_is_404():
+    with pytest.raises(Http404):
+        deployment_figures_published(deployment_id=987654)
