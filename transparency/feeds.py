@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from transparency.published import entry_text, entry_title, record_figures
 from transparency.selectors import PublicEntry, public_feed_entries
@@ -72,7 +72,7 @@ class DeploymentsAtomFeed(Feed):
         return item.updated_at
 
 
-deployments_atom = login_not_required(DeploymentsAtomFeed())
+deployments_atom = login_not_required(require_safe(DeploymentsAtomFeed()))
 
 
 def _json_item(request, entry: PublicEntry) -> dict:
@@ -97,7 +97,7 @@ def _json_item(request, entry: PublicEntry) -> dict:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def deployments_json(request):
     body = {
         "version": "https://jsonfeed.org/version/1.1",

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.policy import enforce
 from core.views_errors import ServiceCall, service_call
@@ -44,13 +44,13 @@ def cache_for_public(response, request):
 
 
 def public_page(view):
-    """A page anyone may read without signing in, GET only, cache-friendly."""
+    """A page anyone may read without signing in, GET and HEAD only, cache-friendly."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         return cache_for_public(view(request, *args, **kwargs), request)
 
-    return login_not_required(require_GET(wrapped))
+    return login_not_required(require_safe(wrapped))
 
 
 def _common() -> dict:

@@ -100,5 +100,7 @@ def test_the_page_reads_a_bounded_number_of_queries(client, public_world, django
 
 def test_a_bad_page_number_is_not_an_error(client, public_world):
     assert client.get(reverse("transparency:index"), {"page": "zz"}).status_code == 200
-    assert client.post(reverse("transparency:index")).status_code == 405
+    assert client.head(reverse("transparency:index")).status_code == 200
+    for name in ("transparency:index", "transparency:atom_feed", "transparency:json_feed"):
+        assert client.post(reverse(name)).status_code == 405
 
