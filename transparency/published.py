@@ -41,7 +41,8 @@ def record_figures(entry: PublicEntry) -> dict:
         "engagements_after_false_alerts": figures.false_alert_engagements,
         "people_stopped_not_the_person_sought": figures.stops,
         "arrests": figures.arrests,
-        "arrests_by_category": {c.label: c.count for c in figures.arrests_by_category.counts},
+        "arrests_by_category": [{"category": c.code or None, "label": c.label, "count": c.count}
+                                for c in figures.arrests_by_category.counts],
     }
 
 
@@ -72,6 +73,6 @@ def entry_text(entry: PublicEntry) -> str:
             value = figures[key]
             lines.append(f"{words}: {'not recorded' if value is None else value}")
     if figures.get("arrests_by_category"):
-        lines.append("Arrests by category: " + "; ".join(f"{label}: {count}" for label, count
-                                                          in figures["arrests_by_category"].items()))
+        lines.append("Arrests by category: " + "; ".join(f"{row['label']}: {row['count']}"
+                                                          for row in figures["arrests_by_category"]))
     return "\n".join(lines)

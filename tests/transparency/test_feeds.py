@@ -53,6 +53,7 @@ def test_the_json_feed(client, public_world):
         assert {"id", "url", "title", "content_text", "date_published", "date_modified"} <= item.keys()
     record = items[str(public_world.completed.pk)]["_lfr"]["record"]
     assert record["faces_seen"] == 1234 and record["passers_by"] == 87 and record["alerts"] == 1
+    assert {"category": "wanted_by_courts", "label": "Wanted by the courts", "count": 0} in record["arrests_by_category"]
     assert items[str(public_world.upcoming.pk)]["_lfr"]["record"] is None
     for secret in public_world.secrets:
         assert secret not in response.content.decode()
