@@ -75,6 +75,11 @@ class Figures:
         return self.outcomes.total
 
     @property
+    def by_category(self) -> tuple[tuple[CodeCount, Breakdown], ...]:
+        """Each inclusion category's alerts beside its engagements' results (a report's table)."""
+        return tuple(zip(self.alerts_by_category.counts, self.results_by_category, strict=True))
+
+    @property
     def false_alerts(self) -> int:
         return self.outcomes.not_a_match
 

@@ -91,9 +91,22 @@ def deployment_figures_published(*, deployment_id: int) -> Figures:
     """A deployment's figures, the same as its report's, for a public page: no user check, because Figures
     holds only aggregate counts (no names, no images, no watchlist entries); the caller decides what of it is
     published, and when. 404 for a deployment that does not exist."""
-    if not Deployment.objects.filter(pk=deployment_id).exists():
+    figures = deployments_figures_published(deployment_ids=[deployment_id]).get(deployment_id)
+    if figures is None:
         raise Http404("no such deployment")
-    return _deployment_figures(deployment_id)[0]
+    return figures
+
+
+def deployments_figures_published(*, deployment_ids: list[int]) -> dict[int, Figures]:
+    """The same for several deployments at once (a public list), in a fixed number of queries; ids of
+    deployments that do not exist are left out."""
+    ids = sorted(set(Deployment.objects.filter(pk__in=deployment_ids).values_list("pk", flat=True)))
+    intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id__in=ids))
+    now = timezone.now()
+    live = {pk: _time_live(intervals.get(pk, []), None, None, now) for pk in ids}
+    rows, _ = _figures(ids=ids, start=None, end=None, live=live, with_totals=False,
+                       authorisations=_authorisations(ids))
+    return rows
 
 
 def _deployment_figures(deployment_id: int) -> tuple[Figures, list[Span], DeploymentAuthorisation | None]:

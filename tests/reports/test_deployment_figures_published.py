@@ -36,3 +36,20 @@ def test_test_subjects_alerts_are_not_published(make_live, raise_at):
 def test_an_unknown_deployment_is_404():
     with pytest.raises(Http404):
         deployment_figures_published(deployment_id=987654)
+
+
+def test_several_deployments_at_once_in_a_fixed_number_of_queries(make_live, raise_at, count_faces,
+                                                                   django_assert_max_num_queries):
+    from reports.selectors import deployments_figures_published
+
+    made = [make_live(f"Day {day}", at(2025, 3, day, 9), at(2025, 3, day, 12)) for day in (4, 5)]
+    for n, deployment in enumerate(made, start=1):
+        count_faces(deployment, at(2025, 3, 3 + n, 10), 1000 * n)
+    with django_assert_max_num_queries(10) as few:
+        first = deployments_figures_published(deployment_ids=[d.pk for d in made] + [987654])
+    assert set(first) == {d.pk for d in made}  # the unknown id left out
+    assert [first[d.pk].faces for d in made] == [1000, 2000]
+    assert first[made[0].pk] == deployment_figures_published(deployment_id=made[0].pk)
+    more = made + [make_live(f"Day {day}", at(2025, 3, day, 9), at(2025, 3, day, 12)) for day in (6, 7, 8)]
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(deployments_figures_published(deployment_ids=[d.pk for d in more])) == 5
