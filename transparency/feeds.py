@@ -16,7 +16,7 @@ from transparency.published import entry_text, entry_title, record_figures
 from transparency.selectors import PublicEntry, public_feed_entries
 from transparency.views import cache_for_public
 
-FEED_ITEMS = 20  # the announced deployments first, then the latest records (each record: a few queries)
+FEED_ITEMS = 50  # the announced deployments first, then the latest records
 JSON_FEED_TYPE = "application/feed+json"
 
 

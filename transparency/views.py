@@ -31,7 +31,7 @@ from transparency.selectors import (
     public_upcoming_entry,
 )
 
-RECORDS_PER_PAGE = 10  # each record's figures are a few queries: the page is bounded by this
+RECORDS_PER_PAGE = 20
 
 
 def cache_for_public(response, request):
