@@ -67,6 +67,7 @@ class AuditAction(enum.StrEnum):
     DEPLOYMENT_CANCELLED = "deployment.cancelled"
     DEPLOYMENT_COMPLETED = "deployment.completed"
     DEPLOYMENT_POST_RECORD_SAVED = "deployment.post_record_saved"
+    PUBLIC_NOTICE_SAVED = "public_notice.saved"  # what the public is told (transparency)
     SNAPSHOT_BIOMETRICS_DELETED = "snapshot.biometrics_deleted"
     CALIBRATION_STORED = "calibration.stored"
     # alerts

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "oversight",
+    "transparency",
 ]
 
 MIDDLEWARE = [
@@ -445,6 +446,15 @@ CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.
 # The largest camera frame accepted, in pixels (default 4096x2160): a stream declaring or sending bigger frames is
 # refused with a camera status, which bounds a worker's memory.
 CAMERA_MAX_FRAME_PIXELS = env_int("CAMERA_MAX_FRAME_PIXELS", 4096 * 2160)
+
+# --- what the public is told (transparency: /public/, its feeds and the signage) -------------------
+FORCE_NAME = env_str("FORCE_NAME", "the police")  # the force named on the public pages and the signage
+# How to find out more, where a deployment's public notice does not say: a contact in words, and a web address.
+PUBLIC_NOTICE_CONTACT = env_str("PUBLIC_NOTICE_CONTACT", "Call 101 (the police non-emergency number) and ask about "
+                                "live facial recognition.")
+PUBLIC_NOTICE_URL = env_str("PUBLIC_NOTICE_URL")
+# How long browsers and shared caches may keep the public pages and feeds, in seconds.
+PUBLIC_PAGE_MAX_AGE = env_int("PUBLIC_PAGE_MAX_AGE", 300)
 
 # --- operations: health and metrics (docs/operations.md) -------------------------------------
 # How long /healthz (and the metrics scrape) waits for PostgreSQL or Redis before calling the part failed.

@@ -10,7 +10,7 @@ from audit.actions import AuditAction
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "alerts", "audit", "core", "config", "deployments", "monitoring", "notifications", "recognition",
-        "reports", "watchlists")
+        "reports", "transparency", "watchlists")
 
 # Every action string written before the enum (stored events and saved filters name them).
 STORED_BEFORE = {
@@ -37,7 +37,7 @@ def test_every_action_stored_before_is_a_member_with_the_same_value():
     assert values - STORED_BEFORE == {"watchlist.rejected", "role.permissions_changed",  # added since
                                       "user.deactivated", "user.reactivated", "user.unlocked",
                                       "push_subscription.created", "push_subscription.deleted",
-                                      "push_subscription.expired"}
+                                      "push_subscription.expired", "public_notice.saved"}
     assert all(action == action.value for action in AuditAction)  # a StrEnum: compares and stores as the string
 
 
