@@ -2,8 +2,8 @@
 
 One table, read by the subject services (which refuse a subject breaking a rule, naming it), by the selector
 listing existing entries that break a rule since it changed (the watchlist page flags them, approval refuses
-them), and by the subject form (which shows the chosen category's rules). Why these numbers: docs/watchlists.md,
-"Category rules".
+them), and by the subject form (which shows the chosen category's rules). Why these numbers:
+docs/watchlist_categories.md.
 
 The longest retention and review interval count from the day the entry was last written (created or edited):
 extending one is a fresh decision, audited, and sends every watchlist holding the subject back for approval.

@@ -170,7 +170,7 @@ def watchlist_subject_remove(request, pk: int, subject_pk: int):
 @capability_required(*ACTION_CAPABILITIES[Action.SUBMIT])
 def watchlist_submit(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
-    unenrolled = _entry_checks(watchlist)["unenrolled"]
+    unenrolled = list(subjects_without_enrolled_image(watchlist=watchlist, model_id=enrolment_model_id()))
     done = "Submitted for approval by an authorising officer."
     if unenrolled:
         done += (f" {len(unenrolled)} subject(s) have no enrolled image and will not be matched unless one is "
