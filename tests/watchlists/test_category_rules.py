@@ -59,7 +59,7 @@ def test_categories_without_extra_fields_need_none(detective):
                         engagement_instructions="", exceptional_justification="Sole witness to a murder; at risk")
 
 
-@pytest.mark.parametrize("category", [c for c in InclusionCategory.values])
+@pytest.mark.parametrize("category", list(InclusionCategory.values))
 def test_the_longest_retention_and_review_interval_are_enforced_and_the_defaults_keep_within(detective, category):
     rules = RULES[category]
     fields = {"category": category, "engagement_instructions": SAFEGUARDING,
