@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from watchlists.ages import reference_image_too_old
 from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, Subject, WarningMarker, Watchlist
+from watchlists.selectors import subject_category_problems
 
 
 def _username(user) -> str | None:
@@ -100,7 +101,8 @@ class WatchlistReviewSerializer(serializers.Serializer):
 SUBJECT_FIELDS = ["id", "reference", "name", "date_of_birth", "under_18_justification", "category", "reason",
                   "legal_basis", "exceptional_justification", "priority", "warning_markers",
                   "engagement_instructions", "added_by", "created_at", "updated_at", "review_date", "expires_on",
-                  "status", "purged_at", "version", "enrolled_images", "image_taken_on", "image_too_old"]
+                  "status", "purged_at", "version", "enrolled_images", "image_taken_on", "image_too_old",
+                  "category_rule_problems"]
 
 _MARKERS_HELP = "codes from the closed list: " + ", ".join(WarningMarker.values)
 _INSTRUCTIONS_HELP = "what to do on a confirmed match; shown on every alert (some categories require it)"
@@ -114,6 +116,9 @@ class SubjectSerializer(serializers.ModelSerializer):
                                             read_only=True, help_text=_MARKERS_HELP)
     image_taken_on = serializers.SerializerMethodField(
         help_text="when the newest enrolled reference photo was taken (its capture date); null if unknown")
+    category_rule_problems = serializers.SerializerMethodField(
+        help_text="the category rules this entry breaks as stored (written before a rule changed): fix them before "
+                  "a watchlist holding it can be approved; empty when none")
     image_too_old = serializers.SerializerMethodField(
         help_text=f"that photo is at least REFERENCE_IMAGE_WARN_AGE_YEARS ({settings.REFERENCE_IMAGE_WARN_AGE_YEARS}) "
                   f"years old")
@@ -134,6 +139,9 @@ class SubjectSerializer(serializers.ModelSerializer):
             return subject.latest_image_taken_on
         return (subject.images.filter(status=ReferenceImage.Status.ENROLLED)
                 .aggregate(taken=Max("capture_date"))["taken"])
+
+    def get_category_rule_problems(self, subject) -> list[str]:
+        return subject_category_problems(subject=subject)
 
     def get_image_too_old(self, subject) -> bool:
         return reference_image_too_old(self.get_image_taken_on(subject))

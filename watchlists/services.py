@@ -70,7 +70,7 @@ def warning_markers_clean(markers) -> list[str]:
     return [code for code in WarningMarker.values if code in codes]
 
 
-def _validate_subject(values: dict, *, written_on: dt.date | None = None) -> None:
+def _validate_subject(values: dict) -> None:
     if values["category"] not in InclusionCategory.values:
         raise RuleViolation(f"inclusion category must be one of: {', '.join(InclusionCategory.values)}")
     if values["priority"] not in Priority.values:
@@ -92,7 +92,7 @@ def _validate_subject(values: dict, *, written_on: dt.date | None = None) -> Non
         raise RuleViolation("the expiry date must be in the future")
     if values["review_date"] > values["expires_on"]:
         raise RuleViolation("the review date must not be after the expiry date")
-    problems = category_problems(values, written_on=written_on or today)
+    problems = category_problems(values, written_on=today)  # a write now: the limits count from today
     if problems:
         raise RuleViolation(problems)
 

@@ -27,6 +27,15 @@ def test_markers_and_instructions_are_saved_and_returned(api_as, detective):
     assert body["engagement_instructions"] == MISSING["engagement_instructions"]
     assert body["expires_on"] == str(timezone.localdate() + timezone.timedelta(days=30))
     assert body["image_taken_on"] is None and body["image_too_old"] is False
+    assert body["category_rule_problems"] == []
+
+
+def test_an_entry_written_before_a_rule_says_what_it_breaks(api_as, detective):
+    subject = api_as(detective).post("/api/subjects/", MISSING, format="json").json()
+    Subject.objects.filter(pk=subject["id"]).update(engagement_instructions="")
+    body = api_as(detective).get(f"/api/subjects/{subject['id']}/").json()
+    assert body["category_rule_problems"] == ["Missing and at increased risk: the engagement instructions must give "
+                                              "a safeguarding contact with a telephone number"]
 
 
 def test_an_unknown_marker_is_a_400_naming_it(api_as, detective):
