@@ -43,6 +43,11 @@ def test_the_watchlist_page_flags_them(client_as, commander, mixed):
     assert "Without Image (NOIMG-1)" in page
 
 
+def test_the_submit_button_asks_first(client_as, detective, mixed):
+    page = client_as(detective).get(reverse("watchlists:detail", args=[mixed[0].pk])).content.decode()
+    assert "2 subjects on this list have no enrolled image and will not be matched" in page
+
+
 def test_submit_is_allowed_names_them_and_audits_count_and_references(client_as, detective, mixed):
     watchlist = mixed[0]
     response = client_as(detective).post(reverse("watchlists:submit", args=[watchlist.pk]), follow=True)
