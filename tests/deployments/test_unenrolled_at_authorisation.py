@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from deployments.models import WatchlistSnapshot
+from deployments.services import deployment_authorise
 from tests.factories import approved_watchlist, enrolled_subject, make_subject, submitted_deployment, video_camera
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +36,9 @@ def test_the_authorising_officer_is_shown_them_and_the_record_keeps_them(client_
     page = client.get(reverse("deployments:detail", args=[deployment.pk])).content.decode()
     assert 'data-testid="snapshot-unenrolled"' in page and "NOIMG-1" in page
     assert 'data-testid="unenrolled-warning"' not in page  # decided: the warning was for the decision
+
+
+def test_the_api_says_who_was_left_out(api_as, commander, deployment):
+    deployment_authorise(actor=commander, deployment=deployment, reasons="Necessary")
+    snapshot = api_as(commander).get(f"/api/deployments/{deployment.pk}/").json()["snapshot"]
+    assert snapshot["subject_count"] == 1 and snapshot["unenrolled_references"] == ["NOIMG-1"]
