@@ -133,11 +133,18 @@ def subjects_without_enrolled_image(*, watchlist: Watchlist, model_id: str | Non
             .exclude(pk__in=enrolled.values("subject_id")).only("pk", "reference", "name").order_by("name", "pk"))
 
 
-def subjects_breaking_category_rules(*, watchlist: Watchlist) -> list[tuple[Subject, list[str]]]:
-    """Active entries of ``watchlist`` that break their category's rules (watchlists/categories.py) as they are
-    now, with what each breaks: entries written before a rule existed or changed are never altered silently; a
-    detective fixes them, and approval refuses the list until then. Limits count from the entry's last write."""
-    subjects = Subject.objects.filter(entries__watchlist=watchlist, status=Subject.Status.ACTIVE).only(
+def subjects_breaking_category_rules(*, watchlist: Watchlist | None = None,
+                                     added_by=None) -> list[tuple[Subject, list[str]]]:
+    """Active entries (of ``watchlist``, or added by ``added_by``) that break their category's rules
+    (watchlists/categories.py) as they are now, with what each breaks: entries written before a rule existed or
+    changed are never altered silently; a detective fixes them, and approval refuses a list holding one until
+    then. Limits count from the entry's last write."""
+    subjects = Subject.objects.filter(status=Subject.Status.ACTIVE)
+    if watchlist is not None:
+        subjects = subjects.filter(entries__watchlist=watchlist)
+    if added_by is not None:
+        subjects = subjects.filter(added_by=added_by)
+    subjects = subjects.only(
         "pk", "reference", "name", "status", "category", "engagement_instructions", "exceptional_justification",
         "review_date", "expires_on", "updated_at").order_by("name", "pk")
     breaking = []

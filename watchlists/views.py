@@ -273,7 +273,9 @@ def subject_index(request):
 @require_GET
 def review_due(request):
     require_capability(user=request.user, capability="manage_watchlist")
-    return render(request, "watchlists/review_due.html", {"subjects": subjects_review_due(user=request.user)})
+    return render(request, "watchlists/review_due.html", {
+        "subjects": subjects_review_due(user=request.user),
+        "breaking": subjects_breaking_category_rules(added_by=request.user)})
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role
 from audit.models import AuditEvent
 from core.errors import RuleViolation
 from tests.factories import make_subject
@@ -145,6 +146,15 @@ def test_the_watchlist_page_flags_it_and_approval_refuses_until_it_is_fixed(
     assert subjects_breaking_category_rules(watchlist=watchlist) == []
     approved = watchlist_approve(actor=commander, watchlist=watchlist, unenrolled_acknowledged=True)
     assert approved.status == Watchlist.Status.APPROVED
+
+
+def test_the_detectives_review_page_lists_their_own_entries_to_fix(client_as, detective, make_user,
+                                                                    submitted_with_an_old_entry):
+    page = client_as(detective).get(reverse("watchlists:review_due"))
+    assert [s.reference for s, _ in page.context["breaking"]] == ["OLD-1"]
+    assert "must name the warrant" in page.content.decode()
+    other = client_as(make_user(Role.DETECTIVE)).get(reverse("watchlists:review_due"))
+    assert other.context["breaking"] == []
 
 
 def test_the_form_shows_the_rules_of_each_category(client_as, detective):
