@@ -386,6 +386,8 @@ WATCHLIST_REVIEW_MAX_AGE_DAYS = env_int("WATCHLIST_REVIEW_MAX_AGE_DAYS", 7)  # a
 SUBJECT_REVIEW_DAYS = env_int("SUBJECT_REVIEW_DAYS", 90)  # default review date after adding a subject
 SUBJECT_RETENTION_DAYS = env_int("SUBJECT_RETENTION_DAYS", 365)  # default expiry after adding a subject
 REFERENCE_IMAGE_MAX_AGE_DAYS = env_int("REFERENCE_IMAGE_MAX_AGE_DAYS", 5 * 365)  # older: flagged for replacement
+# A reference photo taken longer ago than this is flagged on the subject, watchlist and approval pages: faces change.
+REFERENCE_IMAGE_WARN_AGE_YEARS = env_int("REFERENCE_IMAGE_WARN_AGE_YEARS", 3)
 REFERENCE_IMAGE_MAX_BYTES = env_int("REFERENCE_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 REFERENCE_IMAGE_MAX_PIXELS = env_int("REFERENCE_IMAGE_MAX_PIXELS", 40_000_000)
 BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 500 * 1024 * 1024)  # 2,500 custody images fit easily

@@ -47,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("reference", "name", "category", "reason", "legal_basis", "image")
 OPTIONAL_COLUMNS = ("date_of_birth", "priority", "under_18_justification", "image_source", "capture_date",
-                    "review_date", "expires_on")
+                    "review_date", "expires_on", "warning_markers", "engagement_instructions",
+                    "exceptional_justification")
 MAX_ROWS = 10_000
 CHUNK_ROWS = 64
 # Above the csv module's own field limit (128 KiB), so an over-long field is named as such.
@@ -207,6 +208,9 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
                 under_18_justification=row.get("under_18_justification", ""),
                 review_date=_date(row.get("review_date", ""), "review_date"),
                 expires_on=_date(row.get("expires_on", ""), "expires_on"), images=payloads, enrol=False,
+                warning_markers=[c.strip() for c in row.get("warning_markers", "").split(";") if c.strip()],
+                engagement_instructions=row.get("engagement_instructions", ""),
+                exceptional_justification=row.get("exceptional_justification", ""),
             )
             return BulkImportRow.objects.create(bulk_import=job, number=number, reference=reference,
                                                 status=Status.CREATED, subject=subject)

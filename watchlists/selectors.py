@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from pgvector.django import CosineDistance
@@ -11,7 +11,10 @@ from pgvector.django import CosineDistance
 from accounts.permissions import require_capability
 from core.inputs import without_control_characters
 from core.policy import enforce
+from recognition import runtime  # runtime.current_model_id(), looked up at each call (tests replace it)
+from recognition.ml.models import ModelFileError
 from watchlists.ages import reference_enrolled_as_child
+from watchlists.categories import category_problems
 from watchlists.models import BulkImport, ReferenceImage, Subject, Watchlist
 from watchlists.policies import Action, awaiting_approval_by, watchlist_role_refusal
 
@@ -53,8 +56,12 @@ def watchlist_approval_queue(*, user) -> QuerySet[Watchlist]:
 
 def subject_list(*, user, watchlist: Watchlist | None = None, search: str = "") -> QuerySet[Subject]:
     require_capability(user=user, capability="view_watchlist")
+    enrolled = Q(images__status=ReferenceImage.Status.ENROLLED)
     subjects = Subject.objects.select_related("added_by").annotate(
-        enrolled_images=Count("images", filter=Q(images__status=ReferenceImage.Status.ENROLLED)))
+        enrolled_images=Count("images", filter=enrolled),
+        # The decision aids of the lists: the newest enrolled photo (its thumbnail) and the latest date one was taken.
+        latest_image_id=Max("images__pk", filter=enrolled),
+        latest_image_taken_on=Max("images__capture_date", filter=enrolled))
     if watchlist is not None:
         subjects = subjects.filter(entries__watchlist=watchlist)
     search = without_control_characters(search).strip()
@@ -104,3 +111,54 @@ def watchlist_child_entries(*, watchlist: Watchlist) -> list[Subject]:
     children = {image.subject_id: image.subject for image in images
                 if reference_enrolled_as_child(subject=image.subject, image=image)}
     return sorted(children.values(), key=lambda s: (s.name, s.pk))
+
+
+def enrolment_model_id() -> str | None:
+    """The model the snapshot takes embeddings of (deployments' _snapshot_create); None when the model pack
+    cannot be read here, and then an image enrolled with any model counts."""
+    try:
+        return runtime.current_model_id()
+    except ModelFileError:
+        return None
+
+
+def subjects_without_enrolled_image(*, watchlist: Watchlist, model_id: str | None) -> QuerySet[Subject]:
+    """The entries a snapshot of ``watchlist`` would leave out: active and unexpired (so in the manifest), with no
+    image ENROLLED with ``model_id`` (None: with any model). They cannot be matched."""
+    enrolled = ReferenceImage.objects.filter(status=ReferenceImage.Status.ENROLLED)
+    if model_id is not None:
+        enrolled = enrolled.filter(model_id=model_id)
+    return (Subject.objects.filter(entries__watchlist=watchlist, status=Subject.Status.ACTIVE,
+                                   expires_on__gt=timezone.localdate())
+            .exclude(pk__in=enrolled.values("subject_id")).only("pk", "reference", "name").order_by("name", "pk"))
+
+
+def subjects_breaking_category_rules(*, watchlist: Watchlist | None = None,
+                                     added_by=None) -> list[tuple[Subject, list[str]]]:
+    """Active entries (of ``watchlist``, or added by ``added_by``) that break their category's rules
+    (watchlists/categories.py) as they are now, with what each breaks: entries written before a rule existed or
+    changed are never altered silently; a detective fixes them, and approval refuses a list holding one until
+    then. Limits count from the entry's last write."""
+    subjects = Subject.objects.filter(status=Subject.Status.ACTIVE)
+    if watchlist is not None:
+        subjects = subjects.filter(entries__watchlist=watchlist)
+    if added_by is not None:
+        subjects = subjects.filter(added_by=added_by)
+    subjects = subjects.only(
+        "pk", "reference", "name", "status", "category", "engagement_instructions", "exceptional_justification",
+        "review_date", "expires_on", "updated_at").order_by("name", "pk")
+    breaking = []
+    for subject in subjects.iterator(chunk_size=1000):
+        problems = subject_category_problems(subject=subject)
+        if problems:
+            breaking.append((subject, problems))
+    return breaking
+
+
+def subject_category_problems(*, subject: Subject) -> list[str]:
+    """The category rules ``subject`` breaks as stored (limits counted from its last write); empty if none."""
+    if subject.status != Subject.Status.ACTIVE:
+        return []
+    values = {field: getattr(subject, field) for field in (
+        "category", "engagement_instructions", "exceptional_justification", "review_date", "expires_on")}
+    return category_problems(values, written_on=timezone.localdate(subject.updated_at))
