@@ -13,10 +13,10 @@ from recognition.ml.quality import QualityPolicy
 # Below these a pose or tilt is not worth mentioning as a turn.
 _FRONTAL_DEG = 5.0
 _UPRIGHT_ROLL_DEG = 5.0
-# Sharpness (variance of the Laplacian) at which a face counts as plainly sharp, not just acceptable.
-_PLAINLY_SHARP = 150.0
-# Detector confidence above which a face is "clearly" found.
-_CLEAR_DETECTION = 0.8
+# A face is plainly sharp, not just acceptable, at this multiple of the minimum sharpness.
+_PLAINLY_SHARP_FACTOR = 2.0
+# A face is "clearly" found this far above the minimum detector confidence (clean custody photos score 0.75-0.9).
+_CLEAR_DETECTION_MARGIN = 0.1
 
 
 def _figure(quality: Mapping, key: str) -> float | None:
@@ -55,7 +55,7 @@ def _size(quality: Mapping, policy: QualityPolicy) -> str | None:
 def _sharpness(value: float, policy: QualityPolicy) -> str:
     if value < policy.min_sharpness:
         return f"Too blurred (sharpness {value:.0f}, minimum {policy.min_sharpness:.0f})"
-    if value < _PLAINLY_SHARP:
+    if value < _PLAINLY_SHARP_FACTOR * policy.min_sharpness:
         return f"Slightly soft but acceptable (sharpness {value:.0f}, minimum {policy.min_sharpness:.0f})"
     return "Sharp"
 
@@ -63,7 +63,7 @@ def _sharpness(value: float, policy: QualityPolicy) -> str:
 def _detection(value: float, policy: QualityPolicy) -> str:
     if value < policy.min_det_score:
         return f"Face not clearly visible (detector {value:.0%} sure, minimum {policy.min_det_score:.0%})"
-    if value < _CLEAR_DETECTION:
+    if value < policy.min_det_score + _CLEAR_DETECTION_MARGIN:
         return f"Face found, but not clearly (detector {value:.0%} sure, minimum {policy.min_det_score:.0%})"
     return f"Face clearly visible (detector {value:.0%} sure)"
 

@@ -44,9 +44,9 @@ def test_figures_below_the_standard_say_so_with_the_minimum():
 
 
 def test_in_between_figures_are_acceptable_but_named():
-    words = quality_summary({"sharpness": 80.0, "det_score": 0.7, "brightness": 230.0}, policy=POLICY)
-    assert words == ["Slightly soft but acceptable (sharpness 80, minimum 40)",
-                     "Face found, but not clearly (detector 70% sure, minimum 60%)",
+    words = quality_summary({"sharpness": 60.0, "det_score": 0.65, "brightness": 230.0}, policy=POLICY)
+    assert words == ["Slightly soft but acceptable (sharpness 60, minimum 40)",
+                     "Face found, but not clearly (detector 65% sure, minimum 60%)",
                      "Overexposed (brightness 230 of 255, maximum 220)"]
 
 
