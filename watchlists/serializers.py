@@ -236,7 +236,8 @@ class DuplicateConfirmSerializer(serializers.Serializer):
 class BulkImportStartSerializer(serializers.Serializer):
     csv = serializers.FileField(help_text="one row per subject: reference, name, category, reason, legal_basis, image "
                                           "(+ optional date_of_birth, priority, under_18_justification, image_source, "
-                                          "capture_date, review_date, expires_on, use_largest_face: yes/no)")
+                                          "capture_date, review_date, expires_on, use_largest_face: yes/no); a row with the "
+                                          "template's example reference EXAMPLE-1 is refused")
     images = serializers.FileField(help_text="zip archive holding the images the CSV names")
 
 
