@@ -1,22 +1,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
-from accounts.permissions import require_capability
+from accounts.permissions import require_capability, user_can
 from core.inputs import without_control_characters
 from core.policy import enforce
 from recognition import runtime  # runtime.current_model_id(), looked up at each call (tests replace it)
 from recognition.ml.models import ModelFileError
+from recognition.runtime import enrolment_policy
 from watchlists.ages import reference_enrolled_as_child
 from watchlists.categories import category_problems
 from watchlists.models import BulkImport, ReferenceImage, Subject, Watchlist
 from watchlists.policies import Action, awaiting_approval_by, watchlist_role_refusal
+from watchlists.quality_words import face_box, quality_summary
 
 
 def access_watchlist(*, user, id: int) -> Watchlist:
@@ -91,6 +96,51 @@ def reference_images_nearest(*, embedding: np.ndarray, model_id: str, exclude_su
         images = images.exclude(subject_id=exclude_subject_id)
     nearest = images.annotate(distance=CosineDistance("embedding", embedding)).order_by("distance")[:limit]
     return [(image, 1.0 - float(image.distance)) for image in nearest]
+
+
+def reference_image_quality_summary(*, image: ReferenceImage) -> list[str]:
+    """The image's quality figures in words, judged against the enrolment standard."""
+    return quality_summary(image.quality, policy=enrolment_policy())
+
+
+def reference_image_face_outlined(*, image: ReferenceImage) -> bool:
+    """Whether to show the image with its enrolled face outlined: it had several faces and the one used is known."""
+    return (image.face_count or 0) > 1 and face_box(image.quality) is not None
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """What a viewer may see of the subject a flagged image looks like."""
+
+    subject: Subject | None  # None: the viewer may not see that subject
+    image: ReferenceImage | None  # that subject's image closest to the flagged one; None: not to be shown or none
+    hidden_because: str = ""
+
+
+def reference_image_duplicate_match(*, user, image: ReferenceImage) -> DuplicateMatch | None:
+    """For an image flagged as looking like another subject: that subject and its enrolled image closest to
+    this one, each only as far as ``user`` may see them (through the same fetchers as their own pages)."""
+    if image.status != ReferenceImage.Status.DUPLICATE or image.duplicate_of_id is None:
+        return None
+    try:
+        other = access_subject(user=user, id=image.duplicate_of_id)
+    except (PermissionDenied, Http404):
+        return DuplicateMatch(None, None, "you may not see the subject this image looks like")
+    if not user_can(user=user, capability="view_biometric_data"):
+        return DuplicateMatch(other, None, "you may not see reference images")
+    candidates = other.images.filter(status__in=[ReferenceImage.Status.ENROLLED, ReferenceImage.Status.DUPLICATE])
+    if image.embedding is not None and image.model_id:
+        candidates = candidates.filter(model_id=image.model_id).order_by(CosineDistance("embedding", image.embedding))
+    match = candidates.first()
+    return DuplicateMatch(other, match, "" if match else "that subject has no enrolled image left")
+
+
+def reference_images_of_subjects(*, subject_ids: Iterable[int]) -> dict[int, list[ReferenceImage]]:
+    """Each subject's images in upload order, for a report that lists many subjects (one query)."""
+    images: dict[int, list[ReferenceImage]] = {}
+    for image in ReferenceImage.objects.filter(subject_id__in=list(subject_ids)).order_by("pk").defer("embedding"):
+        images.setdefault(image.subject_id, []).append(image)
+    return images
 
 
 def access_bulk_import(*, user, id: int) -> BulkImport:

@@ -12,11 +12,13 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from watchlists.ages import reference_image_too_old
 from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, Subject, WarningMarker, Watchlist
-from watchlists.selectors import subject_category_problems
+from watchlists.quality_words import face_box, quality_figures
+from watchlists.selectors import reference_image_quality_summary, subject_category_problems
 
 
 def _username(user) -> str | None:
@@ -224,18 +226,36 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
     refusal_reasons = serializers.ListField(child=serializers.CharField(), read_only=True,
                                             help_text="why the image was refused, in words")
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
-    quality = serializers.DictField(child=serializers.FloatField(), read_only=True,
-                                    help_text="detector score, inter-ocular distance (px), sharpness, pose...")
+    quality = serializers.SerializerMethodField(
+        help_text="the raw figures: detector score, inter-ocular distance (px), sharpness, pose (degrees)...")
+    quality_summary = serializers.SerializerMethodField(
+        help_text="the same figures in words, against the enrolment standard's limits")
+    face_box = serializers.SerializerMethodField(
+        help_text="the enrolled face's box [x1, y1, x2, y2] in image pixels (null before enrolment decides)")
     url = serializers.SerializerMethodField()
     file_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ReferenceImage
         fields = ["id", "url", "file_url", "subject", "subject_reference", "status", "refusal_reasons", "warnings",
-                  "quality", "face_count", "use_largest_face", "width", "height", "image_source", "capture_date",
+                  "quality", "quality_summary", "face_box", "face_count", "use_largest_face", "width", "height",
+                  "image_source", "capture_date",
                   "original_name", "sha256", "model_id", "duplicate_of", "duplicate_score", "uploaded_by",
                   "created_at", "enrolled_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(child=serializers.FloatField()))
+    def get_quality(self, image) -> dict[str, float]:
+        return quality_figures(image.quality)
+
+    def get_quality_summary(self, image) -> list[str]:
+        return reference_image_quality_summary(image=image)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), min_length=4, max_length=4,
+                                               allow_null=True))
+    def get_face_box(self, image) -> list[int] | None:
+        box = face_box(image.quality)
+        return list(box) if box is not None else None
 
     def get_url(self, image) -> str:
         return _absolute(self.context.get("request"), "api:reference-image-detail", image.pk)
@@ -265,7 +285,9 @@ class BulkImportStartSerializer(serializers.Serializer):
     csv = serializers.FileField(help_text="one row per subject: reference, name, category, reason, legal_basis, image "
                                           "(+ optional date_of_birth, priority, under_18_justification, image_source, "
                                           "capture_date, review_date, expires_on, warning_markers (codes separated "
-                                          "by ';'), engagement_instructions, exceptional_justification)")
+                                          "by ';'), engagement_instructions, exceptional_justification, "
+                                          "use_largest_face: yes/no); a row with the template's example reference "
+                                          "EXAMPLE-1 is refused")
     images = serializers.FileField(help_text="zip archive holding the images the CSV names")
 
 

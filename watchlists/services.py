@@ -23,6 +23,7 @@ from recognition.ml.images import ImageError, decode_image
 from recognition.runtime import enrolment_policy, face_engine
 from watchlists.ages import age_on
 from watchlists.categories import category_problems, category_rules
+from watchlists.face_outline import outline_face
 from watchlists.models import (
     InclusionCategory,
     Priority,
@@ -33,6 +34,7 @@ from watchlists.models import (
     WatchlistEntry,
 )
 from watchlists.policies import Action, watchlist_refusal, watchlist_role_refusal
+from watchlists.quality_words import face_box
 from watchlists.selectors import (
     enrolment_model_id,
     reference_images_nearest,
@@ -253,7 +255,8 @@ def _enrolment_decide(*, image: ReferenceImage, result) -> None:
     if result.face is None:
         _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=result.refusal_reasons, face_count=0)
         return
-    quality = {k: round(float(v), 3) for k, v in vars(result.face.quality).items()}
+    quality: dict = {k: round(float(v), 3) for k, v in vars(result.face.quality).items()}
+    quality["bbox"] = _face_box(result.face.box, image)  # shown outlined when the largest of several was used
     # A bystander far smaller than the subject is no ambiguity; faces of similar size are.
     dominant = result.face.area >= DOMINANT_FACE_AREA_RATIO * result.runner_up_area
     if result.several_faces and not (image.use_largest_face or dominant):
@@ -279,6 +282,13 @@ def _enrolment_decide(*, image: ReferenceImage, result) -> None:
     _enrolment_finish(image, status=status, warnings=warnings, quality=quality, face_count=result.face_count,
                       embedding=embedding, model_id=result.model_id,
                       duplicate=duplicate if status == ReferenceImage.Status.DUPLICATE else None)
+
+
+def _face_box(box, image: ReferenceImage) -> list[int]:
+    """The face's box in whole image pixels, inside the image (a tight crop's box can reach past its edges)."""
+    x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+    width, height = image.width or x2, image.height or y2
+    return [max(0, x1), max(0, y1), min(width, x2), min(height, y2)]
 
 
 def _closest_other_subject(*, embedding: np.ndarray, subject_id: int, model_id: str) -> tuple[Subject, float] | None:
@@ -597,16 +607,26 @@ def subject_view_record(*, actor: User, subject: Subject) -> None:
                  details={"reference": subject.reference})
 
 
-def reference_image_read(*, actor: User, image: ReferenceImage) -> bytes:
+def reference_image_read(*, actor: User, image: ReferenceImage, outlined: bool = False) -> bytes:
     """The bytes of a face image, for a permission-checked view; audited, a missing file too (then Gone)."""
     require_capability(user=actor, capability="view_biometric_data")
     if image.status == ReferenceImage.Status.PURGED:
         raise Gone("this image has been purged")
+    variant = {"outlined": True} if outlined else {}
 
     def audit(outcome: dict) -> None:
         with transaction.atomic():
             audit_record(actor=actor, action=AuditAction.REFERENCE_IMAGE_VIEWED, target=image,
-                         details={"subject": image.subject.reference, **outcome})
+                         details={"subject": image.subject.reference, **variant, **outcome})
 
     return protected_read_for_person(image.file_name, what=f"the file of reference image {image.pk} "
                                      f"({image.subject.reference})", audit=audit)
+
+
+def reference_image_read_outlined(*, actor: User, image: ReferenceImage) -> bytes:
+    """The image with the enrolled face outlined (the largest of several): the same checked, audited read."""
+    box = face_box(image.quality)
+    if box is None:
+        raise RuleViolation("no enrolled face is recorded for this image")
+    data = reference_image_read(actor=actor, image=image, outlined=True)
+    return outline_face(data, box, max_pixels=settings.REFERENCE_IMAGE_MAX_PIXELS)

@@ -13,7 +13,7 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -46,11 +46,16 @@ from watchlists.policies import (
     watchlist_refusal,
     watchlist_role_refusal,
 )
+from watchlists.quality_words import face_box, similarity_words
 from watchlists.selectors import (
     access_reference_image,
     access_subject,
     access_watchlist,
     enrolment_model_id,
+    reference_image_duplicate_match,
+    reference_image_face_outlined,
+    reference_image_quality_summary,
+    reference_images_of_subjects,
     subject_category_problems,
     subject_list,
     subjects_breaking_category_rules,
@@ -313,6 +318,10 @@ def _subject_page(request, pk: int, *, call: ServiceCall | None = None, image_fo
     duplicate_forms = duplicate_forms or {}
     for image in images:
         image.confirm_form = duplicate_forms.get(image.pk) or ConfirmDuplicateForm()
+        image.quality_words = reference_image_quality_summary(image=image)
+        image.face_outlined = reference_image_face_outlined(image=image)
+        image.duplicate_match = reference_image_duplicate_match(user=request.user, image=image)
+        image.similarity_words = similarity_words(image.duplicate_score, threshold=settings.DUPLICATE_SIMILARITY)
     return render(request, "watchlists/subject_detail.html", {
         "subject": subject, "images": images, "call": call,
         "rule_problems": subject_category_problems(subject=subject),
@@ -390,6 +399,17 @@ def image_file(request, pk: int):
     return image_response(data, filename=f"reference-{image.pk}")
 
 
+@require_GET
+@answers_gone
+def image_file_outlined(request, pk: int):
+    """The image with the enrolled face outlined, for a photo with several faces: checked and audited the same."""
+    image = access_reference_image(user=request.user, id=pk)
+    if face_box(image.quality) is None:
+        raise Http404("no enrolled face is recorded for this image")
+    data = services.reference_image_read_outlined(actor=request.user, image=image)
+    return image_response(data, filename=f"reference-{image.pk}-outlined")
+
+
 @require_POST
 @capability_required("manage_watchlist")
 def image_confirm_duplicate(request, pk: int):
@@ -420,6 +440,7 @@ def _import_page(request, watchlist: Watchlist, form: BulkImportForm, status: in
     return render(request, "watchlists/import_form.html", {
         "watchlist": watchlist, "form": form, "required_columns": bulk_import.REQUIRED_COLUMNS,
         "optional_columns": bulk_import.OPTIONAL_COLUMNS, "max_rows": bulk_import.MAX_ROWS,
+        "example_reference": bulk_import.EXAMPLE_REFERENCE,
         "categories": InclusionCategory.choices, "priorities": Priority.choices, "markers": WarningMarker.choices,
     }, status=status)
 
@@ -475,9 +496,12 @@ def _import_state(job: BulkImport) -> dict:
 def import_status(request, pk: int, import_pk: int):
     watchlist, job = _import_job(request, pk, import_pk)
     state = _import_state(job)
+    report = job.report if state["finished"] else []
+    images = reference_images_of_subjects(subject_ids={r["subject_id"] for r in report if r["subject_id"]})
+    for row in report:
+        row["quality"] = [reference_image_quality_summary(image=i) for i in images.get(row["subject_id"], [])]
     return render(request, "watchlists/import_status.html", {
-        "watchlist": watchlist, "job": job, "state": state,
-        "report": job.report if state["finished"] else [],
+        "watchlist": watchlist, "job": job, "state": state, "report": report,
     })
 
 
@@ -492,6 +516,9 @@ def import_status_json(request, pk: int, import_pk: int):
 @require_GET
 def import_template(request):
     require_capability(user=request.user, capability="manage_watchlist")
+    columns = [*bulk_import.REQUIRED_COLUMNS, *bulk_import.OPTIONAL_COLUMNS]
     out = io.StringIO()
-    csv.writer(out).writerow([*bulk_import.REQUIRED_COLUMNS, *bulk_import.OPTIONAL_COLUMNS])
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerow([bulk_import.EXAMPLE_ROW.get(column, "") for column in columns])
     return csv_download(out.getvalue(), filename="watchlist-import-template.csv")

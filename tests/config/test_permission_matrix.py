@@ -210,6 +210,7 @@ RULES: dict[str, Rule] = {
     "watchlists:subject_edit": get_post(MANAGE_WATCHLIST, MANAGE_WATCHLIST, **SUBJECT),
     "watchlists:image_add": post(MANAGE_WATCHLIST, **SUBJECT),
     "watchlists:image": get(VIEW_BIOMETRICS, **IMAGE),
+    "watchlists:image_outlined": get(VIEW_BIOMETRICS, **IMAGE),
     "watchlists:image_confirm_duplicate": post(MANAGE_WATCHLIST, **IMAGE),
     "watchlists:image_delete": post(MANAGE_WATCHLIST, **IMAGE),
     "oversight:subject_access": get(SUBJECT_ACCESS),
