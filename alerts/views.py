@@ -13,7 +13,7 @@ from alerts import services
 from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, PerceivedSex
 from alerts.forms import TestWalkForm
 from alerts.models import Decision, EngagementResult
-from alerts.payloads import alert_payload
+from alerts.payloads import alert_payload, card_settings
 from alerts.policies import TEST_WALK_REFUSED, deployment_alert_access, test_walk_policy
 from alerts.selectors import (
     access_alert,
@@ -21,6 +21,7 @@ from alerts.selectors import (
     deployment_test_subject,
     test_walks_for_deployment,
 )
+from core.errors import RuleViolation
 from core.images import image_response
 from core.inputs import query_int
 from core.views_errors import answers_gone, json_errors, service_call
@@ -47,7 +48,7 @@ def _live_page(request, deployment, *, walk_form=None, call=None, status: int = 
         "cameras": deployment.cameras.all(), "results": EngagementResult.choices,
         "ethnicities": Ethnicity.choices, "sexes": PerceivedSex.choices, "age_bands": AgeBand.choices,
         "may_record_walks": may_record_walks and bool(walk_form.fields["subject"].choices),
-        "walk_form": walk_form, "call": call,
+        "walk_form": walk_form, "call": call, "card": card_settings(),
         "test_walks": test_walks_for_deployment(user=request.user, deployment=deployment) if may_record_walks else (),
     }, status=status)
 
@@ -89,8 +90,13 @@ def deployment_alerts_json(request, deployment_id: int):
 
 def _alert_image(request, alert_id: int, image: str) -> HttpResponse:
     alert = access_alert(user=request.user, id=alert_id)
-    data = services.alert_image_read(actor=request.user, alert=alert, image=image)
-    return image_response(data, filename=f"alert-{alert.pk}-{image}")
+    crop = request.GET.get("crop", "")
+    try:
+        data = services.alert_image_read(actor=request.user, alert=alert, image=image,
+                                         view=request.GET.get("view", ""), crop=crop)
+    except RuleViolation as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+    return image_response(data, filename=f"alert-{alert.pk}-{image}{'-face' if crop else ''}")
 
 
 @require_GET
@@ -149,14 +155,57 @@ def _version(value) -> int | None:
         raise ValidationError(UNREADABLE) from None
 
 
+def _minutes(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValidationError("stop minutes must be a whole number") from None
+
+
+def _stage_two(body) -> dict:
+    return {"engaged": _engaged(body.get("engaged")), "identity_confirmed": _engaged(body.get("identity_confirmed")),
+            "stop_minutes": _minutes(body.get("stop_minutes")), "result": str(body.get("result") or "")}
+
+
+def _answer(request, alert) -> JsonResponse:
+    return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})
+
+
 @require_POST
 @json_errors
 def adjudicate(request, alert_id: int):
+    """Stage 1: the decision on the images."""
     alert = access_alert(user=request.user, id=alert_id)
     body = _body(request)
     alert = services.alert_adjudicate(
         actor=request.user, alert=alert, decision=str(body.get("decision", "")), notes=str(body.get("notes", "")),
-        outcome=str(body.get("outcome", "")), engaged=_engaged(body.get("engaged")),
-        result=str(body.get("result") or ""), demographics=_demographics(body),
+        outcome=str(body.get("outcome", "")), demographics=_demographics(body),
         expected_version=_version(body.get("version")))
-    return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})
+    return _answer(request, alert)
+
+
+@require_POST
+@json_errors
+def engagement(request, alert_id: int):
+    """Stage 2: the engagement, for true and false alerts alike."""
+    alert = access_alert(user=request.user, id=alert_id)
+    body = _body(request)
+    alert = services.alert_engagement_record(actor=request.user, alert=alert, notes=str(body.get("notes", "")),
+                                             expected_version=_version(body.get("version")), **_stage_two(body))
+    return _answer(request, alert)
+
+
+@require_POST
+@json_errors
+def amend(request, alert_id: int, adjudication_id: int):
+    """An officer's correction of their own decision (stage 1 or 2), with a reason, within the window."""
+    alert = access_alert(user=request.user, id=alert_id)
+    body = _body(request)
+    stage_two = _stage_two(body) if "engaged" in body else {}
+    alert = services.alert_decision_amend(
+        actor=request.user, alert=alert, adjudication_id=adjudication_id, reason=str(body.get("reason", "")),
+        decision=str(body.get("decision", "")), notes=str(body.get("notes", "")), demographics=_demographics(body),
+        expected_version=_version(body.get("version")), **stage_two)
+    return _answer(request, alert)

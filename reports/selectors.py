@@ -48,7 +48,8 @@ NOT_RECORDED = "Not recorded"
 # Alert statuses as the reports group them: a confirmation awaiting its second officer is still pending.
 OUTCOME_OF_STATUS = {
     Alert.Status.CONFIRMED: "confirmed", Alert.Status.NOT_A_MATCH: "not_a_match",
-    Alert.Status.NOT_LOCATED: "not_located", Alert.Status.OTHER: "other",
+    # Stage 1's third answer; counted under "other" until the reports show it by name.
+    Alert.Status.CANNOT_TELL: "other",
     Alert.Status.PENDING: "pending", Alert.Status.AWAITING_VERIFICATION: "pending",
 }
 DAILY_SERIES_UP_TO = dt.timedelta(days=62)
