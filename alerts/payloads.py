@@ -4,8 +4,11 @@ adjudications with their officers, which that query fetches once for every alert
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from alerts import history
 from alerts.models import Adjudication, Alert
@@ -16,6 +19,18 @@ def card_settings() -> dict:
     """What the live page's script needs to show a card: the amendment window, the image age warning."""
     return {"amend_minutes": settings.ALERT_DECISION_AMEND_MINUTES,
             "image_warn_years": settings.REFERENCE_IMAGE_WARN_AGE_YEARS}
+
+
+def image_age(taken_on: dt.date | None, *, today: dt.date | None = None) -> tuple[str, bool]:
+    """"Taken 12 Mar 2021, 4 years ago", and whether it is older than REFERENCE_IMAGE_WARN_AGE_YEARS (the
+    face may have changed since)."""
+    if taken_on is None:
+        return "", False
+    today = today or timezone.localdate()
+    years = today.year - taken_on.year - ((today.month, today.day) < (taken_on.month, taken_on.day))
+    ago = "less than a year ago" if years < 1 else f"{years} year{'s' if years != 1 else ''} ago"
+    old = years >= settings.REFERENCE_IMAGE_WARN_AGE_YEARS
+    return (f"taken {taken_on:%-d %b %Y}, {ago}" + (" – may no longer look like this" if old else "")), old
 
 
 def adjudication_payload(a: Adjudication, rows: list[Adjudication], replaced: set[int]) -> dict:
@@ -34,6 +49,7 @@ def alert_payload(alert: Alert) -> dict:
     rows = list(alert.adjudications.all())
     replaced = history.superseded_ids(rows)
     decided, engaged = history.stage_one(rows), history.engagement(rows)
+    age, old = image_age(alert.image_taken_on)
     reference_url = reverse("alerts:reference_image", args=[alert.pk]) if alert.reference_image_id else None
     return {
         "id": alert.pk,
@@ -46,6 +62,8 @@ def alert_payload(alert: Alert) -> dict:
         # An alert of a consenting test subject (live testing): shown marked TEST, decided like any other.
         "test": alert.category == InclusionCategory.TEST_SUBJECT,
         "image_taken_on": alert.image_taken_on.isoformat() if alert.image_taken_on else None,
+        "image_age": age,
+        "image_age_warning": old,
         "warnings": [WarningMarker(code).label for code in alert.warning_markers if code in WarningMarker.values],
         "engagement_instructions": alert.engagement_instructions,
         "score": alert.score,

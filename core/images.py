@@ -70,8 +70,9 @@ def face_crop(data: bytes, box: tuple[float, float, float, float] | None) -> byt
     height, width = image.shape[:2]
     half = max(x2 - x1, y2 - y1) * (0.5 + FACE_MARGIN)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    left, top = max(0, int(cx - half)), max(0, int(cy - half))
-    right, bottom = min(width, int(cx + half)), min(height, int(cy + half))
+    side = round(2 * half)
+    left, top = max(0, round(cx - half)), max(0, round(cy - half))
+    right, bottom = min(width, left + side), min(height, top + side)
     if right - left < 8 or bottom - top < 8:
         return data
     ok, encoded = cv2.imencode(".jpg", image[top:bottom, left:right], [cv2.IMWRITE_JPEG_QUALITY, 90])
