@@ -15,12 +15,6 @@ from alerts.models import Adjudication, Alert
 from watchlists.models import InclusionCategory, WarningMarker
 
 
-def card_settings() -> dict:
-    """What the live page's script needs to show a card: the amendment window, the image age warning."""
-    return {"amend_minutes": settings.ALERT_DECISION_AMEND_MINUTES,
-            "image_warn_years": settings.REFERENCE_IMAGE_WARN_AGE_YEARS}
-
-
 def image_age(taken_on: dt.date | None, *, today: dt.date | None = None) -> tuple[str, bool]:
     """"Taken 12 Mar 2021, 4 years ago", and whether it is older than REFERENCE_IMAGE_WARN_AGE_YEARS (the
     face may have changed since)."""

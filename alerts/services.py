@@ -431,7 +431,7 @@ def alert_decision_amend(*, actor: User, alert: Alert, adjudication_id: int, rea
                                  result=result, notes=notes))
             after = Adjudication.objects.create(**fields)
             _record_engagement(alert=locked, adjudication=after)
-            details = {"before": _stage_two_details(before), "after": _stage_two_details(after)}
+            details: dict = {"before": _stage_two_details(before), "after": _stage_two_details(after)}
         else:
             fields["demographics"] = _stage_one_clean(decision=decision, demographics=demographics)
             after = Adjudication.objects.create(decision=decision, outcome=before.outcome, **fields)

@@ -13,7 +13,7 @@ from alerts import services
 from alerts.demographics import DEMOGRAPHIC_FIELDS, AgeBand, Ethnicity, PerceivedSex
 from alerts.forms import TestWalkForm
 from alerts.models import Decision, EngagementResult
-from alerts.payloads import alert_payload, card_settings
+from alerts.payloads import alert_payload
 from alerts.policies import TEST_WALK_REFUSED, deployment_alert_access, test_walk_policy
 from alerts.selectors import (
     access_alert,
@@ -48,7 +48,7 @@ def _live_page(request, deployment, *, walk_form=None, call=None, status: int = 
         "cameras": deployment.cameras.all(), "results": EngagementResult.choices,
         "ethnicities": Ethnicity.choices, "sexes": PerceivedSex.choices, "age_bands": AgeBand.choices,
         "may_record_walks": may_record_walks and bool(walk_form.fields["subject"].choices),
-        "walk_form": walk_form, "call": call, "card": card_settings(),
+        "walk_form": walk_form, "call": call,
         "test_walks": test_walks_for_deployment(user=request.user, deployment=deployment) if may_record_walks else (),
     }, status=status)
 
@@ -115,10 +115,10 @@ def reference_image(request, alert_id: int):
 _YES_NO = {True: True, False: False, None: None, "": None, "yes": True, "no": False, "true": True, "false": False}
 
 
-def _engaged(value) -> bool | None:
+def _yes_no(value, name: str = "engaged") -> bool | None:
     key = value.lower() if isinstance(value, str) else value
     if not isinstance(key, (str, bool, type(None))) or key not in _YES_NO:
-        raise ValidationError("engaged must be yes or no")
+        raise ValidationError(f"{name} must be yes or no")
     return _YES_NO[key]
 
 
@@ -165,7 +165,8 @@ def _minutes(value) -> int | None:
 
 
 def _stage_two(body) -> dict:
-    return {"engaged": _engaged(body.get("engaged")), "identity_confirmed": _engaged(body.get("identity_confirmed")),
+    return {"engaged": _yes_no(body.get("engaged")),
+            "identity_confirmed": _yes_no(body.get("identity_confirmed"), "identity confirmed"),
             "stop_minutes": _minutes(body.get("stop_minutes")), "result": str(body.get("result") or "")}
 
 

@@ -32,7 +32,7 @@ def march(commander, make_live, raise_at, count_faces):
              demographics={"ethnicity": "IC2", "perceived_sex": "female", "age_band": "25_34"})
     raise_at(first, at(2025, 3, 3, 12), "not_a_match", decided_after=7)
     raise_at(first, at(2025, 3, 3, 13))
-    raise_at(second, at(2025, 3, 20, 9), "not_located", decided_after=3)
+    raise_at(second, at(2025, 3, 20, 9), "cannot_tell", decided_after=3)
     raise_at(overnight, at(2025, 3, 31, 23, 30), "not_a_match", demographics={"ethnicity": "IC4"})
     raise_at(overnight, at(2025, 4, 1, 0, 30), "confirmed", engaged=True, result="words_of_advice")
     post_deployment_record_save(actor=commander, deployment=first, outcomes="One arrest", engagements=2, arrests=1)
