@@ -70,10 +70,11 @@ def face_crop(data: bytes, box: tuple[float, float, float, float] | None) -> byt
     height, width = image.shape[:2]
     half = max(x2 - x1, y2 - y1) * (0.5 + FACE_MARGIN)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    side = round(2 * half)
-    left, top = max(0, round(cx - half)), max(0, round(cy - half))
-    right, bottom = min(width, left + side), min(height, top + side)
-    if right - left < 8 or bottom - top < 8:
+    # A square, centred on the face unless that would leave the image: then moved inside it.
+    side = min(round(2 * half), width, height)
+    left = min(max(0, round(cx - half)), width - side)
+    top = min(max(0, round(cy - half)), height - side)
+    if side < 8:
         return data
-    ok, encoded = cv2.imencode(".jpg", image[top:bottom, left:right], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    ok, encoded = cv2.imencode(".jpg", image[top:top + side, left:left + side], [cv2.IMWRITE_JPEG_QUALITY, 90])
     return encoded.tobytes() if ok else data

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import AlertRecord
+from alerts.payloads import image_age
 from alerts.services import alert_adjudicate
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,14 @@ def test_the_card_shows_warnings_instructions_and_the_image_age(settings, client
     assert card["warnings"] == ["Violent", "Weapons"] and card["engagement_instructions"] == "Approach in pairs"
     assert "4 years ago" in card["image_age"] and card["image_age_warning"] is True
     assert card["reference_face_url"].endswith("?crop=face")
+
+
+@pytest.mark.parametrize("taken, text, old", [
+    (None, "", False),
+    (dt.date(2026, 6, 1), "taken 1 Jun 2026, less than a year ago", False),
+    (dt.date(2024, 12, 2), "taken 2 Dec 2024, 1 year ago", False),
+    (dt.date(2023, 12, 1), "taken 1 Dec 2023, 3 years ago – may no longer look like this", True),
+])
+def test_the_image_age_and_its_warning(settings, taken, text, old):
+    settings.REFERENCE_IMAGE_WARN_AGE_YEARS = 3
+    assert image_age(taken, today=dt.date(2026, 12, 1)) == (text, old)
