@@ -9,8 +9,8 @@ import pytest
 from audit.actions import AuditAction
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "alerts", "audit", "core", "config", "deployments", "monitoring", "recognition", "reports",
-        "watchlists")
+APPS = ("accounts", "alerts", "audit", "core", "config", "deployments", "monitoring", "notifications", "recognition",
+        "reports", "watchlists")
 
 # Every action string written before the enum (stored events and saved filters name them).
 STORED_BEFORE = {
@@ -34,8 +34,11 @@ STORED_BEFORE = {
 def test_every_action_stored_before_is_a_member_with_the_same_value():
     values = {action.value for action in AuditAction}
     assert STORED_BEFORE <= values
-    assert values - STORED_BEFORE == {"watchlist.rejected", "role.permissions_changed", "alert.engagement_recorded",
-                                      "alert.decision_amended"}  # added since
+    assert values - STORED_BEFORE == {"watchlist.rejected", "role.permissions_changed",  # added since
+                                      "user.deactivated", "user.reactivated", "user.unlocked",
+                                      "push_subscription.created", "push_subscription.deleted",
+                                      "push_subscription.expired", "alert.engagement_recorded",
+                                      "alert.decision_amended"}
     assert all(action == action.value for action in AuditAction)  # a StrEnum: compares and stores as the string
 
 
