@@ -28,6 +28,7 @@ from core.images import face_crop
 from core.policy import enforce
 from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
 from watchlists.models import InclusionCategory, ReferenceImage, Subject
+from watchlists.quality_words import face_box
 from watchlists.storage import (
     PENDING_SUFFIX,
     protected_delete,
@@ -222,7 +223,7 @@ def alert_image_read(*, actor: User, alert: Alert, image: str, view: str = "", c
         if reference is None:
             raise Gone("the watchlist image has since been purged")
         name, what = reference.file_name, f"the watchlist image of alert {alert.pk}"
-        box = _face_box(reference.quality) if crop else None
+        box = face_box(reference.quality or {}) if crop else None
     else:
         raise ValueError(f"no such alert image: {image!r}")
 
@@ -244,17 +245,6 @@ def _view_recorded(*, actor: User, alert: Alert, view: str) -> bool:
     return AuditEvent.objects.filter(
         action=AuditAction.ALERT_VIEWED, target_type="alerts.alert", target_id=str(alert.pk), actor=actor,
         details__view=view, occurred_at__gte=timezone.now() - VIEW_LASTS).exists()
-
-
-def _face_box(quality: dict) -> tuple[float, float, float, float] | None:
-    """The face box enrolment stored with the image's quality: ``bbox`` as [x1, y1, x2, y2] in pixels."""
-    box = (quality or {}).get("bbox")
-    if not isinstance(box, (list, tuple)) or len(box) != 4:
-        return None
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
-        return None
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return x1, y1, x2, y2
 
 
 def _stage_two_clean(*, engaged, identity_confirmed, stop_minutes, result: str,

@@ -85,7 +85,8 @@ def _contrast(value: float, policy: QualityPolicy) -> str:
 def face_box(quality: Mapping) -> tuple[int, int, int, int] | None:
     """The chosen face's box (x1, y1, x2, y2) in image pixels, when enrolment stored one."""
     box = quality.get("bbox")
-    if not isinstance(box, list | tuple) or len(box) != 4 or not all(isinstance(v, int | float) for v in box):
+    if not isinstance(box, list | tuple) or len(box) != 4 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in box):
         return None
     x1, y1, x2, y2 = (int(v) for v in box)
     if x2 <= x1 or y2 <= y1:

@@ -239,6 +239,8 @@ RULES: dict[str, Rule] = {
     "alerts:probe_image": get(VIEW_ALERTS, **ALERT),
     "alerts:reference_image": get(VIEW_ALERTS, **ALERT),
     "alerts:adjudicate": post(ADJUDICATE, **ALERT),
+    "alerts:engagement": post(ADJUDICATE, **ALERT),
+    "alerts:amend": post(ADJUDICATE, alert_id="adjudicated_alert", adjudication_id="adjudication"),
     "alerts:test_walk_record": post(RECORD_TEST_WALK, **LIVE),
     "notifications:push_subscribe": post(push_subscribers),
     "notifications:push_unsubscribe": post(EVERYONE),  # one's own subscription only (tests/notifications)
@@ -298,6 +300,8 @@ RULES: dict[str, Rule] = {
     "api:deployment-alerts": get(VIEW_ALERTS, **DEPLOYMENT),
     "api:alert-detail": get(VIEW_ALERTS, pk="alert"),
     "api:alert-adjudication": post(ADJUDICATE, pk="alert"),
+    "api:alert-engagement": post(ADJUDICATE, pk="alert"),
+    "api:alert-amendment": post(ADJUDICATE, pk="adjudicated_alert", adjudication_pk="adjudication"),
     "api:alert-case-link": post(ADJUDICATE, pk="alert"),
     "api:alert-image-probe": get(VIEW_ALERTS, pk="alert"),
     "api:alert-image-reference": get(VIEW_ALERTS, pk="alert"),
@@ -354,6 +358,8 @@ class World:
     users: dict
     audit_event: object = None  # .pk is the event's sequence, as in its URL
     target_user: object = None  # the account the user administration URLs act on
+    adjudication: object = None  # an officer's decision, which the amend URLs name
+    adjudicated_alert: object = None  # the alert it decided
     report_year: object = field(default_factory=lambda: SimpleNamespace(pk=2026))  # .pk: a report's year, month
     report_month: object = field(default_factory=lambda: SimpleNamespace(pk=3))
 
@@ -377,7 +383,10 @@ def world(detective, commander, officer, oversight, administrator, outsider, liv
     from audit.models import AuditEvent
     from watchlists.models import BulkImport
 
+    from alerts.services import alert_adjudicate
+
     subject = live_deployment.watchlist.subjects.order_by("pk").first()
+    decided = alert_adjudicate(actor=officer, alert=raise_alert(0), decision="not_a_match")
     return World(
         watchlist=live_deployment.watchlist, subject=subject, image=subject.images.order_by("pk").first(),
         deployment=live_deployment, camera=live_deployment.cameras.first(), alert=raise_alert(0),
@@ -385,7 +394,7 @@ def world(detective, commander, officer, oversight, administrator, outsider, liv
                                            watchlist=live_deployment.watchlist),
         bulk_import=BulkImport.objects.create(watchlist=live_deployment.watchlist, created_by=detective),
         users={D: detective, C: commander, OF: officer, V: oversight, A: administrator, X: outsider},
-        target_user=officer,
+        target_user=officer, adjudication=decided.adjudications.get(), adjudicated_alert=decided,
         audit_event=SimpleNamespace(pk=AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)[0]))
 
 
