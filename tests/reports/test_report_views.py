@@ -76,7 +76,7 @@ def test_month_csv_has_a_row_per_deployment_then_totals_and_is_audited(client_as
     by_name = {r["deployment"]: r for r in rows}
     assert by_name["Harbour Festival"]["faces_processed"] == "6000" and by_name["Harbour Festival"]["alerts"] == "3"
     assert by_name["Harbour Festival"]["hours_live"] == "8.00"
-    assert by_name["Station Approach"]["other"] == "1"
+    assert by_name["Station Approach"]["cannot_tell"] == "1"
     totals = by_name[TOTALS_LABEL]
     assert totals["alerts"] == "4" and totals["false_alerts"] == "2" and totals["arrests"] == "1"
     assert totals["faces_processed"] == "8000" and float(totals["false_alerts_per_1000_faces"]) == 2 * 1000 / 8000
