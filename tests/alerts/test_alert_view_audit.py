@@ -77,11 +77,11 @@ def test_the_face_crop_is_cut_around_the_stored_face_box(client_as, officer, rai
     client = client_as(officer)
     url = reverse("alerts:reference_image", args=[alert.pk])
     reference = ReferenceImage.objects.get(pk=alert.reference_image_id)
-    reference.quality = {key: value for key, value in reference.quality.items() if key != "bbox"}
+    reference.quality = {k: v for k, v in reference.quality.items() if k != "bbox"}  # enrolled before boxes
     reference.save(update_fields=["quality"])
     whole = client.get(url).content
     width, height = _size(whole)
-    # Without a stored box (enrolled before boxes were stored): the whole image (nothing is detected when serving).
+    # Without a stored box: the whole image (nothing is detected when serving).
     assert client.get(url, {"crop": "face"}).content == whole
     reference.quality = {**reference.quality, "bbox": [width * 0.4, height * 0.4, width * 0.6, height * 0.6]}
     reference.save(update_fields=["quality"])
@@ -93,3 +93,12 @@ def test_the_face_crop_is_cut_around_the_stored_face_box(client_as, officer, rai
     api = client.get(reverse("api:alert-image-reference", kwargs={"pk": alert.pk}), {"crop": "face"})
     assert api.status_code == 200 and _size(api.content) == (crop_width, crop_height)
     assert _views(alert).filter(details__crop="face").count() == 3  # each read without a view: its own event
+
+
+def test_an_image_enrolled_with_its_face_box_is_cut_to_the_face(client_as, officer, raise_alert):
+    alert = raise_alert()
+    assert len(ReferenceImage.objects.get(pk=alert.reference_image_id).quality["bbox"]) == 4  # stored by enrolment
+    client = client_as(officer)
+    url = reverse("alerts:reference_image", args=[alert.pk])
+    whole, face = _size(client.get(url).content), _size(client.get(url, {"crop": "face"}).content)
+    assert face[0] == face[1] and face[0] * face[1] < whole[0] * whole[1]
