@@ -363,7 +363,7 @@ def alerts_delete_for_deployment(*, actor: User | None = None, deployment_id: in
         count = alerts.count()
         records, _ = AlertRecord.objects.filter(deployment_id=deployment_id).delete()
         alerts.delete()
-        audit_record(actor=actor, action=AuditAction.ALERTS_DELETED_FOR_DEPLOYMENT, target=deployment,
+        audit_record(actor=actor, action=AuditAction.ALERT_DELETED_FOR_DEPLOYMENT, target=deployment,
                      deployment=deployment_id, details={"alerts": count, "images": images, "records": records,
                                                         "reason": reason})
         transaction.on_commit(functools.partial(_alert_folder_delete, deployment_id))

@@ -80,7 +80,7 @@ class AuditAction(enum.StrEnum):
     ALERT_CASE_LINKED = "alert.case_linked"
     ALERT_PURGED = "alert.purged"
     ALERT_FILES_SWEPT = "alert.files_swept"
-    ALERTS_DELETED_FOR_DEPLOYMENT = "alert.deleted_for_deployment"
+    ALERT_DELETED_FOR_DEPLOYMENT = "alert.deleted_for_deployment"
     TEST_WALK_RECORDED = "test_walk.recorded"
     # reports
     STATISTICS_EXPORTED = "statistics.exported"

@@ -345,6 +345,7 @@ SPECTACULAR_SETTINGS = {
         "CameraStatusEnum": "deployments.models.Camera.Status",
         "AlertStatusEnum": "alerts.models.Alert.Status",
         "AlertDecisionEnum": "alerts.models.Decision",
+        "DeploymentDocumentKindEnum": "deployments.models.DocumentKind",
     },
 }
 

@@ -31,7 +31,8 @@ from recognition.leases import camera_lease_holders
 def deployment_list(*, user) -> QuerySet[Deployment]:
     """Planners, commanders and oversight see every deployment; officers only those they are assigned to."""
     require_any_capability(user=user, capabilities=VIEW_CAPABILITIES)
-    deployments = Deployment.objects.select_related("watchlist", "created_by").annotate(camera_count=Count("cameras"))
+    deployments = (Deployment.objects.select_related("watchlist", "created_by", "urgent_use")
+                   .annotate(camera_count=Count("cameras")))
     return deployments.filter(deployments_visible_to(user=user)).order_by("-starts_at", "pk")
 
 

@@ -742,9 +742,9 @@ def _urgent_end(deployment: Deployment, urgent: UrgentUse, *, outcome: str, acto
     urgent.data_deleted_at, urgent.alerts_deleted, urgent.images_deleted = now, alerts, images
     urgent.references_deleted = references
     _urgent_notification_save(urgent)
-    action = AuditAction.DEPLOYMENT_URGENT_REFUSED if outcome == UrgentUse.Outcome.REFUSED \
-        else AuditAction.DEPLOYMENT_URGENT_EXPIRED
-    audit_record(actor=actor, action=action, target=deployment, deployment=deployment,
+    refused = outcome == UrgentUse.Outcome.REFUSED
+    audit_record(actor=actor, target=deployment, deployment=deployment,
+                 action=AuditAction.DEPLOYMENT_URGENT_REFUSED if refused else AuditAction.DEPLOYMENT_URGENT_EXPIRED,
                  details={"reasons": reasons, "started_by": urgent.started_by_id,
                           "started_at": urgent.started_at.isoformat(), "authorise_by": urgent.authorise_by.isoformat(),
                           "alerts_deleted": alerts, "images_deleted": images, "reference_embeddings_deleted": references})

@@ -250,9 +250,14 @@ def deployment_authorise(request, pk: int):
     return _action(request, pk, lambda: services.deployment_authorise(
         actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""),
         shown_calibration=form.cleaned_data.get("calibration") or None,
-        shown_documents=form.cleaned_data.get("documents")),
+        shown_documents=_shown_documents(request, form)),
         success="Authorised: the watchlist is frozen into this deployment's snapshot.",
         form_name="authorise_form", form=form)
+
+
+def _shown_documents(request, form) -> str | None:
+    """The documents key the page showed, or None when the form sent none (a client other than the page)."""
+    return form.cleaned_data.get("documents", "") if "documents" in request.POST else None
 
 
 # --- documents ------------------------------------------------------------------------------------
@@ -312,7 +317,7 @@ def deployment_urgent_authorise(request, pk: int):
     return _action(request, pk, lambda: services.deployment_urgent_authorise(
         actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""),
         shown_calibration=form.cleaned_data.get("calibration") or None,
-        shown_documents=form.cleaned_data.get("documents")),
+        shown_documents=_shown_documents(request, form)),
         success="Urgent use authorised.", form_name="urgent_decision_form", form=form)
 
 
@@ -329,7 +334,10 @@ def deployment_urgent_refuse(request, pk: int):
 def deployment_urgent_notification(request, pk: int):
     """The Art. 5(4) notification record: a page, or (?format=json) the JSON file to send. Audited."""
     deployment = access_deployment(user=request.user, id=pk)
-    notification = services.urgent_notification_read(actor=request.user, deployment=deployment)
+    with service_call() as call:
+        notification = services.urgent_notification_read(actor=request.user, deployment=deployment)
+    if call.failed:
+        return _deployment_page(request, pk, call=call)
     if request.GET.get("format") == "json":
         return protected_download(json.dumps(notification, indent=2, ensure_ascii=False).encode(),
                                   content_type="application/json",

@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from bench.world import placeholder_pdf
 from core.errors import RuleViolation
 from deployments.models import DeploymentDocument, DocumentKind
-from deployments.services import deployment_authorise, deployment_authorisation_problems, deployment_document_upload
+from deployments.services import deployment_authorisation_problems, deployment_authorise, deployment_document_upload
 from tests.factories import approved_watchlist, enrolled_subject, protected_files, submitted_deployment, video_camera
 
 pytestmark = pytest.mark.django_db
