@@ -68,7 +68,7 @@ ACTION_CAPABILITIES: dict[Action, tuple[str, ...]] = {
     Action.ASSIGN_OFFICERS: ("plan_deployment", "stop_deployment"),
     Action.WRITE_POST_RECORD: ("stop_deployment",),
     Action.SEE_CHECKLIST: ("plan_deployment", "authorise_deployment"),
-    Action.VIEW_DOCUMENTS: ("plan_deployment", "authorise_deployment", "view_audit_log"),
+    Action.VIEW_DOCUMENTS: ("plan_deployment", "authorise_deployment", "view_all_deployments"),
     Action.UPLOAD_DOCUMENT: ("plan_deployment",),
     Action.START_URGENT: ("start_urgent_deployment",),
     Action.DECIDE_URGENT: ("authorise_deployment",),
@@ -211,6 +211,8 @@ def _decide_urgent_refusal(*, user: User, deployment: Deployment) -> Refusal | N
 
 
 def _urgent_notification_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
+    if not user_can(user=user, capability="view_deployment"):  # an administrator reads the audit log, not deployments
+        return Refusal("your role does not allow seeing deployments")
     if urgent_use_of(deployment) is None:
         return _by_rule("this deployment was not started as urgent use")
     return None
