@@ -120,8 +120,10 @@ def is_own_deployment(*, user: User, deployment: Deployment) -> bool:
 
 def awaiting_decision_by(*, user: User) -> Q:
     """The deployments ``user`` may decide on, as a filter (the authorisation queue): the same rule as
-    ``is_own_deployment`` and the submitted state."""
-    return Q(state=State.SUBMITTED) & ~Q(created_by=user) & ~Q(submitted_by=user)
+    ``is_own_deployment`` and the submitted state, or an urgent use awaiting authorisation that ``user`` did not
+    start (``_decide_urgent_refusal``)."""
+    urgent = Q(urgent_use__outcome=UrgentUse.Outcome.PENDING) & ~Q(urgent_use__started_by=user)
+    return (Q(state=State.SUBMITTED) | urgent) & ~Q(created_by=user) & ~Q(submitted_by=user)
 
 
 def _edit_refusal(*, user: User, deployment: Deployment) -> Refusal | None:

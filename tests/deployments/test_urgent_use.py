@@ -226,10 +226,14 @@ def test_api_path(enabled, api_as, commander, second_commander, oversight, plann
     assert started.status_code == 200, started.content
     assert started.json()["state"] == "live" and started.json()["urgent_use"]["outcome"] == "pending"
     assert api_as(oversight).get(f"{url}urgent-notification").json()["justification"] == JUSTIFICATION
+    queue = "/api/deployments/authorisation-queue/"
+    assert [d["id"] for d in api_as(second_commander).get(queue).json()["results"]] == [planned.pk]
+    assert api_as(commander).get(queue).json()["count"] == 0  # the starter does not decide
     refused = api_as(commander).post(f"{url}urgent-authorise", {"reasons": "mine"}, format="json")
     assert refused.status_code == 400 and "you started this urgent use" in refused.json()["errors"][0]
     decided = api_as(second_commander).post(f"{url}urgent-authorise", {"reasons": "Justified"}, format="json")
     assert decided.status_code == 200 and decided.json()["urgent_use"]["outcome"] == "authorised"
+    assert api_as(second_commander).get(queue).json()["count"] == 0
 
 
 def test_page_offers_start_and_decision_to_the_right_people(enabled, client_as, commander, second_commander, planned):
