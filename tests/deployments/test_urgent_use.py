@@ -15,6 +15,7 @@ from accounts.roles import Role
 from alerts.models import Alert, AlertRecord
 from alerts.services import alert_create
 from audit.models import AuditEvent
+from bench.world import documents_attach
 from core.errors import RuleViolation
 from deployments.models import Deployment, DeploymentDocument, SnapshotReference, UrgentUse
 from deployments.services import (
@@ -118,10 +119,15 @@ def test_the_starter_cannot_authorise_another_officer_does(started, commander, s
     assert deployments_tick(now=urgent.authorise_by + dt.timedelta(minutes=1))["urgent_expired"] == 0
 
 
-def test_the_after_the_fact_authorisation_needs_the_documents(started, second_commander):
+def test_the_after_the_fact_authorisation_needs_the_documents(started, detective, second_commander):
     DeploymentDocument.objects.filter(deployment=started, kind="apd").delete()
     with pytest.raises(RuleViolation, match="no appropriate policy document"):
         deployment_urgent_authorise(actor=second_commander, deployment=started, reasons="ok")
+    # The planner may still add it while the urgent use awaits authorisation, although it is live.
+    documents_attach(detective, started)
+    deployment_urgent_authorise(actor=second_commander, deployment=started, reasons="ok")
+    assert [(d["kind"], d["version"]) for d in started.authorisations.get().documents] == [
+        ("dpia", 2), ("eia", 2), ("apd", 1)]
 
 
 def test_no_authorisation_after_the_deadline(started, second_commander):
