@@ -112,11 +112,20 @@ def _devices(request) -> list[list[str]]:
     return [d for d in devices if isinstance(d, list) and len(d) == 2] if isinstance(devices, list) else []
 
 
+def _account_key(username: str) -> str:
+    return f"{PREFIX}:account:{_digest(username)}"
+
+
+def _device_key(username: str, nonce: str) -> str:
+    # The username's digest first, so an administrator's unlock finds every browser's delay of that user.
+    return f"{PREFIX}:device:{_digest(username)}:{_digest(nonce)}"
+
+
 def _delay_key(request, username: str) -> str:
     for name, nonce in _devices(request):
         if name == username:
-            return f"{PREFIX}:device:{_digest(nonce)}"
-    return f"{PREFIX}:account:{_digest(username)}"
+            return _device_key(username, nonce)
+    return _account_key(username)
 
 
 def _admit(request, delay_key: str | None, max_delay_s: int) -> Refusal | None:
@@ -220,6 +229,26 @@ def device_cookie_set(*, request, response) -> None:
         response.set_cookie(DEVICE_COOKIE, value, max_age=settings.LOGIN_DEVICE_COOKIE_DAYS * 86400,
                             path="/accounts/", secure=settings.SESSION_COOKIE_SECURE, httponly=True,
                             samesite="Lax")
+
+
+def failures_counted(*, usernames) -> dict[str, int]:
+    """The failed sign-ins counted against each account (from unknown browsers) in the current window; an
+    account with LOGIN_FAILURE_LIMIT or more waits before each attempt (locked out). One round trip."""
+    usernames = list(usernames)
+    if not usernames:
+        return {}
+    pipe = _client().pipeline()
+    for username in usernames:
+        pipe.hget(_account_key(username), "n")
+    return {username: int(n or 0) for username, n in zip(usernames, pipe.execute(), strict=True)}
+
+
+def account_unlock(*, username: str) -> int:
+    """Forget every failed sign-in of ``username``, from unknown browsers and from the user's own: the next
+    attempt is judged afresh. Returns how many delay records were removed."""
+    client = _client()
+    keys = [_account_key(username), *client.scan_iter(f"{PREFIX}:device:{_digest(username)}:*", count=1000)]
+    return client.delete(*keys)
 
 
 def throttle_clear() -> int:

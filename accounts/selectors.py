@@ -62,6 +62,25 @@ def users_for_management(*, actor):
             .prefetch_related("groups").order_by("username"))
 
 
+def access_managed_user(*, actor, id: int):
+    """One account, as the users page shows it, for someone who manages users; 404 when there is none."""
+    from django.http import Http404
+
+    user = users_for_management(actor=actor).filter(pk=id).first()
+    if user is None:
+        raise Http404("no such user")
+    return user
+
+
+def sign_in_failures(*, users) -> dict[int, int]:
+    """Each user's failed sign-ins counted in the current window (accounts.login_throttle), by user id."""
+    from accounts.login_throttle import failures_counted
+
+    users = list(users)
+    counted = failures_counted(usernames=[u.get_username() for u in users])
+    return {u.pk: counted[u.get_username()] for u in users}
+
+
 def session_user(*, session_key: str):
     """(user, session) for a stored session that still signs someone in (active, password unchanged), or None
     once it has ended: signed out, expired, deleted, or the account deactivated. For long-lived connections."""

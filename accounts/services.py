@@ -4,10 +4,11 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from accounts import login_throttle
 from accounts.models import LoginFailureCount
-from accounts.policies import manage_users_refusal, user_change_refusal
+from accounts.policies import UserAction, user_refusal
 from accounts.roles import ROLE_PERMISSIONS, Role
 from accounts.selectors import mfa_device
 from audit.actions import AuditAction
@@ -44,14 +45,37 @@ def roles_sync() -> list[str]:
     return changed
 
 
+def _roles(roles) -> list[Role]:
+    try:
+        return sorted({Role(r) for r in roles})
+    except ValueError:
+        raise RuleViolation(f"unknown role: choose from {', '.join(r.value for r in Role)}") from None
+
+
 def user_create(*, actor: User | None, username: str, password: str, roles: list[Role], full_name: str = "",
                 email: str = ""):
-    """A new account with these roles; ``actor`` needs manage_users (None: the server itself, seed_demo)."""
-    enforce(user_change_refusal(actor=actor))
+    """A new account with these roles; ``actor`` needs manage_users (None: the server itself, seed_demo). A
+    person's new account gets a password that meets the password rules (the user changes it later)."""
+    enforce(user_refusal(actor=actor, action=UserAction.CREATE))
+    roles = _roles(roles)
+    username = (username or "").strip()
+    first, _, last = full_name.strip().partition(" ")
+    if actor is not None:
+        from django.contrib.auth.password_validation import validate_password
+
+        if not username:
+            raise RuleViolation("enter a username")
+        User._meta.get_field("username").run_validators(username)  # letters, digits and @.+-_, 150 at most
+        validate_password(password, user=User(username=username, email=email, first_name=first, last_name=last))
     with transaction.atomic():
-        first, _, last = full_name.partition(" ")
-        user = User.objects.create_user(username=username, password=password, email=email,
-                                        first_name=first, last_name=last)
+        if User.objects.filter(username__iexact=username).exists():
+            raise RuleViolation(f"the username {username!r} is taken: choose another")
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=username, password=password, email=email,
+                                                first_name=first, last_name=last)
+        except IntegrityError:  # created at the same moment by someone else
+            raise RuleViolation(f"the username {username!r} is taken: choose another") from None
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
         audit_record(actor=actor, action=AuditAction.USER_CREATED, target=user,
                      details={"username": username, "roles": sorted(r.value for r in roles)})
@@ -59,12 +83,54 @@ def user_create(*, actor: User | None, username: str, password: str, roles: list
 
 
 def user_roles_set(*, actor: User | None, user, roles: list[Role]) -> None:
-    enforce(user_change_refusal(actor=actor))
+    """Replace the user's roles. Nobody removes their own right to manage users (accounts.policies)."""
+    enforce(user_refusal(actor=actor, action=UserAction.SET_ROLES, user=user))  # the role first: no probing
+    roles = _roles(roles)
+    enforce(user_refusal(actor=actor, action=UserAction.SET_ROLES, user=user, roles=roles))
     with transaction.atomic():
         before = sorted(user.groups.values_list("name", flat=True))
         user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
         audit_record(actor=actor, action=AuditAction.USER_ROLES_CHANGED, target=user,
                      details={"before": before, "after": sorted(r.value for r in roles)})
+    user.__dict__.pop("_lfr_roles", None)
+    for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+def _active_set(*, actor: User, user, active: bool):
+    action = UserAction.REACTIVATE if active else UserAction.DEACTIVATE
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        enforce(user_refusal(actor=actor, action=action, user=locked))
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        audit_record(actor=actor, action=AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,
+                     target=locked, details={"username": locked.get_username()})
+    user.is_active = active
+    return locked
+
+
+def user_deactivate(*, actor: User, user):
+    """The account can no longer sign in; its sessions end at their next request (Django refuses an inactive
+    user's session) and its websockets at their next check (accounts.selectors.session_user). Nothing it did
+    is removed. Nobody deactivates their own account."""
+    return _active_set(actor=actor, user=user, active=False)
+
+
+def user_reactivate(*, actor: User, user):
+    return _active_set(actor=actor, user=user, active=True)
+
+
+def user_unlock(*, actor: User, user) -> None:
+    """Forget the account's failed sign-ins (accounts.login_throttle), so a user held back by wrong passwords
+    (theirs or a stranger's) may sign in at once. Redis is cleared after the audit event is committed."""
+    enforce(user_refusal(actor=actor, action=UserAction.UNLOCK, user=user))
+    username = user.get_username()
+    failures = login_throttle.failures_counted(usernames=[username])[username]
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditAction.USER_UNLOCKED, target=user,
+                     details={"username": username, "failures_forgotten": failures})
+        transaction.on_commit(lambda: login_throttle.account_unlock(username=username))
 
 
 # --- multi-factor authentication ---------------------------------------------------------------
@@ -137,7 +203,7 @@ def mfa_device_reset(*, actor: User, user) -> int:
     verified with the old device is no longer verified. Returns how many devices were removed."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    enforce(manage_users_refusal(user=actor))
+    enforce(user_refusal(actor=actor, action=UserAction.RESET_MFA, user=user))
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
         audit_record(actor=actor, action=AuditAction.MFA_RESET, target=user,

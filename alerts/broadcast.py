@@ -3,12 +3,17 @@
 A broadcast runs after commit and may fail (Redis down): it is logged and dropped, never raised into the
 code that committed. Pages catch up from Postgres (alerts/consumers.py "catch_up"), so a lost doorbell
 delays an alert by at most the page's catch-up period, and loses nothing.
+
+Apps above alerts add their own doorbells for a new alert with `alert_created_listener_add` (notifications:
+Web Push to officers whose page is closed): alerts imports nothing of them. Each listener is called after
+commit with the alert's id, on its own, and a listener that raises is logged like a failed broadcast.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
@@ -20,6 +25,14 @@ from alerts.payloads import alert_payload
 from alerts.selectors import alert_payloads
 
 logger = logging.getLogger(__name__)
+
+_alert_created_listeners: list[Callable[[int], None]] = []
+
+
+def alert_created_listener_add(listener: Callable[[int], None]) -> None:
+    """Call ``listener(alert_id)`` after the commit of every new alert (from an app's ready())."""
+    if listener not in _alert_created_listeners:
+        _alert_created_listeners.append(listener)
 
 
 def deployment_group(deployment_id: int) -> str:
@@ -70,3 +83,6 @@ def broadcast_alert_on_commit(*, alert_id: int, event: str) -> None:
                 alert_delivery_observe(stage="broadcast", frame_time=alert.frame_time)
 
     transaction.on_commit(lambda: _sent_or_logged(send, event))
+    if event == "alert.created":
+        for listener in _alert_created_listeners:
+            transaction.on_commit(lambda listener=listener: _sent_or_logged(lambda: listener(alert_id), event))

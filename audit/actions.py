@@ -15,6 +15,9 @@ class AuditAction(enum.StrEnum):
     ROLE_PERMISSIONS_CHANGED = "role.permissions_changed"
     USER_CREATED = "user.created"
     USER_ROLES_CHANGED = "user.roles_changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    USER_UNLOCKED = "user.unlocked"
     MFA_ENROLMENT_STARTED = "mfa.enrolment_started"
     MFA_ENROLLED = "mfa.enrolled"
     MFA_VERIFIED = "mfa.verified"
@@ -82,5 +85,9 @@ class AuditAction(enum.StrEnum):
     ALERT_FILES_SWEPT = "alert.files_swept"
     ALERT_DELETED_FOR_DEPLOYMENT = "alert.deleted_for_deployment"
     TEST_WALK_RECORDED = "test_walk.recorded"
+    # background alerts (notifications): a browser's Web Push subscription
+    PUSH_SUBSCRIPTION_CREATED = "push_subscription.created"
+    PUSH_SUBSCRIPTION_DELETED = "push_subscription.deleted"
+    PUSH_SUBSCRIPTION_EXPIRED = "push_subscription.expired"
     # reports
     STATISTICS_EXPORTED = "statistics.exported"

@@ -12,6 +12,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
+from accounts import api as accounts
 from alerts import api as alerts
 from audit import api as audit
 from deployments import api as deployments
@@ -103,6 +104,14 @@ urlpatterns = [
     path("audit/events/", _api(audit.AuditEventListView), name="audit-event-list"),
     path("audit/events/<int:sequence>/", _api(audit.AuditEventDetailView), name="audit-event-detail"),
     path("audit/exports", _api(audit.AuditExportView), name="audit-export"),
+    # user accounts (manage_users)
+    path("users/", _api(accounts.UserListView), name="user-list"),
+    path("users/<int:pk>/", _api(accounts.UserDetailView), name="user-detail"),
+    path("users/<int:pk>/roles", _api(accounts.UserRolesView), name="user-roles"),
+    path("users/<int:pk>/deactivate", _api(accounts.UserDeactivateView), name="user-deactivate"),
+    path("users/<int:pk>/reactivate", _api(accounts.UserReactivateView), name="user-reactivate"),
+    path("users/<int:pk>/unlock", _api(accounts.UserUnlockView), name="user-unlock"),
+    path("users/<int:pk>/reset-mfa", _api(accounts.UserMfaResetView), name="user-mfa-reset"),
     # OpenAPI
     path("schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="schema"),
     # The split view serves Swagger UI's init script as a file (/api/docs/?script=): no inline script for the CSP.

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "deployments",
     "recognition",
     "alerts",
+    "notifications",
     "reports",
     "oversight",
 ]
@@ -149,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
+                "notifications.context_processors.background_alerts",
             ],
         },
     },
@@ -197,7 +199,8 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The hourly anchor goes to its own queue: only the anchor worker, on a host holding the anchor key, takes it.
 CELERY_TASK_ROUTES = {"recognition.tasks.camera_worker_task": {"queue": "recognition"},
-                      "audit.tasks.audit_anchor_task": {"queue": "audit_anchor"}}
+                      "audit.tasks.audit_anchor_task": {"queue": "audit_anchor"},
+                      "notifications.tasks.alert_push_send_task": {"queue": "default"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A broker restart must not end the camera loops running meanwhile (Celery 6 would cancel them by default).
@@ -226,6 +229,21 @@ CELERY_BEAT_SCHEDULE = {
     "cameras-supervise": {"task": "recognition.tasks.cameras_supervise_task", "schedule": 5.0},
     "login-failures-audit": {"task": "accounts.tasks.login_failures_audit_task", "schedule": 60.0},
 }
+
+# --- background alerts: Web Push (docs/architecture.md, "Background alerts") ---------------------
+# VAPID keys, base64url: the public key as the browser takes it (the uncompressed P-256 point), the private key
+# raw (32 bytes) or DER; the subject a mailto: or https: address the push service may contact. Any one empty:
+# Web Push is off and the live page alerts a background tab through the Notification API only.
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY")
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY")
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT")
+WEBPUSH_ENABLED = bool(WEBPUSH_VAPID_PUBLIC_KEY and WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_SUBJECT)
+# The push services a subscription may name (host, or a parent domain of it): the server POSTs to the endpoint
+# a browser sends, so an endpoint elsewhere (an internal host) is refused where it enters.
+WEBPUSH_PUSH_SERVICE_HOSTS = env_list("WEBPUSH_PUSH_SERVICE_HOSTS", [
+    "fcm.googleapis.com", "updates.push.services.mozilla.com", "notify.windows.com", "push.apple.com"])
+WEBPUSH_TTL_SECONDS = env_int("WEBPUSH_TTL_SECONDS", 300)  # an alert older than this is not worth waking a phone for
+WEBPUSH_TIMEOUT_SECONDS = env_float("WEBPUSH_TIMEOUT_SECONDS", 10.0)
 
 # --- audit anchors outside the database (docs/audit.md, "Anchors outside the database") ---------
 # Each anchor is also appended to this file as one HMAC-signed JSON line; `audit_verify` checks the chain
@@ -346,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "alerts.models.Alert.Status",
         "AlertDecisionEnum": "alerts.models.Decision",
         "DeploymentDocumentKindEnum": "deployments.models.DocumentKind",
+        "RoleEnum": "accounts.roles.Role",
     },
 }
 

@@ -1,7 +1,9 @@
 from django.urls import include, path
 
-from accounts.views import home
+from config.favicon import favicon
+from config.home import home
 from monitoring import health, metrics_export
+from notifications.views import service_worker
 
 urlpatterns = [
     path("", home, name="home"),
@@ -10,9 +12,12 @@ urlpatterns = [
     path("watchlists/subject-access/", include("oversight.urls")),  # oversight app, at its old address
     path("deployments/", include("deployments.urls")),
     path("alerts/", include("alerts.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("sw.js", service_worker, name="service_worker"),  # at the root: a worker controls only pages under it
     path("audit/", include("audit.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_export.metrics, name="metrics"),
 ]

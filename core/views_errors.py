@@ -35,7 +35,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.template import engines
+from django.template.loader import render_to_string
 
 from core.errors import ConcurrentEditError, Gone
 from core.images import no_store
@@ -129,20 +129,7 @@ def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
-_FORBIDDEN = """{% extends "base.html" %}
-{% block title %}Not allowed · LFR Portal{% endblock %}
-{% block content %}
-<section class="card narrow" data-testid="forbidden">
-  <h1>Not allowed</h1>
-  <p>{{ reason|default:"Your role does not allow this." }}</p>
-  <p class="muted">The attempt has not changed anything. If you need this access, ask an administrator.</p>
-  <p><a href="{% url 'home' %}">Back to the start page</a></p>
-</section>
-{% endblock %}"""
-
-
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     """A 403 page that says why (set ``handler403 = "core.views_errors.permission_denied"``)."""
     reason = str(exception) if exception is not None and str(exception) else ""
-    template = engines["django"].from_string(_FORBIDDEN)
-    return HttpResponse(template.render({"reason": reason}, request), status=403)
+    return HttpResponse(render_to_string("403.html", {"reason": reason}, request), status=403)

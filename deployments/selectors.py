@@ -20,12 +20,14 @@ from deployments.policies import (
     CameraAction,
     assignable_officers_filter,
     awaiting_decision_by,
+    camera_actions,
     camera_refusal,
     deployment_refusal,
     deployment_role_refusal,
     deployments_visible_to,
 )
 from recognition.leases import camera_lease_holders
+from recognition.source_urls import redact_url
 
 
 def deployment_list(*, user) -> QuerySet[Deployment]:
@@ -85,6 +87,23 @@ def assignable_officers():
 def camera_list(*, user) -> QuerySet[Camera]:
     enforce(camera_refusal(user=user, action=CameraAction.VIEW))
     return Camera.objects.order_by("name", "pk")
+
+
+def camera_sources_shown(*, user) -> bool:
+    """Camera sources (file paths, stream URLs) are shown only to those who manage cameras; others see a
+    camera's name and location."""
+    return CameraAction.EDIT in camera_actions(user=user)
+
+
+def camera_status_detail(*, camera: Camera, sources_shown: bool) -> str:
+    """The camera's stream status detail; for those not shown sources, without the source in it (a stream
+    error may quote the URL or the file path)."""
+    detail = camera.status_detail or ""
+    if not sources_shown:
+        source = camera.source_url or ""
+        for shown in sorted({source, redact_url(source), credentials_masked(source)} - {""}, key=len, reverse=True):
+            detail = detail.replace(shown, "the camera source")
+    return credentials_masked(detail)
 
 
 def access_camera(*, user, id: int) -> Camera:
@@ -149,7 +168,8 @@ def _camera_reasons(deployment: Deployment, workers: WorkersSeen, lease_holders:
         reasons.append(NotLiveReason("recognition_workers_full", f"Every recognition worker slot is busy ({busy} of "
                                                                  f"{slots}): no worker is free to take a camera."))
     for camera in cameras:
-        detail = f": {credentials_masked(camera.status_detail)}" if camera.status_detail else ""
+        # Everyone who sees the deployment reads these: the source is left out (camera_sources_shown).
+        detail = f": {camera_status_detail(camera=camera, sources_shown=False)}" if camera.status_detail else ""
         since = camera.status_changed_at and (now - camera.status_changed_at).total_seconds()
         if not lease_holders.get(camera.pk):
             if settled:

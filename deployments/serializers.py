@@ -25,7 +25,7 @@ from deployments.models import (
     WatchlistSnapshot,
 )
 from deployments.policies import urgent_use_of
-from deployments.selectors import deployment_not_live_reasons
+from deployments.selectors import camera_sources_shown, camera_status_detail, deployment_not_live_reasons
 from recognition.source_urls import redact_url
 
 
@@ -41,16 +41,37 @@ class _UsernameField(serializers.CharField):
 
 class _MaskedSourceField(serializers.CharField):
     def __init__(self, **kwargs):
-        super().__init__(read_only=True, help_text="the source with any password masked; planners read it in "
-                                                   "clear at /api/cameras/{id}/source/", **kwargs)
+        super().__init__(read_only=True, allow_null=True,
+                         help_text="the source with any password masked, for those who manage cameras (planners, "
+                                   "who read it in clear at /api/cameras/{id}/source/); null for everyone else",
+                         **kwargs)
 
     def to_representation(self, value):
         return redact_url(value)
 
 
 class CameraSerializer(serializers.ModelSerializer):
+    """Everyone who sees cameras gets their name, location and status; only those who manage cameras get the
+    source (deployments.selectors.camera_sources_shown)."""
+
     created_by = _UsernameField()
     source_url = _MaskedSourceField()
+    status_detail = serializers.SerializerMethodField()
+
+    def _sources_shown(self) -> bool:
+        if "sources_shown" not in self.context:
+            request = self.context.get("request")
+            self.context["sources_shown"] = request is not None and camera_sources_shown(user=request.user)
+        return self.context["sources_shown"]
+
+    def get_status_detail(self, camera) -> str:
+        return camera_status_detail(camera=camera, sources_shown=self._sources_shown())
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._sources_shown():
+            data["source_url"] = None
+        return data
 
     class Meta:
         model = Camera

@@ -55,6 +55,8 @@ from deployments.selectors import (
     access_deployment,
     access_deployment_document,
     camera_list,
+    camera_sources_shown,
+    camera_status_detail,
     current_documents,
     deployment_authorisation_queue,
     deployment_documents,
@@ -187,7 +189,7 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, statu
     return render(request, "deployments/deployment_detail.html", {
         "deployment": deployment, "call": call, "actions": actions,
         "decision_notice": deployment_decision_notice(user=request.user, deployment=deployment),
-        "cameras": _with_display_source(deployment.cameras.order_by("name", "pk")),
+        "cameras": _with_display_source(deployment.cameras.order_by("name", "pk"), user=request.user),
         "officers": officers,
         "transitions": deployment.transitions.select_related("actor").order_by("at", "pk"),
         "authorisations": deployment.authorisations.select_related("decided_by").order_by("decided_at", "pk"),
@@ -401,18 +403,21 @@ def _refused(message: str) -> ServiceCall:
 
 # --- cameras ------------------------------------------------------------------------------------
 
-def _with_display_source(cameras) -> list:
-    """Camera URLs may carry credentials (rtsp://user:secret@host): pages show them masked."""
+def _with_display_source(cameras, *, user) -> list:
+    """Only those who manage cameras see their sources, and then masked: camera URLs may carry credentials
+    (rtsp://user:secret@host). Everyone else sees the name and location."""
     cameras = list(cameras)
+    shown = camera_sources_shown(user=user)
     for camera in cameras:
-        camera.display_source = redact_url(camera.source_url)
+        camera.display_source = redact_url(camera.source_url) if shown else ""
+        camera.display_status_detail = camera_status_detail(camera=camera, sources_shown=shown)
     return cameras
 
 
 def _cameras_page(request, form, status=200):
-    cameras = _with_display_source(camera_list(user=request.user))
+    cameras = _with_display_source(camera_list(user=request.user), user=request.user)
     return render(request, "deployments/camera_list.html", {
-        "cameras": cameras, "form": form,
+        "cameras": cameras, "form": form, "sources_shown": camera_sources_shown(user=request.user),
         "can_plan": CameraAction.CREATE in camera_actions(user=request.user),
         "open_form": request.method == "POST"}, status=status)
 

@@ -22,8 +22,9 @@ def camera_status_set(*, camera_id: int, deployment_id: int | None, status: str,
         changed = Camera.objects.filter(pk=camera_id).exclude(status=status, status_detail=detail[:300]).update(
             status=status, status_detail=detail[:300], status_changed_at=timezone.now())
         if changed and deployment_id is not None:
+            # No detail: it may quote the camera's source, which only camera managers see (security.md).
             broadcast_on_commit(deployment_id=deployment_id, event="camera.status", camera_id=camera_id,
-                                status=status, label=Camera.Status(status).label, detail=detail[:300])
+                                status=status, label=Camera.Status(status).label)
     return bool(changed)
 
 

@@ -26,6 +26,7 @@
     if (!soundOn) return;
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") audio.resume();
       const osc = audio.createOscillator();
       const gain = audio.createGain();
       osc.frequency.value = 880;
@@ -57,6 +58,8 @@
         card.classList.add("arrived");
         setTimeout(() => card.classList.remove("arrived"), 4000);
         chime();
+        // background_alerts.js: a notification when this page is hidden
+        root.dispatchEvent(new CustomEvent("lfr:alert-arrived", {detail: alert}));
       }
     }
     card.dataset.version = alert.version;

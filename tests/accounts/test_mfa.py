@@ -170,9 +170,13 @@ def test_an_administrator_resets_a_lost_authenticator(client_as, commander, admi
     commander_client.post(reverse("accounts:mfa_verify"), {"token": totp_code(device)})
     assert commander_client.get("/").status_code == 200
 
-    response = client_as(administrator).post(reverse("accounts:user_mfa_reset"), {"user": commander.pk})
+    unconfirmed = client_as(administrator).post(reverse("accounts:user_mfa_reset"), {"user": commander.pk})
+    assert unconfirmed.status_code == 400 and TOTPDevice.objects.filter(user=commander).exists()
+    response = client_as(administrator).post(reverse("accounts:user_mfa_reset"), {"user": commander.pk,
+                                                                                   "confirm": "on"})
 
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:users")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:user_detail", kwargs={"pk": commander.pk})
     assert not TOTPDevice.objects.filter(user=commander).exists()
     event = AuditEvent.objects.get(action="mfa.reset")
     assert event.actor == administrator and event.target_id == str(commander.pk)
@@ -184,14 +188,14 @@ def test_an_administrator_resets_a_lost_authenticator(client_as, commander, admi
 
 def test_only_user_managers_may_reset_an_authenticator(client_as, commander, oversight):
     mfa_test_device(commander)
-    response = client_as(oversight).post(reverse("accounts:user_mfa_reset"), {"user": commander.pk})
+    response = client_as(oversight).post(reverse("accounts:user_mfa_reset"), {"user": commander.pk, "confirm": "on"})
     assert response.status_code == 403
     assert TOTPDevice.objects.filter(user=commander).exists()
     assert not AuditEvent.objects.filter(action="mfa.reset").exists()
 
 
 def test_resetting_an_unknown_user_is_a_clear_400(client_as, administrator):
-    response = client_as(administrator).post(reverse("accounts:user_mfa_reset"), {"user": 999999})
+    response = client_as(administrator).post(reverse("accounts:user_mfa_reset"), {"user": 999999, "confirm": "on"})
     assert response.status_code == 400 and b"no such user" in response.content
     assert not AuditEvent.objects.filter(action="mfa.reset").exists()
 
@@ -203,8 +207,11 @@ def test_users_page_shows_who_has_an_authenticator(client_as, administrator, com
     with django_assert_max_num_queries(12):
         html = client.get(reverse("accounts:users")).content.decode()
     rows = {u: html.split(f'data-username="{u}"')[1].split("</tr>")[0] for u in (commander.username, officer.username)}
-    assert "enrolled" in rows[commander.username] and "Reset" in rows[commander.username]
-    assert "not set up" in rows[officer.username]
+    assert "enrolled" in rows[commander.username] and "not set up" in rows[officer.username]
+    detail = client.get(reverse("accounts:user_detail", kwargs={"pk": commander.pk})).content.decode()
+    assert "Reset authenticator" in detail
+    detail = client.get(reverse("accounts:user_detail", kwargs={"pk": officer.pk})).content.decode()
+    assert "Reset authenticator" not in detail
 
 
 def test_api_tokens_are_a_separate_credential(commander):

@@ -46,3 +46,15 @@ def test_an_administrator_creates_users_and_sets_roles(administrator):
     assert list(user.groups.values_list("name", flat=True)) == ["oversight"]
     assert list(AuditEvent.objects.filter(target_id=str(user.pk)).order_by("sequence")
                 .values_list("action", flat=True)) == ["user.created", "user.roles_changed"]
+
+
+def test_the_user_page_offers_what_the_policy_allows(administrator, officer, commander):
+    from accounts.policies import UserAction, user_actions
+
+    assert UserAction.DEACTIVATE in user_actions(actor=administrator, user=officer)
+    assert UserAction.REACTIVATE not in user_actions(actor=administrator, user=officer)
+    assert UserAction.DEACTIVATE not in user_actions(actor=administrator, user=administrator)  # not oneself
+    officer.is_active = False
+    assert {UserAction.REACTIVATE, UserAction.UNLOCK} <= user_actions(actor=administrator, user=officer)
+    assert UserAction.DEACTIVATE not in user_actions(actor=administrator, user=officer)
+    assert user_actions(actor=commander, user=officer) == set()

@@ -9,8 +9,8 @@ import pytest
 from audit.actions import AuditAction
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "alerts", "audit", "core", "config", "deployments", "monitoring", "recognition", "reports",
-        "watchlists")
+APPS = ("accounts", "alerts", "audit", "core", "config", "deployments", "monitoring", "notifications", "recognition",
+        "reports", "watchlists")
 
 # Every action string written before the enum (stored events and saved filters name them).
 STORED_BEFORE = {
@@ -34,10 +34,14 @@ STORED_BEFORE = {
 def test_every_action_stored_before_is_a_member_with_the_same_value():
     values = {action.value for action in AuditAction}
     assert STORED_BEFORE <= values
-    assert values - STORED_BEFORE == {  # added since
-        "watchlist.rejected", "role.permissions_changed", "deployment.document_uploaded", "deployment.document_viewed",
-        "deployment.urgent_started", "deployment.urgent_authorised", "deployment.urgent_refused",
-        "deployment.urgent_expired", "deployment.urgent_notification_viewed", "alert.deleted_for_deployment"}
+    assert values - STORED_BEFORE == {"watchlist.rejected", "role.permissions_changed",  # added since
+                                      "user.deactivated", "user.reactivated", "user.unlocked",
+                                      "push_subscription.created", "push_subscription.deleted",
+                                      "push_subscription.expired", "deployment.document_uploaded",
+                                      "deployment.document_viewed", "deployment.urgent_started",
+                                      "deployment.urgent_authorised", "deployment.urgent_refused",
+                                      "deployment.urgent_expired", "deployment.urgent_notification_viewed",
+                                      "alert.deleted_for_deployment"}
     assert all(action == action.value for action in AuditAction)  # a StrEnum: compares and stores as the string
 
 

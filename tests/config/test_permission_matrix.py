@@ -82,6 +82,12 @@ def walk_recorders(world) -> frozenset[str]:
                      if policies.test_walk_policy(user=user, deployment=world.deployment))
 
 
+def push_subscribers(world) -> frozenset[str]:
+    from notifications.policies import push_subscription_policy
+
+    return frozenset(role for role, user in world.users.items() if let_in(push_subscription_policy(user=user)))
+
+
 def watchlist_gate(action: str) -> frozenset[str]:
     from watchlists.policies import ACTION_CAPABILITIES
 
@@ -163,6 +169,20 @@ RULES: dict[str, Rule] = {
     "accounts:mfa_enrol": get_post(EVERYONE, EVERYONE),
     "accounts:users": get(MANAGE_USERS),
     "accounts:user_mfa_reset": post(MANAGE_USERS),
+    "accounts:user_create": post(MANAGE_USERS),
+    "accounts:user_detail": get(MANAGE_USERS, pk="target_user"),
+    "accounts:user_roles": post(MANAGE_USERS, pk="target_user"),
+    "accounts:user_deactivate": post(MANAGE_USERS, pk="target_user"),
+    "accounts:user_reactivate": post(MANAGE_USERS, pk="target_user"),
+    "accounts:user_unlock": post(MANAGE_USERS, pk="target_user"),
+    "api:user-list": get_post(MANAGE_USERS, MANAGE_USERS),
+    "api:user-detail": get(MANAGE_USERS, pk="target_user"),
+    "api:user-roles": Rule({"PUT": MANAGE_USERS}, {"pk": "target_user"}),
+    "api:user-deactivate": post(MANAGE_USERS, pk="target_user"),
+    "api:user-reactivate": post(MANAGE_USERS, pk="target_user"),
+    "api:user-unlock": post(MANAGE_USERS, pk="target_user"),
+    "api:user-mfa-reset": post(MANAGE_USERS, pk="target_user"),
+    "favicon": Rule({"GET": EVERYONE}, public=True),
     # watchlists and subjects
     "watchlists:list": get_post(VIEW_WATCHLIST, MANAGE_WATCHLIST),
     "watchlists:approval_queue": get(APPROVE_WATCHLIST),
@@ -219,6 +239,9 @@ RULES: dict[str, Rule] = {
     "alerts:reference_image": get(VIEW_ALERTS, **ALERT),
     "alerts:adjudicate": post(ADJUDICATE, **ALERT),
     "alerts:test_walk_record": post(RECORD_TEST_WALK, **LIVE),
+    "notifications:push_subscribe": post(push_subscribers),
+    "notifications:push_unsubscribe": post(EVERYONE),  # one's own subscription only (tests/notifications)
+    "service_worker": Rule({"GET": EVERYONE}, public=True),
     # audit log
     "audit:log": get(VIEW_AUDIT),
     "audit:event": get(VIEW_AUDIT, sequence="audit_event"),
@@ -330,6 +353,7 @@ class World:
     users: dict
     document: object = None
     audit_event: object = None  # .pk is the event's sequence, as in its URL
+    target_user: object = None  # the account the user administration URLs act on
     report_year: object = field(default_factory=lambda: SimpleNamespace(pk=2026))  # .pk: a report's year, month
     report_month: object = field(default_factory=lambda: SimpleNamespace(pk=3))
 
@@ -362,6 +386,7 @@ def world(detective, commander, officer, oversight, administrator, outsider, liv
         bulk_import=BulkImport.objects.create(watchlist=live_deployment.watchlist, created_by=detective),
         document=live_deployment.documents.order_by("pk").first(),
         users={D: detective, C: commander, OF: officer, V: oversight, A: administrator, X: outsider},
+        target_user=officer,
         audit_event=SimpleNamespace(pk=AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)[0]))
 
 

@@ -291,15 +291,20 @@ def test_the_list_query_count_does_not_grow_with_rows(client_as, detective, draf
         client.get(reverse("deployments:detail", args=[draft_only.pk]))
 
 
-def test_the_authorising_officer_sees_each_cameras_masked_source(client_as, detective, commander, ready):
+def test_the_planner_sees_each_cameras_masked_source_the_authorising_officer_none(client_as, detective, commander,
+                                                                                  ready):
     from deployments.services import camera_create
 
     gate = camera_create(actor=detective, name="Gate", source_url="rtsp://admin:S3cretCamPass@10.0.0.7:554/live",
                          location="Gate B")
     deployment = submitted_deployment(detective, ready["watchlist"], [ready["camera"], gate])
-    page = client_as(commander).get(reverse("deployments:detail", args=[deployment.pk]))
-    assert page.context["actions"]["decide"]
+    page = client_as(detective).get(reverse("deployments:detail", args=[deployment.pk]))
     shown = [camera.display_source for camera in page.context["cameras"]]
     assert shown == [ready["camera"].source_url, "rtsp://admin:\u2022\u2022\u2022@10.0.0.7:554/live"]
     assert all(f'<code data-testid="camera-source">{source}</code>' in html(page) for source in shown)
     assert "S3cretCamPass" not in html(page)
+
+    page = client_as(commander).get(reverse("deployments:detail", args=[deployment.pk]))
+    assert page.context["actions"]["decide"]
+    assert "Gate" in html(page) and "Gate B" in html(page)
+    assert 'data-testid="camera-source"' not in html(page) and "10.0.0.7" not in html(page)
