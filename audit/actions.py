@@ -74,6 +74,7 @@ class AuditAction(enum.StrEnum):
     DEPLOYMENT_URGENT_REFUSED = "deployment.urgent_refused"
     DEPLOYMENT_URGENT_EXPIRED = "deployment.urgent_expired"
     DEPLOYMENT_URGENT_NOTIFICATION_VIEWED = "deployment.urgent_notification_viewed"
+    PUBLIC_NOTICE_SAVED = "public_notice.saved"  # what the public is told (transparency)
     SNAPSHOT_BIOMETRICS_DELETED = "snapshot.biometrics_deleted"
     CALIBRATION_STORED = "calibration.stored"
     # alerts

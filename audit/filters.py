@@ -16,7 +16,8 @@ PREFIX_MARKS = (".", "*")
 class AuditFilter:
     """Every criterion is optional; the ones given are combined with AND.
 
-    `action` ending in "." or "*" is a prefix ("alert." = every alert event), otherwise exact.
+    `action` ending in "." or "*" is a prefix ("alert." = every alert event), otherwise exact. The page and the
+    API take only the known actions and their kinds' prefixes (audit.forms.action_choices).
     `role` matches events whose actor held that role at the time (the roles recorded in the event).
     The period is whole days in the portal's time zone, both ends included.
     """

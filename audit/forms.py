@@ -10,6 +10,30 @@ from core.inputs import BIGINT_MAX
 EXPORT_FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines")]
 
 
+# How the select names the kinds of event (the part of the action before its dot), where its words are not enough.
+ACTION_GROUPS = {"auth": "Sign-in", "mfa": "MFA", "audit": "Audit log", "role": "Role permissions"}
+
+
+def _group_label(prefix: str) -> str:
+    return ACTION_GROUPS.get(prefix, prefix.replace("_", " ").capitalize())
+
+
+def action_label(action: str) -> str:
+    """alert.case_linked: "Alert: case linked"."""
+    prefix, _, rest = action.partition(".")
+    return f"{_group_label(prefix)}: {rest.replace('_', ' ')}"
+
+
+def action_choices() -> list:
+    """The known actions (audit.actions.AuditAction) in groups of a kind, each group led by "every event" of it."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for action in AuditAction:
+        groups.setdefault(action.value.partition(".")[0], []).append((action.value, action_label(action.value)))
+    return [("", "any action"), *((_group_label(prefix), [(f"{prefix}.", f"{_group_label(prefix)}: every event"),
+                                                          *members])
+                                  for prefix, members in groups.items())]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -23,17 +47,18 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150, label="Actor (username)")
     role = forms.ChoiceField(required=False, label="Role at the time",
                              choices=[("", "any role")] + list(Role.choices))
-    action = forms.CharField(required=False, max_length=64, label="Action",
-                             widget=forms.TextInput(attrs={"list": "audit-actions"}),
-                             help_text="Exact (alert.adjudicated), or a prefix ending in a dot (alert.)")
+    action = forms.ChoiceField(required=False, label="Action", choices=action_choices,
+                               error_messages={"invalid_choice": "Unknown action “%(value)s”: choose one from the "
+                                                                 "list."},
+                               help_text="One kind of event, or every event of a kind")
     target_type = forms.CharField(required=False, max_length=64, label="Object type",
                                   help_text="e.g. watchlists.subject")
     target_id = forms.CharField(required=False, max_length=64, label="Object id")
     before = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, max_value=BIGINT_MAX, widget=forms.HiddenInput)
 
-    # Offered as the action field's suggestions (a <datalist>): every event type, then every prefix.
-    ACTIONS = tuple(sorted(AuditAction)) + tuple(sorted({f"{a.split('.')[0]}." for a in AuditAction}))
+    # Every value the action field takes: each event type, then each prefix.
+    ACTIONS = tuple(AuditAction) + tuple(dict.fromkeys(f"{a.split('.')[0]}." for a in AuditAction))
     FILTER_FIELDS = ("date_from", "date_to", "deployment", "actor", "role", "action", "target_type", "target_id")
 
     def clean(self):

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from accounts.permissions import require_capability
 from audit.anchor_file import AnchorFileError, anchors_read
@@ -11,6 +15,7 @@ from audit.chain import GENESIS_HASH, event_hash
 from audit.filters import AuditFilter
 from audit.models import AuditAnchor, AuditEvent
 from audit.services import event_fields
+from core.inputs import BIGINT_MAX
 
 
 @dataclass(frozen=True)
@@ -160,3 +165,119 @@ def audit_event_check(*, event: AuditEvent) -> EventCheck:
         previous = AuditEvent.objects.filter(sequence=event.sequence - 1).values_list("hash", flat=True).first()
         links = None if previous is None else previous == event.prev_hash
     return EventCheck(hash_matches=event_hash(event_fields(event)) == event.hash, links_to_previous=links)
+
+
+# --- what an event's object is -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TargetLink:
+    """An event's object as the log shows it: a label, and the object's page where it has one (that page checks
+    its own permissions: the log only links)."""
+
+    label: str
+    url: str | None = None
+
+
+Row = dict | None  # the object's fields loaded, None where it is no longer there
+Describe = Callable[[str, Row, AuditEvent], TargetLink]
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    model: str | None  # "app_label.ModelName", looked up by name: the audit log imports none of the apps above it
+    fields: tuple[str, ...]
+    describe: Describe
+
+
+def _link(name: str, *args) -> str:
+    return reverse(name, args=args)
+
+
+def _named(noun: str, url_name: str) -> Describe:
+    """"Deployment 12: Oxford Circus", linking to its page; "Deployment 12" once gone."""
+    return lambda pk, row, _: (TargetLink(f"{noun} {pk}: {row['name']}", _link(url_name, int(pk))) if row
+                               else TargetLink(f"{noun} {pk}"))
+
+
+def _alert(pk: str, row: Row, event: AuditEvent) -> TargetLink:
+    # the alert has no page of its own: its deployment's live page, also once the alert is purged
+    deployment_id = row["deployment_id"] if row else event.deployment_id
+    return TargetLink(f"Alert {pk}", _link("alerts:live", deployment_id) if deployment_id else None)
+
+
+def _of_deployment(noun: str, url_name: str) -> Describe:
+    return lambda pk, row, _: (TargetLink(f"{noun} of deployment {row['deployment_id']}",
+                                          _link(url_name, row["deployment_id"])) if row
+                               else TargetLink(f"{noun} {pk}"))
+
+
+TARGET_KINDS: dict[str, TargetKind] = {
+    "deployments.deployment": TargetKind("deployments.Deployment", ("name",), _named("Deployment", "deployments:detail")),
+    "watchlists.watchlist": TargetKind("watchlists.Watchlist", ("name",), _named("Watchlist", "watchlists:detail")),
+    "deployments.camera": TargetKind(
+        "deployments.Camera", ("name",),
+        lambda pk, row, _: TargetLink(f"Camera {pk}: {row['name']}" if row else f"Camera {pk}",
+                                      _link("deployments:cameras") if row else None)),
+    "watchlists.subject": TargetKind(
+        "watchlists.Subject", ("reference",),
+        lambda pk, row, _: (TargetLink(f"Subject {row['reference']}", _link("watchlists:subject_detail", int(pk)))
+                            if row else TargetLink(f"Subject {pk}"))),
+    "watchlists.referenceimage": TargetKind(
+        "watchlists.ReferenceImage", ("subject_id", "subject__reference"),
+        # the subject's page, not the image: opening an image is itself audited
+        lambda pk, row, _: (TargetLink(f"Image {pk} of subject {row['subject__reference']}",
+                                       _link("watchlists:subject_detail", row["subject_id"]))
+                            if row else TargetLink(f"Image {pk}"))),
+    "watchlists.bulkimport": TargetKind(
+        "watchlists.BulkImport", ("watchlist_id",),
+        lambda pk, row, _: TargetLink(f"Bulk import {pk}",
+                                      _link("watchlists:import_status", row["watchlist_id"], int(pk)) if row else None)),
+    "alerts.alert": TargetKind("alerts.Alert", ("deployment_id",), _alert),
+    "alerts.testwalk": TargetKind(
+        "alerts.TestWalk", ("deployment_id",),
+        lambda pk, row, event: TargetLink(f"Test walk {pk}", _link("alerts:live", row["deployment_id"]) if row else None)),
+    "deployments.watchlistsnapshot": TargetKind("deployments.WatchlistSnapshot", ("deployment_id",),
+                                                _of_deployment("Watchlist snapshot", "deployments:detail")),
+    "deployments.postdeploymentrecord": TargetKind("deployments.PostDeploymentRecord", ("deployment_id",),
+                                                   _of_deployment("Post-deployment record", "deployments:detail")),
+    "auth.user": TargetKind(
+        "auth.User", ("username",),
+        lambda pk, row, _: (TargetLink(f"User {row['username']}", _link("accounts:user_detail", int(pk))) if row
+                            else TargetLink(f"User {pk}"))),
+    "auth.group": TargetKind("auth.Group", ("name",),
+                             lambda pk, row, _: TargetLink(f"Role {row['name']}" if row else f"Role {pk}")),
+    "audit.auditevent": TargetKind(None, (), lambda pk, _, __: TargetLink(f"Audit event #{pk}",
+                                                                          _link("audit:event", int(pk)))),
+    "recognition.modelcalibration": TargetKind(None, (), lambda pk, _, __: TargetLink(f"Calibration {pk}")),
+}
+
+
+def _is_id(value: str) -> bool:
+    return value.isdigit() and int(value) <= BIGINT_MAX
+
+
+def audit_event_targets(*, user, events: Iterable[AuditEvent]) -> dict[int, TargetLink]:
+    """Each event's object (by event sequence) as a label and a link, loaded in bulk: one query per kind of
+    object on the page, whatever the number of events. Events without an object are left out."""
+    require_capability(user=user, capability="view_audit_log")
+    events = [event for event in events if event.target_type]
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for event in events:
+        kind = TARGET_KINDS.get(event.target_type)
+        if kind and kind.model and _is_id(event.target_id):
+            wanted[event.target_type].add(int(event.target_id))
+    rows: dict[str, dict[str, dict]] = {}
+    for target_type, ids in wanted.items():
+        kind = TARGET_KINDS[target_type]
+        model = apps.get_model(kind.model)
+        rows[target_type] = {str(row.pop("pk")): row for row in model.objects.filter(pk__in=ids)
+                             .values("pk", *kind.fields)}
+    out = {}
+    for event in events:
+        kind = TARGET_KINDS.get(event.target_type)
+        if kind is None or not _is_id(event.target_id):
+            out[event.sequence] = TargetLink(f"{event.target_type} {event.target_id}".strip())
+        else:
+            out[event.sequence] = kind.describe(event.target_id, rows.get(event.target_type, {}).get(event.target_id),
+                                                event)
+    return out

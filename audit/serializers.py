@@ -90,7 +90,8 @@ class AuditFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(required=False, allow_blank=True, choices=Role.choices,
                                    help_text="a role the actor held at the time")
     action = serializers.CharField(required=False, allow_blank=True, max_length=64,
-                                   help_text="exact (alert.adjudicated), or a prefix ending in . or * (alert.)")
+                                   help_text="a known action (alert.adjudicated), or a kind's prefix ending in . "
+                                             "(alert.), as the log page offers")
     target_type = serializers.CharField(required=False, allow_blank=True, max_length=64,
                                         help_text="object type, e.g. watchlists.subject")
     target_id = serializers.CharField(required=False, allow_blank=True, max_length=64,

@@ -15,13 +15,15 @@ from accounts.permissions import capability_required, user_can
 from audit.export import as_async, bundle_name, export_bundle
 from audit.forms import AuditExportForm, AuditFilterForm
 from audit.log_access import audit_event_view_record, audit_export_record
-from audit.selectors import access_audit_event, audit_event_check, audit_event_page
+from audit.selectors import access_audit_event, audit_event_check, audit_event_page, audit_event_targets
 
 
 def _log_page(request, form, *, status: int = 200, page=None):
     filters = form.filters() if form.is_bound and not form.errors else None
+    targets = audit_event_targets(user=request.user, events=page.events) if page else {}
     return render(request, "audit/log.html", {
         "form": form, "page": page, "filters": filters,
+        "rows": [(event, targets.get(event.sequence)) for event in page.events] if page else [],
         "query": filters.as_query_string() if filters else "",
         "can_export": user_can(user=request.user, capability="export_audit_log"),
         "export_form": AuditExportForm(initial={"format": "csv"}),
@@ -48,6 +50,7 @@ def audit_event_detail(request, sequence: int):
     audit_event_view_record(actor=request.user, event=event)
     return render(request, "audit/event_detail.html", {
         "event": event, "check": audit_event_check(event=event),
+        "target": audit_event_targets(user=request.user, events=[event]).get(event.sequence),
         "details_json": json.dumps(event.details, indent=2, sort_keys=True, ensure_ascii=False),
     })
 

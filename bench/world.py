@@ -40,7 +40,8 @@ def approved_watchlist(detective, commander, subjects, *, name: str, purpose: st
     watchlist = watchlist_create(actor=detective, name=name, purpose=purpose)
     watchlist_subjects_add(actor=detective, watchlist=watchlist, subjects=subjects)
     watchlist_submit(actor=detective, watchlist=watchlist)
-    return watchlist_approve(actor=commander, watchlist=watchlist)
+    # A world approves what it built: a subject whose photo was refused is left out, as the approver accepts.
+    return watchlist_approve(actor=commander, watchlist=watchlist, unenrolled_acknowledged=True)
 
 
 def looping_camera(actor, *, name: str, path: str, location: str = "bench"):

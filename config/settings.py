@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "oversight",
+    "transparency",
 ]
 
 MIDDLEWARE = [
@@ -386,6 +387,8 @@ WATCHLIST_REVIEW_MAX_AGE_DAYS = env_int("WATCHLIST_REVIEW_MAX_AGE_DAYS", 7)  # a
 SUBJECT_REVIEW_DAYS = env_int("SUBJECT_REVIEW_DAYS", 90)  # default review date after adding a subject
 SUBJECT_RETENTION_DAYS = env_int("SUBJECT_RETENTION_DAYS", 365)  # default expiry after adding a subject
 REFERENCE_IMAGE_MAX_AGE_DAYS = env_int("REFERENCE_IMAGE_MAX_AGE_DAYS", 5 * 365)  # older: flagged for replacement
+# A reference photo taken longer ago than this is flagged on the subject, watchlist and approval pages: faces change.
+REFERENCE_IMAGE_WARN_AGE_YEARS = env_int("REFERENCE_IMAGE_WARN_AGE_YEARS", 3)
 REFERENCE_IMAGE_MAX_BYTES = env_int("REFERENCE_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 REFERENCE_IMAGE_MAX_PIXELS = env_int("REFERENCE_IMAGE_MAX_PIXELS", 40_000_000)
 BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 500 * 1024 * 1024)  # 2,500 custody images fit easily
@@ -452,6 +455,15 @@ CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.
 # The largest camera frame accepted, in pixels (default 4096x2160): a stream declaring or sending bigger frames is
 # refused with a camera status, which bounds a worker's memory.
 CAMERA_MAX_FRAME_PIXELS = env_int("CAMERA_MAX_FRAME_PIXELS", 4096 * 2160)
+
+# --- what the public is told (transparency: /public/, its feeds and the signage) -------------------
+FORCE_NAME = env_str("FORCE_NAME", "the police")  # the force named on the public pages and the signage
+# How to find out more, where a deployment's public notice does not say: a contact in words, and a web address.
+PUBLIC_NOTICE_CONTACT = env_str("PUBLIC_NOTICE_CONTACT", "Call 101 (the police non-emergency number) and ask about "
+                                "live facial recognition.")
+PUBLIC_NOTICE_URL = env_str("PUBLIC_NOTICE_URL")
+# How long browsers and shared caches may keep the public pages and feeds, in seconds.
+PUBLIC_PAGE_MAX_AGE = env_int("PUBLIC_PAGE_MAX_AGE", 300)
 
 # --- operations: health and metrics (docs/operations.md) -------------------------------------
 # How long /healthz (and the metrics scrape) waits for PostgreSQL or Redis before calling the part failed.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
     path("favicon.ico", favicon, name="favicon"),
+    path("", include("transparency.urls")),  # /public/ (no sign-in) and the notice form under /deployments/
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_export.metrics, name="metrics"),
 ]

@@ -208,6 +208,8 @@ class WatchlistSnapshot(models.Model):
     reference_count = models.PositiveIntegerField()
     model_id = models.CharField(max_length=100)
     biometrics_deleted_at = models.DateTimeField(null=True, blank=True)
+    # Why subject_count can be less than the manifest's: these entries had no image enrolled with model_id.
+    unenrolled_references = models.JSONField(default=list, blank=True)
 
 
 class SnapshotReference(models.Model):

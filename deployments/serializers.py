@@ -139,10 +139,14 @@ class AuthorisationSerializer(serializers.ModelSerializer):
 class SnapshotSerializer(serializers.ModelSerializer):
     """What was frozen at authorisation: counts only, never the embeddings."""
 
+    unenrolled_references = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="subjects of the manifest left out: no image enrolled with model_id (why subject_count is smaller)")
+
     class Meta:
         model = WatchlistSnapshot
         fields = ["watchlist_version", "created_at", "subject_count", "reference_count", "model_id",
-                  "biometrics_deleted_at"]
+                  "biometrics_deleted_at", "unenrolled_references"]
         read_only_fields = fields
 
 

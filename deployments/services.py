@@ -330,6 +330,8 @@ def deployment_authorise(*, actor: User, deployment: Deployment, reasons: str,
                               "child_entries": snapshot.references.filter(enrolled_as_child=True)
                               .values("subject_id").distinct().count(),
                               "child_threshold_offset": settings.CHILD_ENTRY_THRESHOLD_OFFSET,
+                              "without_enrolled_image": len(snapshot.unenrolled_references),
+                              "without_enrolled_image_references": snapshot.unenrolled_references[:500],
                               "documents": documents})
     return locked
 
@@ -357,9 +359,11 @@ def _snapshot_create(*, deployment: Deployment, watchlist: Watchlist) -> Watchli
     ]
     if not references:
         raise RuleViolation(f"no subject on the watchlist has an image enrolled with the current model ({model_id})")
+    frozen = {r.subject_id for r in references}
     snapshot = WatchlistSnapshot.objects.create(
-        deployment=deployment, watchlist_version=watchlist.version, subject_count=len({r.subject_id for r in references}),
-        reference_count=len(references), model_id=model_id)
+        deployment=deployment, watchlist_version=watchlist.version, subject_count=len(frozen),
+        reference_count=len(references), model_id=model_id,
+        unenrolled_references=[s.reference for s in subjects if s.pk not in frozen])
     for reference in references:
         reference.snapshot = snapshot
     SnapshotReference.objects.bulk_create(references, batch_size=500)

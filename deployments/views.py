@@ -68,7 +68,7 @@ from recognition import runtime  # runtime.current_model_id(), looked up at each
 from recognition.calibration import threshold_expectation_table
 from recognition.ml.models import ModelFileError
 from recognition.source_urls import redact_url
-from watchlists.selectors import watchlist_child_entries
+from watchlists.selectors import enrolment_model_id, subjects_without_enrolled_image, watchlist_child_entries
 
 DEPLOYMENTS_PER_PAGE = 50
 
@@ -112,6 +112,11 @@ def _child_entries(deployment) -> dict:
     return {"subjects": watchlist_child_entries(watchlist=deployment.watchlist),
             "offset": settings.CHILD_ENTRY_THRESHOLD_OFFSET, "max_age": settings.CHILD_ENTRY_MAX_AGE,
             "threshold": deployment.threshold + settings.CHILD_ENTRY_THRESHOLD_OFFSET}
+
+
+def _unenrolled(deployment) -> list:
+    """The entries authorising now would leave out of the snapshot: no image enrolled with the current model."""
+    return list(subjects_without_enrolled_image(watchlist=deployment.watchlist, model_id=enrolment_model_id()))
 
 
 def _form_page(request, form, *, deployment=None, status=200):
@@ -205,6 +210,7 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, statu
         "upload_form": forms.get("upload_form") or DocumentUploadForm(),
         "urgent_form": forms.get("urgent_form") or UrgentStartForm(),
         "urgent_decision_form": forms.get("urgent_decision_form") or ReasonsForm(),
+        "unenrolled": _unenrolled(deployment) if actions["decide"] else None,
         "authorise_form": forms.get("authorise_form") or AuthoriseForm(),
         "reject_form": forms.get("reject_form") or ReasonsForm(),
         "stop_form": forms.get("stop_form") or ReasonForm(),

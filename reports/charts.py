@@ -52,7 +52,7 @@ def series_chart(points: Sequence[SeriesPoint], *, step: str, title: str) -> Saf
             continue
         y = top + plot_h - plot_h * tick / y_max
         body.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LINE}"/>'
-                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick}</text>')
+                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick:,}</text>')
     series = (("alerts", "alert", ALERTS, 0.0), ("false_alerts", "false alert", FALSE_ALERTS, bar))
     for name, noun, colour, offset in series:
         body.append(f'<g class="series" data-series="{name}" fill="{colour}">')
@@ -60,7 +60,7 @@ def series_chart(points: Sequence[SeriesPoint], *, step: str, title: str) -> Saf
             value = getattr(point, name)
             h = plot_h * value / y_max
             x = left + i * slot + (slot - 2 * bar) / 2 + offset
-            words = f"{_bucket_label(point, step)}: {value} {noun}{'' if value == 1 else 's'}"
+            words = f"{_bucket_label(point, step)}: {value:,} {noun}{'' if value == 1 else 's'}"
             body.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                         f'data-start="{point.start.isoformat()}" data-value="{value}">'
                         f'<title>{escape(words)}</title></rect>')
@@ -95,8 +95,8 @@ def bar_chart(items: Sequence[tuple[str, str, int]], *, title: str, colours: dic
         body.append(
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" fill="{INK}">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{colours.get(key, ALERTS)}" '
-            f'data-key={quoteattr(key)} data-value="{value}"><title>{escape(f"{label}: {value}")}</title></rect>'
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" fill="{INK}">{value}</text>')
+            f'data-key={quoteattr(key)} data-value="{value}"><title>{escape(f"{label}: {value:,}")}</title></rect>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" fill="{INK}">{value:,}</text>')
     body.append("</g>")
     return _svg(width, height, title, body)
 
@@ -105,6 +105,7 @@ def outcomes_chart(outcomes: Outcomes, *, title: str) -> SafeString:
     return bar_chart([
         ("confirmed", "Confirmed match", outcomes.confirmed),
         ("not_a_match", "False alert (not a match)", outcomes.not_a_match),
+        ("cannot_tell", "Cannot tell", outcomes.cannot_tell),
         ("not_located", "Could not locate", outcomes.not_located),
         ("other", "Other", outcomes.other),
         ("pending", "Not yet decided", outcomes.pending),

@@ -30,13 +30,14 @@ class Breakdown:
 class Outcomes:
     confirmed: int = 0
     not_a_match: int = 0
+    cannot_tell: int = 0  # stage 1's third answer: the images alone could not settle it
     not_located: int = 0
     other: int = 0
     pending: int = 0  # awaiting a decision, or a confirmation awaiting its second officer
 
     @property
     def decided(self) -> int:
-        return self.confirmed + self.not_a_match + self.not_located + self.other
+        return self.confirmed + self.not_a_match + self.cannot_tell + self.not_located + self.other
 
     @property
     def total(self) -> int:
@@ -52,14 +53,31 @@ class Figures:
     outcomes: Outcomes
     decision_time_median: dt.timedelta | None
     decision_time_p90: dt.timedelta | None
-    engagements: int
+    engagements: int  # alerts whose person officers engaged (stage 2), after true and false alerts alike
     arrests: int
     results: Breakdown
     false_alert_demographics: tuple[Breakdown, ...]
+    # The authorised snapshot's subject count (DeploymentAuthorisation.watchlist_size); None for a period's
+    # totals (each deployment had its own) and for a deployment never authorised.
+    watchlist_size: int | None
+    stops: int  # engaged alerts whose identity the engagement did not confirm: a person stopped, not the subject
+    stops_timed: int  # the stops with their length recorded
+    stop_minutes_total: int  # over the timed stops
+    stop_minutes_median: float | None  # over the timed stops; None without one
+    false_alert_engagements: int  # engaged after an alert the officers decided was not a match
+    # By the subject's inclusion category (copied onto the alert when raised; "" on older alerts):
+    alerts_by_category: Breakdown
+    arrests_by_category: Breakdown
+    results_by_category: tuple[Breakdown, ...]  # one per category (field = its code), counts by result
 
     @property
     def alerts(self) -> int:
         return self.outcomes.total
+
+    @property
+    def by_category(self) -> tuple[tuple[CodeCount, Breakdown], ...]:
+        """Each inclusion category's alerts beside its engagements' results (a report's table)."""
+        return tuple(zip(self.alerts_by_category.counts, self.results_by_category, strict=True))
 
     @property
     def false_alerts(self) -> int:

@@ -42,16 +42,21 @@ from reports.figures import (
     SeriesPoint,
     SpreadRow,
 )
+from watchlists.models import InclusionCategory
 
 LIVE = Deployment.State.LIVE
 NOT_RECORDED = "Not recorded"
 # Alert statuses as the reports group them: a confirmation awaiting its second officer is still pending.
 OUTCOME_OF_STATUS = {
     Alert.Status.CONFIRMED: "confirmed", Alert.Status.NOT_A_MATCH: "not_a_match",
+    Alert.Status.CANNOT_TELL: "cannot_tell",
     Alert.Status.NOT_LOCATED: "not_located", Alert.Status.OTHER: "other",
     Alert.Status.PENDING: "pending", Alert.Status.AWAITING_VERIFICATION: "pending",
 }
 DAILY_SERIES_UP_TO = dt.timedelta(days=62)
+# The categories a real alert's subject can be in (a test subject's alerts are never in the figures).
+REAL_CATEGORIES = tuple((value, label) for value, label in InclusionCategory.choices
+                        if value != InclusionCategory.TEST_SUBJECT)
 
 
 class Percentile(Aggregate):
@@ -75,16 +80,43 @@ def deployment_statistics(*, user, deployment_id: int) -> DeploymentStatistics:
     deployment = Deployment.objects.filter(pk=deployment_id).select_related("post_record").first()
     if deployment is None:
         raise Http404("no such deployment")
-    now = timezone.now()
-    intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id=deployment_id))
-    live = {deployment.pk: _time_live(intervals.get(deployment.pk, []), None, None, now)}
-    rows, _ = _figures(ids=[deployment.pk], start=None, end=None, live=live, with_totals=False)
-    authorisation = _authorisations([deployment.pk]).get(deployment.pk)
-    figures = rows[deployment.pk]
-    return DeploymentStatistics(deployment=_summary(deployment, intervals.get(deployment.pk, []), authorisation),
+    figures, spans, authorisation = _deployment_figures(deployment.pk)
+    return DeploymentStatistics(deployment=_summary(deployment, spans, authorisation),
                                 figures=figures, live_test=_live_test(deployment.pk),
                                 demographic_comparison=demographic_comparison(figures=figures,
                                                                               authorisation=authorisation))
+
+
+def deployment_figures_published(*, deployment_id: int) -> Figures:
+    """A deployment's figures, the same as its report's, for a public page: no user check, because Figures
+    holds only aggregate counts (no names, no images, no watchlist entries); the caller decides what of it is
+    published, and when. 404 for a deployment that does not exist."""
+    figures = deployments_figures_published(deployment_ids=[deployment_id]).get(deployment_id)
+    if figures is None:
+        raise Http404("no such deployment")
+    return figures
+
+
+def deployments_figures_published(*, deployment_ids: list[int]) -> dict[int, Figures]:
+    """The same for several deployments at once (a public list), in a fixed number of queries; ids of
+    deployments that do not exist are left out."""
+    ids = sorted(set(Deployment.objects.filter(pk__in=deployment_ids).values_list("pk", flat=True)))
+    intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id__in=ids))
+    now = timezone.now()
+    live = {pk: _time_live(intervals.get(pk, []), None, None, now) for pk in ids}
+    rows, _ = _figures(ids=ids, start=None, end=None, live=live, with_totals=False,
+                       authorisations=_authorisations(ids))
+    return rows
+
+
+def _deployment_figures(deployment_id: int) -> tuple[Figures, list[Span], DeploymentAuthorisation | None]:
+    intervals = _live_intervals(DeploymentTransition.objects.filter(deployment_id=deployment_id))
+    spans = intervals.get(deployment_id, [])
+    live = {deployment_id: _time_live(spans, None, None, timezone.now())}
+    authorisations = _authorisations([deployment_id])
+    rows, _ = _figures(ids=[deployment_id], start=None, end=None, live=live, with_totals=False,
+                       authorisations=authorisations)
+    return rows[deployment_id], spans, authorisations.get(deployment_id)
 
 
 def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str = "") -> PeriodStatistics:
@@ -100,8 +132,9 @@ def period_statistics(*, user, start: dt.datetime, end: dt.datetime, title: str 
     live = {pk: duration for pk, duration in live.items() if duration > dt.timedelta(0)}
     deployments = {pk: spans[0][0].deployment for pk, spans in intervals.items()}
     ids = sorted(live, key=lambda pk: (_first_live(intervals[pk]), pk))
-    rows, totals = _figures(ids=ids, start=start, end=end, live=live, with_totals=True)
     authorisations = _authorisations(ids)
+    rows, totals = _figures(ids=ids, start=start, end=end, live=live, with_totals=True,
+                            authorisations=authorisations)
     step = "day" if end - start <= DAILY_SERIES_UP_TO else "week"
     return PeriodStatistics(
         start=start, end=end, title=title, step=step,
@@ -229,16 +262,21 @@ def _window(field: str, start, end) -> Q:
     return q
 
 
-def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta],
-             with_totals: bool) -> tuple[dict[int, Figures], Figures | None]:
-    """Figures per deployment and, when asked, for all of them together: seven queries at most."""
+def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta], with_totals: bool,
+             authorisations: dict[int, DeploymentAuthorisation]) -> tuple[dict[int, Figures], Figures | None]:
+    """Figures per deployment and, when asked, for all of them together: nine queries at most."""
     if not ids:
         return {}, _empty_figures() if with_totals else None
     records = _real(AlertRecord.objects.filter(deployment_id__in=ids).filter(_window("raised_at", start, end)))
-    keys = ("status", "engaged", "result", *DEMOGRAPHIC_FIELDS)
+    keys = ("status", "engaged", "result", "category", *DEMOGRAPHIC_FIELDS)
     groups: dict[int, Counter] = defaultdict(Counter)
     for row in records.values("deployment_id", *keys).annotate(n=Count("id")).order_by():
         groups[row["deployment_id"]][tuple(row[k] for k in keys)] += row["n"]
+    # A stop's length by deployment: {deployment: Counter(minutes or None -> stops)}
+    stops: dict[int, Counter] = defaultdict(Counter)
+    for pk, minutes, n in (records.filter(engaged=True, identity_confirmed=False).values("deployment_id", "stop_minutes")
+                           .annotate(n=Count("id")).order_by().values_list("deployment_id", "stop_minutes", "n")):
+        stops[pk][minutes] += n
     decided = records.filter(first_decided_at__isnull=False)
     timing = {row[0]: row[1:] for row in decided.values("deployment_id").order_by().annotate(
         p50=Percentile(WAIT_FOR_DECISION, 0.5), p90=Percentile(WAIT_FOR_DECISION, 0.9)
@@ -251,18 +289,24 @@ def _figures(*, ids: list[int], start, end, live: dict[int, dt.timedelta],
     links = Deployment.cameras.through.objects.filter(deployment_id__in=ids)
     cameras = dict(links.values("deployment_id").order_by().annotate(n=Count("camera_id"))
                    .values_list("deployment_id", "n"))
+    sizes = {pk: authorisation.watchlist_size for pk, authorisation in authorisations.items()}
     rows = {pk: _build(groups[pk], live=live.get(pk, dt.timedelta(0)), cameras=cameras.get(pk, 0),
-                       faces=faces.get(pk, 0), tracks=tracks.get(pk, 0), timing=timing.get(pk, (None, None)))
+                       faces=faces.get(pk, 0), tracks=tracks.get(pk, 0), timing=timing.get(pk, (None, None)),
+                       stops=stops[pk], watchlist_size=sizes.get(pk))
             for pk in ids}
     if not with_totals:
         return rows, None
-    every = Counter()
+    every: Counter = Counter()
     for counter in groups.values():
         every.update(counter)
+    every_stop: Counter = Counter()
+    for counter in stops.values():
+        every_stop.update(counter)
     overall = decided.aggregate(p50=Percentile(WAIT_FOR_DECISION, 0.5), p90=Percentile(WAIT_FOR_DECISION, 0.9))
     totals = _build(every, live=sum(live.values(), dt.timedelta(0)),
                     cameras=links.values("camera_id").distinct().count(),
-                    faces=sum(faces.values()), tracks=sum(tracks.values()), timing=(overall["p50"], overall["p90"]))
+                    faces=sum(faces.values()), tracks=sum(tracks.values()), timing=(overall["p50"], overall["p90"]),
+                    stops=every_stop, watchlist_size=None)
     return rows, totals
 
 
@@ -272,36 +316,67 @@ def _real(records: QuerySet[AlertRecord]) -> QuerySet[AlertRecord]:
     return records.filter(test_subject_id__isnull=True)
 
 
-def _build(counts: Counter, *, live, cameras: int, faces: int, tracks: int, timing) -> Figures:
-    """Figures from the grouped counts: key = (status, engaged, result, ethnicity, perceived_sex, age_band)."""
+def _build(counts: Counter, *, live, cameras: int, faces: int, tracks: int, timing, stops: Counter,
+           watchlist_size: int | None) -> Figures:
+    """Figures from the grouped counts, key = (status, engaged, result, category, ethnicity, perceived_sex,
+    age_band), and the stops counted by their length in minutes (None: not recorded)."""
     outcomes: Counter = Counter()
     results: Counter = Counter()
+    by_category: Counter = Counter()
+    results_by_category: dict[str, Counter] = defaultdict(Counter)
     demographics = {name: Counter() for name in DEMOGRAPHIC_FIELDS}
-    engagements = 0
-    for (status, engaged, result, *recorded), n in counts.items():
+    engagements = false_alert_engagements = 0
+    for (status, engaged, result, category, *recorded), n in counts.items():
         outcomes[OUTCOME_OF_STATUS[status]] += n
+        by_category[category] += n
         if engaged:
             engagements += n
             results[result] += n
+            results_by_category[category][result] += n
+            if status == Alert.Status.NOT_A_MATCH:
+                false_alert_engagements += n
         if status == Alert.Status.NOT_A_MATCH:
             for name, code in zip(DEMOGRAPHIC_FIELDS, recorded, strict=True):
                 demographics[name][code] += n
+    timed = Counter({minutes: n for minutes, n in stops.items() if minutes is not None})
+    arrests = Counter({category: c[EngagementResult.ARRESTED] for category, c in results_by_category.items()})
     return Figures(
         time_live=live, cameras=cameras, faces=faces, tracks=tracks, outcomes=Outcomes(**outcomes),
         decision_time_median=timing[0], decision_time_p90=timing[1], engagements=engagements,
         arrests=results[EngagementResult.ARRESTED],
-        results=_breakdown("result", "Result of engagements", EngagementResult, results),
-        false_alert_demographics=tuple(_breakdown(name, words.capitalize(), choices, demographics[name])
-                                       for name, (choices, words) in DEMOGRAPHIC_FIELDS.items()))
+        results=_breakdown("result", "Result of engagements", EngagementResult.choices, results),
+        false_alert_demographics=tuple(_breakdown(name, words.capitalize(), choices.choices, demographics[name])
+                                       for name, (choices, words) in DEMOGRAPHIC_FIELDS.items()),
+        watchlist_size=watchlist_size, stops=sum(stops.values()), stops_timed=sum(timed.values()),
+        stop_minutes_total=sum(minutes * n for minutes, n in timed.items()),
+        stop_minutes_median=_weighted_median(timed), false_alert_engagements=false_alert_engagements,
+        alerts_by_category=_breakdown("category", "Alerts by inclusion category", REAL_CATEGORIES, by_category),
+        arrests_by_category=_breakdown("category", "Arrests by inclusion category", REAL_CATEGORIES, arrests),
+        results_by_category=tuple(
+            _breakdown(code, label, EngagementResult.choices, results_by_category.get(code, Counter()))
+            for code, label in (*REAL_CATEGORIES, ("", NOT_RECORDED))))
 
 
 def _breakdown(field: str, title: str, choices, counts: Counter) -> Breakdown:
-    listed = [CodeCount(code=value, label=label, count=counts.get(value, 0)) for value, label in choices.choices]
+    listed = [CodeCount(code=value, label=label, count=counts.get(value, 0)) for value, label in choices]
     return Breakdown(field=field, title=title, counts=(*listed, CodeCount("", NOT_RECORDED, counts.get("", 0))))
 
 
+def _weighted_median(counts: Counter) -> float | None:
+    """The median of values given with how often each occurs (the middle two averaged when even)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    middle, seen, found = ((total - 1) // 2, total // 2), 0, []
+    for value in sorted(counts):
+        first, seen = seen, seen + counts[value]
+        found += [value for position in middle if first <= position < seen]
+    return sum(found) / 2
+
+
 def _empty_figures() -> Figures:
-    return _build(Counter(), live=dt.timedelta(0), cameras=0, faces=0, tracks=0, timing=(None, None))
+    return _build(Counter(), live=dt.timedelta(0), cameras=0, faces=0, tracks=0, timing=(None, None),
+                  stops=Counter(), watchlist_size=None)
 
 
 def _series(*, ids: list[int], start: dt.datetime, end: dt.datetime, step: str) -> tuple[SeriesPoint, ...]:

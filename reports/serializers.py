@@ -37,6 +37,7 @@ class ReportBreakdownSerializer(serializers.Serializer):
 class ReportOutcomesSerializer(serializers.Serializer):
     confirmed = serializers.IntegerField(read_only=True)
     not_a_match = serializers.IntegerField(read_only=True, help_text="false alerts")
+    cannot_tell = serializers.IntegerField(read_only=True, help_text="stage 1: the images alone could not settle it")
     not_located = serializers.IntegerField(read_only=True)
     other = serializers.IntegerField(read_only=True)
     pending = serializers.IntegerField(read_only=True, help_text="not yet decided, or a confirmation awaiting its "
@@ -65,12 +66,29 @@ class ReportFiguresSerializer(serializers.Serializer):
                                             help_text="raised to first decision; null when none was decided")
     decision_time_p90_seconds = _Seconds(source="decision_time_p90", allow_null=True,
                                          help_text="90th percentile (interpolated)")
-    engagements = serializers.IntegerField(read_only=True, help_text="confirmed matches recorded as engaged")
+    engagements = serializers.IntegerField(read_only=True, help_text="alerts whose person officers engaged, after "
+                                                                     "true and false alerts alike")
     arrests = serializers.IntegerField(read_only=True)
     results = ReportBreakdownSerializer(read_only=True, help_text="results of engagements")
     false_alert_demographics = ReportBreakdownSerializer(many=True, read_only=True,
                                                          help_text="perceived ethnicity, sex and age band behind "
                                                                    "false alerts")
+    watchlist_size = serializers.IntegerField(read_only=True, allow_null=True,
+                                              help_text="subjects in the authorised watchlist snapshot; null for a "
+                                                        "period's totals")
+    stops = serializers.IntegerField(read_only=True, help_text="people engaged whose identity the engagement did not "
+                                                               "confirm (stopped, not the subject)")
+    stops_timed = serializers.IntegerField(read_only=True, help_text="stops with their length recorded")
+    stop_minutes_total = serializers.IntegerField(read_only=True, help_text="over the timed stops")
+    stop_minutes_median = serializers.FloatField(read_only=True, allow_null=True,
+                                                 help_text="over the timed stops; null without one")
+    false_alert_engagements = serializers.IntegerField(read_only=True,
+                                                       help_text="people engaged after a false alert")
+    alerts_by_category = ReportBreakdownSerializer(read_only=True, help_text="by the subject's inclusion category")
+    arrests_by_category = ReportBreakdownSerializer(read_only=True, help_text="by the subject's inclusion category")
+    results_by_category = ReportBreakdownSerializer(many=True, read_only=True,
+                                                    help_text="one per inclusion category (field: its code), "
+                                                              "engagements by result")
 
 
 class ReportDeploymentSerializer(serializers.Serializer):

@@ -39,29 +39,39 @@ DEPLOYMENT_COLUMNS = (
 
 def _header(figures: Figures) -> list[str]:
     return [
-        *DEPLOYMENT_COLUMNS, "hours_live", "cameras", "faces_processed", "tracks", "alerts", "confirmed",
-        "false_alerts", "not_located", "other", "pending",
+        *DEPLOYMENT_COLUMNS, "hours_live", "cameras", "watchlist_size", "faces_processed", "tracks", "alerts",
+        "confirmed", "false_alerts", "cannot_tell", "not_located", "other", "pending",
         "false_alerts_per_1000_faces", "false_alerts_per_1000_tracks", "false_alerts_percent_of_decided",
         "median_minutes_to_decision",
-        "p90_minutes_to_decision", "engagements", "arrests",
+        "p90_minutes_to_decision", "engagements", "false_alert_engagements", "stops", "stops_timed",
+        "stop_minutes_total", "stop_minutes_median", "arrests",
         *(f"result_{c.code or 'not_recorded'}" for c in figures.results.counts),
         *(f"false_alerts_{b.field}_{c.code or 'not_recorded'}" for b in figures.false_alert_demographics
           for c in b.counts),
+        *(f"alerts_category_{c.code or 'not_recorded'}" for c in figures.alerts_by_category.counts),
+        *(f"arrests_category_{c.code or 'not_recorded'}" for c in figures.arrests_by_category.counts),
+        *(f"results_category_{b.field or 'not_recorded'}_{c.code or 'not_recorded'}"
+          for b in figures.results_by_category for c in b.counts),
     ]
 
 
 def _figures_row(figures: Figures) -> list[str]:
     share = None if figures.false_alert_share is None else figures.false_alert_share * 100
     return [
-        f"{figures.time_live.total_seconds() / 3600:.2f}", str(figures.cameras), str(figures.faces),
-        str(figures.tracks), str(figures.alerts), str(figures.outcomes.confirmed), str(figures.false_alerts),
+        f"{figures.time_live.total_seconds() / 3600:.2f}", str(figures.cameras), _number(figures.watchlist_size, 0),
+        str(figures.faces), str(figures.tracks), str(figures.alerts), str(figures.outcomes.confirmed),
+        str(figures.false_alerts), str(figures.outcomes.cannot_tell),
         str(figures.outcomes.not_located), str(figures.outcomes.other), str(figures.outcomes.pending),
         _number(figures.false_alerts_per_1000_faces, 4), _number(figures.false_alerts_per_1000_tracks, 4),
         _number(share, 1),
         _minutes(figures.decision_time_median), _minutes(figures.decision_time_p90),
-        str(figures.engagements), str(figures.arrests),
+        str(figures.engagements), str(figures.false_alert_engagements), str(figures.stops), str(figures.stops_timed),
+        str(figures.stop_minutes_total), _number(figures.stop_minutes_median, 1), str(figures.arrests),
         *(str(c.count) for c in figures.results.counts),
         *(str(c.count) for b in figures.false_alert_demographics for c in b.counts),
+        *(str(c.count) for c in figures.alerts_by_category.counts),
+        *(str(c.count) for c in figures.arrests_by_category.counts),
+        *(str(c.count) for b in figures.results_by_category for c in b.counts),
     ]
 
 

@@ -28,7 +28,8 @@ def protected_files() -> set[Path]:
 def make_subject(actor, **overrides):
     """A justified subject (no image yet); `overrides` replace any field."""
     values = {"reference": "PNC-01/123456A", "name": "Alex Example", "category": InclusionCategory.WANTED_BY_COURTS,
-                  "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182"}
+                  "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182",
+                  "engagement_instructions": "Arrest on warrant W-2026-1182 (Crown Court, failed to appear)"}
     return subject_create(actor=actor, **(values | overrides))
 
 

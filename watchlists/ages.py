@@ -26,3 +26,14 @@ def reference_enrolled_as_child(*, subject: Subject, image: ReferenceImage) -> b
 def reference_threshold_offset(*, subject: Subject, image: ReferenceImage) -> float:
     """How much more than the deployment's threshold this reference must score to alert."""
     return settings.CHILD_ENTRY_THRESHOLD_OFFSET if reference_enrolled_as_child(subject=subject, image=image) else 0.0
+
+
+def image_age_years(taken_on: dt.date | None, today: dt.date | None = None) -> int | None:
+    """Whole years since a reference photo was taken; None when its date is unknown."""
+    return age_on(taken_on, today or timezone.localdate()) if taken_on else None
+
+
+def reference_image_too_old(taken_on: dt.date | None, today: dt.date | None = None) -> bool:
+    """The photo is REFERENCE_IMAGE_WARN_AGE_YEARS old or more: the person may no longer look like it."""
+    years = image_age_years(taken_on, today)
+    return years is not None and years >= settings.REFERENCE_IMAGE_WARN_AGE_YEARS

@@ -124,13 +124,16 @@ class WatchlistApproveView(ApiView):
     required_capabilities = {"POST": ACTION_CAPABILITIES[Action.APPROVE]}
 
     @extend_schema(tags=WATCHLISTS, summary="Approve a submitted watchlist (authorising officer, not the compiler)",
-                   description=ACTION_RULES[Action.APPROVE],
+                   description=ACTION_RULES[Action.APPROVE] + " Refused (400, naming them) while a subject breaks "
+                               "its category's rules (watchlists/categories.py), and while subjects without an image "
+                               "enrolled with the current model are not acknowledged (unenrolled_acknowledged).",
                    request=s.WatchlistApproveSerializer,
                    responses={200: s.WatchlistSerializer, **errors(400, 404, 409)})
     def post(self, request, pk: int):
         data = self.input(s.WatchlistApproveSerializer)
         services.watchlist_approve(actor=request.user, watchlist=_watchlist(self, pk),
-                                   expected_version=data["expected_version"])
+                                   expected_version=data["expected_version"],
+                                   unenrolled_acknowledged=data["unenrolled_acknowledged"])
         return self.output(s.WatchlistSerializer, _watchlist(self, pk))
 
 

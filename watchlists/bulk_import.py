@@ -36,7 +36,7 @@ from audit.actions import AuditAction
 from audit.services import audit_record
 from core.errors import RuleViolation
 from watchlists import services  # services.<name>, looked up at each call (the crash-resume test replaces one)
-from watchlists.models import BulkImport, BulkImportRow, Priority, ReferenceImage, Subject, Watchlist
+from watchlists.models import BulkImport, BulkImportRow, InclusionCategory, Priority, ReferenceImage, Subject, Watchlist
 from watchlists.signals import bulk_import_requested
 from watchlists.storage import protected_delete, protected_open, protected_path, protected_save_stream
 
@@ -47,7 +47,23 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("reference", "name", "category", "reason", "legal_basis", "image")
 OPTIONAL_COLUMNS = ("date_of_birth", "priority", "under_18_justification", "image_source", "capture_date",
-                    "review_date", "expires_on")
+                    "review_date", "expires_on", "warning_markers", "engagement_instructions",
+                    "exceptional_justification", "use_largest_face")
+# The template's one filled-in row, to copy: an import refuses it (by its reference) rather than enrol it.
+EXAMPLE_REFERENCE = "EXAMPLE-1"
+EXAMPLE_ROW = {
+    "reference": EXAMPLE_REFERENCE, "name": "Example Person (replace this row)",
+    "category": InclusionCategory.SUSPECTED_OF_OFFENCE,
+    "reason": "Suspected of the robbery at 12 High Street on 3 March (CRIME/123/26)",
+    "legal_basis": "Common law policing powers; PACE s.24", "image": "example-1.jpg;example-1-side.jpg",
+    "date_of_birth": "1990-05-17", "priority": Priority.MEDIUM, "under_18_justification": "",
+    "image_source": "Custody image CUS/2026/0001", "capture_date": "2026-01-15", "review_date": "",
+    "expires_on": "", "warning_markers": "violent;weapons",
+    "engagement_instructions": "Arrest on suspicion of robbery; officer in case DC Example, 01632 960000",
+    "exceptional_justification": "", "use_largest_face": "no",
+}
+EXAMPLE_ROW_REFUSAL = "this is the template's example row: replace it with a real subject, or delete it"
+_YES, _NO = frozenset({"yes", "y", "true", "1"}), frozenset({"no", "n", "false", "0", ""})
 MAX_ROWS = 10_000
 CHUNK_ROWS = 64
 # Above the csv module's own field limit (128 KiB), so an over-long field is named as such.
@@ -169,6 +185,15 @@ def _date(value: str, column: str) -> dt.date | None:
         raise RuleViolation(f"{column} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _yes_no(value: str, column: str) -> bool:
+    answer = value.strip().lower()
+    if answer in _YES:
+        return True
+    if answer in _NO:
+        return False
+    raise RuleViolation(f"{column} {value!r} must be yes, no or left blank")
+
+
 def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(exc.messages)
@@ -180,6 +205,9 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
 
     reference = row.get("reference", "")
     try:
+        if reference.strip().upper() == EXAMPLE_REFERENCE:
+            raise RuleViolation(EXAMPLE_ROW_REFUSAL)
+        use_largest_face = _yes_no(row.get("use_largest_face", ""), "use_largest_face")
         names = [n.strip() for n in row["image"].split(";") if n.strip()]
         if not names:
             raise RuleViolation("no image file named in the 'image' column")
@@ -197,7 +225,7 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
                                     f"the limit is {limit / 1e6:.0f} MB")
             payloads.append(services.ReferenceImageUpload(
                 data=data, original_name=name, image_source=row.get("image_source") or f"bulk import {job.pk}: {name}",
-                capture_date=_date(row.get("capture_date", ""), "capture_date")))
+                capture_date=_date(row.get("capture_date", ""), "capture_date"), use_largest_face=use_largest_face))
         with transaction.atomic():
             # Not on the watchlist yet: a row's subject joins it once an image is enrolled (_rows_decide).
             subject = services.subject_enrol(
@@ -207,6 +235,9 @@ def _row_create(job: BulkImport, archive: zipfile.ZipFile, number: int, row: dic
                 under_18_justification=row.get("under_18_justification", ""),
                 review_date=_date(row.get("review_date", ""), "review_date"),
                 expires_on=_date(row.get("expires_on", ""), "expires_on"), images=payloads, enrol=False,
+                warning_markers=[c.strip() for c in row.get("warning_markers", "").split(";") if c.strip()],
+                engagement_instructions=row.get("engagement_instructions", ""),
+                exceptional_justification=row.get("exceptional_justification", ""),
             )
             return BulkImportRow.objects.create(bulk_import=job, number=number, reference=reference,
                                                 status=Status.CREATED, subject=subject)

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 
 from watchlists.bulk_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist
+from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, WarningMarker, Watchlist
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -23,6 +23,15 @@ class VersionForm(forms.Form):
     """The version the user saw, for optimistic locking."""
 
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ApproveForm(VersionForm):
+    """The approval page's decision. ``confirmed`` is checked by the view: the service takes the decision."""
+
+    confirmed = forms.BooleanField(required=False, label="I have checked each subject's image, category, reason, "
+                                                          "warning markers and engagement instructions")
+    unenrolled_acknowledged = forms.BooleanField(
+        required=False, label="I understand the subjects listed without an enrolled image will not be matched")
 
 
 class ReturnWatchlistForm(forms.Form):
@@ -61,12 +70,24 @@ class SubjectFieldsForm(forms.Form):
                              help_text="Why this person is on a watchlist (offence, warrant, risk), with references.")
     legal_basis = forms.CharField(max_length=Subject._meta.get_field("legal_basis").max_length,
                                   help_text="e.g. warrant number, PACE s.24, Mental Health Act s.136.")
+    exceptional_justification = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Exceptional justification",
+        help_text="Required for a victim, witness or close associate: why they must be located this way.")
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.MEDIUM)
+    warning_markers = forms.MultipleChoiceField(
+        choices=WarningMarker.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="What an officer must know before engaging; shown on every alert.")
+    engagement_instructions = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What to do on a confirmed match (the warrant to execute, the conditions to check, the "
+                  "safeguarding contact); shown on every alert.")
     review_date = forms.DateField(required=False, widget=DATE_WIDGET,
-                                  help_text=f"Empty: {settings.SUBJECT_REVIEW_DAYS} days from today.")
+                                  help_text=f"Empty: {settings.SUBJECT_REVIEW_DAYS} days from today, or the "
+                                            f"category's shortest review interval.")
     expires_on = forms.DateField(required=False, widget=DATE_WIDGET, label="Expiry",
                                  help_text=f"Images and embeddings are deleted on this date. Empty: "
-                                           f"{settings.SUBJECT_RETENTION_DAYS} days from today.")
+                                           f"{settings.SUBJECT_RETENTION_DAYS} days from today, or the category's "
+                                           f"longest retention if shorter.")
 
     def values(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.fields if name in SubjectFieldsForm.base_fields}
@@ -107,7 +128,8 @@ class SubjectCreateForm(SubjectFieldsForm, ImageFieldsMixin):
     watchlist = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     field_order = ["reference", "name", "date_of_birth", "under_18_justification", "category", "reason",
-                   "legal_basis", "priority", "review_date", "expires_on", "image", "image_source", "capture_date",
+                   "legal_basis", "exceptional_justification", "priority", "warning_markers",
+                   "engagement_instructions", "review_date", "expires_on", "image", "image_source", "capture_date",
                    "use_largest_face"]
 
 

@@ -58,6 +58,8 @@ class Subject(models.Model):
     name = models.CharField(max_length=200)
     date_of_birth = models.DateField(null=True, blank=True)
     under_18_justification = models.TextField(blank=True)
+    # APP asks more of an entry of a victim, witness or close associate (watchlists/categories.py).
+    exceptional_justification = models.TextField(blank=True)
     category = models.CharField(max_length=32, choices=InclusionCategory.choices)
     reason = models.TextField()
     legal_basis = models.CharField(max_length=300)

@@ -7,11 +7,18 @@ back as 400s with the services' own words. No serializer ever returns an embeddi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.db.models import Max
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, Subject, Watchlist
+from watchlists.ages import reference_image_too_old
+from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, Subject, WarningMarker, Watchlist
+from watchlists.quality_words import face_box, quality_figures
+from watchlists.selectors import reference_image_quality_summary, subject_category_problems
 
 
 def _username(user) -> str | None:
@@ -77,6 +84,10 @@ class WatchlistSubjectsAddedSerializer(serializers.Serializer):
 class WatchlistApproveSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(
         min_value=1, help_text="the version the approver reviewed: a list changed since then is not approved")
+    unenrolled_acknowledged = serializers.BooleanField(
+        required=False, default=False,
+        help_text="required (true) when subjects on the list have no image enrolled with the current model: "
+                  "they are left out of any snapshot and will not be matched")
 
 
 class ReasonsSerializer(serializers.Serializer):
@@ -90,13 +101,29 @@ class WatchlistReviewSerializer(serializers.Serializer):
 # --- subjects -----------------------------------------------------------------------------------
 
 SUBJECT_FIELDS = ["id", "reference", "name", "date_of_birth", "under_18_justification", "category", "reason",
-                  "legal_basis", "priority", "added_by", "created_at", "updated_at", "review_date", "expires_on",
-                  "status", "purged_at", "version", "enrolled_images"]
+                  "legal_basis", "exceptional_justification", "priority", "warning_markers",
+                  "engagement_instructions", "added_by", "created_at", "updated_at", "review_date", "expires_on",
+                  "status", "purged_at", "version", "enrolled_images", "image_taken_on", "image_too_old",
+                  "category_rule_problems"]
+
+_MARKERS_HELP = "codes from the closed list: " + ", ".join(WarningMarker.values)
+_INSTRUCTIONS_HELP = "what to do on a confirmed match; shown on every alert (some categories require it)"
+_EXCEPTIONAL_HELP = "required for a victim, witness or close associate (victim_witness_associate)"
 
 
 class SubjectSerializer(serializers.ModelSerializer):
     added_by = _UsernameField()
     enrolled_images = serializers.SerializerMethodField()
+    warning_markers = serializers.ListField(child=serializers.ChoiceField(choices=WarningMarker.choices),
+                                            read_only=True, help_text=_MARKERS_HELP)
+    image_taken_on = serializers.SerializerMethodField(
+        help_text="when the newest enrolled reference photo was taken (its capture date); null if unknown")
+    category_rule_problems = serializers.SerializerMethodField(
+        help_text="the category rules this entry breaks as stored (written before a rule changed): fix them before "
+                  "a watchlist holding it can be approved; empty when none")
+    image_too_old = serializers.SerializerMethodField(
+        help_text=f"that photo is at least REFERENCE_IMAGE_WARN_AGE_YEARS ({settings.REFERENCE_IMAGE_WARN_AGE_YEARS}) "
+                  f"years old")
 
     class Meta:
         model = Subject
@@ -109,6 +136,18 @@ class SubjectSerializer(serializers.ModelSerializer):
             count = subject.images.filter(status=ReferenceImage.Status.ENROLLED).count()
         return count
 
+    def get_image_taken_on(self, subject) -> dt.date | None:
+        if hasattr(subject, "latest_image_taken_on"):  # annotated by subject_list()
+            return subject.latest_image_taken_on
+        return (subject.images.filter(status=ReferenceImage.Status.ENROLLED)
+                .aggregate(taken=Max("capture_date"))["taken"])
+
+    def get_category_rule_problems(self, subject) -> list[str]:
+        return subject_category_problems(subject=subject)
+
+    def get_image_too_old(self, subject) -> bool:
+        return reference_image_too_old(self.get_image_taken_on(subject))
+
 
 class SubjectCreateSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=64, help_text="PNC number or case id")
@@ -120,6 +159,13 @@ class SubjectCreateSerializer(serializers.Serializer):
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     under_18_justification = serializers.CharField(required=False, allow_blank=True, default="",
                                                    help_text="required when the subject is under 18")
+    exceptional_justification = serializers.CharField(required=False, allow_blank=True, default="",
+                                                      help_text=_EXCEPTIONAL_HELP)
+    warning_markers = serializers.ListField(child=serializers.ChoiceField(choices=WarningMarker.choices),
+                                            required=False, default=list, max_length=len(WarningMarker.values),
+                                            help_text=_MARKERS_HELP)
+    engagement_instructions = serializers.CharField(required=False, allow_blank=True, default="",
+                                                    help_text=_INSTRUCTIONS_HELP)
     review_date = serializers.DateField(required=False, allow_null=True, default=None,
                                         help_text=f"default: {settings.SUBJECT_REVIEW_DAYS} days from today")
     expires_on = serializers.DateField(required=False, allow_null=True, default=None,
@@ -155,6 +201,11 @@ class SubjectUpdateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     review_date = serializers.DateField(required=False)
     expires_on = serializers.DateField(required=False)
+    exceptional_justification = serializers.CharField(required=False, allow_blank=True, help_text=_EXCEPTIONAL_HELP)
+    warning_markers = serializers.ListField(child=serializers.ChoiceField(choices=WarningMarker.choices),
+                                            required=False, max_length=len(WarningMarker.values),
+                                            help_text=_MARKERS_HELP + " (the whole list: it replaces the old one)")
+    engagement_instructions = serializers.CharField(required=False, allow_blank=True, help_text=_INSTRUCTIONS_HELP)
 
     def validate(self, attrs):
         if len(attrs) == 1:
@@ -175,18 +226,36 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
     refusal_reasons = serializers.ListField(child=serializers.CharField(), read_only=True,
                                             help_text="why the image was refused, in words")
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
-    quality = serializers.DictField(child=serializers.FloatField(), read_only=True,
-                                    help_text="detector score, inter-ocular distance (px), sharpness, pose...")
+    quality = serializers.SerializerMethodField(
+        help_text="the raw figures: detector score, inter-ocular distance (px), sharpness, pose (degrees)...")
+    quality_summary = serializers.SerializerMethodField(
+        help_text="the same figures in words, against the enrolment standard's limits")
+    face_box = serializers.SerializerMethodField(
+        help_text="the enrolled face's box [x1, y1, x2, y2] in image pixels (null before enrolment decides)")
     url = serializers.SerializerMethodField()
     file_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ReferenceImage
         fields = ["id", "url", "file_url", "subject", "subject_reference", "status", "refusal_reasons", "warnings",
-                  "quality", "face_count", "use_largest_face", "width", "height", "image_source", "capture_date",
+                  "quality", "quality_summary", "face_box", "face_count", "use_largest_face", "width", "height",
+                  "image_source", "capture_date",
                   "original_name", "sha256", "model_id", "duplicate_of", "duplicate_score", "uploaded_by",
                   "created_at", "enrolled_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(child=serializers.FloatField()))
+    def get_quality(self, image) -> dict[str, float]:
+        return quality_figures(image.quality)
+
+    def get_quality_summary(self, image) -> list[str]:
+        return reference_image_quality_summary(image=image)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), min_length=4, max_length=4,
+                                               allow_null=True))
+    def get_face_box(self, image) -> list[int] | None:
+        box = face_box(image.quality)
+        return list(box) if box is not None else None
 
     def get_url(self, image) -> str:
         return _absolute(self.context.get("request"), "api:reference-image-detail", image.pk)
@@ -215,7 +284,10 @@ class DuplicateConfirmSerializer(serializers.Serializer):
 class BulkImportStartSerializer(serializers.Serializer):
     csv = serializers.FileField(help_text="one row per subject: reference, name, category, reason, legal_basis, image "
                                           "(+ optional date_of_birth, priority, under_18_justification, image_source, "
-                                          "capture_date, review_date, expires_on)")
+                                          "capture_date, review_date, expires_on, warning_markers (codes separated "
+                                          "by ';'), engagement_instructions, exceptional_justification, "
+                                          "use_largest_face: yes/no); a row with the template's example reference "
+                                          "EXAMPLE-1 is refused")
     images = serializers.FileField(help_text="zip archive holding the images the CSV names")
 
 

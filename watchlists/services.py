@@ -22,9 +22,25 @@ from core.policy import enforce
 from recognition.ml.images import ImageError, decode_image
 from recognition.runtime import enrolment_policy, face_engine
 from watchlists.ages import age_on
-from watchlists.models import InclusionCategory, Priority, ReferenceImage, Subject, Watchlist, WatchlistEntry
+from watchlists.categories import category_problems, category_rules
+from watchlists.face_outline import outline_face
+from watchlists.models import (
+    InclusionCategory,
+    Priority,
+    ReferenceImage,
+    Subject,
+    WarningMarker,
+    Watchlist,
+    WatchlistEntry,
+)
 from watchlists.policies import Action, watchlist_refusal, watchlist_role_refusal
-from watchlists.selectors import reference_images_nearest
+from watchlists.quality_words import face_box
+from watchlists.selectors import (
+    enrolment_model_id,
+    reference_images_nearest,
+    subjects_breaking_category_rules,
+    subjects_without_enrolled_image,
+)
 from watchlists.signals import enrolment_requested
 from watchlists.storage import protected_delete, protected_read, protected_read_for_person, protected_save
 
@@ -33,10 +49,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+AUDITED_REFERENCES = 500  # subject references named in one audit event; the count is always whole
 DOMINANT_FACE_AREA_RATIO = 2.0  # largest face at least twice the next: a bystander, not a group
 SUBJECT_EDITABLE_FIELDS = frozenset({
     "name", "date_of_birth", "under_18_justification", "category", "reason", "legal_basis", "priority",
-    "review_date", "expires_on",
+    "review_date", "expires_on", "warning_markers", "engagement_instructions", "exceptional_justification",
 })
 
 
@@ -44,11 +61,23 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def warning_markers_clean(markers) -> list[str]:
+    """The markers as stored: known codes only (an unknown one is refused, naming it), each once, in list order."""
+    if isinstance(markers, str) or not all(isinstance(m, str) for m in markers):
+        raise RuleViolation("warning markers are a list of codes")
+    codes = [m.strip() for m in markers if m.strip()]
+    unknown = sorted(set(codes) - set(WarningMarker.values))
+    if unknown:
+        raise RuleViolation(f"unknown warning marker(s) {', '.join(unknown)}; known: {', '.join(WarningMarker.values)}")
+    return [code for code in WarningMarker.values if code in codes]
+
+
 def _validate_subject(values: dict) -> None:
     if values["category"] not in InclusionCategory.values:
         raise RuleViolation(f"inclusion category must be one of: {', '.join(InclusionCategory.values)}")
     if values["priority"] not in Priority.values:
         raise RuleViolation(f"priority must be one of: {', '.join(Priority.values)}")
+    values["warning_markers"] = warning_markers_clean(values.get("warning_markers") or [])
     for field, label in (("name", "name"), ("reason", "a written reason"), ("legal_basis", "the legal basis")):
         if not str(values.get(field) or "").strip():
             raise RuleViolation(f"{label} is required")
@@ -65,20 +94,30 @@ def _validate_subject(values: dict) -> None:
         raise RuleViolation("the expiry date must be in the future")
     if values["review_date"] > values["expires_on"]:
         raise RuleViolation("the review date must not be after the expiry date")
+    problems = category_problems(values, written_on=today)  # a write now: the limits count from today
+    if problems:
+        raise RuleViolation(problems)
 
 
 def subject_create(*, actor: User, reference: str, name: str, category: str, reason: str, legal_basis: str,
                    priority: str = Priority.MEDIUM, date_of_birth: dt.date | None = None,
                    under_18_justification: str = "", review_date: dt.date | None = None,
-                   expires_on: dt.date | None = None) -> Subject:
+                   expires_on: dt.date | None = None, warning_markers: Sequence[str] = (),
+                   engagement_instructions: str = "", exceptional_justification: str = "") -> Subject:
+    """A subject, its review date and expiry by default the settings' or the category's longest, the shorter."""
     require_capability(user=actor, capability="manage_watchlist")
     today = _today()
+    rules = category_rules(category)
     values = {
         "reference": reference.strip(), "name": name.strip(), "category": category, "reason": reason.strip(),
         "legal_basis": legal_basis.strip(), "priority": priority, "date_of_birth": date_of_birth,
         "under_18_justification": under_18_justification.strip(),
-        "review_date": review_date or today + dt.timedelta(days=settings.SUBJECT_REVIEW_DAYS),
-        "expires_on": expires_on or today + dt.timedelta(days=settings.SUBJECT_RETENTION_DAYS),
+        "review_date": review_date or (rules.default_review_date(today) if rules else
+                                       today + dt.timedelta(days=settings.SUBJECT_REVIEW_DAYS)),
+        "expires_on": expires_on or (rules.default_expiry(today) if rules else
+                                     today + dt.timedelta(days=settings.SUBJECT_RETENTION_DAYS)),
+        "warning_markers": list(warning_markers), "engagement_instructions": engagement_instructions.strip(),
+        "exceptional_justification": exceptional_justification.strip(),
     }
     if not values["reference"]:
         raise RuleViolation("a subject reference (PNC or case id) is required")
@@ -90,6 +129,7 @@ def subject_create(*, actor: User, reference: str, name: str, category: str, rea
         audit_record(actor=actor, action=AuditAction.SUBJECT_CREATED, target=subject, details={
             "reference": subject.reference, "category": subject.category, "legal_basis": subject.legal_basis,
             "under_18": bool(date_of_birth and age_on(date_of_birth, today) < 18),
+            "warning_markers": subject.warning_markers, "engagement_instructions": subject.engagement_instructions,
         })
     return subject
 
@@ -101,8 +141,11 @@ def subject_update(*, actor: User, subject: Subject, expected_version: int, chan
         raise RuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
     if subject.status != Subject.Status.ACTIVE:
         raise RuleViolation("a purged subject cannot be edited")
+    changes = {k: v.strip() if isinstance(v, str) and k != "category" else v for k, v in changes.items()}
     values = {f: getattr(subject, f) for f in SUBJECT_EDITABLE_FIELDS} | changes
     _validate_subject(values)
+    if "warning_markers" in changes:
+        changes["warning_markers"] = values["warning_markers"]
     with transaction.atomic():
         watchlists_return_to_draft(actor=actor, subjects=[subject], why=f"subject {subject.reference} was edited")
         updated = Subject.objects.filter(pk=subject.pk, version=expected_version).update(
@@ -110,7 +153,7 @@ def subject_update(*, actor: User, subject: Subject, expected_version: int, chan
         if not updated:
             raise ConcurrentEditError(f"subject {subject.reference}")
         subject.refresh_from_db()
-        after = {k: str(getattr(subject, k)) for k in changes}
+        after = {k: getattr(subject, k) if k == "warning_markers" else str(getattr(subject, k)) for k in changes}
         audit_record(actor=actor, action=AuditAction.SUBJECT_UPDATED, target=subject,
                      details={"fields": sorted(changes), "after": after})
     return subject
@@ -212,7 +255,8 @@ def _enrolment_decide(*, image: ReferenceImage, result) -> None:
     if result.face is None:
         _enrolment_finish(image, status=ReferenceImage.Status.REFUSED, reasons=result.refusal_reasons, face_count=0)
         return
-    quality = {k: round(float(v), 3) for k, v in vars(result.face.quality).items()}
+    quality: dict = {k: round(float(v), 3) for k, v in vars(result.face.quality).items()}
+    quality["bbox"] = _face_box(result.face.box, image)  # shown outlined when the largest of several was used
     # A bystander far smaller than the subject is no ambiguity; faces of similar size are.
     dominant = result.face.area >= DOMINANT_FACE_AREA_RATIO * result.runner_up_area
     if result.several_faces and not (image.use_largest_face or dominant):
@@ -238,6 +282,13 @@ def _enrolment_decide(*, image: ReferenceImage, result) -> None:
     _enrolment_finish(image, status=status, warnings=warnings, quality=quality, face_count=result.face_count,
                       embedding=embedding, model_id=result.model_id,
                       duplicate=duplicate if status == ReferenceImage.Status.DUPLICATE else None)
+
+
+def _face_box(box, image: ReferenceImage) -> list[int]:
+    """The face's box in whole image pixels, inside the image (a tight crop's box can reach past its edges)."""
+    x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+    width, height = image.width or x2, image.height or y2
+    return [max(0, x1), max(0, y1), min(width, x2), min(height, y2)]
 
 
 def _closest_other_subject(*, embedding: np.ndarray, subject_id: int, model_id: str) -> tuple[Subject, float] | None:
@@ -379,17 +430,44 @@ def watchlist_submit(*, actor: User, watchlist: Watchlist) -> Watchlist:
             raise RuleViolation("the watchlist is empty")
         watchlist.status = Watchlist.Status.SUBMITTED
         watchlist.save(update_fields=["status", "updated_at"])
+        # Submitting is allowed; the approver is shown them and must acknowledge them.
+        unenrolled = [s.reference for s in subjects_without_enrolled_image(
+            watchlist=watchlist, model_id=enrolment_model_id())]
         audit_record(actor=actor, action=AuditAction.WATCHLIST_SUBMITTED, target=watchlist,
-                     details={"subjects": watchlist.entries.count(), "version": watchlist.version})
+                     details={"subjects": watchlist.entries.count(), "version": watchlist.version,
+                              "without_enrolled_image": len(unenrolled),
+                              "without_enrolled_image_references": unenrolled[:AUDITED_REFERENCES]})
     return watchlist
 
 
-def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: int | None = None) -> Watchlist:
-    """Two-person rule: compiled by one person, approved by an authorising officer who is someone else."""
+def _listed(references: Sequence[str], limit: int = 10) -> str:
+    more = len(references) - limit
+    return ", ".join(references[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: int | None = None,
+                      unenrolled_acknowledged: bool = False) -> Watchlist:
+    """Two-person rule: compiled by one person, approved by an authorising officer who is someone else.
+
+    Refused while an entry breaks its category's rules (watchlists/categories.py), naming them; entries with no
+    image enrolled with the current model (left out of any snapshot) need ``unenrolled_acknowledged``."""
     enforce(watchlist_role_refusal(user=actor, action=Action.APPROVE))
     with transaction.atomic():
         watchlist = _locked(watchlist, expected_version)
         enforce(watchlist_refusal(user=actor, watchlist=watchlist, action=Action.APPROVE))
+        breaking = subjects_breaking_category_rules(watchlist=watchlist)
+        if breaking:
+            raise RuleViolation(
+                f"{len(breaking)} subject(s) break their category's rules and must be fixed (and the list "
+                f"submitted again) before approval: " + "; ".join(
+                    f"{subject.reference}: {' / '.join(problems)}" for subject, problems in breaking[:10])
+                + (f"; and {len(breaking) - 10} more" if len(breaking) > 10 else ""))
+        unenrolled = [s.reference for s in subjects_without_enrolled_image(
+            watchlist=watchlist, model_id=enrolment_model_id())]
+        if unenrolled and not unenrolled_acknowledged:
+            raise RuleViolation(
+                f"{len(unenrolled)} subject(s) have no image enrolled with the current model and will not be "
+                f"matched ({_listed(unenrolled)}): acknowledge this to approve, or return the list")
         now = timezone.now()
         watchlist.status = Watchlist.Status.APPROVED
         watchlist.approved_by = actor
@@ -397,7 +475,9 @@ def watchlist_approve(*, actor: User, watchlist: Watchlist, expected_version: in
         watchlist.reviewed_at = now
         watchlist.save(update_fields=["status", "approved_by", "approved_at", "reviewed_at", "updated_at"])
         audit_record(actor=actor, action=AuditAction.WATCHLIST_APPROVED, target=watchlist,
-                     details={"subjects": watchlist.entries.count(), "version": watchlist.version})
+                     details={"subjects": watchlist.entries.count(), "version": watchlist.version,
+                              "without_enrolled_image": len(unenrolled),
+                              "without_enrolled_image_references": unenrolled[:AUDITED_REFERENCES]})
     return watchlist
 
 
@@ -442,9 +522,10 @@ class ReferenceImageUpload:
 def subject_enrol(*, actor: User, reference: str, name: str, category: str, reason: str, legal_basis: str,
                   priority: str = Priority.MEDIUM, date_of_birth: dt.date | None = None,
                   under_18_justification: str = "", review_date: dt.date | None = None,
-                  expires_on: dt.date | None = None, watchlist: Watchlist | None = None,
-                  watchlist_version: int | None = None, images: Sequence[ReferenceImageUpload] = (),
-                  enrol: bool = True) -> Subject:
+                  expires_on: dt.date | None = None, warning_markers: Sequence[str] = (),
+                  engagement_instructions: str = "", exceptional_justification: str = "",
+                  watchlist: Watchlist | None = None, watchlist_version: int | None = None,
+                  images: Sequence[ReferenceImageUpload] = (), enrol: bool = True) -> Subject:
     """Create a subject, put it on ``watchlist`` and add its photos, as one transaction: refused anywhere
     (a rule of the subject, a full or concurrently edited watchlist, a bad photo), nothing is left behind:
     no subject, no entry, no image record and no file in protected storage.
@@ -465,7 +546,9 @@ def subject_enrol(*, actor: User, reference: str, name: str, category: str, reas
             subject = subject_create(
                 actor=actor, reference=reference, name=name, category=category, reason=reason,
                 legal_basis=legal_basis, priority=priority, date_of_birth=date_of_birth,
-                under_18_justification=under_18_justification, review_date=review_date, expires_on=expires_on)
+                under_18_justification=under_18_justification, review_date=review_date, expires_on=expires_on,
+                warning_markers=warning_markers, engagement_instructions=engagement_instructions,
+                exceptional_justification=exceptional_justification)
             if watchlist is not None:
                 watchlist_subjects_add(actor=actor, watchlist=watchlist, subjects=[subject],
                                        expected_version=watchlist_version)
@@ -524,16 +607,26 @@ def subject_view_record(*, actor: User, subject: Subject) -> None:
                  details={"reference": subject.reference})
 
 
-def reference_image_read(*, actor: User, image: ReferenceImage) -> bytes:
+def reference_image_read(*, actor: User, image: ReferenceImage, outlined: bool = False) -> bytes:
     """The bytes of a face image, for a permission-checked view; audited, a missing file too (then Gone)."""
     require_capability(user=actor, capability="view_biometric_data")
     if image.status == ReferenceImage.Status.PURGED:
         raise Gone("this image has been purged")
+    variant = {"outlined": True} if outlined else {}
 
     def audit(outcome: dict) -> None:
         with transaction.atomic():
             audit_record(actor=actor, action=AuditAction.REFERENCE_IMAGE_VIEWED, target=image,
-                         details={"subject": image.subject.reference, **outcome})
+                         details={"subject": image.subject.reference, **variant, **outcome})
 
     return protected_read_for_person(image.file_name, what=f"the file of reference image {image.pk} "
                                      f"({image.subject.reference})", audit=audit)
+
+
+def reference_image_read_outlined(*, actor: User, image: ReferenceImage) -> bytes:
+    """The image with the enrolled face outlined (the largest of several): the same checked, audited read."""
+    box = face_box(image.quality)
+    if box is None:
+        raise RuleViolation("no enrolled face is recorded for this image")
+    data = reference_image_read(actor=actor, image=image, outlined=True)
+    return outline_face(data, box, max_pixels=settings.REFERENCE_IMAGE_MAX_PIXELS)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("subjects/<int:pk>/edit/", views.subject_edit, name="subject_edit"),
     path("subjects/<int:pk>/images/add/", views.image_add, name="image_add"),
     path("images/<int:pk>/", views.image_file, name="image"),
+    path("images/<int:pk>/outlined/", views.image_file_outlined, name="image_outlined"),
     path("images/<int:pk>/confirm-duplicate/", views.image_confirm_duplicate, name="image_confirm_duplicate"),
     path("images/<int:pk>/delete/", views.image_delete, name="image_delete"),
 ]

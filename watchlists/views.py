@@ -13,7 +13,7 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,8 +24,10 @@ from core.images import image_response
 from core.uploads import UploadTooLarge, capped_upload
 from core.views_errors import ServiceCall, answers_gone, perform, service_call
 from watchlists import bulk_import, services
+from watchlists.categories import RULES, rule_summary
 from watchlists.forms import (
     AddSubjectsForm,
+    ApproveForm,
     BulkImportForm,
     ConfirmDuplicateForm,
     ImageAddForm,
@@ -33,28 +35,38 @@ from watchlists.forms import (
     ReviewWatchlistForm,
     SubjectCreateForm,
     SubjectEditForm,
-    VersionForm,
     WatchlistForm,
 )
-from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, Watchlist
+from watchlists.models import BulkImport, InclusionCategory, Priority, ReferenceImage, WarningMarker, Watchlist
 from watchlists.policies import (
     ACTION_CAPABILITIES,
     Action,
     watchlist_actions,
     watchlist_approval_notice,
+    watchlist_refusal,
     watchlist_role_refusal,
 )
+from watchlists.quality_words import face_box, similarity_words
 from watchlists.selectors import (
     access_reference_image,
     access_subject,
     access_watchlist,
+    enrolment_model_id,
+    reference_image_duplicate_match,
+    reference_image_face_outlined,
+    reference_image_quality_summary,
+    reference_images_of_subjects,
+    subject_category_problems,
     subject_list,
+    subjects_breaking_category_rules,
     subjects_review_due,
+    subjects_without_enrolled_image,
     watchlist_approval_queue,
     watchlist_list,
 )
 
 SUBJECTS_PER_PAGE = 50
+APPROVAL_SUBJECTS_PER_PAGE = 100
 RECENT_IMPORTS = 5
 
 
@@ -107,8 +119,8 @@ def _watchlist_page(request, pk: int, *, call: ServiceCall | None = None, **form
         "can_manage": can_manage, "can_approve": can_approve,
         "watchlist_actions": watchlist_actions(user=request.user, watchlist=watchlist),
         "approval_notice": watchlist_approval_notice(user=request.user, watchlist=watchlist),
+        **_entry_checks(watchlist),
         "add_form": forms.get("add_form") or AddSubjectsForm(initial=version),
-        "approve_form": forms.get("approve_form") or VersionForm(initial=version),
         "return_form": forms.get("return_form") or ReturnWatchlistForm(),
         "review_form": forms.get("review_form") or ReviewWatchlistForm(),
         "imports": watchlist.imports.select_related("created_by").order_by("-created_at")[:RECENT_IMPORTS]
@@ -163,23 +175,57 @@ def watchlist_subject_remove(request, pk: int, subject_pk: int):
 @capability_required(*ACTION_CAPABILITIES[Action.SUBMIT])
 def watchlist_submit(request, pk: int):
     watchlist = access_watchlist(user=request.user, id=pk)
+    unenrolled = list(subjects_without_enrolled_image(watchlist=watchlist, model_id=enrolment_model_id()))
+    done = "Submitted for approval by an authorising officer."
+    if unenrolled:
+        done += (f" {len(unenrolled)} subject(s) have no enrolled image and will not be matched unless one is "
+                 f"enrolled: {', '.join(s.reference for s in unenrolled[:10])}"
+                 + (f" and {len(unenrolled) - 10} more." if len(unenrolled) > 10 else "."))
     return perform(request, lambda: services.watchlist_submit(actor=request.user, watchlist=watchlist),
-                   success="Submitted for approval by an authorising officer.",
+                   success=done,
                    redirect_to=reverse("watchlists:detail", args=[pk]),
                    failure=lambda call: _watchlist_page(request, pk, call=call))
 
 
-@require_POST
+def _entry_checks(watchlist: Watchlist) -> dict:
+    """What the watchlist, submit and approval pages flag: entries breaking their category's rules (written before
+    a rule changed) and entries without an image enrolled with the current model."""
+    return {"breaking": subjects_breaking_category_rules(watchlist=watchlist),
+            "unenrolled": list(subjects_without_enrolled_image(watchlist=watchlist, model_id=enrolment_model_id()))}
+
+
+def _approval_page(request, pk: int, *, call: ServiceCall | None = None, form: ApproveForm | None = None):
+    """The evidence an approver decides on: each subject's photo, category, reason, photo age, markers and
+    instructions, a page at a time (the queries do not grow with the page), and the entries flagged."""
+    watchlist = access_watchlist(user=request.user, id=pk)
+    page = _page(request, subject_list(user=request.user, watchlist=watchlist), APPROVAL_SUBJECTS_PER_PAGE)
+    return render(request, "watchlists/watchlist_approve.html", {
+        "watchlist": watchlist, "page": page, "call": call, **_entry_checks(watchlist),
+        "may_approve": watchlist_refusal(user=request.user, watchlist=watchlist, action=Action.APPROVE) is None,
+        "approval_notice": watchlist_approval_notice(user=request.user, watchlist=watchlist),
+        "can_view_biometrics": _can(request, "view_biometric_data"),
+        "form": form or ApproveForm(initial={"version": watchlist.version}),
+        "warn_years": settings.REFERENCE_IMAGE_WARN_AGE_YEARS,
+    }, status=call.status if call else 200)
+
+
+@require_http_methods(["GET", "POST"])
 @capability_required(*ACTION_CAPABILITIES[Action.APPROVE])
 def watchlist_approve(request, pk: int):
+    if request.method == "GET":
+        return _approval_page(request, pk)
     watchlist = access_watchlist(user=request.user, id=pk)
-    form = VersionForm(request.POST)
+    form = ApproveForm(request.POST)
     if not form.is_valid():
-        return _watchlist_page(request, pk, call=_refused("reload the page and try again"), approve_form=form)
+        return _approval_page(request, pk, call=_refused("reload the page and try again"), form=form)
+    if not form.cleaned_data["confirmed"]:
+        return _approval_page(request, pk, form=form, call=_refused(
+            "confirm that you have checked each subject's evidence before approving"))
     return perform(request, lambda: services.watchlist_approve(
-        actor=request.user, watchlist=watchlist, expected_version=form.cleaned_data["version"]),
+        actor=request.user, watchlist=watchlist, expected_version=form.cleaned_data["version"],
+        unenrolled_acknowledged=form.cleaned_data["unenrolled_acknowledged"]),
         success="Watchlist approved.", redirect_to=reverse("watchlists:detail", args=[pk]),
-        failure=lambda call: _watchlist_page(request, pk, call=call, approve_form=form))
+        failure=lambda call: _approval_page(request, pk, call=call, form=form))
 
 
 @require_POST
@@ -232,7 +278,9 @@ def subject_index(request):
 @require_GET
 def review_due(request):
     require_capability(user=request.user, capability="manage_watchlist")
-    return render(request, "watchlists/review_due.html", {"subjects": subjects_review_due(user=request.user)})
+    return render(request, "watchlists/review_due.html", {
+        "subjects": subjects_review_due(user=request.user),
+        "breaking": subjects_breaking_category_rules(added_by=request.user)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -259,7 +307,8 @@ def subject_create(request):
                 return redirect("watchlists:subject_detail", pk=subject.pk)
         status = call.status if call.failed else 400
     return render(request, "watchlists/subject_form.html",
-                  {"form": form, "watchlist": watchlist, "creating": True}, status=status)
+                  {"form": form, "watchlist": watchlist, "creating": True, "category_rules": _category_rules()},
+                  status=status)
 
 
 def _subject_page(request, pk: int, *, call: ServiceCall | None = None, image_form=None, duplicate_forms=None):
@@ -269,8 +318,13 @@ def _subject_page(request, pk: int, *, call: ServiceCall | None = None, image_fo
     duplicate_forms = duplicate_forms or {}
     for image in images:
         image.confirm_form = duplicate_forms.get(image.pk) or ConfirmDuplicateForm()
+        image.quality_words = reference_image_quality_summary(image=image)
+        image.face_outlined = reference_image_face_outlined(image=image)
+        image.duplicate_match = reference_image_duplicate_match(user=request.user, image=image)
+        image.similarity_words = similarity_words(image.duplicate_score, threshold=settings.DUPLICATE_SIMILARITY)
     return render(request, "watchlists/subject_detail.html", {
         "subject": subject, "images": images, "call": call,
+        "rule_problems": subject_category_problems(subject=subject),
         "watchlists": subject.watchlists.order_by("name", "pk"),
         "can_manage": _can(request, "manage_watchlist"),
         "can_view_biometrics": _can(request, "view_biometric_data"),
@@ -307,7 +361,14 @@ def subject_edit(request, pk: int):
                 return redirect("watchlists:subject_detail", pk=pk)
         status = call.status if call.failed else 400
     return render(request, "watchlists/subject_form.html", {
-        "form": form, "subject": subject, "creating": False, "stale": status == 409}, status=status)
+        "form": form, "subject": subject, "creating": False, "stale": status == 409,
+        "category_rules": _category_rules()}, status=status)
+
+
+def _category_rules() -> list[dict]:
+    """Each category's rules in words, for the form's help list (static/js/subject_form.js shows the chosen one)."""
+    return [{"category": rules.category.value, "label": rules.label, "rules": rule_summary(rules)}
+            for rules in RULES.values()]
 
 
 # --- reference images ---------------------------------------------------------------------------
@@ -336,6 +397,17 @@ def image_file(request, pk: int):
     image = access_reference_image(user=request.user, id=pk)
     data = services.reference_image_read(actor=request.user, image=image)
     return image_response(data, filename=f"reference-{image.pk}")
+
+
+@require_GET
+@answers_gone
+def image_file_outlined(request, pk: int):
+    """The image with the enrolled face outlined, for a photo with several faces: checked and audited the same."""
+    image = access_reference_image(user=request.user, id=pk)
+    if face_box(image.quality) is None:
+        raise Http404("no enrolled face is recorded for this image")
+    data = services.reference_image_read_outlined(actor=request.user, image=image)
+    return image_response(data, filename=f"reference-{image.pk}-outlined")
 
 
 @require_POST
@@ -368,7 +440,8 @@ def _import_page(request, watchlist: Watchlist, form: BulkImportForm, status: in
     return render(request, "watchlists/import_form.html", {
         "watchlist": watchlist, "form": form, "required_columns": bulk_import.REQUIRED_COLUMNS,
         "optional_columns": bulk_import.OPTIONAL_COLUMNS, "max_rows": bulk_import.MAX_ROWS,
-        "categories": InclusionCategory.choices, "priorities": Priority.choices,
+        "example_reference": bulk_import.EXAMPLE_REFERENCE,
+        "categories": InclusionCategory.choices, "priorities": Priority.choices, "markers": WarningMarker.choices,
     }, status=status)
 
 
@@ -423,9 +496,12 @@ def _import_state(job: BulkImport) -> dict:
 def import_status(request, pk: int, import_pk: int):
     watchlist, job = _import_job(request, pk, import_pk)
     state = _import_state(job)
+    report = job.report if state["finished"] else []
+    images = reference_images_of_subjects(subject_ids={r["subject_id"] for r in report if r["subject_id"]})
+    for row in report:
+        row["quality"] = [reference_image_quality_summary(image=i) for i in images.get(row["subject_id"], [])]
     return render(request, "watchlists/import_status.html", {
-        "watchlist": watchlist, "job": job, "state": state,
-        "report": job.report if state["finished"] else [],
+        "watchlist": watchlist, "job": job, "state": state, "report": report,
     })
 
 
@@ -440,6 +516,9 @@ def import_status_json(request, pk: int, import_pk: int):
 @require_GET
 def import_template(request):
     require_capability(user=request.user, capability="manage_watchlist")
+    columns = [*bulk_import.REQUIRED_COLUMNS, *bulk_import.OPTIONAL_COLUMNS]
     out = io.StringIO()
-    csv.writer(out).writerow([*bulk_import.REQUIRED_COLUMNS, *bulk_import.OPTIONAL_COLUMNS])
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerow([bulk_import.EXAMPLE_ROW.get(column, "") for column in columns])
     return csv_download(out.getvalue(), filename="watchlist-import-template.csv")

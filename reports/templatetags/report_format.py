@@ -43,3 +43,13 @@ def per_thousand(value: float | None) -> str:
 @register.filter
 def month_name(value: int) -> str:
     return calendar.month_name[int(value)]
+
+
+@register.filter
+def thousands(value: int | float | None) -> str:
+    """12,345: a count with thousands separators (the CSVs keep plain numbers). A dash for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"

@@ -40,3 +40,21 @@
   birth.addEventListener("input", check);
   check();
 })();
+
+// The rules of the chosen inclusion category: the server lists every category's; show the chosen one only.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-subject-form]");
+  var list = form && form.querySelector("[data-category-rules]");
+  var category = form && form.querySelector('select[name="category"]');
+  if (!list || !category) {
+    return;
+  }
+  function show() {
+    list.querySelectorAll("[data-category]").forEach(function (entry) {
+      entry.hidden = entry.getAttribute("data-category") !== category.value;
+    });
+  }
+  category.addEventListener("change", show);
+  show();
+})();

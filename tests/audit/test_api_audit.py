@@ -264,6 +264,7 @@ def test_anonymous_callers_get_403_json_not_the_login_page(hard_events):
     ({"deployment": "forty-two"}, "deployment", "A valid integer is required."),
     ({"target_id": "3"}, "target_type", "Give the object type with its id."),
     ({"role": "superuser"}, "role", "is not a valid choice"),
+    ({"action": "alert*"}, "action", "Unknown action “alert*”: choose one from the list."),  # the page's choices
     ({"dat_from": "2026-03-01"}, "dat_from", "Unknown parameter."),  # a typo must not widen the selection
 ])
 def test_bad_filters_are_400_with_the_reason(api_as, oversight, query, field, message):

@@ -10,7 +10,7 @@ from audit.actions import AuditAction
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "alerts", "audit", "core", "config", "deployments", "monitoring", "notifications", "recognition",
-        "reports", "watchlists")
+        "reports", "transparency", "watchlists")
 
 # Every action string written before the enum (stored events and saved filters name them).
 STORED_BEFORE = {
@@ -41,7 +41,7 @@ def test_every_action_stored_before_is_a_member_with_the_same_value():
                                       "deployment.document_viewed", "deployment.urgent_started",
                                       "deployment.urgent_authorised", "deployment.urgent_refused",
                                       "deployment.urgent_expired", "deployment.urgent_notification_viewed",
-                                      "alert.deleted_for_deployment"}
+                                      "alert.deleted_for_deployment", "public_notice.saved"}
     assert all(action == action.value for action in AuditAction)  # a StrEnum: compares and stores as the string
 
 

@@ -89,6 +89,8 @@ def test_filters(client_as, oversight, varied_events, query, expected):
     ({"target_id": "3"}, "Give the object type with its id."),
     ({"before": "10", "after": "2"}, "Ask for older or newer events, not both."),
     ({"role": "superuser"}, "Select a valid choice."),
+    ({"action": "alertness.check"}, "Unknown action “alertness.check”: choose one from the list."),
+    ({"action": "alert*"}, "Unknown action “alert*”"),
     ({"before": str(2**63)}, "less than or equal to"),  # past a bigint: refused here, not by PostgreSQL
     ({"deployment": str(2**64)}, "less than or equal to"),
 ])
@@ -150,3 +152,14 @@ def test_the_export_form_carries_the_filters_and_is_offered_to_oversight_only(cl
     export_form = export_form[:export_form.index("</form>")]
     assert 'name="action" value="alert."' in export_form and 'name="deployment" value="4"' in export_form
     assert 'data-testid="audit-export"' not in client_as(administrator).get(LOG).content.decode()
+
+
+def test_the_action_filter_is_a_select_of_the_known_actions(client_as, oversight):
+    page = client_as(oversight).get(LOG, {"action": "alert.adjudicated"}).content.decode()
+    select = page[page.index('<select name="action"'):]
+    select = select[:select.index("</select>")]
+    assert '<optgroup label="Alert">' in select and '<optgroup label="MFA">' in select
+    assert '<option value="alert.">Alert: every event</option>' in select
+    assert '<option value="alert.adjudicated" selected>Alert: adjudicated</option>' in select
+    assert '<option value="reference_image.duplicate_confirmed">Reference image: duplicate confirmed</option>' in select
+    assert "<input" not in select and "datalist" not in page

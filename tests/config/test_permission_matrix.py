@@ -126,6 +126,13 @@ VIEW_STATISTICS = holding("view_statistics")
 SUBJECT_ACCESS = holding("search_subject_access")
 MANAGE_USERS = holding("manage_users")
 EDIT_DEPLOYMENT = deployment_action("edit")
+
+
+def public_notice_writers(world) -> frozenset[str]:
+    from transparency.policies import public_notice_refusal
+
+    return frozenset(role for role, user in world.users.items()
+                     if let_in(public_notice_refusal(user=user, deployment=world.deployment)))
 VIEW_CAMERAS, ADD_CAMERA, EDIT_CAMERA = camera_gate("view"), camera_gate("create"), camera_gate("edit")
 
 
@@ -204,6 +211,7 @@ RULES: dict[str, Rule] = {
     "watchlists:subject_edit": get_post(MANAGE_WATCHLIST, MANAGE_WATCHLIST, **SUBJECT),
     "watchlists:image_add": post(MANAGE_WATCHLIST, **SUBJECT),
     "watchlists:image": get(VIEW_BIOMETRICS, **IMAGE),
+    "watchlists:image_outlined": get(VIEW_BIOMETRICS, **IMAGE),
     "watchlists:image_confirm_duplicate": post(MANAGE_WATCHLIST, **IMAGE),
     "watchlists:image_delete": post(MANAGE_WATCHLIST, **IMAGE),
     "oversight:subject_access": get(SUBJECT_ACCESS),
@@ -310,6 +318,13 @@ RULES: dict[str, Rule] = {
     "api:deployment-urgent-authorise": post(deployment_action("decide_urgent"), **DEPLOYMENT),
     "api:deployment-urgent-refuse": post(deployment_action("decide_urgent"), **DEPLOYMENT),
     "api:deployment-urgent-notification": get(deployment_action("view_urgent_notification"), **DEPLOYMENT),
+    # what the public is told: public pages (no sign-in) and the notice form
+    "transparency:index": Rule({"GET": EVERYONE}, public=True),
+    "transparency:atom_feed": Rule({"GET": EVERYONE}, public=True),
+    "transparency:json_feed": Rule({"GET": EVERYONE}, public=True),
+    "transparency:deployment": Rule({"GET": EVERYONE}, DEPLOYMENT, public=True),  # live: announced
+    "transparency:signage": Rule({"GET": EVERYONE}, DEPLOYMENT, public=True),
+    "transparency:notice_edit": get_post(VIEW_DEPLOYMENT, public_notice_writers, **DEPLOYMENT),
     "api:schema": get(EVERYONE),
     "api:docs": get(EVERYONE),
 }

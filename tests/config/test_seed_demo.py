@@ -50,3 +50,23 @@ def test_seed_demo_uses_the_hamilton_clip_when_shared_data_is_present(demo_root,
         pytest.skip(f"shared data absent: {seed_demo.HAMILTON_VIDEO}")
     call_command("seed_demo")
     check_demo(capsys, "Lin-Manuel Miranda")
+
+
+def test_a_demo_seeded_before_the_category_rules_is_brought_within_them(demo_root, monkeypatch, capsys):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from config.management.commands import seed_demo
+    from watchlists.selectors import subject_category_problems
+
+    monkeypatch.setattr(seed_demo, "HAMILTON_VIDEO", Path("/nonexistent/video.mp4"))
+    call_command("seed_demo")
+    # As an older seed stored it: no decision aids, kept a year (suspected of an offence: six months now).
+    Subject.objects.filter(reference="DEMO-0001").update(
+        engagement_instructions="", warning_markers=[], expires_on=timezone.localdate() + dt.timedelta(days=365))
+    call_command("seed_demo")
+    subject = Subject.objects.get(reference="DEMO-0001")
+    assert subject_category_problems(subject=subject) == [] and subject.warning_markers == ["violent", "weapons"]
+    assert subject.engagement_instructions.startswith("Arrest for robbery")
+    assert Watchlist.objects.get(name="Demo watchlist").status == Watchlist.Status.APPROVED

@@ -182,7 +182,7 @@ def test_report_lists_every_record_with_its_retention_and_no_image(oversight, li
     assert "Reference image (metadata only)" in kinds and "On watchlist" in kinds
     [deployment_row] = [r for r in rows if r["record"] == "Included in a deployment's watchlist"]
     assert live_deployment.name in deployment_row["details"] and live_deployment.location in deployment_row["details"]
-    assert "Wanted on reasonable grounds for an offence" in deployment_row["details"]
+    assert "Suspected of an offence" in deployment_row["details"]
     assert "held; deleted by" in deployment_row["retention"]
     [alert_row] = [r for r in rows if r["record"] == "Alert"]
     due = alert.created_at + dt.timedelta(days=settings.ALERT_RETENTION_DAYS)

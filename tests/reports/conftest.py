@@ -89,3 +89,15 @@ def count_faces():
                         tracks=tracks)
 
     return add
+
+
+@pytest.fixture
+def record_stage_two():
+    """record_stage_two(alert, engaged=True, identity_confirmed=..., stop_minutes=..., result=..., category=...):
+    the stage-2 fields of its AlertRecord, as the engagement services store them."""
+    from alerts.models import AlertRecord
+
+    def record(alert, **fields):
+        AlertRecord.objects.filter(alert=alert).update(**({"engaged": True} | fields))
+
+    return record

@@ -94,7 +94,57 @@ def test_only_statistics_roles_may_read_them(officer, detective, outsider, comma
         deployment_statistics(user=commander, deployment_id=decided_deployment.pk + 1000)
 
 
+@pytest.fixture
+def engaged_deployment(make_live, raise_at, count_faces, record_stage_two):
+    """Stops after false alerts (timed 5, 12 and 30 minutes, one untimed), arrests in two categories."""
+    deployment = make_live("Stage two", at(2025, 3, 4, 9), at(2025, 3, 4, 12))
+    count_faces(deployment, at(2025, 3, 4, 9, 5), 1500, tracks=1200)
+    when = at(2025, 3, 4, 10)
+    for minutes in (5, 12, 30, None):
+        record_stage_two(raise_at(deployment, when, "not_a_match"), identity_confirmed=False, stop_minutes=minutes,
+                         result="no_further_action")
+    record_stage_two(raise_at(deployment, when, "not_a_match"), engaged=False)
+    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested",
+                     category="wanted_by_courts")
+    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested")
+    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="safeguarding",
+                     category="missing_at_risk")
+    return deployment
+
+
+def test_stage_two_figures_count_stops_and_engagements_after_false_alerts(oversight, engaged_deployment):
+    figures = deployment_statistics(user=oversight, deployment_id=engaged_deployment.pk).figures
+    assert figures.watchlist_size == 1  # the authorised snapshot's subjects
+    assert figures.tracks == 1200
+    assert figures.stops == 4 and figures.stops_timed == 3
+    assert figures.stop_minutes_total == 5 + 12 + 30 and figures.stop_minutes_median == 12
+    assert figures.false_alert_engagements == 4 and figures.engagements == 7 and figures.arrests == 2
+
+
+def test_arrests_alerts_and_results_split_by_inclusion_category(oversight, engaged_deployment):
+    figures = deployment_statistics(user=oversight, deployment_id=engaged_deployment.pk).figures
+    arrests = {c.code: c.count for c in figures.arrests_by_category.counts}
+    assert arrests["wanted_by_courts"] == 1 and arrests["suspected_of_offence"] == 1
+    assert sum(arrests.values()) == figures.arrests == figures.arrests_by_category.total
+    assert "test_subject" not in arrests  # never a real alert's category
+    alerts = {c.code: c.count for c in figures.alerts_by_category.counts}
+    assert alerts == alerts | {"suspected_of_offence": 6, "wanted_by_courts": 1, "missing_at_risk": 1}
+    results = {b.field: {c.code: c.count for c in b.counts if c.count} for b in figures.results_by_category}
+    assert results["missing_at_risk"] == {"safeguarding": 1}
+    assert results["suspected_of_offence"] == {"no_further_action": 4, "arrested": 1}
+
+
+def test_a_stop_median_of_an_even_number_is_the_middle_two_averaged(oversight, make_live, raise_at,
+                                                                    record_stage_two):
+    deployment = make_live("Two stops", at(2025, 3, 5, 9), at(2025, 3, 5, 10))
+    for minutes in (4, 9):
+        record_stage_two(raise_at(deployment, at(2025, 3, 5, 9, 30), "not_a_match"), identity_confirmed=False,
+                         stop_minutes=minutes)
+    figures = deployment_statistics(user=oversight, deployment_id=deployment.pk).figures
+    assert figures.stop_minutes_median == 6.5 and figures.stop_minutes_total == 13
+
+
 def test_a_bounded_number_of_queries(oversight, decided_deployment, django_assert_max_num_queries):
     """The figures, plus two for the live test (test walks and test alerts), whatever the number of alerts."""
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         deployment_statistics(user=oversight, deployment_id=decided_deployment.pk)

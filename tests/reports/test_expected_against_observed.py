@@ -114,7 +114,7 @@ def test_the_page_api_and_csv_carry_them(client_as, api_as, commander, calibrate
     deployment = live()
     false_alerts(raise_at, deployment, [("IC1", "male")] * 6)
     text = client_as(commander).get(reverse("reports:deployment", args=[deployment.pk])).content.decode()
-    assert "expected 13.333 (1 in 75)" in text and "observed 3.000 (1 in 333) (6 false alerts over 2000 tracks" in text
+    assert "expected 13.333 (1 in 75)" in text and "observed 3.000 (1 in 333) (6 false alerts over 2,000 tracks" in text
     table = text[text.index('data-testid="spread-ethnicity"'):]
     assert "<td class=\"num\">33.3%</td><td class=\"num\">6</td><td class=\"num\">100.0%</td>" in table
     assert "6 false alerts compared: p = 0.001 (exact multinomial)" in text

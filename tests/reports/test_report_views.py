@@ -41,7 +41,7 @@ def test_month_report_shows_figures_charts_and_no_subject(client_as, oversight, 
     html = response.content.decode()
     assert "transparency report, March 2025" in html and "Harbour Festival" in html and "Station Approach" in html
     assert 'data-figure="alerts">4<' in html and 'data-figure="false_alerts">2<' in html
-    assert 'data-figure="faces">8000<' in html and 'data-figure="arrests">1<' in html
+    assert 'data-figure="faces">8,000<' in html and 'data-figure="arrests">1<' in html
     assert "What the figures mean" in html
     assert "Subject 0" not in html and "PNC-0000" not in html and "probe" not in html
 
@@ -53,7 +53,8 @@ def test_month_report_shows_figures_charts_and_no_subject(client_as, oversight, 
     assert len(alerts) == 31 and alerts["2025-03-03"] == 3 and alerts["2025-03-20"] == 1
     assert false_alerts["2025-03-03"] == 2 and sum(false_alerts.values()) == 2
     outcomes = {r.get("data-key"): int(r.get("data-value")) for r in svgs["outcomes-chart"].iter(f"{SVG}rect")}
-    assert outcomes == {"confirmed": 1, "not_a_match": 2, "not_located": 1, "other": 0, "pending": 0}
+    assert outcomes == {"confirmed": 1, "not_a_match": 2, "cannot_tell": 0, "not_located": 1, "other": 0,
+                        "pending": 0}
 
 
 def test_year_report_has_weekly_series_and_links_to_months(client_as, commander, march):
@@ -225,3 +226,71 @@ def test_the_deployment_page_has_no_live_testing_section_without_it(client_as, c
     first, _ = march
     page = client_as(commander).get(reverse("reports:deployment", args=[first.pk])).content.decode()
     assert 'data-testid="live-test"' not in page
+
+
+@pytest.fixture
+def stage_two(make_live, raise_at, count_faces, record_stage_two):
+    """Live 4 March 2025: 12,345 faces, 1,500 tracks; two timed stops after false alerts, arrests in two
+    categories."""
+    deployment = make_live("Stage Two", at(2025, 3, 4, 9), at(2025, 3, 4, 12))
+    count_faces(deployment, at(2025, 3, 4, 9, 5), 12_345, tracks=1_500)
+    when = at(2025, 3, 4, 10)
+    for minutes in (5, 12):
+        record_stage_two(raise_at(deployment, when, "not_a_match"), identity_confirmed=False, stop_minutes=minutes,
+                         result="no_further_action")
+    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested",
+                     category="wanted_by_courts")
+    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested")
+    return deployment
+
+
+def figure(html: str, name: str) -> str:
+    return re.search(rf'data-figure="{name}">([^<]*)<', html).group(1)
+
+
+def category_row(html: str, table: str, code: str) -> list[str]:
+    """The cells of one category's row in a table (data-breakdown)."""
+    section = html[html.index(f'data-breakdown="{table}"'):]
+    row = re.search(rf'<tr data-code="{code}">(.*?)</tr>', section, re.S).group(1)
+    return re.findall(r"<td[^>]*>([^<]*)</td>", row)
+
+
+def test_the_deployment_page_shows_stage_two_figures_with_thousands_separators(client_as, commander, stage_two):
+    html = client_as(commander).get(reverse("reports:deployment", args=[stage_two.pk])).content.decode()
+    assert figure(html, "faces") == "12,345" and figure(html, "tracks") == "1,500"
+    assert "Passers-by (tracks)" in html
+    assert figure(html, "watchlist_size") == "1 subject"
+    assert figure(html, "stops") == "2: 17 min in all, median 8.5 min (2 timed)"
+    assert figure(html, "false_alert_engagements") == "2" and figure(html, "engagements") == "4"
+    assert category_row(html, "arrests_by_category", "wanted_by_courts") == ["Wanted by the courts", "1"]
+    assert category_row(html, "arrests_by_category", "suspected_of_offence")[1] == "1"
+    # the table by category: alerts, then each result's engagements (arrest first)
+    assert category_row(html, "category", "suspected_of_offence")[1:3] == ["3", "1"]
+
+
+def test_the_csvs_carry_stage_two_figures_as_plain_numbers(client_as, commander, oversight, stage_two):
+    [row] = csv.DictReader(io.StringIO(client_as(commander).get(
+        reverse("reports:deployment_csv", args=[stage_two.pk])).content.decode()))
+    assert (row["faces_processed"], row["tracks"], row["watchlist_size"]) == ("12345", "1500", "1")
+    assert (row["stops"], row["stops_timed"], row["stop_minutes_total"], row["stop_minutes_median"]) == (
+        "2", "2", "17", "8.5")
+    assert row["false_alert_engagements"] == "2" and row["arrests"] == "2"
+    assert row["arrests_category_wanted_by_courts"] == "1" and row["arrests_category_suspected_of_offence"] == "1"
+    assert row["alerts_category_suspected_of_offence"] == "3"
+    assert row["results_category_suspected_of_offence_no_further_action"] == "2"
+    rows = list(csv.DictReader(io.StringIO(client_as(oversight).get(
+        reverse("reports:year_csv", args=[2025])).content.decode())))
+    totals = rows[-1]
+    assert totals["deployment"] == TOTALS_LABEL and totals["watchlist_size"] == ""  # each deployment had its own
+    assert totals["stops"] == "2" and totals["arrests_category_wanted_by_courts"] == "1"
+
+
+def test_a_year_report_splits_arrests_and_results_by_category(client_as, oversight, stage_two):
+    html = client_as(oversight).get(reverse("reports:year", args=[2025])).content.decode()
+    assert 'data-testid="by-category"' in html
+    assert category_row(html, "arrests_by_category", "wanted_by_courts")[1] == "1"
+    assert category_row(html, "category", "wanted_by_courts")[1:3] == ["1", "1"]
+    assert figure(html, "watchlist_size") == "see each deployment"
+    rows = html[html.index('data-testid="deployment-rows"'):]
+    assert figure(rows, "watchlist_size") == "1"
+    assert figure(html, "stops").startswith("2: 17 min in all")

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
 from tests.factories import import_csv, import_zip
-from tests.samples import no_face_jpeg, person_jpeg
+from tests.samples import group_jpeg, no_face_jpeg, person_jpeg
 from tests.uploads import asgi_post, multipart, padded_zip, peak_bytes, wsgi_post
 from watchlists.bulk_import import bulk_import_run
 from watchlists.models import BulkImport
@@ -144,3 +144,21 @@ def test_a_csv_error_is_a_400_naming_the_row(api_as, detective, watchlist):
     assert response.status_code == 400
     assert response.json() == {"errors": ["row 3: a field is longer than 10,000 characters"]}
     assert not BulkImport.objects.exists()
+
+
+def test_the_api_enrols_a_group_photos_largest_face_on_request_and_refuses_the_example_row(api_as, detective,
+                                                                                            watchlist):
+    header = [*HEADER, "use_largest_face"]
+    rows = [["EXAMPLE-1", "Example Person", "suspected_of_offence", "Robbery", "PACE s.24", "p0.jpg", "no"],
+            ["R1", "Name R1", "suspected_of_offence", "Robbery", "PACE s.24", "group.jpg", "yes"]]
+    client = api_as(detective)
+    response = post_import(client, watchlist, import_csv(rows, header),
+                           import_zip({"p0.jpg": person_jpeg(0), "group.jpg": group_jpeg("t1")}))
+    assert response.status_code == 202, response.content
+    bulk_import_run(import_id=response.json()["id"])
+    by_ref = {row["reference"]: row for row in client.get(response["Location"]).json()["report"]}
+    assert by_ref["EXAMPLE-1"]["status"] == "refused" and by_ref["EXAMPLE-1"]["subject_id"] is None
+    assert by_ref["EXAMPLE-1"]["detail"].startswith("this is the template's example row")
+    assert by_ref["R1"]["status"] == "enrolled"
+    image = client.get(f"/api/subjects/{by_ref['R1']['subject_id']}/images").json()["results"][0]
+    assert image["use_largest_face"] and image["face_count"] == 6 and image["face_box"] is not None

@@ -12,7 +12,8 @@ from watchlists.services import watchlist_create
 pytestmark = pytest.mark.django_db
 
 NEW_SUBJECT = {"reference": "PNC-01/123456A", "name": "Alex Example", "category": "wanted_by_courts",
-               "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182"}
+               "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182",
+               "engagement_instructions": "Arrest on warrant W-2026-1182 (Crown Court)"}
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from watchlists.services import watchlist_approve, watchlist_create, watchlist_s
 pytestmark = pytest.mark.django_db
 
 NEW_SUBJECT = {"reference": "PNC-01/123456A", "name": "Alex Example", "category": "wanted_by_courts",
-               "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182"}
+               "reason": "Failed to appear at Crown Court; warrant issued", "legal_basis": "Warrant W-2026-1182",
+               "engagement_instructions": "Arrest on warrant W-2026-1182 (Crown Court)"}
 
 
 def test_detective_adds_a_subject(api_as, detective):

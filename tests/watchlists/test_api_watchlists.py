@@ -28,7 +28,8 @@ def plain_subjects(actor, count: int, start: int = 0) -> list[Subject]:
     today = timezone.localdate()
     return Subject.objects.bulk_create([
         Subject(reference=f"BULK-{i:05d}", name=f"Person {i:05d}", category=InclusionCategory.WANTED_BY_COURTS,
-                reason="Warrant", legal_basis="Warrant W-1", added_by=actor,
+                reason="Warrant", legal_basis="Warrant W-1", engagement_instructions="Arrest on warrant W-1",
+                added_by=actor,
                 review_date=today + dt.timedelta(days=90), expires_on=today + dt.timedelta(days=365))
         for i in range(start, start + count)])
 
@@ -253,9 +254,9 @@ def test_subject_create_shapes_the_reason_for_a_missing_field(api_as, detective)
     response = api_as(detective).post("/api/subjects/", {"reference": "R1"}, format="json")
     assert response.status_code == 400
     assert {"name", "category", "reason", "legal_basis"} <= set(response.json())
-    subject_create(actor=detective, reference="R1", name="A", category="wanted_by_courts", reason="r",
+    subject_create(actor=detective, reference="R1", name="A", category="suspected_of_offence", reason="r",
                    legal_basis="b")
     duplicate = api_as(detective).post("/api/subjects/", {
-        "reference": "R1", "name": "B", "category": "wanted_by_courts", "reason": "r", "legal_basis": "b"},
+        "reference": "R1", "name": "B", "category": "suspected_of_offence", "reason": "r", "legal_basis": "b"},
         format="json")
     assert duplicate.json() == {"errors": ["a subject with reference R1 already exists"]}

@@ -17,7 +17,8 @@ from watchlists.services import ReferenceImageUpload, subject_enrol, watchlist_c
 pytestmark = pytest.mark.django_db
 
 SUBJECT = {"reference": "PNC-26/000123X", "name": "Jordan Example", "category": InclusionCategory.WANTED_BY_COURTS,
-           "reason": "Failed to appear at Snaresbrook Crown Court", "legal_basis": "Warrant W-2026-0042"}
+           "reason": "Failed to appear at Snaresbrook Crown Court", "legal_basis": "Warrant W-2026-0042",
+           "engagement_instructions": "Arrest on warrant W-2026-0042 (Snaresbrook Crown Court)"}
 
 
 def photo(index: int = 0, **overrides) -> ReferenceImageUpload:

@@ -13,7 +13,7 @@ from tests.factories import import_row as row
 from tests.samples import no_face_jpeg, person_jpeg
 from tests.uploads import asgi_post, multipart, padded_zip, peak_bytes, wsgi_post
 from watchlists.bulk_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, bulk_import_run
-from watchlists.models import BulkImport
+from watchlists.models import BulkImport, ReferenceImage
 from watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +170,15 @@ def test_the_upload_still_needs_its_csrf_token(detective, watchlist):
         "csv_file": SimpleUploadedFile("subjects.csv", import_csv([row("R1", "p0.jpg")])),
         "zip_file": SimpleUploadedFile("images.zip", import_zip({"p0.jpg": person_jpeg(0)}))})
     assert response.status_code == 302 and BulkImport.objects.count() == 1
+
+
+def test_the_report_gives_each_rows_image_quality_in_words(client_as, detective, watchlist):
+    client = client_as(detective)
+    upload(client, watchlist, import_csv([row("R1", "p0.jpg"), row("R2", "gone.jpg")]),
+           import_zip({"p0.jpg": person_jpeg(0)}))
+    job = bulk_import_run(import_id=BulkImport.objects.get().pk)
+    html = client.get(reverse("watchlists:import_status", args=[watchlist.pk, job.pk])).content.decode()
+    eyes = ReferenceImage.objects.get(subject__reference="R1").quality["inter_ocular_px"]
+    assert 'data-testid="row-quality-2"' in html and f"eyes {eyes:.0f} px apart (minimum 30)" in html
+    assert "Facing the camera" in html and "inter_ocular_px" not in html
+    assert 'data-testid="row-quality-3"' not in html  # no image, no words

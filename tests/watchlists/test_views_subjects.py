@@ -21,7 +21,8 @@ def subject_form(**overrides) -> dict:
     values = {"reference": "PNC-26/000123X", "name": "Jordan Example", "category": InclusionCategory.WANTED_BY_COURTS,
               "reason": "Failed to appear at Snaresbrook Crown Court", "legal_basis": "Warrant W-2026-0042",
               "priority": "high", "date_of_birth": "1990-04-02", "under_18_justification": "",
-              "review_date": "", "expires_on": "", "image_source": "", "capture_date": ""}
+              "review_date": "", "expires_on": "", "image_source": "", "capture_date": "",
+              "engagement_instructions": "Arrest on warrant W-2026-0042 (Snaresbrook Crown Court)"}
     return values | overrides
 
 
@@ -144,7 +145,7 @@ def test_edit_saves_only_what_changed_and_needs_fresh_approval(client_as, detect
     Watchlist.objects.filter(pk=watchlist.pk).update(status=Watchlist.Status.APPROVED, approved_by=commander)
     client = client_as(detective)
     form = client.get(reverse("watchlists:subject_edit", args=[subject.pk])).context["form"]
-    data = {name: form[name].value() or "" for name in form.fields}
+    data = {name: form[name].value() or ([] if name == "warning_markers" else "") for name in form.fields}
     data |= {"legal_basis": "Warrant W-2026-1183", "review_date": str(form["review_date"].value()),
              "expires_on": str(form["expires_on"].value())}
     response = client.post(reverse("watchlists:subject_edit", args=[subject.pk]), data)
@@ -159,7 +160,8 @@ def edit_data(subject, **overrides) -> dict:
     values = {"name": subject.name, "category": subject.category, "reason": subject.reason,
               "legal_basis": subject.legal_basis, "priority": subject.priority,
               "date_of_birth": "", "under_18_justification": "", "review_date": subject.review_date.isoformat(),
-              "expires_on": subject.expires_on.isoformat(), "version": subject.version}
+              "expires_on": subject.expires_on.isoformat(), "version": subject.version,
+              "engagement_instructions": subject.engagement_instructions}
     return values | overrides
 
 

@@ -163,9 +163,11 @@ def test_submit_then_approve_by_another_person(client_as, detective, commander, 
     assert watchlist.status == Watchlist.Status.SUBMITTED
 
     page = client_as(commander).get(reverse("watchlists:detail", args=[watchlist.pk]))
-    assert f"Approve version {watchlist.version}" in messages_of(page)
-    response = client_as(commander).post(reverse("watchlists:approve", args=[watchlist.pk]),
-                                         {"version": watchlist.version})
+    assert f"approve version {watchlist.version}" in messages_of(page)
+    approval = client_as(commander).get(reverse("watchlists:approve", args=[watchlist.pk]))
+    assert f"Approve version {watchlist.version}" in messages_of(approval)
+    response = client_as(commander).post(reverse("watchlists:approve", args=[watchlist.pk]), {
+        "version": watchlist.version, "confirmed": "on", "unenrolled_acknowledged": "on"})
     assert response.status_code == 302
     watchlist.refresh_from_db()
     assert watchlist.status == Watchlist.Status.APPROVED and watchlist.approved_by == commander
@@ -183,7 +185,9 @@ def test_nobody_approves_their_own_watchlist(client_as, make_user):
     client = client_as(both)
     page = client.get(reverse("watchlists:detail", args=[watchlist.pk]))
     assert "another authorising officer must approve" in messages_of(page) and "Approve version" not in messages_of(page)
-    response = client.post(reverse("watchlists:approve", args=[watchlist.pk]), {"version": watchlist.version})
+    assert "Approve version" not in messages_of(client.get(reverse("watchlists:approve", args=[watchlist.pk])))
+    response = client.post(reverse("watchlists:approve", args=[watchlist.pk]), {
+        "version": watchlist.version, "confirmed": "on", "unenrolled_acknowledged": "on"})
     assert response.status_code == 400
     assert "you compiled this watchlist, so someone else must approve it" in messages_of(response)
     assert Watchlist.objects.get(pk=watchlist.pk).status == Watchlist.Status.SUBMITTED
@@ -191,8 +195,8 @@ def test_nobody_approves_their_own_watchlist(client_as, make_user):
 
 def test_approving_a_stale_version_is_a_409(client_as, detective, commander, watchlist):
     watchlist = submitted(detective, watchlist)
-    response = client_as(commander).post(reverse("watchlists:approve", args=[watchlist.pk]),
-                                         {"version": watchlist.version - 1})
+    response = client_as(commander).post(reverse("watchlists:approve", args=[watchlist.pk]), {
+        "version": watchlist.version - 1, "confirmed": "on", "unenrolled_acknowledged": "on"})
     assert response.status_code == 409 and "changed by someone else" in messages_of(response)
     assert Watchlist.objects.get(pk=watchlist.pk).status == Watchlist.Status.SUBMITTED
 
@@ -216,7 +220,7 @@ def test_return_to_draft_needs_reasons(client_as, detective, commander, watchlis
 
 def test_review_of_an_approved_watchlist(client_as, detective, commander, watchlist):
     submitted(detective, watchlist)
-    watchlist_approve(actor=commander, watchlist=watchlist)
+    watchlist_approve(actor=commander, watchlist=watchlist, unenrolled_acknowledged=True)
     Watchlist.objects.filter(pk=watchlist.pk).update(reviewed_at=timezone.now() - dt.timedelta(days=30))
     response = client_as(commander).post(reverse("watchlists:review", args=[watchlist.pk]), {"note": "Still needed"})
     assert response.status_code == 302

@@ -23,11 +23,14 @@ from deployments.services import (
 )
 from recognition.demo_media import walking_face_video
 from recognition.runtime import face_engine
-from watchlists.models import ReferenceImage, Subject, Watchlist
+from watchlists.categories import category_rules
+from watchlists.models import ReferenceImage, Subject, WarningMarker, Watchlist
+from watchlists.selectors import subject_category_problems
 from watchlists.services import (
     reference_image_add,
     reference_images_enrol,
     subject_create,
+    subject_update,
     watchlist_approve,
     watchlist_create,
     watchlist_review,
@@ -38,6 +41,10 @@ from watchlists.services import (
 SHARED = Path(settings.BASE_DIR).parent / "shared" / "data"
 HAMILTON_VIDEO = SHARED / "video" / "short_hamilton_clip.mp4"
 MIRANDA_PHOTOS = SHARED / "faces" / "misc" / "face_recognition_examples" / "lin_manuel_miranda"
+# What an officer reads on the demo subject's alert (the category's rules need none; the alert card shows them).
+DEMO_DECISION_AIDS = {"warning_markers": [WarningMarker.VIOLENT, WarningMarker.WEAPONS],
+                      "engagement_instructions": "Arrest for robbery (CRIME/DEMO/26); known to carry a knife: "
+                                                 "approach with a second officer"}
 
 
 class Command(AuditedCommand):
@@ -121,7 +128,15 @@ class Command(AuditedCommand):
         subject = Subject.objects.filter(reference="DEMO-0001").first()
         if subject is None:
             subject = subject_create(actor=detective, reference="DEMO-0001", name=name, category="suspected_of_offence",
-                                     reason="Demo subject: wanted for a (fictional) robbery", legal_basis="PACE s.24")
+                                     reason="Demo subject: wanted for a (fictional) robbery", legal_basis="PACE s.24",
+                                     **DEMO_DECISION_AIDS)
+        elif subject_category_problems(subject=subject) or not subject.engagement_instructions:
+            # Seeded before the category rules: brought within them, as a detective would (audited, like any edit).
+            rules = category_rules(subject.category)
+            today = timezone.localdate()
+            subject = subject_update(actor=detective, subject=subject, expected_version=subject.version, changes={
+                "review_date": rules.default_review_date(today), "expires_on": rules.default_expiry(today),
+                **DEMO_DECISION_AIDS})
         if not subject.images.filter(status=ReferenceImage.Status.ENROLLED).exists():
             image = reference_image_add(actor=detective, subject=subject, data=photo, image_source="demo photo",
                                         use_largest_face=True, enrol=False)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deployments", "0009_snapshot_decision_aids"),
+        ("deployments", "0010_snapshot_unenrolled"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
