@@ -62,19 +62,60 @@ class AlertAdjudicationView(ApiView):
     required_capabilities = {"POST": ("adjudicate_alert",)}
 
     @extend_schema(tags=ALERTS, summary="Decide an alert (the deployment's assigned officers; audited)",
-                   description="With two-person confirmation on (ALERT_TWO_PERSON_CONFIRMATION), a first "
+                   description="Stage 1, the decision on the images: a match (\"confirmed\"), not a match, or "
+                               "cannot tell. With two-person confirmation on (ALERT_TWO_PERSON_CONFIRMATION), a first "
                                "\"confirmed\" leaves the alert awaiting verification, and a second officer decides "
-                               "it. Engagement and its result go with a confirmed match, demographics with "
-                               "\"not a match\". The alert's version as last read is checked (409 when it changed).",
+                               "it. Demographics go with \"not a match\". The engagement is stage 2 (its own "
+                               "endpoint). The alert's version as last read is checked (409 when it changed).",
                    request=s.AlertAdjudicateSerializer, responses={200: s.AlertSerializer, **errors(400, 404, 409)})
     def post(self, request, pk: int):
         alert = access_alert(user=request.user, id=pk)
         data = self.input(s.AlertAdjudicateSerializer)
         alert = services.alert_adjudicate(
             actor=request.user, alert=alert, decision=data["decision"], notes=data["notes"],
-            outcome=data["outcome"], engaged=data["engaged"], result=data["result"],
-            demographics=data["demographics"], expected_version=data["expected_version"])
+            outcome=data["outcome"], demographics=data["demographics"], expected_version=data["expected_version"])
         return self.output(s.AlertSerializer, access_alert(user=request.user, id=alert.pk))
+
+
+class AlertEngagementView(ApiView):
+    required_capabilities = {"POST": ("adjudicate_alert",)}
+
+    @extend_schema(tags=ALERTS, summary="Record the engagement, stage 2 (the deployment's assigned officers; audited)",
+                   description="After the decision on the images, for true and false alerts alike: whether the "
+                               "person was engaged, whether that confirmed their identity (if not, an innocent "
+                               "person was stopped: give the minutes), and the result. Once per alert; a correction "
+                               "is an amendment. 409 when the alert's version changed.",
+                   request=s.AlertEngagementSerializer, responses={200: s.AlertSerializer, **errors(400, 404, 409)})
+    def post(self, request, pk: int):
+        alert = access_alert(user=request.user, id=pk)
+        data = self.input(s.AlertEngagementSerializer)
+        services.alert_engagement_record(
+            actor=request.user, alert=alert, engaged=data["engaged"], identity_confirmed=data["identity_confirmed"],
+            stop_minutes=data["stop_minutes"], result=data["result"], notes=data["notes"],
+            expected_version=data["expected_version"])
+        return self.output(s.AlertSerializer, access_alert(user=request.user, id=pk))
+
+
+class AlertAmendmentView(ApiView):
+    required_capabilities = {"POST": ("adjudicate_alert",)}
+
+    @extend_schema(tags=ALERTS, summary="Amend one's own decision, stage 1 or 2, with a reason (audited)",
+                   description="Within ALERT_DECISION_AMEND_MINUTES of the decision first made, by the officer "
+                               "who made it (403 for anyone else; 400 after the window, or for a decision a second "
+                               "officer verified). A new row naming the one it replaces: the history stays, the "
+                               "latest counts.",
+                   request=s.AlertAmendmentSerializer, responses={200: s.AlertSerializer, **errors(400, 403, 404, 409)})
+    def post(self, request, pk: int, adjudication_pk: int):
+        alert = access_alert(user=request.user, id=pk)
+        data = self.input(s.AlertAmendmentSerializer)
+        stage_two = {} if data["engaged"] is None else {
+            "engaged": data["engaged"], "identity_confirmed": data["identity_confirmed"],
+            "stop_minutes": data["stop_minutes"], "result": data["result"]}
+        services.alert_decision_amend(
+            actor=request.user, alert=alert, adjudication_id=adjudication_pk, reason=data["reason"],
+            decision=data["decision"], notes=data["notes"], demographics=data["demographics"],
+            expected_version=data["expected_version"], **stage_two)
+        return self.output(s.AlertSerializer, access_alert(user=request.user, id=pk))
 
 
 class AlertCaseLinkView(ApiView):
@@ -98,7 +139,9 @@ class _AlertImageView(ImageApiView):
 
     def get(self, request, pk: int):
         alert = access_alert(user=request.user, id=pk)
-        data = services.alert_image_read(actor=request.user, alert=alert, image=self.image)
+        query = s.AlertImageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = services.alert_image_read(actor=request.user, alert=alert, image=self.image, **query.validated_data)
         return image_response(data, filename=f"alert-{alert.pk}-{self.image}")
 
 
@@ -107,7 +150,7 @@ class AlertProbeImageView(_AlertImageView):
 
     @extend_schema(tags=ALERTS, summary="The camera's face crop of an alert (every read is audited; never cached)",
                    description=f"{WHO_SEES} 410 when the file is missing from storage (the attempt is audited).",
-                   responses={**IMAGE_BYTES, **errors(404, 410)})
+                   parameters=[s.AlertImageQuerySerializer], responses={**IMAGE_BYTES, **errors(400, 404, 410)})
     def get(self, request, pk: int):
         return super().get(request, pk)
 
@@ -118,8 +161,9 @@ class AlertReferenceImageView(_AlertImageView):
     @extend_schema(tags=ALERTS, summary="The watchlist image beside an alert's face crop (every read is audited; "
                                         "never cached)",
                    description=f"{WHO_SEES} 410 when the image has since been purged, or its file is missing from "
-                               "storage.",
-                   responses={**IMAGE_BYTES, **errors(404, 410)})
+                               "storage. `crop=face`: cut around the face box enrolment stored (the whole image "
+                               "when it stored none).",
+                   parameters=[s.AlertImageQuerySerializer], responses={**IMAGE_BYTES, **errors(400, 404, 410)})
     def get(self, request, pk: int):
         return super().get(request, pk)
 

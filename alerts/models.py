@@ -12,8 +12,6 @@ class Decision(models.TextChoices):
     CONFIRMED = "confirmed", "Match"
     NOT_A_MATCH = "not_a_match", "Not a match"
     CANNOT_TELL = "cannot_tell", "Cannot tell"
-    NOT_LOCATED = "not_located", "Could not locate"
-    OTHER = "other", "Other"
 
 
 class EngagementResult(models.TextChoices):
@@ -37,8 +35,6 @@ class Alert(models.Model):
         CONFIRMED = "confirmed", "Match"
         NOT_A_MATCH = "not_a_match", "Not a match"
         CANNOT_TELL = "cannot_tell", "Cannot tell"
-        NOT_LOCATED = "not_located", "Could not locate"
-        OTHER = "other", "Other"
 
     deployment = models.ForeignKey("deployments.Deployment", on_delete=models.PROTECT, related_name="alerts")
     camera = models.ForeignKey("deployments.Camera", on_delete=models.PROTECT, related_name="alerts")
@@ -86,18 +82,28 @@ class Alert(models.Model):
 
 
 class Adjudication(models.Model):
+    """One officer's entry in an alert's history: a stage-1 decision on the images (DECISION, or a second
+    officer's VERIFICATION of a confirmation), or the stage-2 ENGAGEMENT. Never edited: an amendment is a
+    new row of the same kind naming the one it replaces (``amends``), with its reason; the latest counts."""
+
     class Kind(models.TextChoices):
         DECISION = "decision", "Decision"
         VERIFICATION = "verification", "Second-person verification"
+        ENGAGEMENT = "engagement", "Engagement"
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="adjudications")
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.DECISION)
-    decision = models.CharField(max_length=16, choices=Decision.choices)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True,
+                                help_text="stage 1 (blank on an engagement)")
     notes = models.TextField(blank=True)
     outcome = models.CharField(max_length=200, blank=True)
-    engaged = models.BooleanField(null=True, help_text="confirmed matches: was the person engaged (optional)")
+    engaged = models.BooleanField(null=True, help_text="stage 2: were the person engaged")
+    identity_confirmed = models.BooleanField(null=True, help_text="stage 2: did the engagement confirm who they are")
+    stop_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="stage 2: how long they were stopped")
     result = models.CharField(max_length=20, choices=EngagementResult.choices, blank=True)
+    amends = models.OneToOneField("self", null=True, blank=True, on_delete=models.CASCADE, related_name="amended_by")
+    amend_reason = models.TextField(blank=True)
     demographics = models.JSONField(default=dict, blank=True,
                                     help_text="false alerts: alerts.demographics codes (optional)")
     decided_at = models.DateTimeField(auto_now_add=True)

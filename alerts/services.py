@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -12,15 +13,19 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.permissions import require_capability
+from alerts import history
 from alerts.alert_spool import HeldEntry, spool_drain
 from alerts.broadcast import broadcast_alert_on_commit
 from alerts.demographics import DEMOGRAPHIC_FIELDS, demographics_clean
 from alerts.models import Adjudication, Alert, AlertRecord, Decision, EngagementResult, TestWalk
-from alerts.policies import TEST_WALK_REFUSED, test_walk_policy
+from alerts.policies import TEST_WALK_REFUSED, adjudication_amend_policy, test_walk_policy
 from alerts.spool import alert_spool, spooled_reference_fields
 from audit.actions import AuditAction
+from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import ConcurrentEditError, Gone, PermissionDenied, RuleViolation
+from core.images import face_crop
+from core.policy import enforce
 from deployments.models import Camera, Deployment, ManifestEntry, SnapshotReference
 from watchlists.models import InclusionCategory, ReferenceImage, Subject
 from watchlists.storage import (
@@ -40,7 +45,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DECIDED: dict[str, str] = {Decision.CONFIRMED: Alert.Status.CONFIRMED, Decision.NOT_A_MATCH: Alert.Status.NOT_A_MATCH,
-           Decision.NOT_LOCATED: Alert.Status.NOT_LOCATED, Decision.OTHER: Alert.Status.OTHER}
+                           Decision.CANNOT_TELL: Alert.Status.CANNOT_TELL}
+MAX_STOP_MINUTES = 600
 
 
 def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, score: float, threshold: float,
@@ -190,10 +196,26 @@ def _spool_entries_expire(*, spool, now: dt.datetime) -> int:
     return expired
 
 
-def alert_image_read(*, actor: User, alert: Alert, image: str) -> bytes:
-    """The camera's crop ("probe") or the watchlist image beside it ("reference"), for whoever may see the
-    alert (checked by the caller's access_alert); audited, a missing file too (then Gone)."""
+VIEW_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+VIEW_LASTS = dt.timedelta(hours=12)  # a live page open longer than a shift records its view again
+CROPS = ("face",)
 
+
+def alert_image_read(*, actor: User, alert: Alert, image: str, view: str = "", crop: str = "") -> bytes:
+    """The camera's crop ("probe") or the watchlist image beside it ("reference"), for whoever may see the
+    alert (checked by the caller's access_alert); ``crop="face"``: the watchlist image cut around the face
+    box enrolment stored (the whole image when it stored none).
+
+    Audited `alert.viewed`, a missing file too (then Gone). ``view``: the id the live page makes once per
+    load; the images one card view fetches (both faces, an enlargement) are one event, the first; a read
+    without a view is an event of its own."""
+    if crop and crop not in CROPS:
+        raise RuleViolation(f"crop must be one of: {', '.join(CROPS)}")
+    if crop and image != "reference":
+        raise RuleViolation("only the watchlist image is cropped to the face")
+    if view and not VIEW_ID.fullmatch(view):
+        raise RuleViolation("view must be the page's view id: 8 to 64 letters, digits or dashes")
+    box = None
     if image == "probe":
         name, what = alert.probe_file, f"the camera image of alert {alert.pk}"
     elif image == "reference":
@@ -202,95 +224,231 @@ def alert_image_read(*, actor: User, alert: Alert, image: str) -> bytes:
         if reference is None:
             raise Gone("the watchlist image has since been purged")
         name, what = reference.file_name, f"the watchlist image of alert {alert.pk}"
+        box = _face_box(reference.quality) if crop else None
     else:
         raise ValueError(f"no such alert image: {image!r}")
 
     def audit(outcome: dict) -> None:
         with transaction.atomic():
+            if view and not outcome and _view_recorded(actor=actor, alert=alert, view=view):
+                return
             audit_record(actor=actor, action=AuditAction.ALERT_VIEWED, target=alert, deployment=alert.deployment_id,
-                         details={"image": image, **outcome})
+                         details={"image": image, **({"view": view} if view else {}),
+                                  **({"crop": crop} if crop else {}), **outcome})
 
-    return protected_read_for_person(name, what=what, audit=audit)
+    data = protected_read_for_person(name, what=what, audit=audit)
+    return face_crop(data, box) if crop else data
 
 
-def _engagement_clean(*, decision: str, engaged: bool | None, result: str) -> tuple[bool | None, str]:
-    if engaged is None and not result:
-        return None, ""
-    if decision != Decision.CONFIRMED:
-        raise RuleViolation("engagement and its result are recorded only with a confirmed match")
+def _view_recorded(*, actor: User, alert: Alert, view: str) -> bool:
+    # The card's images arrive together: the alert's row lock makes the second wait for the first's event.
+    Alert.objects.select_for_update().filter(pk=alert.pk).values("pk").first()
+    return AuditEvent.objects.filter(
+        action=AuditAction.ALERT_VIEWED, target_type="alerts.alert", target_id=str(alert.pk), actor=actor,
+        details__view=view, occurred_at__gte=timezone.now() - VIEW_LASTS).exists()
+
+
+def _face_box(quality: dict) -> tuple[float, float, float, float] | None:
+    """The face box enrolment stored with the image's quality: ``bbox`` as [x1, y1, x2, y2] in pixels."""
+    box = (quality or {}).get("bbox")
+    if not isinstance(box, (list, tuple)) or len(box) != 4:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
+        return None
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return x1, y1, x2, y2
+
+
+def _stage_two_clean(*, engaged, identity_confirmed, stop_minutes, result: str,
+                     notes: str) -> tuple[bool, bool | None, int | None, str]:
+    """The rules of an engagement: a result only when engaged (but "could not locate", which means not
+    engaged); "other" needs a note; a stop of a person whose identity was not confirmed needs its minutes."""
+    if not isinstance(engaged, bool):
+        raise RuleViolation("say whether the person was engaged (engaged: true or false)")
+    result = result or ""
     if result and result not in EngagementResult.values:
         raise RuleViolation(f"{result!r} is not a result: use one of {', '.join(EngagementResult.values)}")
-    if result and engaged is False:
+    if result == EngagementResult.COULD_NOT_LOCATE and engaged:
+        raise RuleViolation("\"could not locate\" means the person was not engaged")
+    if result and result != EngagementResult.COULD_NOT_LOCATE and not engaged:
         raise RuleViolation("a result is recorded only when the person was engaged")
-    return (True if result else engaged), result
+    if result == EngagementResult.OTHER and not notes.strip():
+        raise RuleViolation("with the result \"other\", say what happened in the notes")
+    if not engaged:
+        if identity_confirmed is not None or stop_minutes is not None:
+            raise RuleViolation("identity and stop minutes are recorded only when the person was engaged")
+        return False, None, None, result
+    if not isinstance(identity_confirmed, bool):
+        raise RuleViolation("say whether the engagement confirmed the person's identity (identity_confirmed)")
+    if stop_minutes is not None and (isinstance(stop_minutes, bool) or not isinstance(stop_minutes, int)
+                                     or not 0 <= stop_minutes <= MAX_STOP_MINUTES):
+        raise RuleViolation(f"stop minutes must be a whole number from 0 to {MAX_STOP_MINUTES}")
+    if not identity_confirmed and stop_minutes is None:
+        raise RuleViolation("the person was stopped and was not the subject: say for how many minutes")
+    return True, identity_confirmed, stop_minutes, result
 
 
-def _record_decision(*, alert: Alert, adjudication: Adjudication, status: str) -> None:
-    """Keep the statistics record in step: engagement belongs to confirmed matches, demographics to false alerts."""
+def _stage_one_clean(*, decision: str, demographics) -> dict:
+    if decision not in Decision.values:
+        raise RuleViolation(f"decision must be one of: {', '.join(Decision.values)}")
+    demographics = demographics_clean(demographics)
+    if demographics and decision != Decision.NOT_A_MATCH:
+        raise RuleViolation("demographics are recorded only when the alert was not a match")
+    return demographics
+
+
+def _locked_for_officer(*, actor: User, alert: Alert, expected_version: int | None) -> Alert:
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not locked.deployment.officers.filter(pk=actor.pk).exists():
+        raise PermissionDenied("you are not assigned to this deployment")
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError("this alert")
+    return locked
+
+
+def _record_stage_one(*, alert: Alert, adjudication: Adjudication, status: str) -> None:
+    """Keep the statistics record in step with the decision on the images: its status, the time of the first
+    decision, and the perceived demographics of a false alert. The engagement (stage 2) is its own."""
     record = AlertRecord.objects.select_for_update().filter(alert=alert).first()
     if record is None:
         return  # raised before records existed and not backfilled: nothing to keep in step
     record.status = status
     record.first_decided_at = record.first_decided_at or adjudication.decided_at
-    if status in (Alert.Status.CONFIRMED, Alert.Status.AWAITING_VERIFICATION):
-        if adjudication.engaged is not None:
-            record.engaged, record.result = adjudication.engaged, adjudication.result
-    else:
-        record.engaged, record.result = None, ""
     keep = status == Alert.Status.NOT_A_MATCH
     for field in DEMOGRAPHIC_FIELDS:
         setattr(record, field, adjudication.demographics.get(field, "") if keep else "")
     record.save()
 
 
-def alert_adjudicate(*, actor: User, alert: Alert, decision: str, notes: str = "", outcome: str = "",
-                     engaged: bool | None = None, result: str = "", demographics: dict | None = None,
-                     expected_version: int | None = None) -> Alert:
-    """An officer's decision. With two-person confirmation on, a "confirmed" needs a second officer.
+def _record_engagement(*, alert: Alert, adjudication: Adjudication) -> None:
+    AlertRecord.objects.filter(alert=alert).update(
+        engaged=adjudication.engaged, identity_confirmed=adjudication.identity_confirmed,
+        stop_minutes=adjudication.stop_minutes, result=adjudication.result)
 
-    Optional, for the statistics: with a confirmed match, whether the person was engaged and the result;
-    with "not a match", the person's perceived demographics (alerts.demographics codes).
-    """
+
+def _saved(locked: Alert, *fields: str) -> Alert:
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at", *fields])
+    broadcast_alert_on_commit(alert_id=locked.pk, event="alert.updated")
+    return locked
+
+
+def alert_adjudicate(*, actor: User, alert: Alert, decision: str, notes: str = "", outcome: str = "",
+                     demographics: dict | None = None, expected_version: int | None = None) -> Alert:
+    """Stage 1, the officer's decision on the images: a match ("confirmed"), not a match, or cannot tell.
+    With two-person confirmation on, a "confirmed" needs a second officer. Optional, for the statistics:
+    with "not a match", the person's perceived demographics (alerts.demographics codes). The engagement
+    that may follow is stage 2 (alert_engagement_record)."""
     require_capability(user=actor, capability="adjudicate_alert")
-    if decision not in Decision.values:
-        raise RuleViolation(f"decision must be one of: {', '.join(Decision.values)}")
-    engaged, result = _engagement_clean(decision=decision, engaged=engaged, result=result or "")
-    demographics = demographics_clean(demographics)
-    if demographics and decision != Decision.NOT_A_MATCH:
-        raise RuleViolation("demographics are recorded only when the alert was not a match")
+    demographics = _stage_one_clean(decision=decision, demographics=demographics)
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().get(pk=alert.pk)
-        if not locked.deployment.officers.filter(pk=actor.pk).exists():
-            raise PermissionDenied("you are not assigned to this deployment")
-        if expected_version is not None and locked.version != expected_version:
-            raise ConcurrentEditError("this alert")
+        locked = _locked_for_officer(actor=actor, alert=alert, expected_version=expected_version)
         kind = Adjudication.Kind.DECISION
         if locked.status == Alert.Status.AWAITING_VERIFICATION:
-            first = locked.adjudications.filter(kind=Adjudication.Kind.DECISION).last()
+            first = history.stage_one(locked.adjudications.all())
             if first and first.officer_id == actor.pk:
                 raise RuleViolation("a second officer must verify your confirmation")
             kind = Adjudication.Kind.VERIFICATION
-            new_status = Alert.Status.CONFIRMED if decision == Decision.CONFIRMED else DECIDED[decision]
+            new_status = DECIDED[decision]
         elif locked.status == Alert.Status.PENDING:
             new_status = DECIDED[decision]
             if decision == Decision.CONFIRMED and settings.ALERT_TWO_PERSON_CONFIRMATION:
                 new_status = Alert.Status.AWAITING_VERIFICATION
         else:
-            raise RuleViolation(f"this alert has already been decided: {locked.get_status_display().lower()}")
+            raise RuleViolation(f"this alert has already been decided: {locked.get_status_display().lower()} "
+                                "(to correct your own decision, amend it)")
         adjudication = Adjudication.objects.create(
             alert=locked, officer=actor, kind=kind, decision=decision, notes=notes.strip(), outcome=outcome.strip(),
-            engaged=engaged, result=result, demographics=demographics)
-        _record_decision(alert=locked, adjudication=adjudication, status=new_status)
+            demographics=demographics)
+        _record_stage_one(alert=locked, adjudication=adjudication, status=new_status)
         locked.status = new_status
         if outcome.strip():
             locked.outcome = outcome.strip()
-        locked.version += 1
-        locked.save(update_fields=["status", "outcome", "version", "updated_at"])
         audit_record(actor=actor, action=AuditAction.ALERT_ADJUDICATED, target=locked, deployment=locked.deployment_id,
-                     details={"decision": decision, "kind": kind, "status": new_status,
-                                               "outcome": locked.outcome, "engaged": engaged, "result": result,
-                                               "demographics": demographics})
-        broadcast_alert_on_commit(alert_id=locked.pk, event="alert.updated")
+                     details={"decision": decision, "kind": kind, "status": new_status, "outcome": locked.outcome,
+                              "demographics": demographics})
+        _saved(locked, "status", "outcome")
+    return locked
+
+
+def alert_engagement_record(*, actor: User, alert: Alert, engaged: bool, identity_confirmed: bool | None = None,
+                            stop_minutes: int | None = None, result: str = "", notes: str = "",
+                            expected_version: int | None = None) -> Alert:
+    """Stage 2, after the decision on the images, for true and false alerts alike: whether officers engaged
+    the person, whether that confirmed who they are (if not, an innocent person was stopped, and for how
+    long), and what came of it. Once per alert; a correction is an amendment (alert_decision_amend)."""
+    require_capability(user=actor, capability="adjudicate_alert")
+    engaged, identity_confirmed, stop_minutes, result = _stage_two_clean(
+        engaged=engaged, identity_confirmed=identity_confirmed, stop_minutes=stop_minutes, result=result,
+        notes=notes)
+    with transaction.atomic():
+        locked = _locked_for_officer(actor=actor, alert=alert, expected_version=expected_version)
+        if locked.status == Alert.Status.PENDING:
+            raise RuleViolation("decide on the images first (match, not a match, cannot tell), then record the "
+                                "engagement")
+        if locked.adjudications.filter(kind=Adjudication.Kind.ENGAGEMENT).exists():
+            raise RuleViolation("the engagement has already been recorded (to correct your own, amend it)")
+        adjudication = Adjudication.objects.create(
+            alert=locked, officer=actor, kind=Adjudication.Kind.ENGAGEMENT, notes=notes.strip(), engaged=engaged,
+            identity_confirmed=identity_confirmed, stop_minutes=stop_minutes, result=result)
+        _record_engagement(alert=locked, adjudication=adjudication)
+        audit_record(actor=actor, action=AuditAction.ALERT_ENGAGEMENT_RECORDED, target=locked,
+                     deployment=locked.deployment_id, details=_stage_two_details(adjudication))
+        _saved(locked)
+    return locked
+
+
+def _stage_one_details(adjudication: Adjudication) -> dict:
+    return {"decision": adjudication.decision, "notes": adjudication.notes, "demographics": adjudication.demographics}
+
+
+def _stage_two_details(adjudication: Adjudication) -> dict:
+    return {"engaged": adjudication.engaged, "identity_confirmed": adjudication.identity_confirmed,
+            "stop_minutes": adjudication.stop_minutes, "result": adjudication.result, "notes": adjudication.notes}
+
+
+def alert_decision_amend(*, actor: User, alert: Alert, adjudication_id: int, reason: str, decision: str = "",
+                         notes: str = "", demographics: dict | None = None, engaged: bool | None = None,
+                         identity_confirmed: bool | None = None, stop_minutes: int | None = None, result: str = "",
+                         expected_version: int | None = None) -> Alert:
+    """An officer corrects their own decision within ALERT_DECISION_AMEND_MINUTES (alerts.policies
+    adjudication_amend_policy), with a reason: a new row of the same kind naming the one it replaces (the
+    history stays; the latest counts), the statistics record in step. A stage-1 amendment takes ``decision``
+    (and ``demographics``), a stage-2 one the engagement's fields, under the same rules as the first time."""
+    require_capability(user=actor, capability="adjudicate_alert")
+    if not reason.strip():
+        raise RuleViolation("give the reason for amending the decision")
+    with transaction.atomic():
+        locked = _locked_for_officer(actor=actor, alert=alert, expected_version=expected_version)
+        rows = list(locked.adjudications.all())
+        before = next((a for a in rows if a.pk == adjudication_id), None)
+        if before is None:
+            raise RuleViolation(f"alert {locked.pk} has no decision {adjudication_id}")
+        enforce(adjudication_amend_policy(user=actor, adjudication=before, adjudications=rows))
+        fields: dict = {"alert": locked, "officer": actor, "kind": before.kind, "notes": notes.strip(),
+                        "amends": before, "amend_reason": reason.strip()}
+        if before.kind == Adjudication.Kind.ENGAGEMENT:
+            fields["engaged"], fields["identity_confirmed"], fields["stop_minutes"], fields["result"] = (
+                _stage_two_clean(engaged=engaged, identity_confirmed=identity_confirmed, stop_minutes=stop_minutes,
+                                 result=result, notes=notes))
+            after = Adjudication.objects.create(**fields)
+            _record_engagement(alert=locked, adjudication=after)
+            details: dict = {"before": _stage_two_details(before), "after": _stage_two_details(after)}
+        else:
+            fields["demographics"] = _stage_one_clean(decision=decision, demographics=demographics)
+            after = Adjudication.objects.create(decision=decision, outcome=before.outcome, **fields)
+            locked.status = DECIDED[decision]
+            if (decision == Decision.CONFIRMED and before.kind == Adjudication.Kind.DECISION
+                    and settings.ALERT_TWO_PERSON_CONFIRMATION):
+                locked.status = Alert.Status.AWAITING_VERIFICATION
+            _record_stage_one(alert=locked, adjudication=after, status=locked.status)
+            details = {"before": _stage_one_details(before), "after": _stage_one_details(after),
+                       "status": locked.status}
+        audit_record(actor=actor, action=AuditAction.ALERT_DECISION_AMENDED, target=locked,
+                     deployment=locked.deployment_id,
+                     details={"adjudication": after.pk, "amends": before.pk, "kind": before.kind,
+                              "reason": after.amend_reason, **details})
+        _saved(locked, "status")
     return locked
 
 

@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:alert_id>/probe.jpg", views.probe_image, name="probe_image"),
     path("<int:alert_id>/reference.jpg", views.reference_image, name="reference_image"),
     path("<int:alert_id>/adjudicate/", views.adjudicate, name="adjudicate"),
+    path("<int:alert_id>/engagement/", views.engagement, name="engagement"),
+    path("<int:alert_id>/adjudications/<int:adjudication_id>/amend/", views.amend, name="amend"),
 ]

@@ -21,6 +21,7 @@ from alerts.selectors import (
     deployment_test_subject,
     test_walks_for_deployment,
 )
+from core.errors import RuleViolation
 from core.images import image_response
 from core.inputs import query_int
 from core.views_errors import answers_gone, json_errors, service_call
@@ -89,8 +90,13 @@ def deployment_alerts_json(request, deployment_id: int):
 
 def _alert_image(request, alert_id: int, image: str) -> HttpResponse:
     alert = access_alert(user=request.user, id=alert_id)
-    data = services.alert_image_read(actor=request.user, alert=alert, image=image)
-    return image_response(data, filename=f"alert-{alert.pk}-{image}")
+    crop = request.GET.get("crop", "")
+    try:
+        data = services.alert_image_read(actor=request.user, alert=alert, image=image,
+                                         view=request.GET.get("view", ""), crop=crop)
+    except RuleViolation as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+    return image_response(data, filename=f"alert-{alert.pk}-{image}{'-face' if crop else ''}")
 
 
 @require_GET
@@ -109,10 +115,10 @@ def reference_image(request, alert_id: int):
 _YES_NO = {True: True, False: False, None: None, "": None, "yes": True, "no": False, "true": True, "false": False}
 
 
-def _engaged(value) -> bool | None:
+def _yes_no(value, name: str = "engaged") -> bool | None:
     key = value.lower() if isinstance(value, str) else value
     if not isinstance(key, (str, bool, type(None))) or key not in _YES_NO:
-        raise ValidationError("engaged must be yes or no")
+        raise ValidationError(f"{name} must be yes or no")
     return _YES_NO[key]
 
 
@@ -149,14 +155,58 @@ def _version(value) -> int | None:
         raise ValidationError(UNREADABLE) from None
 
 
+def _minutes(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValidationError("stop minutes must be a whole number") from None
+
+
+def _stage_two(body) -> dict:
+    return {"engaged": _yes_no(body.get("engaged")),
+            "identity_confirmed": _yes_no(body.get("identity_confirmed"), "identity confirmed"),
+            "stop_minutes": _minutes(body.get("stop_minutes")), "result": str(body.get("result") or "")}
+
+
+def _answer(request, alert) -> JsonResponse:
+    return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})
+
+
 @require_POST
 @json_errors
 def adjudicate(request, alert_id: int):
+    """Stage 1: the decision on the images."""
     alert = access_alert(user=request.user, id=alert_id)
     body = _body(request)
     alert = services.alert_adjudicate(
         actor=request.user, alert=alert, decision=str(body.get("decision", "")), notes=str(body.get("notes", "")),
-        outcome=str(body.get("outcome", "")), engaged=_engaged(body.get("engaged")),
-        result=str(body.get("result") or ""), demographics=_demographics(body),
+        outcome=str(body.get("outcome", "")), demographics=_demographics(body),
         expected_version=_version(body.get("version")))
-    return JsonResponse({"alert": alert_payload(access_alert(user=request.user, id=alert.pk))})
+    return _answer(request, alert)
+
+
+@require_POST
+@json_errors
+def engagement(request, alert_id: int):
+    """Stage 2: the engagement, for true and false alerts alike."""
+    alert = access_alert(user=request.user, id=alert_id)
+    body = _body(request)
+    alert = services.alert_engagement_record(actor=request.user, alert=alert, notes=str(body.get("notes", "")),
+                                             expected_version=_version(body.get("version")), **_stage_two(body))
+    return _answer(request, alert)
+
+
+@require_POST
+@json_errors
+def amend(request, alert_id: int, adjudication_id: int):
+    """An officer's correction of their own decision (stage 1 or 2), with a reason, within the window."""
+    alert = access_alert(user=request.user, id=alert_id)
+    body = _body(request)
+    stage_two = _stage_two(body) if "engaged" in body else {}
+    alert = services.alert_decision_amend(
+        actor=request.user, alert=alert, adjudication_id=adjudication_id, reason=str(body.get("reason", "")),
+        decision=str(body.get("decision", "")), notes=str(body.get("notes", "")), demographics=_demographics(body),
+        expected_version=_version(body.get("version")), **stage_two)
+    return _answer(request, alert)

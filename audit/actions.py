@@ -81,6 +81,8 @@ class AuditAction(enum.StrEnum):
     ALERT_CREATED = "alert.created"
     ALERT_VIEWED = "alert.viewed"
     ALERT_ADJUDICATED = "alert.adjudicated"
+    ALERT_ENGAGEMENT_RECORDED = "alert.engagement_recorded"
+    ALERT_DECISION_AMENDED = "alert.decision_amended"
     ALERT_CASE_LINKED = "alert.case_linked"
     ALERT_PURGED = "alert.purged"
     ALERT_FILES_SWEPT = "alert.files_swept"

@@ -65,7 +65,7 @@ def fill(deployments: int, cameras: int, hours: int, alerts: int) -> None:
             CameraMinuteCount(deployment=d, camera=c, minute=d.starts_at + dt.timedelta(minutes=m),
                               faces=rng.randint(0, 40), frames=600) for c in cams for m in range(minutes)],
             batch_size=5000)
-    statuses = ["confirmed", "not_a_match", "not_located", "other", "pending"]
+    statuses = ["confirmed", "not_a_match", "cannot_tell", "pending"]
     records = []
     for _ in range(alerts):
         d = rng.choice(plans)

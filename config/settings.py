@@ -417,6 +417,10 @@ STATISTICS_POPULATION_MIX = json.loads(env_str("STATISTICS_POPULATION_MIX") or "
 SNAPSHOT_DELETE_WITHIN_HOURS = env_int("SNAPSHOT_DELETE_WITHIN_HOURS", 24)
 ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 31)  # unless linked to a case
 ALERT_TWO_PERSON_CONFIRMATION = env_bool("ALERT_TWO_PERSON_CONFIRMATION", False)  # EU AI Act Art. 14(5)
+# An officer may amend their own decision (stage 1 or 2), with a reason, for this many minutes after making it.
+ALERT_DECISION_AMEND_MINUTES = env_int("ALERT_DECISION_AMEND_MINUTES", 15)
+# The alert card warns when the watchlist image is older than this (years since it was taken).
+REFERENCE_IMAGE_WARN_AGE_YEARS = env_int("REFERENCE_IMAGE_WARN_AGE_YEARS", 3)
 # A new track of a subject already alerted on the same camera this recently is not alerted again (a track
 # broken by an occlusion); 0 turns it off.
 ALERT_REPEAT_SUPPRESSION_SECONDS = env_int("ALERT_REPEAT_SUPPRESSION_SECONDS", 60)

@@ -49,3 +49,32 @@ def image_response(data: bytes, *, filename: str) -> HttpResponse:
     disposition = "attachment" if content_type == OCTET_STREAM else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return no_store(response)
+
+
+FACE_MARGIN = 0.4  # of the face box's larger side, around it on every side: hair, chin and ears stay in view
+
+
+def face_crop(data: bytes, box: tuple[float, float, float, float] | None) -> bytes:
+    """A square JPEG around the face box (x1, y1, x2, y2 in the image's pixels), for a card that shows the face
+    large; the whole image when there is no box, or the box or the image cannot be used. Nothing is detected
+    here: the box is the one enrolment measured."""
+    if box is None:
+        return data
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    x1, y1, x2, y2 = box
+    if image is None or not (x2 > x1 and y2 > y1):
+        return data
+    height, width = image.shape[:2]
+    half = max(x2 - x1, y2 - y1) * (0.5 + FACE_MARGIN)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    # A square, centred on the face unless that would leave the image: then moved inside it.
+    side = min(round(2 * half), width, height)
+    left = min(max(0, round(cx - half)), width - side)
+    top = min(max(0, round(cy - half)), height - side)
+    if side < 8:
+        return data
+    ok, encoded = cv2.imencode(".jpg", image[top:top + side, left:left + side], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return encoded.tobytes() if ok else data

@@ -344,7 +344,8 @@ def report_rows(person: Person) -> list[dict[str, str]]:
             f"manifest entry {KEPT}; frozen biometric copy {inclusion.biometric_copy_retention}")
     for inclusion in person.alerts:
         alert = inclusion.alert
-        decisions = "; ".join(f"{a.get_kind_display()}: {a.get_decision_display()} {_when(a.decided_at)}"
+        decisions = "; ".join(f"{a.get_kind_display()}: {a.get_decision_display() or a.get_result_display()} "
+                              f"{_when(a.decided_at)}"
                               for a in alert.adjudications.all())
         add("Alert", alert.created_at,
             f"{alert.deployment.name}, camera at {alert.camera.location}; score {alert.score:.2f} "

@@ -106,7 +106,5 @@ def outcomes_chart(outcomes: Outcomes, *, title: str) -> SafeString:
         ("confirmed", "Confirmed match", outcomes.confirmed),
         ("not_a_match", "False alert (not a match)", outcomes.not_a_match),
         ("cannot_tell", "Cannot tell", outcomes.cannot_tell),
-        ("not_located", "Could not locate", outcomes.not_located),
-        ("other", "Other", outcomes.other),
         ("pending", "Not yet decided", outcomes.pending),
     ], title=title, colours={"confirmed": CONFIRMED, "not_a_match": FALSE_ALERTS, "pending": MUTED})

@@ -31,13 +31,11 @@ class Outcomes:
     confirmed: int = 0
     not_a_match: int = 0
     cannot_tell: int = 0  # stage 1's third answer: the images alone could not settle it
-    not_located: int = 0
-    other: int = 0
     pending: int = 0  # awaiting a decision, or a confirmation awaiting its second officer
 
     @property
     def decided(self) -> int:
-        return self.confirmed + self.not_a_match + self.cannot_tell + self.not_located + self.other
+        return self.confirmed + self.not_a_match + self.cannot_tell
 
     @property
     def total(self) -> int:

@@ -50,7 +50,6 @@ NOT_RECORDED = "Not recorded"
 OUTCOME_OF_STATUS = {
     Alert.Status.CONFIRMED: "confirmed", Alert.Status.NOT_A_MATCH: "not_a_match",
     Alert.Status.CANNOT_TELL: "cannot_tell",
-    Alert.Status.NOT_LOCATED: "not_located", Alert.Status.OTHER: "other",
     Alert.Status.PENDING: "pending", Alert.Status.AWAITING_VERIFICATION: "pending",
 }
 DAILY_SERIES_UP_TO = dt.timedelta(days=62)

@@ -38,8 +38,6 @@ class ReportOutcomesSerializer(serializers.Serializer):
     confirmed = serializers.IntegerField(read_only=True)
     not_a_match = serializers.IntegerField(read_only=True, help_text="false alerts")
     cannot_tell = serializers.IntegerField(read_only=True, help_text="stage 1: the images alone could not settle it")
-    not_located = serializers.IntegerField(read_only=True)
-    other = serializers.IntegerField(read_only=True)
     pending = serializers.IntegerField(read_only=True, help_text="not yet decided, or a confirmation awaiting its "
                                                                  "second officer")
     decided = serializers.IntegerField(read_only=True)

@@ -40,7 +40,7 @@ DEPLOYMENT_COLUMNS = (
 def _header(figures: Figures) -> list[str]:
     return [
         *DEPLOYMENT_COLUMNS, "hours_live", "cameras", "watchlist_size", "faces_processed", "tracks", "alerts",
-        "confirmed", "false_alerts", "cannot_tell", "not_located", "other", "pending",
+        "confirmed", "false_alerts", "cannot_tell", "pending",
         "false_alerts_per_1000_faces", "false_alerts_per_1000_tracks", "false_alerts_percent_of_decided",
         "median_minutes_to_decision",
         "p90_minutes_to_decision", "engagements", "false_alert_engagements", "stops", "stops_timed",
@@ -60,8 +60,7 @@ def _figures_row(figures: Figures) -> list[str]:
     return [
         f"{figures.time_live.total_seconds() / 3600:.2f}", str(figures.cameras), _number(figures.watchlist_size, 0),
         str(figures.faces), str(figures.tracks), str(figures.alerts), str(figures.outcomes.confirmed),
-        str(figures.false_alerts), str(figures.outcomes.cannot_tell),
-        str(figures.outcomes.not_located), str(figures.outcomes.other), str(figures.outcomes.pending),
+        str(figures.false_alerts), str(figures.outcomes.cannot_tell), str(figures.outcomes.pending),
         _number(figures.false_alerts_per_1000_faces, 4), _number(figures.false_alerts_per_1000_tracks, 4),
         _number(share, 1),
         _minutes(figures.decision_time_median), _minutes(figures.decision_time_p90),

@@ -5,6 +5,10 @@
   if (!root) return;
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const canDecide = root.dataset.access === "adjudicate";
+  const me = Number(root.dataset.user);
+  // One id per page load: the images of a card view (both faces, an enlargement) are one audit event.
+  const viewId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const dialog = document.getElementById("image-dialog");
   const list = document.getElementById("alerts");
   const template = document.getElementById("alert-template");
   const connection = document.getElementById("connection");
@@ -38,6 +42,79 @@
     } catch (err) { /* no audio device: the visual cue still shows */ }
   }
 
+  function viewed(url) {
+    const address = new URL(url, location.origin);
+    address.searchParams.set("view", viewId);
+    return address.pathname + address.search;
+  }
+
+  function enlarge(src, alt) {
+    const img = dialog.querySelector("img");
+    img.src = src;
+    img.alt = alt;
+    dialog.showModal();
+  }
+
+  const when = (iso) => new Date(iso).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+
+  function decisionText(a) {
+    return a.decision + (a.notes ? " – " + a.notes : "") + " (" + a.officer + ", " + when(a.at) +
+      (a.amends ? "; amended: " + a.amend_reason : "") + ")";
+  }
+
+  function engagementText(a) {
+    let text = a.engaged ? "Engaged" : "Not engaged";
+    if (a.engaged) text += a.identity_confirmed ? ", identity confirmed" : ", identity not confirmed";
+    if (a.stop_minutes !== null) text += ", stopped " + a.stop_minutes + " min";
+    if (a.result) text += " – " + a.result_label;
+    if (a.notes) text += " – " + a.notes;
+    return text + " (" + a.officer + ", " + when(a.at) + (a.amends ? "; amended: " + a.amend_reason : "") + ")";
+  }
+
+  function amendable(a) {
+    return Boolean(a) && canDecide && a.officer_id === me && new Date(a.amendable_until) > new Date();
+  }
+
+  function showAmendButtons(card) {
+    const alert = card.alertData;
+    card.querySelector('[data-amend="decision"]').hidden = !amendable(alert.decision) || Boolean(card.dataset.amending);
+    card.querySelector('[data-amend="engagement"]').hidden = !amendable(alert.engagement) ||
+      Boolean(card.dataset.amending);
+  }
+
+  function showForms(card) {
+    const alert = card.alertData;
+    const amending = card.dataset.amending || "";
+    const open = alert.status === "pending" || alert.status === "awaiting_verification";
+    card.querySelector(".decide").hidden = !(canDecide && (open || amending === "decision"));
+    card.querySelector(".engage").hidden = !(canDecide && ((!open || alert.status === "awaiting_verification") &&
+      alert.decision && !alert.engagement && !amending || amending === "engagement"));
+    card.querySelector(".amending").hidden = !amending;
+    showAmendButtons(card);
+  }
+
+  function startAmending(card, stage) {
+    card.dataset.amending = stage;
+    const target = card.alertData[stage];
+    card.querySelector(".amend-reason").value = "";
+    if (stage === "decision") {
+      card.querySelector(".notes").value = target.notes;
+    } else {
+      card.querySelector(".engaged").value = target.engaged ? "yes" : "no";
+      card.querySelector(".identity").value = target.identity_confirmed === null ? "" :
+        (target.identity_confirmed ? "yes" : "no");
+      card.querySelector(".stop-minutes").value = target.stop_minutes === null ? "" : target.stop_minutes;
+      card.querySelector(".result").value = target.result;
+      card.querySelector(".engage-notes").value = target.notes;
+    }
+    showForms(card);
+  }
+
+  function stopAmending(card) {
+    delete card.dataset.amending;
+    showForms(card);
+  }
+
   function render(alert, fresh) {
     let card = cards.get(alert.id);
     // A catch-up may bring a version older than one the socket already pushed: keep the newer.
@@ -45,12 +122,28 @@
     if (!card) {
       card = template.content.firstElementChild.cloneNode(true);
       card.dataset.alertId = alert.id;
-      card.querySelector(".probe").src = alert.probe_url;
+      const probe = card.querySelector(".probe");
+      probe.src = viewed(alert.probe_url);
+      card.querySelector('[data-enlarge="probe"]').addEventListener("click", () => enlarge(probe.src, probe.alt));
       const ref = card.querySelector(".reference");
-      if (alert.reference_url) { ref.src = alert.reference_url; } else { ref.closest("figure").remove(); }
+      if (alert.reference_url) {
+        ref.src = viewed(alert.reference_face_url);
+        card.querySelector('[data-enlarge="reference"]').addEventListener(
+          "click", () => enlarge(viewed(alert.reference_url), "Watchlist image"));
+      } else {
+        ref.closest("figure").remove();
+      }
       card.querySelectorAll(".decide-btn").forEach((button) => {
         button.addEventListener("click", () => decide(alert.id, button.dataset.decision, card));
       });
+      card.querySelector(".engage").addEventListener("submit", (event) => {
+        event.preventDefault();
+        engage(card);
+      });
+      card.querySelectorAll(".amend-btn").forEach((button) => {
+        button.addEventListener("click", () => startAmending(card, button.dataset.amend));
+      });
+      card.querySelector(".amend-cancel").addEventListener("click", () => stopAmending(card));
       cards.set(alert.id, card);
       const newer = [...list.children].find((c) => Number(c.dataset.alertId) < alert.id);
       list.insertBefore(card, newer || null);
@@ -62,41 +155,57 @@
         root.dispatchEvent(new CustomEvent("lfr:alert-arrived", {detail: alert}));
       }
     }
+    card.alertData = alert;
     card.dataset.version = alert.version;
     card.classList.toggle("test-alert", Boolean(alert.test));  // a consenting test subject: marked TEST
     card.querySelector(".test-mark").hidden = !alert.test;
     card.dataset.status = alert.status;
+    const warnings = card.querySelector(".warnings");
+    warnings.replaceChildren(...alert.warnings.map((label) => {
+      const item = document.createElement("li");
+      item.textContent = label;
+      return item;
+    }));
+    warnings.hidden = alert.warnings.length === 0;
     card.querySelector(".name").textContent = alert.subject.name;
     card.querySelector(".ref").textContent = alert.subject.reference + " · priority " + alert.subject.priority;
     card.querySelector(".category").textContent = alert.subject.category;
     card.querySelector(".reason").textContent = alert.subject.reason;
+    const instructions = card.querySelector(".instructions");
+    instructions.querySelector("span").textContent = alert.engagement_instructions;
+    instructions.hidden = !alert.engagement_instructions;
+    const age = card.querySelector(".image-age");
+    age.textContent = alert.image_age || "";
+    age.classList.toggle("image-old", Boolean(alert.image_age_warning));
     const seen = new Date(alert.frame_time);
     card.querySelector(".meta").textContent = alert.camera.name + " · " + seen.toLocaleTimeString() +
       " · score " + alert.score.toFixed(2) + " (threshold " + alert.threshold.toFixed(2) + ")";
-    const decided = alert.adjudications.map((a) => a.decision + " by " + a.officer).join("; ");
-    card.querySelector(".status").textContent = alert.status_label + (decided ? " — " + decided : "");
+    card.querySelector(".status").textContent = alert.status_label;
+    const outcome = card.querySelector(".outcome");
+    outcome.hidden = !alert.decision;
+    if (alert.decision) card.querySelector(".saved-decision").textContent = "Decision: " + decisionText(alert.decision);
+    const saved = card.querySelector(".saved-engagement");
+    saved.hidden = !alert.engagement;
+    if (alert.engagement) saved.textContent = "Engagement: " + engagementText(alert.engagement);
     const open = alert.status === "pending" || alert.status === "awaiting_verification";
     card.classList.toggle("decided", !open);
-    card.querySelector(".decide").hidden = !(canDecide && open);
+    showForms(card);
     document.getElementById("empty").hidden = cards.size > 0;
   }
 
-  async function decide(id, decision, card) {
+  // The amendment window closes while the page stays open: hide the buttons then (the server refuses anyway).
+  setInterval(() => cards.forEach(showAmendButtons), 30 * 1000);
+
+  async function send(card, url, request) {
     const error = card.querySelector(".error");
     error.textContent = "";
-    const notes = card.querySelector(".notes").value;
-    const request = {decision: decision, notes: notes, outcome: decision === "confirmed" ? notes : "",
-                     version: card.dataset.version};
-    // Only the details that belong to the chosen decision are sent (the server refuses the others).
-    const pick = (selector) => card.querySelector(selector).value;
-    if (decision === "confirmed") {
-      request.engaged = pick(".engaged");
-      request.result = pick(".result");
-    } else if (decision === "not_a_match") {
-      request.demographics = {ethnicity: pick(".ethnicity"), perceived_sex: pick(".perceived-sex"),
-                              age_band: pick(".age-band")};
+    request.version = card.dataset.version;
+    const amending = card.dataset.amending;
+    if (amending) {
+      request.reason = card.querySelector(".amend-reason").value;
+      url = card.alertData[amending].amend_url;
     }
-    const response = await fetch("/alerts/" + id + "/adjudicate/", {
+    const response = await fetch(url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
       body: JSON.stringify(request),
@@ -108,7 +217,31 @@
     }
     const body = await response.json().catch(() => ({errors: ["unexpected reply " + response.status]}));
     if (!response.ok) { error.textContent = (body.errors || []).join(" "); return; }
+    delete card.dataset.amending;
     render(body.alert, false);
+  }
+
+  function decide(id, decision, card) {
+    const notes = card.querySelector(".notes").value;
+    const request = {decision: decision, notes: notes};
+    // Only the details that belong to the chosen decision are sent (the server refuses the others).
+    const pick = (selector) => card.querySelector(selector).value;
+    if (decision === "not_a_match") {
+      request.demographics = {ethnicity: pick(".ethnicity"), perceived_sex: pick(".perceived-sex"),
+                              age_band: pick(".age-band")};
+    }
+    return send(card, card.alertData.adjudicate_url, request);
+  }
+
+  function engage(card) {
+    const pick = (selector) => card.querySelector(selector).value;
+    const engaged = pick(".engaged");
+    const request = {engaged: engaged, result: pick(".result"), notes: pick(".engage-notes")};
+    if (engaged === "yes") {  // identity and minutes belong to an engagement (the server refuses them otherwise)
+      request.identity_confirmed = pick(".identity");
+      request.stop_minutes = pick(".stop-minutes");
+    }
+    return send(card, card.alertData.engagement_url, request);
   }
 
   function connect() {

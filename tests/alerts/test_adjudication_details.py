@@ -1,5 +1,6 @@
-"""The optional details an officer records with a decision: engagement with a confirmed match, the
-perceived demographics of the person behind a false alert. Validated in the service, refused with a clear 400."""
+"""The optional details an officer records with a stage-1 decision: the perceived demographics of the person
+behind a false alert. Validated in the service, refused with a clear 400. (The engagement, stage 2:
+test_engagement_record.py.)"""
 
 import pytest
 from django.urls import reverse
@@ -49,33 +50,10 @@ def test_unknown_fields_and_codes_are_refused(officer, raise_alert, demographics
     assert Alert.objects.get(pk=alert.pk).status == "pending" and not alert.adjudications.exists()
 
 
-@pytest.mark.parametrize("decision", ["confirmed", "not_located", "other"])
+@pytest.mark.parametrize("decision", ["confirmed", "cannot_tell"])
 def test_demographics_only_with_not_a_match(officer, raise_alert, decision):
     with pytest.raises(RuleViolation, match="only when the alert was not a match"):
         alert_adjudicate(actor=officer, alert=raise_alert(), decision=decision, demographics={"ethnicity": "IC1"})
-
-
-def test_engagement_and_result_of_a_confirmed_match(officer, raise_alert):
-    alert = raise_alert()
-    alert_adjudicate(actor=officer, alert=alert, decision="confirmed", result="safeguarding",
-                     outcome="Taken to a place of safety")
-    adjudication = alert.adjudications.get()
-    assert (adjudication.engaged, adjudication.result, adjudication.outcome) == (
-        True, "safeguarding", "Taken to a place of safety")  # a result means the person was engaged
-    record = AlertRecord.objects.get(alert=alert)
-    assert (record.status, record.engaged, record.result) == ("confirmed", True, "safeguarding")
-
-
-def test_engagement_rules(officer, raise_alert):
-    with pytest.raises(RuleViolation, match="only with a confirmed match"):
-        alert_adjudicate(actor=officer, alert=raise_alert(), decision="not_a_match", engaged=True)
-    with pytest.raises(RuleViolation, match="only when the person was engaged"):
-        alert_adjudicate(actor=officer, alert=raise_alert(), decision="confirmed", engaged=False, result="arrested")
-    with pytest.raises(RuleViolation, match="'charged' is not a result: use one of arrested"):
-        alert_adjudicate(actor=officer, alert=raise_alert(), decision="confirmed", result="charged")
-    not_engaged = raise_alert()
-    alert_adjudicate(actor=officer, alert=not_engaged, decision="confirmed", engaged=False)
-    assert AlertRecord.objects.get(alert=not_engaged).engaged is False
 
 
 def test_second_officer_overturning_a_confirmation_keeps_their_details(settings, officer, make_user,
@@ -85,14 +63,13 @@ def test_second_officer_overturning_a_confirmation_keeps_their_details(settings,
     live_deployment.officers.add(second)
     kept, overturned = raise_alert(0), raise_alert(1)
     for alert in (kept, overturned):
-        alert_adjudicate(actor=officer, alert=alert, decision="confirmed", engaged=True, result="arrested")
+        alert_adjudicate(actor=officer, alert=alert, decision="confirmed")
         assert AlertRecord.objects.get(alert=alert).status == "awaiting_verification"
     alert_adjudicate(actor=second, alert=kept, decision="confirmed")
     alert_adjudicate(actor=second, alert=overturned, decision="not_a_match", demographics={"ethnicity": "IC6"})
     kept_record, overturned_record = AlertRecord.objects.get(alert=kept), AlertRecord.objects.get(alert=overturned)
-    assert (kept_record.status, kept_record.engaged, kept_record.result) == ("confirmed", True, "arrested")
-    assert (overturned_record.status, overturned_record.engaged, overturned_record.result) == ("not_a_match", None, "")
-    assert overturned_record.ethnicity == "IC6"
+    assert (kept_record.status, kept_record.ethnicity) == ("confirmed", "")
+    assert (overturned_record.status, overturned_record.ethnicity) == ("not_a_match", "IC6")
     first_decision = overturned.adjudications.filter(kind="decision").get().decided_at
     assert overturned_record.first_decided_at == first_decision
 
@@ -104,14 +81,12 @@ def test_endpoint_takes_the_details_and_answers_400_with_the_reason(client_as, o
     bad = client.post(url, {"decision": "not_a_match", "demographics": {"ethnicity": "IC8"}},
                       content_type="application/json")
     assert bad.status_code == 400 and "use one of IC1" in bad.json()["errors"][0]
-    vague = client.post(url, {"decision": "confirmed", "engaged": "maybe"}, content_type="application/json")
-    assert vague.status_code == 400 and "engaged must be yes or no" in vague.json()["errors"][0]
     garbled = client.post(url, b"{not json", content_type="application/json")
     assert garbled.status_code == 400
-    good = client.post(url, {"decision": "confirmed", "engaged": "yes", "result": "words_of_advice",
-                             "version": alert.version}, content_type="application/json")
-    assert good.status_code == 200 and good.json()["alert"]["status"] == "confirmed"
-    assert alert.adjudications.get().result == "words_of_advice"
+    good = client.post(url, {"decision": "cannot_tell", "notes": "too dark", "version": alert.version},
+                       content_type="application/json")
+    assert good.status_code == 200 and good.json()["alert"]["status"] == "cannot_tell"
+    assert good.json()["alert"]["decision"]["notes"] == "too dark"
 
 
 def test_a_plain_form_post_sends_the_fields_flat(client_as, officer, raise_alert):

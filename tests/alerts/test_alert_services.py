@@ -46,7 +46,7 @@ def test_stale_decision_is_refused(officer, make_user, live_deployment, raise_al
     colleague = make_user(Role.OFFICER)
     live_deployment.officers.add(colleague)
     alert = raise_alert()
-    alert_adjudicate(actor=colleague, alert=alert, decision="not_located", expected_version=alert.version)
+    alert_adjudicate(actor=colleague, alert=alert, decision="cannot_tell", expected_version=alert.version)
     with pytest.raises(ConcurrentEditError):
         alert_adjudicate(actor=officer, alert=alert, decision="confirmed", expected_version=alert.version)
 

@@ -1,5 +1,5 @@
 """POST /api/alerts/<id>/adjudication/: an assigned officer's decision, with the live page's rules (the
-decisions, engagement and demographics, the two-person rule, the version as last read); audited."""
+decisions and demographics, the two-person rule, the version as last read); audited."""
 
 from __future__ import annotations
 
@@ -31,20 +31,10 @@ def test_an_assigned_officer_decides_and_gets_the_alert_back(api_as, officer, ra
     assert event.actor == officer and event.details["decision"] == "not_a_match"
 
 
-def test_engagement_and_its_result_go_with_a_confirmed_match(api_as, officer, raise_alert):
-    alert = raise_alert()
-    response = _adjudicate(api_as(officer), alert, decision="confirmed", outcome="Arrested", engaged=True,
-                           result="arrested")
-    assert response.status_code == 200 and response.json()["adjudications"][0]["result"] == "arrested"
-    refused = _adjudicate(api_as(officer), raise_alert(1), decision="not_a_match", result="arrested")
-    assert refused.status_code == 400
-    assert "only with a confirmed match" in refused.json()["errors"][0]
-
-
 @pytest.mark.parametrize("body, field", [
     ({"decision": "maybe"}, "decision"),
-    ({"decision": "confirmed", "result": "fined"}, "result"),
-    ({"decision": "confirmed", "engaged": "perhaps"}, "engaged"),
+    ({"decision": "not_located"}, "decision"),
+    ({"decision": "other"}, "decision"),
     ({"decision": "not_a_match", "demographics": "tall"}, "demographics"),
     ({"decision": "not_a_match", "expected_version": None}, "expected_version"),
 ])
@@ -64,7 +54,7 @@ def test_a_stale_version_is_a_409(api_as, officer, make_user, live_deployment, r
     colleague = make_user(Role.OFFICER)
     live_deployment.officers.add(colleague)
     alert = raise_alert()
-    assert _adjudicate(api_as(colleague), alert, decision="not_located").status_code == 200
+    assert _adjudicate(api_as(colleague), alert, decision="cannot_tell").status_code == 200
     response = _adjudicate(api_as(officer), alert, decision="confirmed")  # the version it read before
     assert response.status_code == 409 and "changed by someone else" in response.json()["errors"][0]
     assert AuditEvent.objects.filter(action="alert.adjudicated").count() == 1

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
-from alerts.services import alert_adjudicate
+from alerts.services import alert_adjudicate, alert_engagement_record
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_the_list_is_bounded_in_queries(api_as, officer, make_user, live_deploym
     live_deployment.officers.add(colleague)
     for i in range(8):
         alert = raise_alert(i % 2)
-        alert_adjudicate(actor=officer if i % 2 else colleague, alert=alert, decision="not_located")
+        alert_adjudicate(actor=officer if i % 2 else colleague, alert=alert, decision="cannot_tell")
     client = api_as(officer)
     url, _ = _list(live_deployment)
     client.get(url)  # the session and MFA device are read once per client, like any first request
@@ -93,15 +93,17 @@ def test_roles_without_alerts_are_refused(request, api_as, role, live_deployment
 
 def test_the_detail_has_the_decisions_and_the_case(api_as, officer, raise_alert):
     alert = raise_alert()
-    alert_adjudicate(actor=officer, alert=alert, decision="confirmed", outcome="Arrested", engaged=True,
-                     result="arrested")
+    alert_adjudicate(actor=officer, alert=alert, decision="confirmed", outcome="Arrested")
+    alert_engagement_record(actor=officer, alert=alert, engaged=True, identity_confirmed=True, result="arrested")
     response = api_as(officer).get(reverse("api:alert-detail", kwargs={"pk": alert.pk}))
     assert response.status_code == 200
     body = response.json()
     assert body["id"] == alert.pk and body["status"] == "confirmed" and body["outcome"] == "Arrested"
     assert body["case_reference"] == ""
-    (adjudication,) = body["adjudications"]
-    assert adjudication["engaged"] is True and adjudication["result"] == "arrested"
+    decision, engagement = body["adjudications"]
+    assert (decision["kind"], decision["decision"], decision["superseded"]) == ("decision", "confirmed", False)
+    assert (engagement["kind"], engagement["engaged"], engagement["identity_confirmed"], engagement["result"]) == (
+        "engagement", True, True, "arrested")
 
 
 def test_an_alert_that_does_not_exist_is_404(api_as, officer, live_deployment):

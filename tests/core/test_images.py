@@ -53,3 +53,30 @@ def test_bytes_of_no_known_type_are_an_attachment():
     assert response["Content-Type"] == OCTET_STREAM
     assert response["Content-Disposition"] == 'attachment; filename="reference-7"'
     assert response["Cache-Control"] == "no-store, private" and response["X-Content-Type-Options"] == "nosniff"
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    import cv2
+    import numpy as np
+
+    return cv2.imencode(".jpg", np.full((height, width, 3), 128, dtype=np.uint8))[1].tobytes()
+
+
+def _size(data: bytes) -> tuple[int, int]:
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    return image.shape[1], image.shape[0]
+
+
+def test_face_crop_is_a_square_around_the_box_and_stays_inside_the_image():
+    from core.images import face_crop
+
+    data = _jpeg(400, 300)
+    assert _size(face_crop(data, (180, 130, 220, 170))) == (72, 72)  # 40 px face, 40% margin each side
+    assert _size(face_crop(data, (0, 0, 100, 100))) == (180, 180)  # at the edge: moved inside the image
+    assert _size(face_crop(data, (0, 0, 300, 300))) == (300, 300)  # no larger than the image
+    assert face_crop(data, None) == data  # no stored box: the whole image, nothing detected
+    assert face_crop(data, (200, 200, 100, 100)) == data  # not a box
+    assert face_crop(b"not an image", (0, 0, 10, 10)) == b"not an image"

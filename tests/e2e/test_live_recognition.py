@@ -87,7 +87,7 @@ def test_alert_from_a_real_camera_worker_reaches_the_officer(page, login, asgi_s
     expect(card.first).to_be_visible(timeout=120_000)
     expect(card.first.locator(".name")).to_have_text(name)
     page.wait_for_function("() => document.querySelector('[data-testid=alert-card] img.reference').naturalWidth > 0")
-    card.first.get_by_role("button", name="Confirmed – engaged").click()
+    card.first.get_by_role("button", name="Match", exact=True).click()
     expect(card.first.locator(".status")).to_contain_text("Match")
 
     alert = Alert.objects.get(deployment=deployment, subject_reference=subject.reference, status="confirmed")

@@ -36,8 +36,8 @@ def test_a_test_walk_is_alerted_marked_test_decided_and_counted(browser, page, l
     expect(real_card).not_to_have_class(re.compile(r"\btest-alert\b"))
 
     test_card.locator(".notes").fill("Our test walker, PC Walker")
-    test_card.get_by_role("button", name="Confirmed – engaged").click()
-    expect(test_card.locator(".status")).to_contain_text("Confirmed")
+    test_card.get_by_role("button", name="Match", exact=True).click()
+    expect(test_card.locator(".status")).to_contain_text("Match")
     assert Alert.objects.get(pk=test.pk).status == "confirmed"
 
     form = page.get_by_test_id("test-walk-form")

@@ -55,7 +55,7 @@ def make_live(detective, commander, officer, report_watchlist):
 def raise_at(officer):
     """raise_at(deployment, when, decision=None, decided_after=minutes, **details): one alert, maybe decided."""
     from alerts.models import Alert, AlertRecord
-    from alerts.services import alert_adjudicate, alert_create
+    from alerts.services import alert_adjudicate, alert_create, alert_engagement_record
     from deployments.models import SnapshotReference
     from tests.samples import encode_jpeg, person_image
 
@@ -71,8 +71,16 @@ def raise_at(officer):
                              track_id=next(track), frame_time=when, probe_jpeg=probe)
         Alert.objects.filter(pk=alert.pk).update(created_at=when)
         AlertRecord.objects.filter(alert=alert).update(raised_at=when)
+        # Stage 2 (the engagement) is its own step after the decision on the images.
+        stage_two = {k: details.pop(k) for k in ("engaged", "identity_confirmed", "stop_minutes", "result")
+                     if k in details}
         if decision:
-            alert_adjudicate(actor=officer, alert=alert, decision=decision, **details)
+            alert = alert_adjudicate(actor=officer, alert=alert, decision=decision, **details)
+        if stage_two:
+            if stage_two.get("engaged"):
+                stage_two.setdefault("identity_confirmed", True)
+            alert_engagement_record(actor=officer, alert=alert, **stage_two)
+        if decision:
             AlertRecord.objects.filter(alert=alert).update(first_decided_at=when + dt.timedelta(minutes=decided_after))
         return alert
 

@@ -32,7 +32,7 @@ def march(commander, make_live, raise_at, count_faces):
              demographics={"ethnicity": "IC2", "perceived_sex": "female", "age_band": "25_34"})
     raise_at(first, at(2025, 3, 3, 12), "not_a_match", decided_after=7)
     raise_at(first, at(2025, 3, 3, 13))
-    raise_at(second, at(2025, 3, 20, 9), "not_located", decided_after=3)
+    raise_at(second, at(2025, 3, 20, 9), "cannot_tell", decided_after=3)
     raise_at(overnight, at(2025, 3, 31, 23, 30), "not_a_match", demographics={"ethnicity": "IC4"})
     raise_at(overnight, at(2025, 4, 1, 0, 30), "confirmed", engaged=True, result="words_of_advice")
     post_deployment_record_save(actor=commander, deployment=first, outcomes="One arrest", engagements=2, arrests=1)
@@ -57,8 +57,7 @@ def figures_json(f: Figures) -> dict:
         "tracks": f.tracks, "false_alerts_per_1000_tracks": f.false_alerts_per_1000_tracks, "alerts": f.alerts,
         "false_alerts": f.false_alerts,
         "outcomes": {"confirmed": o.confirmed, "not_a_match": o.not_a_match, "cannot_tell": o.cannot_tell,
-                     "not_located": o.not_located, "other": o.other, "pending": o.pending, "decided": o.decided,
-                     "total": o.total},
+                     "pending": o.pending, "decided": o.decided, "total": o.total},
         "false_alerts_per_1000_faces": f.false_alerts_per_1000_faces, "false_alert_share": f.false_alert_share,
         "decision_time_median_seconds": seconds(f.decision_time_median),
         "decision_time_p90_seconds": seconds(f.decision_time_p90),

@@ -23,7 +23,7 @@ def march(make_live, raise_at, count_faces):
     raise_at(first, at(2025, 3, 3, 10), "confirmed", engaged=True, result="arrested")
     raise_at(first, at(2025, 3, 3, 11), "not_a_match", demographics={"ethnicity": "IC2", "age_band": "25_34"})
     raise_at(first, at(2025, 3, 3, 12), "not_a_match")
-    raise_at(second, at(2025, 3, 20, 9), "not_located")
+    raise_at(second, at(2025, 3, 20, 9), "cannot_tell")
     return first, second
 
 
@@ -53,8 +53,7 @@ def test_month_report_shows_figures_charts_and_no_subject(client_as, oversight, 
     assert len(alerts) == 31 and alerts["2025-03-03"] == 3 and alerts["2025-03-20"] == 1
     assert false_alerts["2025-03-03"] == 2 and sum(false_alerts.values()) == 2
     outcomes = {r.get("data-key"): int(r.get("data-value")) for r in svgs["outcomes-chart"].iter(f"{SVG}rect")}
-    assert outcomes == {"confirmed": 1, "not_a_match": 2, "cannot_tell": 0, "not_located": 1, "other": 0,
-                        "pending": 0}
+    assert outcomes == {"confirmed": 1, "not_a_match": 2, "cannot_tell": 1, "pending": 0}
 
 
 def test_year_report_has_weekly_series_and_links_to_months(client_as, commander, march):
@@ -77,7 +76,7 @@ def test_month_csv_has_a_row_per_deployment_then_totals_and_is_audited(client_as
     by_name = {r["deployment"]: r for r in rows}
     assert by_name["Harbour Festival"]["faces_processed"] == "6000" and by_name["Harbour Festival"]["alerts"] == "3"
     assert by_name["Harbour Festival"]["hours_live"] == "8.00"
-    assert by_name["Station Approach"]["not_located"] == "1"
+    assert by_name["Station Approach"]["other"] == "1"
     totals = by_name[TOTALS_LABEL]
     assert totals["alerts"] == "4" and totals["false_alerts"] == "2" and totals["arrests"] == "1"
     assert totals["faces_processed"] == "8000" and float(totals["false_alerts_per_1000_faces"]) == 2 * 1000 / 8000
