@@ -38,8 +38,11 @@ def test_the_duplicate_and_the_outlined_face_load_and_break_no_policy(page, logi
     compare = page.get_by_test_id(f"duplicate-compare-{flagged.pk}")
     expect(compare.locator("img")).to_have_count(2)
     expect(page.get_by_test_id(f"not-on-watchlist-{flagged.pk}")).to_be_visible()
-    expect(page.locator(f"img[src$='/images/{group.pk}/outlined/']")).to_be_visible()
+    outlined = page.locator(f"img[src$='/images/{group.pk}/outlined/']")
+    outlined.scroll_into_view_if_needed()  # loading="lazy": fetched once near the viewport
+    expect(outlined).to_be_visible()
     all_images_loaded(page)
+    compare.scroll_into_view_if_needed()
     # Side by side: the two faces on one row.
     first_box, second_box = (compare.locator("img").nth(i).bounding_box() for i in range(2))
     assert abs(first_box["y"] - second_box["y"]) < 2 and second_box["x"] > first_box["x"] + first_box["width"] - 1
