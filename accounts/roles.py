@@ -28,6 +28,7 @@ CAPABILITIES: dict[str, str] = {
     "authorise_deployment": "Authorise or reject deployments submitted by someone else",
     "cancel_deployment": "Cancel a submitted or authorised deployment",
     "stop_deployment": "Stop a live deployment (kill switch)",
+    "start_urgent_deployment": "Start a deployment before authorisation in a justified urgency (AI Act Art. 5(3))",
     "view_deployment": "See deployments",
     "view_all_deployments": "See every deployment, not only those one is assigned to",
     "view_alerts": "See alerts of deployments one is assigned to",
@@ -48,8 +49,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     }),
     Role.AUTHORISING_OFFICER: frozenset({
         "view_watchlist", "approve_watchlist", "view_biometric_data", "authorise_deployment", "cancel_deployment",
-        "stop_deployment", "view_deployment", "view_all_deployments", "view_alerts", "watch_alerts",
-        "record_test_walk", "view_statistics",
+        "stop_deployment", "start_urgent_deployment", "view_deployment", "view_all_deployments", "view_alerts",
+        "watch_alerts", "record_test_walk", "view_statistics",
     }),
     Role.OFFICER: frozenset({"view_deployment", "view_alerts", "adjudicate_alert"}),
     Role.OVERSIGHT: frozenset({

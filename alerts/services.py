@@ -60,6 +60,8 @@ def alert_create(*, deployment_id: int, camera_id: int, snapshot_reference, scor
     holds after commit; a writer killed in between leaves a pending file for `alert_files_sweep`. The
     broadcast follows the rename; it may fail (Redis down) without touching the committed alert.
     """
+    if Deployment.objects.filter(pk=deployment_id, urgent_use__data_deleted_at__isnull=False).exists():
+        raise RuleViolation("this deployment's urgent use was refused and its outputs deleted: no alert is kept")
     name = protected_save_pending(data=probe_jpeg, folder=f"alerts/{deployment_id}", suffix=".jpg")
     try:
         with transaction.atomic():
@@ -495,6 +497,30 @@ def test_walk_record(*, actor: User, deployment: Deployment, camera: Camera, sub
                      details={"subject": subject.reference, "camera": camera.pk,
                                                "walked_at": walked_at.isoformat()})
     return walk
+
+
+def alerts_delete_for_deployment(*, actor: User | None = None, deployment_id: int, reason: str) -> dict[str, int]:
+    """Every alert of a deployment whose use was refused (EU AI Act Art. 5(3): its outputs are discarded): the
+    alerts with their adjudications, their AlertRecords (deleted too, not kept as figures: they are outputs of
+    the use) and, after commit, every file under the deployment's alert folder. One audit event with the counts;
+    the deployment records them too."""
+    with transaction.atomic():
+        deployment = Deployment.objects.get(pk=deployment_id)
+        alerts = Alert.objects.filter(deployment_id=deployment_id)
+        images = alerts.exclude(probe_file="").count()
+        count = alerts.count()
+        records, _ = AlertRecord.objects.filter(deployment_id=deployment_id).delete()
+        alerts.delete()
+        audit_record(actor=actor, action=AuditAction.ALERT_DELETED_FOR_DEPLOYMENT, target=deployment,
+                     deployment=deployment_id, details={"alerts": count, "images": images, "records": records,
+                                                        "reason": reason})
+        transaction.on_commit(functools.partial(_alert_folder_delete, deployment_id))
+    return {"alerts": count, "images": images, "records": records}
+
+
+def _alert_folder_delete(deployment_id: int) -> None:
+    for name, _ in protected_files(f"alerts/{deployment_id}"):
+        protected_delete(name)
 
 
 def alerts_purge_expired(*, now: dt.datetime | None = None) -> int:

@@ -67,6 +67,13 @@ class AuditAction(enum.StrEnum):
     DEPLOYMENT_CANCELLED = "deployment.cancelled"
     DEPLOYMENT_COMPLETED = "deployment.completed"
     DEPLOYMENT_POST_RECORD_SAVED = "deployment.post_record_saved"
+    DEPLOYMENT_DOCUMENT_UPLOADED = "deployment.document_uploaded"
+    DEPLOYMENT_DOCUMENT_VIEWED = "deployment.document_viewed"
+    DEPLOYMENT_URGENT_STARTED = "deployment.urgent_started"
+    DEPLOYMENT_URGENT_AUTHORISED = "deployment.urgent_authorised"
+    DEPLOYMENT_URGENT_REFUSED = "deployment.urgent_refused"
+    DEPLOYMENT_URGENT_EXPIRED = "deployment.urgent_expired"
+    DEPLOYMENT_URGENT_NOTIFICATION_VIEWED = "deployment.urgent_notification_viewed"
     PUBLIC_NOTICE_SAVED = "public_notice.saved"  # what the public is told (transparency)
     SNAPSHOT_BIOMETRICS_DELETED = "snapshot.biometrics_deleted"
     CALIBRATION_STORED = "calibration.stored"
@@ -79,6 +86,7 @@ class AuditAction(enum.StrEnum):
     ALERT_CASE_LINKED = "alert.case_linked"
     ALERT_PURGED = "alert.purged"
     ALERT_FILES_SWEPT = "alert.files_swept"
+    ALERT_DELETED_FOR_DEPLOYMENT = "alert.deleted_for_deployment"
     TEST_WALK_RECORDED = "test_walk.recorded"
     # background alerts (notifications): a browser's Web Push subscription
     PUSH_SUBSCRIPTION_CREATED = "push_subscription.created"

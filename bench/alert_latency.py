@@ -112,7 +112,7 @@ def setup_world(officers: int):
 
     from accounts.roles import Role
     from accounts.services import user_create
-    from bench.world import approved_watchlist, enrolled_subject, looping_camera
+    from bench.world import approved_watchlist, documents_attach, enrolled_subject, looping_camera
     from deployments.models import Deployment
     from deployments.services import deployment_authorise, deployment_create, deployment_submit, deployments_tick
     from recognition.demo_media import walking_face_video
@@ -149,6 +149,7 @@ def setup_world(officers: int):
                                    watchlist=watchlist, cameras=[camera], necessity_statement="bench",
                                    dpia_reference="bench", signage_confirmed=True, public_notice_confirmed=True,
                                    officers=crew)
+    documents_attach(detective, deployment)
     deployment_submit(actor=detective, deployment=deployment)
     deployment_authorise(actor=commander, deployment=deployment, reasons="bench")
     time.sleep(1.2)

@@ -171,6 +171,7 @@ def world() -> dict:
 def deploy(camera_ids: list[int]) -> dict:
     from django.utils import timezone
 
+    from bench.world import documents_attach
     from deployments.models import Camera
     from deployments.services import deployment_authorise, deployment_create, deployment_submit
     from watchlists.models import Watchlist
@@ -185,6 +186,7 @@ def deploy(camera_ids: list[int]) -> dict:
         location_reason="benchmark", starts_at=start, ends_at=start + dt.timedelta(hours=3), watchlist=watchlist,
         cameras=list(Camera.objects.filter(pk__in=camera_ids)), necessity_statement="benchmark",
         dpia_reference="BENCH", signage_confirmed=True, public_notice_confirmed=True, officers=[users["officer"]])
+    documents_attach(users["detective"], deployment)
     deployment_submit(actor=users["detective"], deployment=deployment)
     deployment = deployment_authorise(actor=users["commander"], deployment=deployment, reasons="fault benchmark")
     return {"deployment": deployment.pk, "starts_at": deployment.starts_at.isoformat()}

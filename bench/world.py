@@ -8,8 +8,12 @@ the portal's services, so it is imported once Django is set up. It never imports
 
 from __future__ import annotations
 
-from deployments.models import Camera
-from deployments.services import camera_create
+import io
+
+from pypdf import PdfWriter
+
+from deployments.models import Camera, DocumentKind
+from deployments.services import camera_create, deployment_document_upload
 from watchlists.services import (
     reference_image_add,
     reference_images_enrol,
@@ -46,3 +50,20 @@ def looping_camera(actor, *, name: str, path: str, location: str = "bench"):
     camera = camera_create(actor=actor, name=name, source_url=path, location=location)
     Camera.objects.filter(pk=camera.pk).update(loop_playback=True)
     return camera
+
+
+def placeholder_pdf(title: str) -> bytes:
+    """A one-page PDF with ``title`` as its title: what a world uploads as its DPIA, EIA and APD."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": title})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def documents_attach(actor, deployment) -> None:
+    """The DPIA, equality impact assessment and appropriate policy document the authorisation checklist asks for."""
+    for kind in DocumentKind:
+        deployment_document_upload(actor=actor, deployment=deployment, kind=kind, original_name=f"{kind}.pdf",
+                                   file=io.BytesIO(placeholder_pdf(f"{kind.label}: {deployment.name}")))

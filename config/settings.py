@@ -364,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "CameraStatusEnum": "deployments.models.Camera.Status",
         "AlertStatusEnum": "alerts.models.Alert.Status",
         "AlertDecisionEnum": "alerts.models.Decision",
+        "DeploymentDocumentKindEnum": "deployments.models.DocumentKind",
         "RoleEnum": "accounts.roles.Role",
     },
 }
@@ -397,6 +398,12 @@ ENROLMENT_MIN_INTER_OCULAR_PX = env_float("ENROLMENT_MIN_INTER_OCULAR_PX", 30.0)
 DEPLOYMENT_THRESHOLD_FLOOR = env_float("DEPLOYMENT_THRESHOLD_FLOOR", 0.40)
 DEPLOYMENT_DEFAULT_THRESHOLD = env_float("DEPLOYMENT_DEFAULT_THRESHOLD", 0.45)
 DEPLOYMENT_MAX_HOURS = env_int("DEPLOYMENT_MAX_HOURS", 12)
+# The DPIA, equality impact assessment and appropriate policy document are PDFs of at most this size.
+DEPLOYMENT_DOCUMENT_MAX_BYTES = env_int("DEPLOYMENT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# EU AI Act Art. 5(3): in a duly justified urgency an authorising officer may start a deployment without prior
+# authorisation; another must authorise it within this many hours or it stops and its alerts are deleted.
+DEPLOYMENT_URGENT_USE_ENABLED = env_bool("DEPLOYMENT_URGENT_USE_ENABLED", False)
+DEPLOYMENT_URGENT_AUTHORISE_HOURS = env_int("DEPLOYMENT_URGENT_AUTHORISE_HOURS", 24)
 # The largest ratio of false alert rates per passer-by between demographic groups (walk-by calibration) that a
 # deployment threshold may have; empty: no limit. An unresolved ratio (a group with none) refuses when its lower
 # bound exceeds it (docs/evaluation.md "Threshold calibration").

@@ -1,8 +1,10 @@
-"""Files the portal hands to a person to open elsewhere (CSV downloads)."""
+"""Files the portal hands to a person to open elsewhere (CSV downloads, protected documents)."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
+
+from core.images import no_store
 
 # A cell starting with one of these runs as a formula when the CSV is opened in a spreadsheet.
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -20,3 +22,12 @@ def csv_download(content: str, *, filename: str, private: bool = False) -> HttpR
     if private:
         response["Cache-Control"] = "no-store, private"
     return response
+
+
+def protected_download(data: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """A protected document (a PDF the authorisation rests on) as an attachment, never opened in the portal's
+    origin: not cached by browsers or proxies, its type not sniffed. ``filename`` is the server's own (ASCII,
+    no quotes), never a name a user uploaded."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return no_store(response)

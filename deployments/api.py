@@ -10,13 +10,19 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
-from core.api import ApiView, errors, resolve_id, resolve_ids
+from core.api import ApiView, ImageApiView, errors, resolve_id, resolve_ids
+from core.downloads import protected_download
 from core.policy import enforce
+from core.uploads import CappedUploadApiMixin
 from deployments import serializers as s
 from deployments import services
+from deployments.documents import document_upload_max_bytes
 from deployments.policies import (
     ACTION_CAPABILITIES,
     ACTION_RULES,
@@ -29,8 +35,10 @@ from deployments.policies import (
 from deployments.selectors import (
     access_camera,
     access_deployment,
+    access_deployment_document,
     camera_list,
     deployment_authorisation_queue,
+    deployment_documents,
     deployment_list,
 )
 from watchlists.selectors import watchlist_list
@@ -251,3 +259,103 @@ class DeploymentPostRecordView(ApiView):
         record = services.post_deployment_record_save(actor=request.user, deployment=deployment,
                                                       **data)
         return self.output(s.PostRecordSerializer, record)
+
+
+# --- documents: DPIA, equality impact assessment, appropriate policy document -----------------------
+
+DOCUMENT_TOO_LARGE = OpenApiResponse(description="the upload is larger than DEPLOYMENT_DOCUMENT_MAX_BYTES")
+PDF_BYTES = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="the PDF, as an attachment")}
+
+
+class DeploymentDocumentsView(CappedUploadApiMixin, ApiView):
+    required_capabilities = {"GET": ACTION_CAPABILITIES[Action.VIEW_DOCUMENTS],
+                             "POST": ACTION_CAPABILITIES[Action.UPLOAD_DOCUMENT]}
+    upload_max_bytes = document_upload_max_bytes
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(tags=DEPLOYMENTS, summary="The deployment's documents, every version (newest first per kind)",
+                   description=ACTION_RULES[Action.VIEW_DOCUMENTS],
+                   responses={200: s.DocumentSerializer(many=True), **errors(404)})
+    def get(self, request, pk: int):
+        return self.paginated(deployment_documents(user=request.user, deployment=_deployment(self, pk)),
+                              s.DocumentSerializer)
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Upload a new version of the DPIA, EIA or APD (PDF)",
+                   description=ACTION_RULES[Action.UPLOAD_DOCUMENT] + " The file must be a readable PDF that is "
+                               "not encrypted; anything else is refused with the reason.",
+                   request={"multipart/form-data": s.DocumentUploadSerializer},
+                   responses={201: s.DocumentSerializer, **errors(400, 404), 413: DOCUMENT_TOO_LARGE})
+    def post(self, request, pk: int):
+        deployment = _deployment(self, pk)
+        data = self.input(s.DocumentUploadSerializer)
+        document = services.deployment_document_upload(actor=request.user, deployment=deployment, kind=data["kind"],
+                                                       file=data["file"], original_name=data["file"].name or "")
+        return self.output(s.DocumentSerializer, document, status_code=status.HTTP_201_CREATED)
+
+
+class DeploymentDocumentFileView(ImageApiView):
+    required_capabilities = {"GET": ACTION_CAPABILITIES[Action.VIEW_DOCUMENTS]}
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Download one version of a document (every download is audited)",
+                   description=ACTION_RULES[Action.VIEW_DOCUMENTS] + " 410 when the file is missing from storage "
+                               "(the attempt is audited).",
+                   responses={**PDF_BYTES, **errors(404, 410)})
+    def get(self, request, pk: int, document_id: int):
+        document = access_deployment_document(user=request.user, deployment=_deployment(self, pk), id=document_id)
+        data = services.deployment_document_read(actor=request.user, document=document)
+        return protected_download(data, content_type="application/pdf",
+                                  filename=f"deployment-{pk}-{document.kind}-v{document.version}.pdf")
+
+
+# --- urgent use (EU AI Act Art. 5(3)) -----------------------------------------------------------------
+
+class DeploymentUrgentStartView(ApiView):
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.START_URGENT]}
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Start now without prior authorisation, in a justified urgency",
+                   description=ACTION_RULES[Action.START_URGENT] + " It goes live at once (the watchlist frozen); "
+                               "another authorising officer must authorise it within DEPLOYMENT_URGENT_AUTHORISE_HOURS "
+                               "or it stops and its alerts are deleted.",
+                   request=s.UrgentStartSerializer, responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        data = self.input(s.UrgentStartSerializer)
+        services.deployment_urgent_start(actor=request.user, deployment=_deployment(self, pk),
+                                         justification=data["justification"])
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentUrgentAuthoriseView(ApiView):
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.DECIDE_URGENT]}
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Authorise an urgent use after the fact",
+                   description=ACTION_RULES[Action.DECIDE_URGENT] + " Refused with every authorisation problem "
+                               "listed (the documents included).",
+                   request=s.DeploymentReasonsSerializer, responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        data = self.input(s.DeploymentReasonsSerializer)
+        services.deployment_urgent_authorise(actor=request.user, deployment=_deployment(self, pk),
+                                             reasons=data["reasons"])
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentUrgentRefuseView(ApiView):
+    required_capabilities = {"POST": ACTION_CAPABILITIES[Action.DECIDE_URGENT]}
+
+    @extend_schema(tags=DEPLOYMENTS, summary="Refuse an urgent use: it stops and its alerts and images are deleted",
+                   description=ACTION_RULES[Action.DECIDE_URGENT],
+                   request=s.DeploymentReasonsSerializer, responses={200: s.DeploymentDetailSerializer, **errors(400, 404)})
+    def post(self, request, pk: int):
+        data = self.input(s.DeploymentReasonsSerializer)
+        services.deployment_urgent_refuse(actor=request.user, deployment=_deployment(self, pk), reasons=data["reasons"])
+        return self.output(s.DeploymentDetailSerializer, _deployment(self, pk))
+
+
+class DeploymentUrgentNotificationView(ApiView):
+    required_capabilities = {"GET": ACTION_CAPABILITIES[Action.VIEW_URGENT_NOTIFICATION]}
+
+    @extend_schema(tags=DEPLOYMENTS, summary="The notification record of an urgent use for the market-surveillance "
+                                             "and data-protection authorities (Art. 5(4); every read is audited)",
+                   description=ACTION_RULES[Action.VIEW_URGENT_NOTIFICATION],
+                   responses={200: OpenApiTypes.OBJECT, **errors(400, 404)})
+    def get(self, request, pk: int):
+        return Response(services.urgent_notification_read(actor=request.user, deployment=_deployment(self, pk)))

@@ -9,7 +9,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.utils.functional import lazy
 
 from deployments.camera_sources import camera_sources_help
-from deployments.models import Camera, Deployment, Purpose
+from deployments.models import Camera, Deployment, DocumentKind, Purpose
 from deployments.selectors import assignable_officers, camera_list
 from deployments.services import DEPLOYMENT_EDITABLE_FIELDS
 from watchlists.models import Watchlist
@@ -132,6 +132,8 @@ class ReasonsForm(forms.Form):
 class AuthoriseForm(ReasonsForm):
     # The key of the expected false alert figure the page showed: the service refuses if it has changed.
     calibration = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The same for the document versions the page listed (deployments.selectors.documents_key).
+    documents = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class ReasonForm(forms.Form):
@@ -161,3 +163,15 @@ class CameraForm(forms.Form):
                                                         f"special characters (@ as %40, # as %23).", str)())
     location = forms.CharField(max_length=Camera._meta.get_field("location").max_length)
     enabled = forms.BooleanField(required=False, initial=True)
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="Document", choices=DocumentKind.choices)
+    file = forms.FileField(label="PDF file", widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
+                           help_text=lazy(lambda: f"A PDF, not password-protected, of at most "
+                                                  f"{settings.DEPLOYMENT_DOCUMENT_MAX_BYTES / 1e6:.0f} MB. A new upload "
+                                                  f"adds a version; earlier versions are kept.", str)())
+
+
+class UrgentStartForm(forms.Form):
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -102,6 +102,9 @@ class DeploymentAuthorisation(models.Model):
     # The same per passer-by, from the walk-by calibration for the workers' device (WalkbyExpectation.as_record:
     # false alerts per 1,000 passers-by and its bound, TPIR, per-group counts and the largest ratios).
     expected_per_passerby = models.JSONField(default=dict, blank=True)
+    # The documents authorised, as they were: [{"id", "kind", "version", "sha256", "original_name"}, ...]. A
+    # later upload adds a version and does not change this record.
+    documents = models.JSONField(default=list, blank=True)
 
     @property
     def expected_per_1000(self) -> float | None:
@@ -120,6 +123,66 @@ class DeploymentAuthorisation(models.Model):
     @property
     def expected_per_1000_passersby_upper(self) -> float | None:
         return self.expected_per_passerby.get("upper95_per_1000")
+
+
+class DocumentKind(models.TextChoices):
+    DPIA = "dpia", "Data protection impact assessment (DPIA)"
+    EIA = "eia", "Equality impact assessment (EIA)"
+    APD = "apd", "Appropriate policy document (APD)"
+
+
+class DeploymentDocument(models.Model):
+    """One version of a document the authorisation rests on: a PDF under PROTECTED_MEDIA_ROOT, never served
+    from a public URL. A new upload of a kind is a new version; none is overwritten."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=8, choices=DocumentKind.choices)
+    version = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=200, help_text="name under the protected media root")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    original_name = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "kind", "version"],
+                                               name="one_document_version")]
+
+    def as_record(self) -> dict:
+        return {"id": self.pk, "kind": self.kind, "version": self.version, "sha256": self.sha256,
+                "original_name": self.original_name}
+
+
+class UrgentUse(models.Model):
+    """EU AI Act Art. 5(3): a deployment started without prior authorisation in a duly justified urgency,
+    to be authorised within DEPLOYMENT_URGENT_AUTHORISE_HOURS by someone other than who started it; refused or
+    not authorised in time, it stops and its outputs are deleted. ``notification`` is the record for the
+    market-surveillance and data-protection authorities (Art. 5(4)), kept up to date with the outcome."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Awaiting authorisation"
+        AUTHORISED = "authorised", "Authorised"
+        REFUSED = "refused", "Refused"
+        EXPIRED = "expired", "Not authorised in time"
+
+    deployment = models.OneToOneField(Deployment, on_delete=models.PROTECT, related_name="urgent_use")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    justification = models.TextField(help_text="why the urgency did not allow prior authorisation")
+    authorise_by = models.DateTimeField(db_index=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reasons = models.TextField(blank=True)
+    # Refused or expired: what was deleted, and when.
+    data_deleted_at = models.DateTimeField(null=True, blank=True)
+    alerts_deleted = models.PositiveIntegerField(default=0)
+    images_deleted = models.PositiveIntegerField(default=0)
+    references_deleted = models.PositiveIntegerField(default=0)
+    notification = models.JSONField(default=dict)
 
 
 class DeploymentTransition(models.Model):

@@ -10,11 +10,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Q
 
 from accounts.permissions import capability_refusal, user_can
 from core.policy import Refusal
-from deployments.models import Camera, Deployment
+from deployments.models import Camera, Deployment, UrgentUse
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -26,6 +27,8 @@ STOPPABLE_STATES = (State.LIVE, State.AUTHORISED)
 BEFORE_AUTHORISATION = (State.DRAFT, State.REJECTED, State.SUBMITTED)
 PLANNER_CANCELS = (State.DRAFT, State.SUBMITTED, State.REJECTED)
 COMMANDER_CANCELS = (State.SUBMITTED, State.AUTHORISED)
+DOCUMENT_UPLOAD_STATES = (State.DRAFT, State.SUBMITTED, State.REJECTED)
+URGENT_START_STATES = (State.DRAFT, State.SUBMITTED, State.REJECTED)
 
 OWN_DEPLOYMENT_REFUSED = "you planned or submitted this deployment, so another authorising officer must decide"
 OFFICERS_REFUSED = "only the planner (before authorisation) or a commander can assign officers"
@@ -44,6 +47,11 @@ class Action(StrEnum):
     ASSIGN_OFFICERS = "assign_officers"
     WRITE_POST_RECORD = "write_post_record"
     SEE_CHECKLIST = "see_checklist"  # what stands in the way of authorising, shown with the deployment
+    VIEW_DOCUMENTS = "view_documents"  # the DPIA, EIA and APD: list and download
+    UPLOAD_DOCUMENT = "upload_document"
+    START_URGENT = "start_urgent"  # EU AI Act Art. 5(3): live now, authorised afterwards
+    DECIDE_URGENT = "decide_urgent"  # authorise or refuse an urgent use after the fact
+    VIEW_URGENT_NOTIFICATION = "view_urgent_notification"  # the record for the authorities (Art. 5(4))
 
 
 # The capabilities that may ever allow each action, any one of them: the gate portal views and the API check
@@ -60,6 +68,11 @@ ACTION_CAPABILITIES: dict[Action, tuple[str, ...]] = {
     Action.ASSIGN_OFFICERS: ("plan_deployment", "stop_deployment"),
     Action.WRITE_POST_RECORD: ("stop_deployment",),
     Action.SEE_CHECKLIST: ("plan_deployment", "authorise_deployment"),
+    Action.VIEW_DOCUMENTS: ("plan_deployment", "authorise_deployment", "view_all_deployments"),
+    Action.UPLOAD_DOCUMENT: ("plan_deployment",),
+    Action.START_URGENT: ("start_urgent_deployment",),
+    Action.DECIDE_URGENT: ("authorise_deployment",),
+    Action.VIEW_URGENT_NOTIFICATION: ("authorise_deployment", "view_audit_log"),
 }
 
 # Who may do each action, in words: the API's descriptions show these.
@@ -75,6 +88,15 @@ ACTION_RULES: dict[Action, str] = {
                             "may adjudicate alerts) can be assigned.",
     Action.WRITE_POST_RECORD: "Commanders, after the deployment has ended.",
     Action.SEE_CHECKLIST: "Planners and authorising officers, before authorisation.",
+    Action.VIEW_DOCUMENTS: "Planners, authorising officers and oversight.",
+    Action.UPLOAD_DOCUMENT: "Planners, while the deployment is a draft, submitted or rejected, or while its urgent "
+                            "use awaits authorisation. A new upload adds a version; none is overwritten.",
+    Action.START_URGENT: "Where DEPLOYMENT_URGENT_USE_ENABLED: an officer holding the urgent-start capability "
+                         "(authorising officers) who did not plan it, before authorisation, with a recorded "
+                         "justification of the urgency (EU AI Act Art. 5(3)).",
+    Action.DECIDE_URGENT: "An authorising officer who neither started, planned nor submitted it, while its urgent "
+                          "use awaits authorisation and the deadline has not passed.",
+    Action.VIEW_URGENT_NOTIFICATION: "Authorising officers and oversight, for a deployment started as urgent use.",
 }
 
 
@@ -98,8 +120,10 @@ def is_own_deployment(*, user: User, deployment: Deployment) -> bool:
 
 def awaiting_decision_by(*, user: User) -> Q:
     """The deployments ``user`` may decide on, as a filter (the authorisation queue): the same rule as
-    ``is_own_deployment`` and the submitted state."""
-    return Q(state=State.SUBMITTED) & ~Q(created_by=user) & ~Q(submitted_by=user)
+    ``is_own_deployment`` and the submitted state, or an urgent use awaiting authorisation that ``user`` did not
+    start (``_decide_urgent_refusal``)."""
+    urgent = Q(urgent_use__outcome=UrgentUse.Outcome.PENDING) & ~Q(urgent_use__started_by=user)
+    return (Q(state=State.SUBMITTED) | urgent) & ~Q(created_by=user) & ~Q(submitted_by=user)
 
 
 def _edit_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
@@ -148,6 +172,58 @@ def _checklist_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
     return None
 
 
+def urgent_use_of(deployment: Deployment) -> UrgentUse | None:
+    try:
+        return deployment.urgent_use
+    except UrgentUse.DoesNotExist:
+        return None
+
+
+def urgent_use_pending(deployment: Deployment) -> bool:
+    urgent = urgent_use_of(deployment)
+    return urgent is not None and urgent.outcome == UrgentUse.Outcome.PENDING
+
+
+def _upload_document_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
+    if deployment.state in DOCUMENT_UPLOAD_STATES or urgent_use_pending(deployment):
+        return None
+    return _by_rule(f"documents are added before authorisation; this deployment is {_state(deployment)}")
+
+
+def _start_urgent_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
+    if not settings.DEPLOYMENT_URGENT_USE_ENABLED:
+        return _by_rule("urgent use without prior authorisation is not enabled (DEPLOYMENT_URGENT_USE_ENABLED)")
+    if user.pk is not None and user.pk == deployment.created_by_id:
+        return _by_rule("you planned this deployment; another senior officer must start it in an urgency")
+    if deployment.state not in URGENT_START_STATES:
+        return _by_rule(f"only a deployment not yet authorised can be started as urgent use; this one is "
+                        f"{_state(deployment)}")
+    return None
+
+
+def _decide_urgent_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
+    urgent = urgent_use_of(deployment)
+    if urgent is None or urgent.outcome != UrgentUse.Outcome.PENDING:
+        return _by_rule("only an urgent use awaiting authorisation can be authorised or refused")
+    if user.pk is not None and user.pk == urgent.started_by_id:
+        return _by_rule("you started this urgent use, so another authorising officer must decide")
+    if is_own_deployment(user=user, deployment=deployment):
+        return _by_rule(OWN_DEPLOYMENT_REFUSED)
+    return None
+
+
+def _urgent_notification_refusal(*, user: User, deployment: Deployment) -> Refusal | None:
+    if not user_can(user=user, capability="view_deployment"):  # an administrator reads the audit log, not deployments
+        return Refusal("your role does not allow seeing deployments")
+    if urgent_use_of(deployment) is None:
+        return _by_rule("this deployment was not started as urgent use")
+    return None
+
+
+def _always(*, user: User, deployment: Deployment) -> Refusal | None:
+    return None
+
+
 # Each rule after the role gate (ACTION_CAPABILITIES) has let the user through.
 _RULES_AFTER_GATE = {
     Action.EDIT: _edit_refusal,
@@ -157,6 +233,11 @@ _RULES_AFTER_GATE = {
     Action.STOP: _stop_refusal,
     Action.WRITE_POST_RECORD: _post_record_refusal,
     Action.SEE_CHECKLIST: _checklist_refusal,
+    Action.VIEW_DOCUMENTS: _always,
+    Action.UPLOAD_DOCUMENT: _upload_document_refusal,
+    Action.START_URGENT: _start_urgent_refusal,
+    Action.DECIDE_URGENT: _decide_urgent_refusal,
+    Action.VIEW_URGENT_NOTIFICATION: _urgent_notification_refusal,
 }
 
 

@@ -13,7 +13,7 @@ from accounts.permissions import require_any_capability
 from core.heartbeat import WorkersSeen, workers_seen
 from core.policy import enforce
 from core.redaction import credentials_masked
-from deployments.models import Camera, Deployment
+from deployments.models import Camera, Deployment, DeploymentDocument, DocumentKind
 from deployments.policies import (
     VIEW_CAPABILITIES,
     Action,
@@ -22,6 +22,7 @@ from deployments.policies import (
     awaiting_decision_by,
     camera_actions,
     camera_refusal,
+    deployment_refusal,
     deployment_role_refusal,
     deployments_visible_to,
 )
@@ -32,7 +33,8 @@ from recognition.source_urls import redact_url
 def deployment_list(*, user) -> QuerySet[Deployment]:
     """Planners, commanders and oversight see every deployment; officers only those they are assigned to."""
     require_any_capability(user=user, capabilities=VIEW_CAPABILITIES)
-    deployments = Deployment.objects.select_related("watchlist", "created_by").annotate(camera_count=Count("cameras"))
+    deployments = (Deployment.objects.select_related("watchlist", "created_by", "urgent_use")
+                   .annotate(camera_count=Count("cameras")))
     return deployments.filter(deployments_visible_to(user=user)).order_by("-starts_at", "pk")
 
 
@@ -46,6 +48,34 @@ def access_deployment(*, user, id: int) -> Deployment:
 def deployment_authorisation_queue(*, user) -> QuerySet[Deployment]:
     enforce(deployment_role_refusal(user=user, action=Action.AUTHORISE))
     return deployment_list(user=user).filter(awaiting_decision_by(user=user)).order_by("starts_at", "pk")
+
+
+# --- documents (DPIA, EIA, APD) ---------------------------------------------------------------------
+
+def current_documents(*, deployment: Deployment) -> dict[str, DeploymentDocument]:
+    """The latest version of each kind of document uploaded: what an authorisation now would rest on."""
+    latest = (DeploymentDocument.objects.filter(deployment=deployment).select_related("uploaded_by")
+              .order_by("kind", "-version").distinct("kind"))
+    return {document.kind: document for document in latest}
+
+
+def documents_key(documents: dict[str, DeploymentDocument]) -> str:
+    """Names the versions a page listed, so the decision can be refused when they changed since."""
+    return ",".join(f"{kind}:{documents[kind].pk}" for kind in DocumentKind if kind in documents)
+
+
+def deployment_documents(*, user, deployment: Deployment) -> QuerySet[DeploymentDocument]:
+    """Every version of every document, newest first within each kind (deployments.policies VIEW_DOCUMENTS)."""
+    enforce(deployment_refusal(user=user, deployment=deployment, action=Action.VIEW_DOCUMENTS))
+    return (DeploymentDocument.objects.filter(deployment=deployment).select_related("uploaded_by")
+            .order_by("kind", "-version"))
+
+
+def access_deployment_document(*, user, deployment: Deployment, id: int) -> DeploymentDocument:
+    try:
+        return deployment_documents(user=user, deployment=deployment).get(pk=id)
+    except DeploymentDocument.DoesNotExist:
+        raise Http404("no such document") from None
 
 
 def assignable_officers():

@@ -8,6 +8,7 @@ Related objects are given by id; the views resolve them through the selectors.
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.functional import lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,10 +18,13 @@ from deployments.models import (
     Camera,
     Deployment,
     DeploymentAuthorisation,
+    DeploymentDocument,
+    DocumentKind,
     PostDeploymentRecord,
     Purpose,
     WatchlistSnapshot,
 )
+from deployments.policies import urgent_use_of
 from deployments.selectors import camera_sources_shown, camera_status_detail, deployment_not_live_reasons
 from recognition.source_urls import redact_url
 
@@ -126,8 +130,10 @@ class AuthorisationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DeploymentAuthorisation
-        fields = ["decision", "decided_by", "decided_at", "reasons", "threshold", "watchlist_size"]
+        fields = ["decision", "decided_by", "decided_at", "reasons", "threshold", "watchlist_size", "documents"]
         read_only_fields = fields
+        extra_kwargs = {"documents": {"help_text": "the document versions authorised: id, kind, version, sha256, "
+                                                   "original_name"}}
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
@@ -161,6 +167,18 @@ class NotLiveReasonSerializer(serializers.Serializer):
     camera_id = serializers.IntegerField(allow_null=True)
 
 
+class UrgentUseSerializer(serializers.Serializer):
+    started_by = _UsernameField()
+    started_at = serializers.DateTimeField(read_only=True)
+    justification = serializers.CharField(read_only=True)
+    authorise_by = serializers.DateTimeField(read_only=True)
+    outcome = serializers.CharField(read_only=True)
+    decided_by = _UsernameField()
+    decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    data_deleted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    alerts_deleted = serializers.IntegerField(read_only=True)
+
+
 class DeploymentDetailSerializer(DeploymentSerializer):
     cameras = CameraBriefSerializer(many=True, read_only=True)
     officers = UserBriefSerializer(many=True, read_only=True)
@@ -169,13 +187,20 @@ class DeploymentDetailSerializer(DeploymentSerializer):
     snapshot = serializers.SerializerMethodField()
     post_record = serializers.SerializerMethodField()
     not_live_reasons = serializers.SerializerMethodField()
+    urgent_use = serializers.SerializerMethodField()
 
     class Meta(DeploymentSerializer.Meta):
         fields = DeploymentSerializer.Meta.fields + [
             "location_reason", "necessity_statement", "dpia_reference", "signage_confirmed",
             "public_notice_confirmed", "submitted_by", "went_live_at", "ended_at", "cameras", "officers",
-            "authorisations", "snapshot", "post_record", "not_live_reasons"]
+            "authorisations", "snapshot", "post_record", "not_live_reasons", "urgent_use"]
         read_only_fields = fields
+
+    @extend_schema_field(UrgentUseSerializer(allow_null=True))
+    def get_urgent_use(self, deployment):
+        """Started without prior authorisation (EU AI Act Art. 5(3)): when, why, and the outcome; else null."""
+        urgent = urgent_use_of(deployment)
+        return UrgentUseSerializer(urgent).data if urgent is not None else None
 
     @extend_schema_field(NotLiveReasonSerializer(many=True))
     def get_not_live_reasons(self, deployment):
@@ -256,3 +281,31 @@ class OfficersSerializer(serializers.Serializer):
 class AuthorisationProblemsSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.CharField(),
                                      help_text="what stands in the way of authorising; empty when nothing does")
+
+
+# --- documents and urgent use --------------------------------------------------------------------
+
+class DocumentSerializer(serializers.ModelSerializer):
+    uploaded_by = _UsernameField()
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeploymentDocument
+        fields = ["id", "kind", "version", "original_name", "size", "sha256", "uploaded_by", "uploaded_at",
+                  "download"]
+        read_only_fields = fields
+
+    def get_download(self, document) -> str:
+        """The PDF (an attachment; every download is audited)."""
+        return reverse("api:deployment-document-file", kwargs={"pk": document.deployment_id, "document_id": document.pk})
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField(help_text="a PDF, not encrypted, of at most DEPLOYMENT_DOCUMENT_MAX_BYTES (20 MB "
+                                           "unless configured)")
+
+
+class UrgentStartSerializer(serializers.Serializer):
+    justification = serializers.CharField(help_text="why the urgency did not allow prior authorisation (recorded, "
+                                                    "and in the notification to the authorities)")

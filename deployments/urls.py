@@ -19,4 +19,10 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.deployment_cancel, name="cancel"),
     path("<int:pk>/officers/", views.deployment_officers, name="officers"),
     path("<int:pk>/post-record/", views.deployment_post_record, name="post_record"),
+    path("<int:pk>/documents/", views.deployment_document_upload, name="document_upload"),
+    path("<int:pk>/documents/<int:document_id>/", views.deployment_document_download, name="document_download"),
+    path("<int:pk>/urgent-start/", views.deployment_urgent_start, name="urgent_start"),
+    path("<int:pk>/urgent-authorise/", views.deployment_urgent_authorise, name="urgent_authorise"),
+    path("<int:pk>/urgent-refuse/", views.deployment_urgent_refuse, name="urgent_refuse"),
+    path("<int:pk>/urgent-notification/", views.deployment_urgent_notification, name="urgent_notification"),
 ]

@@ -13,22 +13,28 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import capability_required, require_any_capability
-from core.views_errors import ServiceCall, perform, service_call
+from core.downloads import protected_download
+from core.uploads import UploadTooLarge, capped_upload
+from core.views_errors import ServiceCall, answers_gone, perform, service_call
 from deployments import services
+from deployments.documents import document_upload_max_bytes, too_large_message
 from deployments.forms import (
     AuthoriseForm,
     CameraForm,
     DeploymentEditForm,
     DeploymentForm,
+    DocumentUploadForm,
     OfficersForm,
     PostDeploymentForm,
     ReasonForm,
     ReasonsForm,
+    UrgentStartForm,
 )
 from deployments.models import Deployment, WatchlistSnapshot
 from deployments.policies import (
@@ -43,15 +49,20 @@ from deployments.policies import (
     deployment_decision_notice,
     may_decide_deployments,
     may_plan_deployments,
+    urgent_use_of,
 )
 from deployments.selectors import (
     access_deployment,
+    access_deployment_document,
     camera_list,
     camera_sources_shown,
     camera_status_detail,
+    current_documents,
     deployment_authorisation_queue,
+    deployment_documents,
     deployment_list,
     deployment_not_live_reasons,
+    documents_key,
 )
 from recognition import runtime  # runtime.current_model_id(), looked up at each call (tests replace it)
 from recognition.calibration import threshold_expectation_table
@@ -156,7 +167,9 @@ def deployment_edit(request, pk: int):
 # The page's controls, by the policy action each shows.
 CONTROLS = {"edit": Action.EDIT, "submit": Action.SUBMIT, "decide": Action.AUTHORISE, "stop": Action.STOP,
             "cancel": Action.CANCEL, "post_record": Action.WRITE_POST_RECORD, "officers": Action.ASSIGN_OFFICERS,
-            "checklist": Action.SEE_CHECKLIST}
+            "checklist": Action.SEE_CHECKLIST, "documents": Action.VIEW_DOCUMENTS, "upload": Action.UPLOAD_DOCUMENT,
+            "urgent_start": Action.START_URGENT, "decide_urgent": Action.DECIDE_URGENT,
+            "urgent_notification": Action.VIEW_URGENT_NOTIFICATION}
 
 
 def _actions(request, deployment: Deployment) -> dict[str, bool]:
@@ -165,7 +178,7 @@ def _actions(request, deployment: Deployment) -> dict[str, bool]:
     return {control: action in allowed for control, action in CONTROLS.items()}
 
 
-def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **forms):
+def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, status: int | None = None, **forms):
     deployment = access_deployment(user=request.user, id=pk)  # fresh: the state may have moved on
     actions = _actions(request, deployment)
     snapshot = WatchlistSnapshot.objects.filter(deployment=deployment).first()
@@ -173,6 +186,11 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
     post_initial = ({"outcomes": post_record.outcomes, "engagements": post_record.engagements,
                      "arrests": post_record.arrests} if post_record else None)
     officers = list(deployment.officers.order_by("username"))
+    documents = list(deployment_documents(user=request.user, deployment=deployment)) if actions["documents"] else []
+    current = current_documents(deployment=deployment) if actions["decide"] or actions["decide_urgent"] else {}
+    problems = services.deployment_authorisation_problems(deployment=deployment) if actions["checklist"] else None
+    urgent_problems = (services.deployment_authorisation_problems(deployment=deployment, urgent="authorise")
+                       if actions["decide_urgent"] else None)
     return render(request, "deployments/deployment_detail.html", {
         "deployment": deployment, "call": call, "actions": actions,
         "decision_notice": deployment_decision_notice(user=request.user, deployment=deployment),
@@ -182,10 +200,16 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
         "authorisations": deployment.authorisations.select_related("decided_by").order_by("decided_at", "pk"),
         "snapshot": snapshot, "manifest_count": deployment.manifest.count(), "post_record": post_record,
         "not_live_reasons": deployment_not_live_reasons(deployment=deployment),
-        "problems": services.deployment_authorisation_problems(deployment=deployment) if actions["checklist"] else None,
+        "problems": problems, "urgent_problems": urgent_problems,
         "floor": settings.DEPLOYMENT_THRESHOLD_FLOOR,
-        "calibration": _calibration(deployment.threshold) if actions["decide"] else None,
+        "calibration": _calibration(deployment.threshold) if actions["decide"] or actions["decide_urgent"] else None,
         "child_entries": _child_entries(deployment) if actions["decide"] else None,
+        "documents": documents, "documents_key": documents_key(current),
+        "current_document_ids": {d.pk for d in current.values()},
+        "urgent": urgent_use_of(deployment),
+        "upload_form": forms.get("upload_form") or DocumentUploadForm(),
+        "urgent_form": forms.get("urgent_form") or UrgentStartForm(),
+        "urgent_decision_form": forms.get("urgent_decision_form") or ReasonsForm(),
         "unenrolled": _unenrolled(deployment) if actions["decide"] else None,
         "authorise_form": forms.get("authorise_form") or AuthoriseForm(),
         "reject_form": forms.get("reject_form") or ReasonsForm(),
@@ -193,7 +217,7 @@ def _deployment_page(request, pk: int, *, call: ServiceCall | None = None, **for
         "cancel_form": forms.get("cancel_form") or ReasonForm(),
         "post_form": forms.get("post_form") or PostDeploymentForm(initial=post_initial),
         "officers_form": forms.get("officers_form") or OfficersForm(initial={"officers": officers}),
-    }, status=call.status if call else 200)
+    }, status=status or (call.status if call else 200))
 
 
 @require_GET
@@ -233,9 +257,101 @@ def deployment_authorise(request, pk: int):
     form.is_valid()
     return _action(request, pk, lambda: services.deployment_authorise(
         actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""),
-        shown_calibration=form.cleaned_data.get("calibration") or None),
+        shown_calibration=form.cleaned_data.get("calibration") or None,
+        shown_documents=_shown_documents(request, form)),
         success="Authorised: the watchlist is frozen into this deployment's snapshot.",
         form_name="authorise_form", form=form)
+
+
+def _shown_documents(request, form) -> str | None:
+    """The documents key the page showed, or None when the form sent none (a client other than the page)."""
+    return form.cleaned_data.get("documents", "") if "documents" in request.POST else None
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+def _document_too_large(request, exc: UploadTooLarge) -> HttpResponse:
+    return _deployment_page(request, request.resolver_match.kwargs["pk"], call=_refused(too_large_message()),
+                            status=413)
+
+
+@require_POST
+@capability_required(*ACTION_CAPABILITIES[Action.UPLOAD_DOCUMENT])
+@capped_upload(max_bytes=document_upload_max_bytes, too_large=_document_too_large)
+def deployment_document_upload(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _deployment_page(request, pk, call=_refused("choose the kind of document and a PDF file"),
+                                upload_form=form)
+    upload = form.cleaned_data["file"]
+    return _action(request, pk, lambda: services.deployment_document_upload(
+        actor=request.user, deployment=deployment, kind=form.cleaned_data["kind"], file=upload,
+        original_name=upload.name or ""),
+        success="Document uploaded as a new version.", form_name="upload_form", form=form)
+
+
+@require_GET
+@capability_required(*ACTION_CAPABILITIES[Action.VIEW_DOCUMENTS], methods=("GET",))
+@answers_gone
+def deployment_document_download(request, pk: int, document_id: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    document = access_deployment_document(user=request.user, deployment=deployment, id=document_id)
+    data = services.deployment_document_read(actor=request.user, document=document)
+    return protected_download(data, content_type="application/pdf",
+                              filename=f"deployment-{pk}-{document.kind}-v{document.version}.pdf")
+
+
+# --- urgent use (EU AI Act Art. 5(3)) --------------------------------------------------------------
+
+@require_POST
+@capability_required(*ACTION_CAPABILITIES[Action.START_URGENT])
+def deployment_urgent_start(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = UrgentStartForm(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: services.deployment_urgent_start(
+        actor=request.user, deployment=deployment, justification=form.cleaned_data.get("justification", "")),
+        success="Live as urgent use. Another authorising officer must authorise it before the deadline, or it "
+                "stops and its alerts are deleted.", form_name="urgent_form", form=form)
+
+
+@require_POST
+@capability_required(*ACTION_CAPABILITIES[Action.DECIDE_URGENT])
+def deployment_urgent_authorise(request, pk: int):
+    deployment = access_deployment(user=request.user, id=pk)
+    form = AuthoriseForm(request.POST)
+    form.is_valid()
+    return _action(request, pk, lambda: services.deployment_urgent_authorise(
+        actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""),
+        shown_calibration=form.cleaned_data.get("calibration") or None,
+        shown_documents=_shown_documents(request, form)),
+        success="Urgent use authorised.", form_name="urgent_decision_form", form=form)
+
+
+@require_POST
+@capability_required(*ACTION_CAPABILITIES[Action.DECIDE_URGENT])
+def deployment_urgent_refuse(request, pk: int):
+    return _decision(request, pk, services.deployment_urgent_refuse, form_class=ReasonsForm, field="reasons",
+                     success="Urgent use refused: it is stopped and its alerts and their images are deleted.",
+                     form_name="urgent_decision_form")
+
+
+@require_GET
+@capability_required(*ACTION_CAPABILITIES[Action.VIEW_URGENT_NOTIFICATION], methods=("GET",))
+def deployment_urgent_notification(request, pk: int):
+    """The Art. 5(4) notification record: a page, or (?format=json) the JSON file to send. Audited."""
+    deployment = access_deployment(user=request.user, id=pk)
+    with service_call() as call:
+        notification = services.urgent_notification_read(actor=request.user, deployment=deployment)
+    if call.failed:
+        return _deployment_page(request, pk, call=call)
+    if request.GET.get("format") == "json":
+        return protected_download(json.dumps(notification, indent=2, ensure_ascii=False).encode(),
+                                  content_type="application/json",
+                                  filename=f"deployment-{pk}-urgent-use-notification.json")
+    return render(request, "deployments/urgent_notification.html",
+                  {"deployment": deployment, "notification": notification})
 
 
 @require_POST

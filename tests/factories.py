@@ -72,6 +72,7 @@ def submitted_deployment(detective, watchlist, cameras, *, starts_in=dt.timedelt
                   "dpia_reference": "DPIA-2026-07", "threshold": threshold, "signage_confirmed": True,
                   "public_notice_confirmed": True}
     deployment = deployment_create(actor=detective, **(values | overrides))
+    world.documents_attach(detective, deployment)
     return deployment_submit(actor=detective, deployment=deployment)
 
 

@@ -37,7 +37,11 @@ def test_every_action_stored_before_is_a_member_with_the_same_value():
     assert values - STORED_BEFORE == {"watchlist.rejected", "role.permissions_changed",  # added since
                                       "user.deactivated", "user.reactivated", "user.unlocked",
                                       "push_subscription.created", "push_subscription.deleted",
-                                      "push_subscription.expired", "public_notice.saved",
+                                      "push_subscription.expired", "deployment.document_uploaded",
+                                      "deployment.document_viewed", "deployment.urgent_started",
+                                      "deployment.urgent_authorised", "deployment.urgent_refused",
+                                      "deployment.urgent_expired", "deployment.urgent_notification_viewed",
+                                      "alert.deleted_for_deployment", "public_notice.saved",
                                       "alert.engagement_recorded", "alert.decision_amended"}
     assert all(action == action.value for action in AuditAction)  # a StrEnum: compares and stores as the string
 

@@ -161,6 +161,7 @@ WATCHLIST = {"pk": "watchlist"}
 SUBJECT = {"pk": "subject"}
 IMAGE = {"pk": "image"}
 DEPLOYMENT = {"pk": "deployment"}
+DOCUMENT = {"pk": "deployment", "document_id": "document"}
 LIVE = {"deployment_id": "deployment"}
 ALERT = {"alert_id": "alert"}
 IMPORT = {"pk": "watchlist", "import_pk": "bulk_import"}
@@ -232,6 +233,12 @@ RULES: dict[str, Rule] = {
     "deployments:officers": post(deployment_action("assign_officers"), **DEPLOYMENT),
     "deployments:post_record": post(deployment_action("write_post_record", "ended_deployment"),
                                     pk="ended_deployment"),
+    "deployments:document_upload": post(deployment_action("upload_document"), **DEPLOYMENT),
+    "deployments:document_download": get(deployment_action("view_documents"), **DOCUMENT),
+    "deployments:urgent_start": post(deployment_action("start_urgent"), **DEPLOYMENT),
+    "deployments:urgent_authorise": post(deployment_action("decide_urgent"), **DEPLOYMENT),
+    "deployments:urgent_refuse": post(deployment_action("decide_urgent"), **DEPLOYMENT),
+    "deployments:urgent_notification": get(deployment_action("view_urgent_notification"), **DEPLOYMENT),
     # live alerts
     "alerts:live_index": get(VIEW_ALERTS),
     "alerts:live": get(VIEW_ALERTS, **LIVE),
@@ -308,6 +315,13 @@ RULES: dict[str, Rule] = {
     "api:deployment-post-record": Rule({"GET": VIEW_DEPLOYMENT,
                                         "PUT": deployment_action("write_post_record", "ended_deployment")},
                                        {"pk": "ended_deployment"}),
+    "api:deployment-documents": get_post(deployment_action("view_documents"), deployment_action("upload_document"),
+                                         **DEPLOYMENT),
+    "api:deployment-document-file": get(deployment_action("view_documents"), **DOCUMENT),
+    "api:deployment-urgent-start": post(deployment_action("start_urgent"), **DEPLOYMENT),
+    "api:deployment-urgent-authorise": post(deployment_action("decide_urgent"), **DEPLOYMENT),
+    "api:deployment-urgent-refuse": post(deployment_action("decide_urgent"), **DEPLOYMENT),
+    "api:deployment-urgent-notification": get(deployment_action("view_urgent_notification"), **DEPLOYMENT),
     # what the public is told: public pages (no sign-in) and the notice form
     "transparency:index": Rule({"GET": EVERYONE}, public=True),
     "transparency:atom_feed": Rule({"GET": EVERYONE}, public=True),
@@ -356,6 +370,7 @@ class World:
     alert: object
     bulk_import: object
     users: dict
+    document: object = None
     audit_event: object = None  # .pk is the event's sequence, as in its URL
     target_user: object = None  # the account the user administration URLs act on
     adjudication: object = None  # an officer's decision, which the amend URLs name
@@ -393,6 +408,7 @@ def world(detective, commander, officer, oversight, administrator, outsider, liv
         ended_deployment=_ended_deployment(detective=detective, commander=commander, officer=officer,
                                            watchlist=live_deployment.watchlist),
         bulk_import=BulkImport.objects.create(watchlist=live_deployment.watchlist, created_by=detective),
+        document=live_deployment.documents.order_by("pk").first(),
         users={D: detective, C: commander, OF: officer, V: oversight, A: administrator, X: outsider},
         target_user=officer, adjudication=decided.adjudications.get(), adjudicated_alert=decided,
         audit_event=SimpleNamespace(pk=AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)[0]))

@@ -3,12 +3,14 @@
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from bench.world import placeholder_pdf
 from deployments.models import Deployment, SnapshotReference
 from deployments.services import deployment_authorise, deployments_tick
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, video_camera
@@ -50,6 +52,11 @@ def test_the_whole_path_from_draft_to_authorised(api_as, detective, commander, o
     assert body["officers"] == [{"id": officer.pk, "username": officer.username}]
     assert body["snapshot"] is None and body["authorisations"] == [] and body["post_record"] is None
 
+    assert len(planner.get(f"{url}authorisation-problems").json()["problems"]) == 3  # the documents
+    for kind in ("dpia", "eia", "apd"):
+        document = SimpleUploadedFile(f"{kind}.pdf", placeholder_pdf(kind), content_type="application/pdf")
+        uploaded = planner.post(f"{url}documents/", {"kind": kind, "file": document}, format="multipart")
+        assert uploaded.status_code == 201, uploaded.content
     assert planner.post(f"{url}submit").json()["state"] == "submitted"
     assert planner.get(f"{url}authorisation-problems").json() == {"problems": []}
     refused = planner.post(f"{url}authorise", {"reasons": "mine"}, format="json")
@@ -67,7 +74,10 @@ def test_the_whole_path_from_draft_to_authorised(api_as, detective, commander, o
     assert "embedding" not in str(result)
     assert result["authorisations"][0] | {"decided_at": None} == {
         "decision": "authorised", "decided_by": commander.username, "decided_at": None,
-        "reasons": "Necessary and proportionate", "threshold": 0.45, "watchlist_size": 2}
+        "reasons": "Necessary and proportionate", "threshold": 0.45, "watchlist_size": 2,
+        "documents": result["authorisations"][0]["documents"]}
+    assert [(d["kind"], d["version"]) for d in result["authorisations"][0]["documents"]] == [
+        ("dpia", 1), ("eia", 1), ("apd", 1)]
     event = AuditEvent.objects.get(action="deployment.authorised")
     assert event.actor == commander and event.client_ip == "192.0.2.20" and event.deployment_id == body["id"]
     assert SnapshotReference.objects.count() == 2

@@ -137,10 +137,11 @@ def test_beat_opens_and_closes_the_window_and_emits_the_signal(detective, comman
     try:
         deployment = submitted_deployment(detective, ready["watchlist"], [ready["camera"]])
         deployment_authorise(actor=commander, deployment=deployment, reasons="ok")
-        assert deployments_tick(now=deployment.starts_at - dt.timedelta(seconds=1)) == {"started": 0, "completed": 0}
-        assert deployments_tick(now=deployment.starts_at) == {"started": 1, "completed": 0}
+        before = deployment.starts_at - dt.timedelta(seconds=1)
+        assert deployments_tick(now=before) == {"started": 0, "completed": 0, "urgent_expired": 0}
+        assert deployments_tick(now=deployment.starts_at) == {"started": 1, "completed": 0, "urgent_expired": 0}
         assert Deployment.objects.get(pk=deployment.pk).state == State.LIVE
-        assert deployments_tick(now=deployment.ends_at) == {"started": 0, "completed": 1}
+        assert deployments_tick(now=deployment.ends_at) == {"started": 0, "completed": 1, "urgent_expired": 0}
         assert Deployment.objects.get(pk=deployment.pk).state == State.COMPLETED
     finally:
         deployment_state_changed.disconnect(listener)

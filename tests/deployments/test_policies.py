@@ -195,9 +195,10 @@ def test_who_sees_the_authorisation_checklist(request, detective, state, roles):
 def test_deployment_actions_are_every_action_allowed(detective, commander, officer):
     submitted = planned(detective, State.SUBMITTED, submitted_by=detective)
     assert deployment_actions(user=commander, deployment=submitted) == {
-        Action.AUTHORISE, Action.REJECT, Action.CANCEL, Action.ASSIGN_OFFICERS, Action.SEE_CHECKLIST}
+        Action.AUTHORISE, Action.REJECT, Action.CANCEL, Action.ASSIGN_OFFICERS, Action.SEE_CHECKLIST,
+        Action.VIEW_DOCUMENTS}
     assert deployment_actions(user=detective, deployment=submitted) == {
-        Action.CANCEL, Action.ASSIGN_OFFICERS, Action.SEE_CHECKLIST}
+        Action.CANCEL, Action.ASSIGN_OFFICERS, Action.SEE_CHECKLIST, Action.VIEW_DOCUMENTS, Action.UPLOAD_DOCUMENT}
     assert deployment_actions(user=officer, deployment=submitted) == set()
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from bench.world import documents_attach
 from deployments.models import Deployment, PostDeploymentRecord
 from deployments.services import deployment_authorise, deployment_create, deployment_stop
 from tests.factories import approved_watchlist, enrolled_subject, submitted_deployment, video_camera
@@ -156,6 +157,7 @@ def test_submit_then_the_commander_sees_the_checklist_and_authorises(client_as, 
         starts_at=timezone.now() + dt.timedelta(minutes=10), ends_at=timezone.now() + dt.timedelta(hours=3),
         watchlist=ready["watchlist"], cameras=[ready["camera"]], necessity_statement="Needed", dpia_reference="DPIA-9",
         signage_confirmed=True, public_notice_confirmed=True)
+    documents_attach(detective, deployment)
     assert client_as(detective).post(reverse("deployments:submit", args=[deployment.pk])).status_code == 302
     assert Deployment.objects.get(pk=deployment.pk).state == State.SUBMITTED
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import io
 import shutil
 from pathlib import Path
 
@@ -6,13 +7,20 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from accounts.demo import DEMO_USERS, demo_password
 from accounts.selectors import mfa_required
 from accounts.services import user_create, user_roles_set
 from audit.commands import AuditedCommand
-from deployments.models import Camera, Deployment, Purpose
-from deployments.services import camera_create, deployment_authorise, deployment_create, deployment_submit
+from deployments.models import Camera, Deployment, DocumentKind, Purpose
+from deployments.services import (
+    camera_create,
+    deployment_authorise,
+    deployment_create,
+    deployment_document_upload,
+    deployment_submit,
+)
 from recognition.demo_media import walking_face_video
 from recognition.runtime import face_engine
 from watchlists.categories import category_rules
@@ -157,7 +165,20 @@ class Command(AuditedCommand):
                 ends_at=start + dt.timedelta(hours=8), watchlist=watchlist, cameras=[camera],
                 necessity_statement="Demonstration of the system", dpia_reference="DEMO-DPIA",
                 signage_confirmed=True, public_notice_confirmed=True, officers=[officer])
+            for kind in DocumentKind:
+                deployment_document_upload(actor=detective, deployment=deployment, kind=kind,
+                                           original_name=f"demo-{kind}.pdf", file=io.BytesIO(_demo_pdf(kind.label)))
             deployment_submit(actor=detective, deployment=deployment)
             active = deployment_authorise(actor=commander, deployment=deployment, reasons="Demo authorisation")
         self.stdout.write(f"Demo deployment #{active.pk} ({active.state}) with camera \u201c{camera.name}\u201d "
                           f"playing {video.name}; officer's live page: /alerts/deployments/{active.pk}/live/")
+
+
+def _demo_pdf(title: str) -> bytes:
+    """A one-page placeholder PDF: the demo deployment's DPIA, EIA and APD."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": f"Demo {title}"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
