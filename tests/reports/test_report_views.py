@@ -76,7 +76,7 @@ def test_month_csv_has_a_row_per_deployment_then_totals_and_is_audited(client_as
     by_name = {r["deployment"]: r for r in rows}
     assert by_name["Harbour Festival"]["faces_processed"] == "6000" and by_name["Harbour Festival"]["alerts"] == "3"
     assert by_name["Harbour Festival"]["hours_live"] == "8.00"
-    assert by_name["Station Approach"]["other"] == "1"
+    assert by_name["Station Approach"]["cannot_tell"] == "1"
     totals = by_name[TOTALS_LABEL]
     assert totals["alerts"] == "4" and totals["false_alerts"] == "2" and totals["arrests"] == "1"
     assert totals["faces_processed"] == "8000" and float(totals["false_alerts_per_1000_faces"]) == 2 * 1000 / 8000
@@ -235,11 +235,11 @@ def stage_two(make_live, raise_at, count_faces, record_stage_two):
     count_faces(deployment, at(2025, 3, 4, 9, 5), 12_345, tracks=1_500)
     when = at(2025, 3, 4, 10)
     for minutes in (5, 12):
-        record_stage_two(raise_at(deployment, when, "not_a_match"), identity_confirmed=False, stop_minutes=minutes,
-                         result="no_further_action")
-    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested",
+        raise_at(deployment, when, "not_a_match", engaged=True, identity_confirmed=False, stop_minutes=minutes,
+                 result="no_further_action")
+    record_stage_two(raise_at(deployment, when, "confirmed", engaged=True, result="arrested"),
                      category="wanted_by_courts")
-    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested")
+    raise_at(deployment, when, "confirmed", engaged=True, result="arrested")
     return deployment
 
 
