@@ -328,10 +328,11 @@ def _build(counts: Counter, *, live, cameras: int, faces: int, tracks: int, timi
     for (status, engaged, result, category, *recorded), n in counts.items():
         outcomes[OUTCOME_OF_STATUS[status]] += n
         by_category[category] += n
-        if engaged:
-            engagements += n
+        if engaged or result:  # "could not locate" is a result without an engagement
             results[result] += n
             results_by_category[category][result] += n
+        if engaged:
+            engagements += n
             if status == Alert.Status.NOT_A_MATCH:
                 false_alert_engagements += n
         if status == Alert.Status.NOT_A_MATCH:
@@ -343,7 +344,7 @@ def _build(counts: Counter, *, live, cameras: int, faces: int, tracks: int, timi
         time_live=live, cameras=cameras, faces=faces, tracks=tracks, outcomes=Outcomes(**outcomes),
         decision_time_median=timing[0], decision_time_p90=timing[1], engagements=engagements,
         arrests=results[EngagementResult.ARRESTED],
-        results=_breakdown("result", "Result of engagements", EngagementResult.choices, results),
+        results=_breakdown("result", "Results after alerts", EngagementResult.choices, results),
         false_alert_demographics=tuple(_breakdown(name, words.capitalize(), choices.choices, demographics[name])
                                        for name, (choices, words) in DEMOGRAPHIC_FIELDS.items()),
         watchlist_size=watchlist_size, stops=sum(stops.values()), stops_timed=sum(timed.values()),

@@ -101,11 +101,12 @@ def count_faces():
 
 @pytest.fixture
 def record_stage_two():
-    """record_stage_two(alert, engaged=True, identity_confirmed=..., stop_minutes=..., result=..., category=...):
-    the stage-2 fields of its AlertRecord, as the engagement services store them."""
+    """record_stage_two(alert, **fields): AlertRecord fields the services cannot give a test subject's
+    snapshot alone: another inclusion category (copied at creation), or a stop recorded without its minutes (as
+    before they were required). The stage-2 steps themselves go through raise_at (alert_engagement_record)."""
     from alerts.models import AlertRecord
 
     def record(alert, **fields):
-        AlertRecord.objects.filter(alert=alert).update(**({"engaged": True} | fields))
+        AlertRecord.objects.filter(alert=alert).update(**fields)
 
     return record

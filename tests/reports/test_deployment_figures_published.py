@@ -9,14 +9,11 @@ from tests.reports.conftest import at
 pytestmark = pytest.mark.django_db
 
 
-def test_the_published_figures_are_the_reports_figures(oversight, make_live, raise_at, count_faces,
-                                                       record_stage_two):
+def test_the_published_figures_are_the_reports_figures(oversight, make_live, raise_at, count_faces):
     deployment = make_live("Published", at(2025, 3, 4, 9), at(2025, 3, 4, 12))
     count_faces(deployment, at(2025, 3, 4, 9, 5), 2500, tracks=2100)
-    record_stage_two(raise_at(deployment, at(2025, 3, 4, 10), "not_a_match"), identity_confirmed=False,
-                     stop_minutes=8)
-    record_stage_two(raise_at(deployment, at(2025, 3, 4, 10), "confirmed"), identity_confirmed=True,
-                     result="arrested")
+    raise_at(deployment, at(2025, 3, 4, 10), "not_a_match", engaged=True, identity_confirmed=False, stop_minutes=8)
+    raise_at(deployment, at(2025, 3, 4, 10), "confirmed", engaged=True, result="arrested")
     figures = deployment_figures_published(deployment_id=deployment.pk)
     assert figures == deployment_statistics(user=oversight, deployment_id=deployment.pk).figures
     assert (figures.watchlist_size, figures.tracks, figures.stops, figures.stop_minutes_total) == (1, 2100, 1, 8)

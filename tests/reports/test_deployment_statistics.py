@@ -95,19 +95,23 @@ def test_only_statistics_roles_may_read_them(officer, detective, outsider, comma
 
 @pytest.fixture
 def engaged_deployment(make_live, raise_at, count_faces, record_stage_two):
-    """Stops after false alerts (timed 5, 12 and 30 minutes, one untimed), arrests in two categories."""
+    """Stops after false alerts (timed 5, 12 and 30 minutes, one untimed), arrests in two categories, one person
+    not found."""
     deployment = make_live("Stage two", at(2025, 3, 4, 9), at(2025, 3, 4, 12))
     count_faces(deployment, at(2025, 3, 4, 9, 5), 1500, tracks=1200)
     when = at(2025, 3, 4, 10)
-    for minutes in (5, 12, 30, None):
-        record_stage_two(raise_at(deployment, when, "not_a_match"), identity_confirmed=False, stop_minutes=minutes,
-                         result="no_further_action")
-    record_stage_two(raise_at(deployment, when, "not_a_match"), engaged=False)
-    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested",
-                     category="wanted_by_courts")
-    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested")
-    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="safeguarding",
+    for minutes in (5, 12, 30):
+        raise_at(deployment, when, "not_a_match", engaged=True, identity_confirmed=False, stop_minutes=minutes,
+                 result="no_further_action")
+    # a stop recorded before its minutes were required
+    record_stage_two(raise_at(deployment, when, "not_a_match"), engaged=True, identity_confirmed=False, stop_minutes=None,
+                     result="no_further_action")
+    raise_at(deployment, when, "not_a_match", engaged=False)
+    record_stage_two(raise_at(deployment, when, "confirmed", engaged=True, result="arrested"), category="wanted_by_courts")
+    raise_at(deployment, when, "confirmed", engaged=True, result="arrested")
+    record_stage_two(raise_at(deployment, when, "confirmed", engaged=True, result="safeguarding"),
                      category="missing_at_risk")
+    raise_at(deployment, when, "confirmed", engaged=False, result="could_not_locate")
     return deployment
 
 
@@ -118,6 +122,8 @@ def test_stage_two_figures_count_stops_and_engagements_after_false_alerts(oversi
     assert figures.stops == 4 and figures.stops_timed == 3
     assert figures.stop_minutes_total == 5 + 12 + 30 and figures.stop_minutes_median == 12
     assert figures.false_alert_engagements == 4 and figures.engagements == 7 and figures.arrests == 2
+    # "could not locate" is a result without an engagement
+    assert {c.code: c.count for c in figures.results.counts}["could_not_locate"] == 1
 
 
 def test_arrests_alerts_and_results_split_by_inclusion_category(oversight, engaged_deployment):
@@ -127,18 +133,17 @@ def test_arrests_alerts_and_results_split_by_inclusion_category(oversight, engag
     assert sum(arrests.values()) == figures.arrests == figures.arrests_by_category.total
     assert "test_subject" not in arrests  # never a real alert's category
     alerts = {c.code: c.count for c in figures.alerts_by_category.counts}
-    assert alerts == alerts | {"suspected_of_offence": 6, "wanted_by_courts": 1, "missing_at_risk": 1}
+    assert alerts == alerts | {"suspected_of_offence": 7, "wanted_by_courts": 1, "missing_at_risk": 1}
     results = {b.field: {c.code: c.count for c in b.counts if c.count} for b in figures.results_by_category}
     assert results["missing_at_risk"] == {"safeguarding": 1}
-    assert results["suspected_of_offence"] == {"no_further_action": 4, "arrested": 1}
+    assert results["suspected_of_offence"] == {"no_further_action": 4, "arrested": 1, "could_not_locate": 1}
 
 
-def test_a_stop_median_of_an_even_number_is_the_middle_two_averaged(oversight, make_live, raise_at,
-                                                                    record_stage_two):
+def test_a_stop_median_of_an_even_number_is_the_middle_two_averaged(oversight, make_live, raise_at):
     deployment = make_live("Two stops", at(2025, 3, 5, 9), at(2025, 3, 5, 10))
     for minutes in (4, 9):
-        record_stage_two(raise_at(deployment, at(2025, 3, 5, 9, 30), "not_a_match"), identity_confirmed=False,
-                         stop_minutes=minutes)
+        raise_at(deployment, at(2025, 3, 5, 9, 30), "not_a_match", engaged=True, identity_confirmed=False,
+                 stop_minutes=minutes)
     figures = deployment_statistics(user=oversight, deployment_id=deployment.pk).figures
     assert figures.stop_minutes_median == 6.5 and figures.stop_minutes_total == 13
 

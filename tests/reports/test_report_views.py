@@ -235,11 +235,11 @@ def stage_two(make_live, raise_at, count_faces, record_stage_two):
     count_faces(deployment, at(2025, 3, 4, 9, 5), 12_345, tracks=1_500)
     when = at(2025, 3, 4, 10)
     for minutes in (5, 12):
-        record_stage_two(raise_at(deployment, when, "not_a_match"), identity_confirmed=False, stop_minutes=minutes,
-                         result="no_further_action")
-    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested",
+        raise_at(deployment, when, "not_a_match", engaged=True, identity_confirmed=False, stop_minutes=minutes,
+                 result="no_further_action")
+    record_stage_two(raise_at(deployment, when, "confirmed", engaged=True, result="arrested"),
                      category="wanted_by_courts")
-    record_stage_two(raise_at(deployment, when, "confirmed"), identity_confirmed=True, result="arrested")
+    raise_at(deployment, when, "confirmed", engaged=True, result="arrested")
     return deployment
 
 
