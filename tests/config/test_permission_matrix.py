@@ -395,10 +395,9 @@ def _ended_deployment(*, detective, commander, officer, watchlist):
 
 @pytest.fixture
 def world(detective, commander, officer, oversight, administrator, outsider, live_deployment, raise_alert) -> World:
+    from alerts.services import alert_adjudicate
     from audit.models import AuditEvent
     from watchlists.models import BulkImport
-
-    from alerts.services import alert_adjudicate
 
     subject = live_deployment.watchlist.subjects.order_by("pk").first()
     decided = alert_adjudicate(actor=officer, alert=raise_alert(0), decision="not_a_match")
