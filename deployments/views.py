@@ -252,15 +252,20 @@ def _decision(request, pk: int, service, *, form_class, field: str, success: str
 @require_POST
 @capability_required(*ACTION_CAPABILITIES[Action.AUTHORISE])
 def deployment_authorise(request, pk: int):
+    return _authorise(request, pk, services.deployment_authorise, form_name="authorise_form",
+                      success="Authorised: the watchlist is frozen into this deployment's snapshot.")
+
+
+def _authorise(request, pk: int, service, *, form_name: str, success: str) -> HttpResponse:
+    """An authorisation, prior or after urgent use: the reasons, and the figures and documents the page showed."""
     deployment = access_deployment(user=request.user, id=pk)
     form = AuthoriseForm(request.POST)
     form.is_valid()
-    return _action(request, pk, lambda: services.deployment_authorise(
+    return _action(request, pk, lambda: service(
         actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""),
         shown_calibration=form.cleaned_data.get("calibration") or None,
         shown_documents=_shown_documents(request, form)),
-        success="Authorised: the watchlist is frozen into this deployment's snapshot.",
-        form_name="authorise_form", form=form)
+        success=success, form_name=form_name, form=form)
 
 
 def _shown_documents(request, form) -> str | None:
@@ -319,14 +324,8 @@ def deployment_urgent_start(request, pk: int):
 @require_POST
 @capability_required(*ACTION_CAPABILITIES[Action.DECIDE_URGENT])
 def deployment_urgent_authorise(request, pk: int):
-    deployment = access_deployment(user=request.user, id=pk)
-    form = AuthoriseForm(request.POST)
-    form.is_valid()
-    return _action(request, pk, lambda: services.deployment_urgent_authorise(
-        actor=request.user, deployment=deployment, reasons=form.cleaned_data.get("reasons", ""),
-        shown_calibration=form.cleaned_data.get("calibration") or None,
-        shown_documents=_shown_documents(request, form)),
-        success="Urgent use authorised.", form_name="urgent_decision_form", form=form)
+    return _authorise(request, pk, services.deployment_urgent_authorise, form_name="urgent_decision_form",
+                      success="Urgent use authorised.")
 
 
 @require_POST
