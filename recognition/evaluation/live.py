@@ -81,6 +81,18 @@ class LiveOptions:
     child_offset: float = 0.0  # their threshold is raised by this much (the policy measured)
     compare_child_offsets: Sequence[float] = (0.05, 0.10, 0.15)
     save_recording: Path | None = None
+    shard: tuple[int, int] = (1, 1)  # (k, n): run only every n-th scene from the k-th, to run a long protocol in parts
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N), 1 <= K <= N."""
+    try:
+        k, n = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        raise ValueError(f"a shard is K/N, e.g. 2/5, not {text!r}") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"shard {text}: K must be between 1 and N")
+    return k, n
 
 
 # ------------------------------------------------------------------------------------------ passers-by
@@ -345,17 +357,23 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
     def keep_crop(walker, subject, score) -> bool:
         return score >= 0.3 and (walker is None or not walkers[walker].mated or walkers[walker].identity != subject)
 
+    shard_k, shard_n = options.shard
+    walked = 0
     render_started = time.perf_counter()
     for scene_index, first in enumerate(range(0, len(walkers), lanes)):
+        if scene_index % shard_n != shard_k - 1:
+            continue
         members = list(range(first, min(first + lanes, len(walkers))))
+        walked += len(members)
         sources = [_source_face(walkers[i], walker_records[walkers[i].key]) for i in members]
         scene = WalkByScene(sources, options.walk, background=background, seed=options.seed, scene_index=scene_index)
         scenes.append(run_scene(scene, members, logs, scene_index=scene_index, engine=engine, matcher=matcher,
                                 detector=detector, config=config, keep_crop=keep_crop))
-        if scene_index % 20 == 19 or first + lanes >= len(walkers):
+        if len(scenes) % 20 == 0 or first + lanes * shard_n >= len(walkers):
             done = sum(s.frames for s in scenes)
             elapsed = time.perf_counter() - render_started
-            say(f"scenes {scene_index + 1}/{math.ceil(len(walkers) / lanes)}: {done} frames, {done / elapsed:.1f} frames/s")
+            say(f"scenes {len(scenes)}/{len(range(shard_k - 1, math.ceil(len(walkers) / lanes), shard_n))}: "
+                f"{done} frames, {done / elapsed:.1f} frames/s")
     pipeline_seconds = time.perf_counter() - render_started
 
     report = {
@@ -381,9 +399,12 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
     frames = sum(s.frames for s in scenes)
     report["timing_s"] = {"total": round(time.perf_counter() - started, 1), "pipeline": round(pipeline_seconds, 1),
                           "frames": frames, "frames_per_s": round(frames / max(pipeline_seconds, 1e-9), 2),
-                          "seconds_per_passerby": round(pipeline_seconds / max(len(walkers), 1), 3)}
+                          "seconds_per_passerby": round(pipeline_seconds / max(walked, 1), 3)}
     report["host"] = {"node": platform.node(), "machine": platform.machine(), "python": platform.python_version()}
+    report["shard"] = {"k": shard_k, "n": shard_n, "parts": [shard_k]}
     recording = Recording(report, scenes, walkers, logs, matcher, reference_of, options)
+    if shard_n > 1:  # the other parts' passers-by did not walk here: Recording.merge brings them back
+        recording = recording.without({w.key for i, w in enumerate(walkers) if (i // lanes) % shard_n != shard_k - 1})
     if options.save_recording:
         recording.save(options.save_recording)
     return measure_recording(recording, options)
@@ -409,8 +430,8 @@ class Recording:
             pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def without(self, keys: set[str]) -> Recording:
-        """This recording as if the passers-by with these keys had not walked (screened out after the run):
-        their log entries go; tracks left with no entry go too."""
+        """This recording as if the passers-by with these keys had not walked (screened out after the run, or
+        walking in another part of a run in shards): their log entries go; tracks left with no entry go too."""
         kept = [i for i, w in enumerate(self.walkers) if w.key not in keys]
         if len(kept) == len(self.walkers):
             return self
@@ -425,9 +446,36 @@ class Recording:
                     tracks.append(replace(track, embedded=entries))
             scenes.append(replace(scene, tracks=tracks))
         return replace(self, scenes=scenes, walkers=[self.walkers[i] for i in kept], logs=[self.logs[i] for i in kept],
-                       head=self.head | {"passersby": self.head["passersby"] | {
-                           "mated": sum(self.walkers[i].mated for i in kept),
-                           "nonmated": sum(not self.walkers[i].mated for i in kept)}})
+                       head=self.head | {"passersby": self.head["passersby"] | _counts([self.walkers[i] for i in kept])})
+
+    @classmethod
+    def merge(cls, parts: Sequence[Recording]) -> Recording:
+        """The parts of one run in shards as one recording: what the whole run would have recorded, since each
+        scene is a camera of its own (passers-by and track logs are renumbered; order does not matter)."""
+        if not parts:
+            raise ValueError("no recording to merge")
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+        same = _run_identity(first)
+        shards = [part.head.get("shard") or {"k": 1, "n": 1, "parts": [1]} for part in parts]
+        if any(_run_identity(part) != same for part in parts[1:]) or len({s["n"] for s in shards}) != 1:
+            raise ValueError("these recordings are not parts of one run (model, passers-by or options differ)")
+        taken = [k for s in shards for k in s["parts"]]
+        if len(taken) != len(set(taken)):
+            raise ValueError(f"a part is given twice: parts {sorted(taken)}")
+        scenes, walkers, logs = [], [], []
+        for part in parts:
+            offset = len(walkers)
+            scenes += [replace(scene, tracks=[replace(track, embedded=[
+                replace(e, walker=None if e.walker is None else e.walker + offset) for e in track.embedded])
+                for track in scene.tracks]) for scene in part.scenes]
+            walkers += part.walkers
+            logs += part.logs
+        head = first.head | {"passersby": first.head["passersby"] | _counts(walkers),
+                             "shard": {"k": None, "n": shards[0]["n"], "parts": sorted(taken)},
+                             "timing_s": _summed_timing([part.head["timing_s"] for part in parts])}
+        return replace(first, head=head, scenes=scenes, walkers=walkers, logs=logs)
 
     @classmethod
     def load(cls, path: str | Path) -> Recording:
@@ -436,6 +484,27 @@ class Recording:
         if not isinstance(recording, cls):
             raise ValueError(f"{path} is not a walk-by recording")
         return recording
+
+
+def _counts(walkers: Sequence[Passerby]) -> dict:
+    return {"mated": sum(w.mated for w in walkers), "nonmated": sum(not w.mated for w in walkers),
+            "nonmated_by_set": _count_by(w.source_set for w in walkers if not w.mated),
+            "mated_identities": len({w.identity for w in walkers if w.mated})}
+
+
+def _run_identity(recording: Recording) -> tuple:
+    head = recording.head
+    keys = ("model", "detector", "det_size", "flip", "pipeline", "walk", "background", "dataset", "nonmated_sets",
+            "label_fixes", "seed", "gallery")
+    return tuple(repr(head.get(key)) for key in keys) + (repr(head["passersby"].get("sampled")),)
+
+
+def _summed_timing(timings: list[dict]) -> dict:
+    pipeline, frames = sum(t["pipeline"] for t in timings), sum(t["frames"] for t in timings)
+    walked = sum(t["pipeline"] / t["seconds_per_passerby"] for t in timings if t.get("seconds_per_passerby"))
+    return {"total": round(sum(t["total"] for t in timings), 1), "pipeline": round(pipeline, 1), "frames": frames,
+            "frames_per_s": round(frames / max(pipeline, 1e-9), 2),
+            "seconds_per_passerby": round(pipeline / max(walked, 1), 3), "parts": len(timings)}
 
 
 def load_child_entries(name_or_path: str | Path | None) -> dict[str, str]:

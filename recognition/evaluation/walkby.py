@@ -36,8 +36,14 @@ class WalkByConfig:
     blur_sigma: tuple[float, float] = (0.3, 1.0)  # Gaussian blur of the face (optics, focus), frame px
     motion_px: tuple[float, float] = (0.0, 3.0)  # motion-blur length at the end of the walk, frame px
     jpeg_quality: tuple[int, int] = (40, 70)  # whole-frame stream compression, drawn per frame
-    crop_eye_widths: float = 3.2  # side of the square cut around the photo's face, in eye distances
-    version: int = 1  # bump when rendering changes
+    crop_eye_widths: float = 4.4  # side of the square cut around the photo's head, in eye distances
+    # The head kept from the photo (an ellipse, in eye distances): hair to chin and ear to ear, centred a little
+    # above the eyes. Everything outside it is the street, as it is around a real passer-by's head; cutting
+    # closer removes forehead and hair, which the recogniser's crop holds (see docs/evaluation.md).
+    head_width: float = 2.8
+    head_height: float = 4.0
+    head_centre_above_eyes: float = 0.1
+    version: int = 2  # bump when rendering changes
 
     def __post_init__(self) -> None:
         low, high = self.inter_ocular
@@ -199,6 +205,42 @@ class _WalkerDraw:
     motion_angle: float
 
 
+EYES_TO_MOUTH = 1.15  # eye-line to mouth-line distance of a frontal face, in eye distances (ArcFace's template)
+
+
+def _head_geometry(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Eye midpoint, the unit vector from the eyes down the face, and the face's scale in eye distances of a
+    frontal face: a turned head shows its eyes closer together but not its mouth nearer the eyes, a lowered
+    one the reverse, so the larger of the two measures is the head's size."""
+    landmarks = np.asarray(landmarks, np.float64)
+    eyes = (landmarks[0] + landmarks[1]) / 2
+    down = (landmarks[3] + landmarks[4]) / 2 - eyes
+    eyes_to_mouth = float(np.linalg.norm(down))
+    scale = max(float(np.linalg.norm(landmarks[1] - landmarks[0])), eyes_to_mouth / EYES_TO_MOUTH, 1.0)
+    return eyes, down / max(eyes_to_mouth, 1e-6), scale
+
+
+def head_centre(landmarks: np.ndarray, config: WalkByConfig) -> np.ndarray:
+    eyes, down, scale = _head_geometry(landmarks)
+    return eyes - down * config.head_centre_above_eyes * scale
+
+
+def head_side(landmarks: np.ndarray, config: WalkByConfig) -> float:
+    """Side of the square cut around the head, px."""
+    return config.crop_eye_widths * _head_geometry(landmarks)[2]
+
+
+def head_mask(side: int, landmarks: np.ndarray, config: WalkByConfig) -> np.ndarray:
+    """(side, side) float32 alpha, 1 on the head drawn around ``landmarks`` (patch pixels), feathered."""
+    _, down, scale = _head_geometry(landmarks)
+    centre = head_centre(landmarks, config)
+    mask = np.zeros((side, side), np.float32)
+    axes = (max(1, int(round(config.head_width * scale / 2))), max(1, int(round(config.head_height * scale / 2))))
+    angle = math.degrees(math.atan2(-down[0], down[1]))  # the face's tilt: 0 when upright
+    cv2.ellipse(mask, (int(round(centre[0])), int(round(centre[1]))), axes, angle, 0, 360, 1.0, -1)
+    return cv2.GaussianBlur(mask, (0, 0), max(0.5, 0.12 * scale))
+
+
 class WalkByScene:
     """``len(sources)`` <= lanes passers-by walking towards the camera at the same time."""
 
@@ -223,10 +265,9 @@ class WalkByScene:
         return self.config.frames
 
     def _face_patch(self, source: SourceFace) -> tuple[np.ndarray, np.ndarray, float]:
-        """The square cut around the photo's face (padded by edge replication), its origin and side."""
-        side = self.config.crop_eye_widths * max(source.inter_ocular, 1.0)
-        centre = source.landmarks.mean(axis=0)
-        x0, y0 = centre - side / 2
+        """The square cut around the photo's head (padded by edge replication), its origin and side."""
+        side = head_side(source.landmarks, self.config)
+        x0, y0 = head_centre(source.landmarks, self.config) - side / 2
         pad = int(math.ceil(side))
         padded = cv2.copyMakeBorder(source.image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         left, top = int(round(x0)) + pad, int(round(y0)) + pad
@@ -273,9 +314,7 @@ class WalkByScene:
             kernel = _motion_kernel(draw.motion_px * placement.inter_ocular / config.inter_ocular[1], draw.motion_angle)
             if kernel is not None:
                 small = cv2.filter2D(small, -1, kernel)
-            mask = np.zeros((out, out), np.float32)
-            cv2.ellipse(mask, (out // 2, out // 2), (max(1, int(out * 0.40)), max(1, int(out * 0.48))), 0, 0, 360, 1.0, -1)
-            mask = cv2.GaussianBlur(mask, (0, 0), max(0.5, out * 0.05))[..., None]
+            mask = head_mask(out, placement.landmarks - np.array([left, top]), config)[..., None]
             x1, y1, x2, y2 = max(left, 0), max(top, 0), min(left + out, width), min(top + out, height)
             if x2 <= x1 or y2 <= y1:
                 continue

@@ -21,6 +21,7 @@ from recognition.evaluation.live import (
     Recording,
     make_engine,
     measure_recording,
+    parse_shard,
     run_live_evaluation,
 )
 from recognition.evaluation.live_report import default_live_out_dir, summary_lines, write_live_report
@@ -98,8 +99,12 @@ class Command(AuditedCommand):
         parser.add_argument("--save-recording", default=None, metavar="PATH",
                             help="keep the run's recording (embeddings, crops: the data set's faces; keep it local) "
                                  "to measure again with --from-recording")
-        parser.add_argument("--from-recording", default=None, metavar="PATH",
-                            help="measure a saved recording again (other decisions, threshold) instead of running")
+        parser.add_argument("--from-recording", action="append", default=None, metavar="PATH",
+                            help="measure a saved recording again (other decisions, threshold) instead of running; "
+                                 "repeat it to measure the parts of a run in shards as one run")
+        parser.add_argument("--shard", default="1/1", metavar="K/N",
+                            help="run only the K-th of N parts of the scenes (save each part with --save-recording, "
+                                 "then measure them together with --from-recording)")
         add_calibration_arguments(
             parser, store_help="keep this run's per-passer-by curve as the walk-by calibration of the model and "
                                "device it evaluated (authorisation pages then show it)",
@@ -149,6 +154,7 @@ class Command(AuditedCommand):
                                  embed_every=options["embed_every"] or PipelineConfig().embed_every),
                 compare_decisions=tuple(compared), child_entries=options["child_entries"], child_offset=child_offset,
                 save_recording=Path(options["save_recording"]) if options["save_recording"] else None,
+                shard=parse_shard(options["shard"]),
                 operating_threshold=(options["threshold"] if options["threshold"] is not None
                                      else settings.DEPLOYMENT_DEFAULT_THRESHOLD),
                 cache_dir=(None if options["no_cache"]
@@ -168,7 +174,7 @@ class Command(AuditedCommand):
 
     def _measure_again(self, options, decision, compared, actor) -> None:
         try:
-            recording = Recording.load(Path(options["from_recording"]).expanduser())
+            recording = Recording.merge([Recording.load(Path(path).expanduser()) for path in options["from_recording"]])
         except (OSError, ValueError, EOFError) as exc:
             raise CommandError(f"cannot read the recording: {exc}") from exc
         recorded = recording.options
@@ -179,7 +185,7 @@ class Command(AuditedCommand):
                        else recorded.operating_threshold, save_recording=None)
         report = measure_recording(recording, live)
         report["device_defaults"] = recording.head.get("device")
-        report["measured_from_recording"] = str(options["from_recording"])
+        report["measured_from_recording"] = [str(path) for path in options["from_recording"]]
         self._write(report, options, live, actor)
 
     def _write(self, report: dict, options, live: LiveOptions, actor) -> None:
@@ -204,7 +210,8 @@ def _command_line(options: dict, live: LiveOptions, device: str) -> list[str]:
     walk = live.walk
     line = ["manage.py", "evaluate_live"]
     if options["from_recording"]:  # measured again: the recording's run, then what was changed
-        line += ["--from-recording", str(options["from_recording"])]
+        for path in options["from_recording"]:
+            line += ["--from-recording", str(path)]
     line += ["--dataset", str(live.dataset),
             "--gallery-size", str(live.gallery_size), "--seed", str(live.seed),
             "--threshold", str(live.operating_threshold),

@@ -9,6 +9,7 @@ from recognition.batch import PipelineConfig, live_detector
 from recognition.evaluation.live import (
     LiveOptions,
     WalkerLog,
+    measure_recording,
     replay,
     run_live_evaluation,
     run_scene,
@@ -151,3 +152,38 @@ def test_bundled_screening_exclusions_have_reasons():
 
     exclusions = load_exclusions("walkby-nonmated")
     assert exclusions and all(key.startswith(("utkface-dev/", "lfw-dev/")) and why for key, why in exclusions.items())
+
+
+def test_a_run_in_shards_measures_as_the_whole_run(live_run, engine, tmp_path):
+    """A long protocol runs in parts (one per session or host); measured together they are the whole run."""
+    from dataclasses import replace
+
+    from recognition.evaluation.live import Recording
+
+    options, whole = live_run
+    paths = []
+    for k in (1, 2):
+        path = tmp_path / f"part{k}.pkl"
+        part = run_live_evaluation(replace(options, shard=(k, 2), save_recording=path), engine=engine)
+        assert 0 < part["passersby"]["mated"] + part["passersby"]["nonmated"] < \
+            whole["passersby"]["mated"] + whole["passersby"]["nonmated"]
+        assert part["shard"] == {"k": k, "n": 2, "parts": [k]}
+        paths.append(path)
+    parts = [Recording.load(p) for p in paths]
+    merged = measure_recording(Recording.merge(parts), options)
+    for key in ("operating_threshold", "curve", "by_band", "passersby"):
+        assert merged[key] == whole[key], key
+    assert merged["shard"]["parts"] == [1, 2]
+    with pytest.raises(ValueError, match="given twice"):
+        Recording.merge([parts[0], parts[0]])
+    with pytest.raises(ValueError, match="not parts of one run"):
+        Recording.merge([parts[0], replace(parts[1], head=parts[1].head | {"seed": 99})])
+
+
+def test_a_shard_is_spelt_k_of_n():
+    from recognition.evaluation.live import parse_shard
+
+    assert parse_shard("2/5") == (2, 5)
+    for bad in ("0/3", "4/3", "3", "a/b"):
+        with pytest.raises(ValueError, match="shard"):
+            parse_shard(bad)

@@ -53,8 +53,9 @@ def test_detected_faces_land_where_and_as_large_as_placed(sources, photo_engine,
         assert np.linalg.norm(landmarks - placement.landmarks, axis=1).max() < 0.5 * placement.inter_ocular
         measured = float(np.linalg.norm(landmarks[1] - landmarks[0]))
         errors.append(measured / placement.inter_ocular - 1)
-    # The detector's own landmarks differ a little between a photo and its small copy (more on a turned face).
-    assert max(abs(e) for e in errors) < 0.3 and abs(float(np.median(errors))) < 0.1
+    # The detector's own landmarks differ a little between a photo and its small copy (more on a turned face,
+    # whose eye distance it measures up to 35% off when the face is 24 px).
+    assert max(abs(e) for e in errors) < 0.4 and abs(float(np.median(errors))) < 0.1
 
 
 def test_scenes_are_deterministic_and_passers_by_are_apart(sources):
@@ -82,3 +83,20 @@ def test_backgrounds_are_a_registry(tmp_path):
         create_background("nowhere")
     with pytest.raises(ValueError):
         create_background("video", path=tmp_path / "missing.mp4")
+
+
+def test_the_whole_head_walks_past_and_the_street_shows_around_it():
+    """The recogniser's crop holds forehead, hair and chin: a passer-by keeps them, and only what lies
+    outside the head is the street (cutting closer cost the genuine scores; docs/evaluation.md)."""
+    from recognition.evaluation.walkby import head_mask
+
+    config = WalkByConfig()
+    frontal = np.array([[80, 100], [120, 100], [100, 123], [84, 146], [116, 146]], np.float32)  # eyes 40 px apart
+    mask = head_mask(200, frontal, config)
+    assert mask[100 - 52, 100] > 0.95  # hair, 1.3 eye distances above the eyes
+    assert mask[100 + 68, 100] > 0.95  # chin, 1.7 below
+    assert mask[100, 100 + 70] < 0.05  # beside the head, 1.75 to the side: the street
+    # A turned head shows its eyes closer together, not its chin nearer: its size comes from eyes to mouth.
+    turned = frontal.copy()
+    turned[:, 0] = 100 + (turned[:, 0] - 100) * 0.5
+    assert head_mask(200, turned, config)[100 + 68, 100] > 0.95
