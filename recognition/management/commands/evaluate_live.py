@@ -221,6 +221,8 @@ def _command_line(options: dict, live: LiveOptions, device: str) -> list[str]:
             "--device-defaults", str(device), "--decision", decision_spec(live.pipeline.decision)]
     if live.pipeline.flip:
         line += ["--flip"]
+    if not options["from_recording"] and live.shard != (1, 1):
+        line += ["--shard", "/".join(map(str, live.shard))]
     if live.child_entries:
         line += ["--child-entries", str(live.child_entries), "--child-offset", f"{live.child_offset:g}"]
     for path in live.nonmated_sets:

@@ -149,3 +149,27 @@ def test_a_missing_or_foreign_recording_is_refused(tmp_path):
 def test_an_unknown_decision_is_refused_before_any_work(tiny_dataset):
     with pytest.raises(CommandError, match="unknown alert decision 'best'"):
         call_command("evaluate_live", "--dataset", str(tiny_dataset), "--decision", "best")
+
+
+def test_a_run_in_shards_is_measured_as_one_and_its_calibration_says_so(tiny_dataset, tmp_path):
+    common = ["--dataset", str(tiny_dataset), "--gallery-size", "7", "--frame-size", "1280x720", "--fps", "10",
+              "--walk-seconds", "1.5", "--inter-ocular", "30-70", "--lanes", "4", "--background", "synthetic",
+              "--device-defaults", "cpu", "--cache-dir", str(tmp_path / "cache"), "--compare", "none"]
+    call_command("evaluate_live", *common, "--out", str(tmp_path / "whole"), "--write-calibration", str(tmp_path / "whole.json"))
+    for k in (1, 2):
+        call_command("evaluate_live", *common, "--shard", f"{k}/2", "--save-recording", str(tmp_path / f"part{k}.pkl"),
+                     "--out", str(tmp_path / f"part{k}"), "--write-calibration", str(tmp_path / f"part{k}.json"))
+    assert "--shard 1/2" in " ".join(json.loads((tmp_path / "part1.json").read_text())["command"].split())
+    call_command("evaluate_live", "--from-recording", str(tmp_path / "part1.pkl"), "--from-recording",
+                 str(tmp_path / "part2.pkl"), "--compare", "none", "--out", str(tmp_path / "merged"),
+                 "--write-calibration", str(tmp_path / "merged.json"))
+    whole = json.loads((tmp_path / "whole" / "report.json").read_text())
+    merged = json.loads((tmp_path / "merged" / "report.json").read_text())
+    assert merged["curve"] == whole["curve"] and merged["passersby"] == whole["passersby"]
+    calibrations = {name: json.loads((tmp_path / f"{name}.json").read_text()) for name in ("merged", "whole")}
+    assert calibrations["merged"]["curve"] == calibrations["whole"]["curve"]
+    with pytest.raises(CommandError, match="given twice"):
+        call_command("evaluate_live", "--from-recording", str(tmp_path / "part1.pkl"), "--from-recording",
+                     str(tmp_path / "part1.pkl"))
+    with pytest.raises(CommandError, match="shard"):
+        call_command("evaluate_live", *common, "--shard", "3/2")
