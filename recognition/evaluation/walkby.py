@@ -3,9 +3,9 @@
 A passer-by is one photo of a person. Over a walk of ``walk_seconds`` at the worker's processed frame
 rate, the face grows from ``inter_ocular[0]`` to ``inter_ocular[1]`` px between the eyes (constant
 walking speed: the distance to the camera falls linearly, so the face size grows as its inverse). The
-photo is cut to its central face (a bystander in the photo does not walk past too), softened (Gaussian
-blur and a motion blur that grows as the face comes closer), pasted with a feathered mask onto a
-background frame, with the other passers-by of the scene in their own lanes, and the whole frame is
+photo's central face is cut out with its whole head (hair to chin: the recogniser's crop holds them;
+a bystander in the photo does not walk past too), softened (Gaussian blur and a motion blur that grows
+as the face comes closer), pasted with a feathered head-shaped mask onto a background frame, with the other passers-by of the scene in their own lanes, and the whole frame is
 JPEG-compressed as a camera stream would be.
 
 Everything is drawn from ``numpy.random.default_rng`` seeded by (seed, scene, passer-by key), so a
