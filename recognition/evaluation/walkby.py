@@ -5,8 +5,9 @@ rate, the face grows from ``inter_ocular[0]`` to ``inter_ocular[1]`` px between 
 walking speed: the distance to the camera falls linearly, so the face size grows as its inverse). The
 photo's central face is cut out with its whole head (hair to chin: the recogniser's crop holds them;
 a bystander in the photo does not walk past too), softened (Gaussian blur and a motion blur that grows
-as the face comes closer), pasted with a feathered head-shaped mask onto a background frame, with the other passers-by of the scene in their own lanes, and the whole frame is
-JPEG-compressed as a camera stream would be.
+as the face comes closer), pasted with a feathered head-shaped mask onto a background frame, with the
+other passers-by of the scene in their own lanes, and the whole frame is JPEG-compressed as a camera
+stream would be.
 
 Everything is drawn from ``numpy.random.default_rng`` seeded by (seed, scene, passer-by key), so a
 scene is the same whatever else is in the run. Backgrounds are a plug-in point: :class:`Background`
