@@ -496,7 +496,9 @@ def _run_identity(recording: Recording) -> tuple:
     head = recording.head
     keys = ("model", "detector", "det_size", "flip", "pipeline", "walk", "background", "dataset", "nonmated_sets",
             "label_fixes", "seed", "gallery")
-    return tuple(repr(head.get(key)) for key in keys) + (repr(head["passersby"].get("sampled")),)
+    # The photos screened out before the run decide who walks in which scene: parts must share them.
+    excluded = sorted(entry["key"] for entry in head["screening"]["excluded"])
+    return tuple(repr(head.get(key)) for key in keys) + (repr(head["passersby"].get("sampled")), repr(excluded))
 
 
 def _summed_timing(timings: list[dict]) -> dict:

@@ -178,6 +178,10 @@ def test_a_run_in_shards_measures_as_the_whole_run(live_run, engine, tmp_path):
         Recording.merge([parts[0], parts[0]])
     with pytest.raises(ValueError, match="not parts of one run"):
         Recording.merge([parts[0], replace(parts[1], head=parts[1].head | {"seed": 99})])
+    # Photos screened out before a part ran change who walks in which scene: such parts are not one run.
+    other = parts[1].head | {"screening": parts[1].head["screening"] | {"excluded": [{"key": "x/y.jpg", "why": "test"}]}}
+    with pytest.raises(ValueError, match="not parts of one run"):
+        Recording.merge([parts[0], replace(parts[1], head=other)])
 
 
 def test_a_shard_is_spelt_k_of_n():
