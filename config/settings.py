@@ -452,7 +452,7 @@ ALERT_DECISION = env_str("ALERT_DECISION", "frame")
 # Entries whose reference image shows a child (younger than CHILD_ENTRY_MAX_AGE at the image's date) alert only
 # at the deployment's threshold plus this offset: infants and small children lead the genuine false alerts.
 CHILD_ENTRY_MAX_AGE = env_int("CHILD_ENTRY_MAX_AGE", 13)
-CHILD_ENTRY_THRESHOLD_OFFSET = env_float("CHILD_ENTRY_THRESHOLD_OFFSET", 0.10)
+CHILD_ENTRY_THRESHOLD_OFFSET = env_float("CHILD_ENTRY_THRESHOLD_OFFSET", 0.15)
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(VAR_DIR / "video")))
 # Where camera URLs may connect: NETWORK[:PORT|:FIRST-LAST], comma-separated (docs/configuration.md).
 CAMERA_ALLOWED_NETWORKS = env_str("CAMERA_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
