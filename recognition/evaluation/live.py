@@ -410,6 +410,16 @@ def run_live_evaluation(options: LiveOptions, *, engine: FaceEngine | None = Non
     return measure_recording(recording, options)
 
 
+class _RenamedModules(pickle.Unpickler):
+    """Reads recordings saved before a module they hold was renamed (``recognition.pipeline`` is
+    ``recognition.batch`` since 2026-12-01), so older runs can still be measured again."""
+
+    RENAMED = {"recognition.pipeline": "recognition.batch"}
+
+    def find_class(self, module: str, name: str):
+        return super().find_class(self.RENAMED.get(module, module), name)
+
+
 @dataclass
 class Recording:
     """Everything a run measured, before any decision or threshold is applied: measuring it again (other
@@ -480,7 +490,7 @@ class Recording:
     @classmethod
     def load(cls, path: str | Path) -> Recording:
         with Path(path).open("rb") as handle:
-            recording = pickle.load(handle)
+            recording = _RenamedModules(handle).load()
         if not isinstance(recording, cls):
             raise ValueError(f"{path} is not a walk-by recording")
         return recording

@@ -191,3 +191,17 @@ def test_a_shard_is_spelt_k_of_n():
     for bad in ("0/3", "4/3", "3", "a/b"):
         with pytest.raises(ValueError, match="shard"):
             parse_shard(bad)
+
+
+def test_a_recording_saved_before_the_pipeline_module_was_renamed_still_loads(tmp_path):
+    """Recordings hold the run's PipelineConfig; it lived in recognition.pipeline before recognition.batch."""
+    import pickle
+
+    from recognition.evaluation.live import Recording
+
+    recording = Recording({}, [], [], [], None, {}, LiveOptions(dataset=tmp_path))
+    old = pickle.dumps(recording, protocol=0).replace(b"recognition.batch\n", b"recognition.pipeline\n")
+    assert b"recognition.pipeline" in old
+    (tmp_path / "old.pkl").write_bytes(old)
+    loaded = Recording.load(tmp_path / "old.pkl").options.pipeline
+    assert type(loaded) is PipelineConfig and loaded.decision.describe() == PipelineConfig().decision.describe()
