@@ -484,7 +484,7 @@ class Recording:
             logs += part.logs
         head = first.head | {"passersby": first.head["passersby"] | _counts(walkers),
                              "shard": {"k": None, "n": shards[0]["n"], "parts": sorted(taken)},
-                             "timing_s": _summed_timing([part.head["timing_s"] for part in parts])}
+                             "timing_s": _summed_timing([part.head["timing_s"] for part in parts], len(walkers))}
         return replace(first, head=head, scenes=scenes, walkers=walkers, logs=logs)
 
     @classmethod
@@ -511,9 +511,8 @@ def _run_identity(recording: Recording) -> tuple:
     return tuple(repr(head.get(key)) for key in keys) + (repr(head["passersby"].get("sampled")), repr(excluded))
 
 
-def _summed_timing(timings: list[dict]) -> dict:
+def _summed_timing(timings: list[dict], walked: int) -> dict:
     pipeline, frames = sum(t["pipeline"] for t in timings), sum(t["frames"] for t in timings)
-    walked = sum(t["pipeline"] / t["seconds_per_passerby"] for t in timings if t.get("seconds_per_passerby"))
     return {"total": round(sum(t["total"] for t in timings), 1), "pipeline": round(pipeline, 1), "frames": frames,
             "frames_per_s": round(frames / max(pipeline, 1e-9), 2),
             "seconds_per_passerby": round(pipeline / max(walked, 1), 3), "parts": len(timings)}
